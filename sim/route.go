@@ -1,0 +1,161 @@
+package sim
+
+// routeTree is a breadth-first tree toward one destination over the links
+// that are up: for every device, the next device and link on its way there.
+// Trees are built lazily and kept until the topology changes, so routing a
+// message is two slice reads.
+type routeTree struct {
+	vers   uint64
+	parent []int32 // next hop toward the root, -1 = unreachable
+	plink  []int32
+	queue  []int32
+}
+
+// forwards reports whether messages may pass through a device on their way
+// elsewhere: gateways and brokers forward, end devices do not.
+func forwards(k Kind) bool { return k == KindGateway || k == KindBroker }
+
+func (w *World) tree(dst int32) *routeTree {
+	t := w.routes[dst]
+	if t == nil {
+		t = &routeTree{vers: ^uint64(0)}
+		w.routes[dst] = t
+	}
+	if t.vers == w.topoVers && len(t.parent) == len(w.devices) {
+		return t
+	}
+	t.vers = w.topoVers
+	n := len(w.devices)
+	if cap(t.parent) < n {
+		t.parent = make([]int32, n)
+		t.plink = make([]int32, n)
+	}
+	t.parent, t.plink = t.parent[:n], t.plink[:n]
+	for i := range t.parent {
+		t.parent[i] = -1
+	}
+	t.parent[dst] = dst
+	q := append(t.queue[:0], dst)
+	for len(q) > 0 {
+		u := q[0]
+		q = q[1:]
+		for _, li := range w.devices[u].links {
+			l := &w.links[li]
+			if !l.up || l.removed || l.medium.M2M() {
+				continue
+			}
+			hub := l.members[0]
+			for _, v := range l.members {
+				if t.parent[v] != -1 || v == u {
+					continue
+				}
+				if l.medium.Radio() {
+					// A radio link is a star around its first member.
+					if u != hub && v != hub {
+						continue
+					}
+					if !w.inRange(l, u, v) {
+						continue
+					}
+				}
+				t.parent[v] = u
+				t.plink[v] = li
+				if d := &w.devices[v]; forwards(d.kind) && d.powered && !d.removed {
+					q = append(q, v)
+				}
+			}
+		}
+	}
+	t.queue = q[:0]
+	return t
+}
+
+// nextHop is the link and device a message at device from takes toward dst.
+func (w *World) nextHop(from, dst int32) (li, hop int32, ok bool) {
+	if from == dst {
+		return -1, -1, false
+	}
+	// Devices on one M2M link talk directly (the sim routes only IP paths).
+	for _, l := range w.devices[from].links {
+		if w.links[l].medium.M2M() && w.links[l].up && w.onLink(dst, l) {
+			return l, dst, true
+		}
+	}
+	t := w.tree(dst)
+	p := t.parent[from]
+	if p < 0 {
+		return -1, -1, false
+	}
+	return t.plink[from], p, true
+}
+
+func (w *World) reachable(from, dst int32) bool {
+	_, _, ok := w.nextHop(from, dst)
+	return ok
+}
+
+// nearestSink is the closest broker or controller a device's readings can
+// reach, by hops, or -1.
+func (w *World) nearestSink(i int32) int32 {
+	// M2M: a controller on the same bus.
+	for _, li := range w.devices[i].links {
+		l := &w.links[li]
+		if l.medium.M2M() {
+			for _, m := range l.members {
+				if w.devices[m].kind == KindController {
+					return m
+				}
+			}
+		}
+	}
+	best, bestHops := int32(-1), 1<<30
+	for j := range w.devices {
+		d := &w.devices[j]
+		if d.removed || d.kind != KindBroker {
+			continue
+		}
+		t := w.tree(int32(j))
+		hops := 0
+		for v := i; v != int32(j); v = t.parent[v] {
+			if t.parent[v] < 0 || hops > len(w.devices) {
+				hops = 1 << 30
+				break
+			}
+			hops++
+		}
+		if hops < bestHops {
+			best, bestHops = int32(j), hops
+		}
+	}
+	if best < 0 {
+		// No broker reachable now: aim at the first broker of the side,
+		// so a cut path buffers instead of forgetting where to go.
+		for j := range w.devices {
+			if d := &w.devices[j]; !d.removed && d.kind == KindBroker && d.side == w.devices[i].side {
+				return int32(j)
+			}
+		}
+	}
+	return best
+}
+
+// apps lists the apps of a broker's side that subscribe to it. The list is
+// kept until the topology changes.
+func (w *World) apps(broker int32) []int32 {
+	if w.appVers != w.topoVers || len(w.appsBySide) != len(w.sides) {
+		w.appVers = w.topoVers
+		if len(w.appsBySide) != len(w.sides) {
+			w.appsBySide = make([][]int32, len(w.sides))
+		}
+		for s := range w.appsBySide {
+			w.appsBySide[s] = w.appsBySide[s][:0]
+		}
+		for j := range w.devices {
+			d := &w.devices[j]
+			if d.kind == KindApp && !d.removed {
+				w.appsBySide[d.side] = append(w.appsBySide[d.side], int32(j))
+			}
+		}
+	}
+	return w.appsBySide[w.devices[broker].side]
+}

@@ -1,0 +1,819 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+)
+
+// World is a running simulation. It is not safe for concurrent use: one
+// goroutine steps it, applies actions and reads its views.
+type World struct {
+	spec  Spec
+	seed  uint64
+	rng   rng
+	tick  int64
+	now   int64 // simulated microseconds, tick*TickMicros
+	sides []string
+
+	devices []device
+	links   []link
+	byID    map[string]int32 // device ids
+	linkIDs map[string]int32
+
+	msgs     []message
+	freeMsgs []int32
+	nextMsg  uint64
+
+	events eventHeap
+	evSeq  uint64
+
+	pending []Action // actions waiting for their tick, in arrival order
+	rules   []rule
+
+	routes   map[int32]*routeTree
+	topoVers uint64
+
+	metrics []sideMetrics
+	series  []Sample
+	added   int // devices created by add actions, for their ids
+
+	appsBySide [][]int32
+	appVers    uint64
+
+	hashes  []HashMark
+	scratch []byte // payload being encoded
+
+	refusalText string // the last refusal, kept for the view
+	refusalTick int64
+}
+
+type device struct {
+	id, label  string
+	kind       Kind
+	side       int
+	x, y       int32
+	stds       uint32 // bit per Medium
+	fixed      bool   // stds are the device's only ports
+	proto      Protocol
+	addr       int
+	period     int64 // µs
+	quantity   string
+	unit       string
+	base       int64 // milli
+	swing      int64 // milli
+	cycle      int64 // µs
+	phase      int64 // µs offset, so sensors are not in lockstep
+	qos        uint8
+	target     int32 // -1: automatic
+	powered    bool
+	removed    bool
+	real       bool
+	serves     string
+	value      int64 // milli, latest known
+	valueAt    int64 // µs
+	on         bool  // actuator state
+	links      []int32
+	busyUntil  int64
+	refusedTil int64
+	gen        uint32 // bumps on removal/power change so stale timers die
+
+	sink     int32 // cached automatic target
+	sinkVers uint64
+
+	// controller (Modbus master) state
+	pollPos    int
+	cycleStart int64
+	waiting    uint64 // message id of the outstanding request, 0 = none
+	pollSeq    uint64
+	commands   []command
+	lastCycle  int64
+	// IoT client buffer (QoS 1), message slots
+	buffer []int32
+
+	stats DeviceStats
+
+	topic, setTopic string // MQTT topics, built on first use
+}
+
+// command is a write a controller owes an actuator on its bus.
+type command struct {
+	dev     int32
+	on      bool
+	trigger int64
+}
+
+type link struct {
+	id        string
+	medium    Medium
+	members   []int32
+	bitrate   int64 // bit/s
+	latency   int64 // µs
+	jitter    int64 // µs
+	loss      int64 // per million
+	rng       int32 // radio range, world units
+	up        bool
+	removed   bool
+	busyUntil int64
+	queue     []int32 // CAN frames waiting for arbitration
+	bytes     int64
+}
+
+type rule struct {
+	where, sensor, actuator int32
+	above, hyst             int64 // milli
+	state                   bool
+}
+
+// DeviceStats are one device's counters.
+type DeviceStats struct {
+	Sent      int64 `json:"sent"`
+	Received  int64 `json:"received"`
+	Lost      int64 `json:"lost"`
+	Bytes     int64 `json:"bytes"`
+	Decisions int64 `json:"decisions"`
+	Buffered  int64 `json:"buffered"`
+}
+
+// New builds a world from a spec. The seed drives every random choice
+// (noise, jitter, loss), so New(spec, seed) followed by the same actions
+// always reaches the same state.
+func New(spec Spec, seed uint64) (*World, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	w := &World{
+		spec:    spec,
+		seed:    seed,
+		rng:     newRNG(seed),
+		byID:    make(map[string]int32, len(spec.Devices)),
+		linkIDs: make(map[string]int32, len(spec.Links)),
+		routes:  map[int32]*routeTree{},
+	}
+	w.sides = sideNames(&spec)
+	w.metrics = make([]sideMetrics, len(w.sides))
+	for i := range spec.Devices {
+		d := &spec.Devices[i]
+		k, _ := ParseKind(d.Kind)
+		if _, err := w.addDevice(d, k); err != nil {
+			return nil, err
+		}
+	}
+	for i := range spec.Links {
+		if err := w.addLink(&spec.Links[i]); err != nil {
+			return nil, &FieldError{Path: fmt.Sprintf("links[%d]", i), Msg: err.Error()}
+		}
+	}
+	// A device's ports are what it was declared with, or else the media of
+	// the links it was built on; later connections are checked against them.
+	for i := range w.devices {
+		if w.devices[i].stds != 0 {
+			w.devices[i].fixed = true
+		}
+	}
+	for _, r := range spec.Rules {
+		w.rules = append(w.rules, rule{
+			where: w.byID[r.Where], sensor: w.byID[r.Sensor], actuator: w.byID[r.Actuator],
+			above: milli(r.Above), hyst: milli(r.Hysteresis),
+		})
+	}
+	for i := range w.devices {
+		w.startDevice(int32(i))
+	}
+	w.pending = append(w.pending, spec.Events...)
+	w.recordHash()
+	return w, nil
+}
+
+func milli(f float64) int64 { return int64(math.Round(f * 1000)) }
+
+func sideIndex(sides []string, name string) int {
+	for i, s := range sides {
+		if s == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (w *World) addDevice(d *DeviceSpec, k Kind) (int32, error) {
+	if len(w.devices) >= MaxDevices {
+		return -1, fmt.Errorf("%w: the world holds at most %d devices", ErrRefused, MaxDevices)
+	}
+	side := 0
+	if d.Side != "" {
+		side = sideIndex(w.sides, d.Side)
+	} else if k == KindController && len(w.sides) > 1 {
+		side = 0
+	}
+	dv := device{
+		id: d.ID, label: d.Label, kind: k, side: side, x: d.X, y: d.Y,
+		addr: d.Address, quantity: d.Quantity, unit: d.Unit,
+		base: milli(d.Base), swing: milli(d.Swing), qos: uint8(d.QoS),
+		target: -1, powered: !d.Off, real: k == KindBoard, serves: d.Serves,
+		proto: ProtoMQTT,
+	}
+	if dv.label == "" {
+		dv.label = d.ID
+	}
+	if d.Protocol != "" {
+		dv.proto, _ = ParseProtocol(d.Protocol)
+	}
+	for _, st := range d.Standards {
+		m, _ := ParseMedium(st)
+		dv.stds |= 1 << m
+		dv.fixed = true
+	}
+	dv.period = int64(d.PeriodMs) * 1000
+	if dv.period == 0 && (k == KindSensor || k == KindBoard) {
+		dv.period = 1_000_000
+	}
+	dv.cycle = int64(d.CycleS) * 1_000_000
+	if dv.cycle == 0 {
+		dv.cycle = 60_000_000
+	}
+	if dv.quantity == "" && (k == KindSensor || k == KindBoard) {
+		dv.quantity = "temp"
+	}
+	if dv.base == 0 && dv.swing == 0 && k == KindSensor {
+		dv.base, dv.swing = 40_000, 15_000
+	}
+	i := int32(len(w.devices))
+	if d.Target != "" {
+		if t, ok := w.byID[d.Target]; ok {
+			dv.target = t
+		}
+	}
+	dv.phase = int64(w.rng.intn(uint64(dv.cycle)))
+	dv.value = dv.base
+	w.devices = append(w.devices, dv)
+	w.byID[d.ID] = i
+	w.topoVers++
+	return i, nil
+}
+
+// resolveTargets fills in targets named by id for devices that were
+// declared before their target.
+func (w *World) resolveTarget(i int32) {
+	d := &w.devices[i]
+	sd := w.spec.deviceByID(d.id)
+	if sd != nil && sd.Target != "" {
+		if t, ok := w.byID[sd.Target]; ok {
+			d.target = t
+		}
+	}
+}
+
+func (w *World) addLink(ls *LinkSpec) error {
+	m, _ := ParseMedium(ls.Medium)
+	l := link{id: ls.ID, medium: m, up: !ls.Cut}
+	l.bitrate, l.latency, l.jitter, l.loss, l.rng = mediumDefaults(m)
+	if ls.Baud > 0 {
+		l.bitrate = int64(ls.Baud)
+	}
+	if ls.LatencyMs > 0 {
+		l.latency = int64(math.Round(ls.LatencyMs * 1000))
+	}
+	if ls.JitterMs > 0 {
+		l.jitter = int64(math.Round(ls.JitterMs * 1000))
+	}
+	if ls.LossPct > 0 {
+		l.loss = int64(math.Round(ls.LossPct * 10000))
+	}
+	if ls.Range > 0 {
+		l.rng = ls.Range
+	}
+	li := int32(len(w.links))
+	w.links = append(w.links, l)
+	w.linkIDs[ls.ID] = li
+	for _, id := range ls.Members {
+		if err := w.join(w.byID[id], li); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mediumDefaults are typical figures: serial at 9600 baud, CAN at 500
+// kbit/s, Zigbee's 250 kbit/s with a few ms of MAC latency, an internet
+// path of 20 ms ± 5 ms one way.
+func mediumDefaults(m Medium) (bitrate, latency, jitter, loss int64, rng int32) {
+	switch m {
+	case MediumRS232, MediumRS485:
+		return 9600, 0, 0, 0, 0
+	case MediumCAN:
+		return 500_000, 0, 0, 0, 0
+	case MediumZigbee:
+		return 250_000, 4_000, 2_000, 10_000, 120
+	case MediumBLE:
+		return 1_000_000, 7_500, 7_500, 5_000, 60
+	case MediumLoRaWAN:
+		return 5_470, 0, 1_000, 10_000, 20_000
+	case MediumWiFi:
+		return 20_000_000, 2_000, 1_500, 5_000, 150
+	case MediumEthernet:
+		return 100_000_000, 100, 50, 0, 0
+	case MediumInternet:
+		return 10_000_000, 20_000, 5_000, 0, 0
+	case MediumCellular:
+		return 1_000_000, 50_000, 20_000, 0, 0
+	}
+	return 1_000_000, 0, 0, 0, 0
+}
+
+// join makes device i a member of link li, or refuses with the reason a
+// real installation would give.
+func (w *World) join(i, li int32) error {
+	d := &w.devices[i]
+	l := &w.links[li]
+	if d.fixed && d.stds&(1<<l.medium) == 0 {
+		return fmt.Errorf("%w: %s", ErrRefused, refusal(d.id, w.standardsOf(d), l.medium))
+	}
+	for _, m := range l.members {
+		if m == i {
+			return fmt.Errorf("%w: %q is already on %q", ErrRefused, d.id, l.id)
+		}
+	}
+	switch l.medium {
+	case MediumRS232:
+		if len(l.members) >= 2 {
+			return fmt.Errorf("%w: RS-232 %q is point-to-point and already joins 2 devices; an RS-485 bus takes up to %d", ErrRefused, l.id, maxBusUnits)
+		}
+	case MediumRS485:
+		if len(l.members) >= maxBusUnits {
+			return fmt.Errorf("%w: RS-485 bus %q already carries %d unit loads, the most a standard driver can (a repeater would start a new segment)", ErrRefused, l.id, maxBusUnits)
+		}
+		if d.kind != KindController && d.addr == 0 {
+			d.addr = w.freeAddress(li)
+			if d.addr == 0 {
+				return fmt.Errorf("%w: RS-485 bus %q has used all %d Modbus addresses", ErrRefused, l.id, maxModbusAdr)
+			}
+		}
+		if d.addr > maxModbusAdr {
+			return fmt.Errorf("%w: Modbus address %d of %q is above %d", ErrRefused, d.addr, d.id, maxModbusAdr)
+		}
+		for _, m := range l.members {
+			if m != i && w.devices[m].kind != KindController && w.devices[m].addr == d.addr {
+				return fmt.Errorf("%w: Modbus address %d is already used by %q on bus %q", ErrRefused, d.addr, w.devices[m].id, l.id)
+			}
+		}
+	case MediumCAN:
+		if d.addr == 0 && d.kind != KindController {
+			d.addr = 0x100 + len(l.members)
+		}
+	}
+	l.members = append(l.members, i)
+	d.links = append(d.links, li)
+	d.stds |= 1 << l.medium
+	w.topoVers++
+	return nil
+}
+
+func (w *World) freeAddress(li int32) int {
+	used := [maxModbusAdr + 1]bool{}
+	for _, m := range w.links[li].members {
+		if a := w.devices[m].addr; a > 0 && a <= maxModbusAdr {
+			used[a] = true
+		}
+	}
+	for a := 1; a <= maxModbusAdr; a++ {
+		if !used[a] {
+			return a
+		}
+	}
+	return 0
+}
+
+func (w *World) standardsOf(d *device) string {
+	s := ""
+	for m := MediumRS232; m < mediumEnd; m++ {
+		if d.stds&(1<<m) != 0 {
+			if s != "" {
+				s += "/"
+			}
+			s += m.String()
+		}
+	}
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
+
+// startDevice schedules a device's first timer.
+func (w *World) startDevice(i int32) {
+	w.resolveTarget(i)
+	d := &w.devices[i]
+	switch d.kind {
+	case KindSensor:
+		if w.pushes(i) {
+			w.schedule(w.now+d.phase%d.period+1, evSample, i, d.gen)
+		}
+	case KindController:
+		if w.masterLink(i) >= 0 {
+			d.cycleStart = w.now
+			w.schedule(w.now+1, evPoll, i, d.gen)
+		}
+	}
+}
+
+// pushes reports whether a sensor sends on its own (IoT clients, CAN nodes)
+// rather than waiting to be polled (Modbus slaves).
+func (w *World) pushes(i int32) bool {
+	for _, li := range w.devices[i].links {
+		switch w.links[li].medium {
+		case MediumRS232, MediumRS485:
+			return false
+		}
+	}
+	return true
+}
+
+// masterLink is the serial bus a controller polls, or -1.
+func (w *World) masterLink(i int32) int32 {
+	for _, li := range w.devices[i].links {
+		m := w.links[li].medium
+		if m == MediumRS232 || m == MediumRS485 {
+			return li
+		}
+	}
+	return -1
+}
+
+// Tick is the number of ticks stepped so far.
+func (w *World) Tick() int64 { return w.tick }
+
+// Seed is the seed the world was built with.
+func (w *World) Seed() uint64 { return w.seed }
+
+// Spec is the spec the world was built from.
+func (w *World) Spec() Spec { return w.spec }
+
+// Sides names the world's sides, in order.
+func (w *World) Sides() []string { return append([]string(nil), w.sides...) }
+
+// Step advances the world by n ticks.
+func (w *World) Step(n int) {
+	for ; n > 0; n-- {
+		w.tick++
+		w.now = w.tick * TickMicros
+		if len(w.pending) > 0 {
+			w.applyDue()
+		}
+		w.runEvents()
+		if w.tick%1000 == 0 {
+			w.sample()
+		}
+		if w.tick%HashEvery == 0 {
+			w.recordHash()
+		}
+	}
+}
+
+// Apply applies an action at its tick: now when At is zero or past, later
+// otherwise. A refused action leaves the world as it was (an add that runs
+// out of room keeps the devices it could place) and returns why.
+func (w *World) Apply(a Action) error {
+	if err := a.check(); err != nil {
+		return err
+	}
+	if a.At > w.tick {
+		w.pending = append(w.pending, a)
+		return nil
+	}
+	return w.apply(a)
+}
+
+func (w *World) applyDue() {
+	// Stable: actions due at the same tick apply in arrival order.
+	n := 0
+	for _, a := range w.pending {
+		if a.At <= w.tick {
+			if err := w.apply(a); err != nil {
+				w.noteRefusal(err)
+			}
+			continue
+		}
+		w.pending[n] = a
+		n++
+	}
+	clear(w.pending[n:])
+	w.pending = w.pending[:n]
+}
+
+func (w *World) noteRefusal(err error) {
+	w.refusalText = err.Error()
+	w.refusalTick = w.tick
+}
+
+// LastRefusal is the most recent refused action's reason and its tick.
+func (w *World) LastRefusal() (string, int64) { return w.refusalText, w.refusalTick }
+
+func (w *World) device(id string) (int32, error) {
+	i, ok := w.byID[id]
+	if !ok || w.devices[i].removed {
+		return -1, fmt.Errorf("%w %q", ErrUnknownDevice, id)
+	}
+	return i, nil
+}
+
+func (w *World) link(id string) (int32, error) {
+	i, ok := w.linkIDs[id]
+	if !ok {
+		return -1, fmt.Errorf("%w %q", ErrUnknownLink, id)
+	}
+	return i, nil
+}
+
+func (w *World) apply(a Action) error {
+	err := w.applyKind(a)
+	if err != nil {
+		w.noteRefusal(err)
+		if i, ok := w.byID[a.Device]; ok {
+			w.devices[i].refusedTil = w.now + 2_000_000
+		}
+	}
+	return err
+}
+
+func (w *World) applyKind(a Action) error {
+	switch a.Kind {
+	case ActAdd:
+		return w.applyAdd(a)
+	case ActRemove:
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		w.remove(i)
+	case ActMove:
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		w.devices[i].x, w.devices[i].y = a.X, a.Y
+		w.topoVers++
+	case ActConnect:
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		li, err := w.link(a.Link)
+		if err != nil {
+			return err
+		}
+		if err := w.join(i, li); err != nil {
+			return err
+		}
+		w.devices[i].gen++
+		w.startDevice(i)
+	case ActCut, ActRestore:
+		up := a.Kind == ActRestore
+		if a.Link == Internet {
+			found := false
+			for li := range w.links {
+				if w.links[li].medium == MediumInternet {
+					w.setLink(int32(li), up)
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("%w: this world has no internet link", ErrRefused)
+			}
+			return nil
+		}
+		li, err := w.link(a.Link)
+		if err != nil {
+			return err
+		}
+		w.setLink(li, up)
+	case ActPower:
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		d := &w.devices[i]
+		if d.powered == a.On {
+			return nil
+		}
+		d.powered = a.On
+		d.gen++
+		d.waiting = 0
+		w.topoVers++
+		if a.On {
+			w.startDevice(i)
+			w.flushAll()
+		}
+	case ActSet:
+		return w.applySet(a)
+	case ActReading:
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		w.reading(i, a.Readings)
+	case ActCommand:
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		return w.commandFromPerson(i, a.On)
+	}
+	return nil
+}
+
+func (w *World) setLink(li int32, up bool) {
+	l := &w.links[li]
+	if l.up == up {
+		return
+	}
+	l.up = up
+	w.topoVers++
+	if up {
+		w.flushAll()
+	}
+}
+
+func (w *World) applySet(a Action) error {
+	if a.Device != "" {
+		i, err := w.device(a.Device)
+		if err != nil {
+			return err
+		}
+		d := &w.devices[i]
+		switch a.Key {
+		case "period_ms":
+			if a.Value < 1 || a.Value > 3_600_000 {
+				return fmt.Errorf("%w: period_ms %v out of range (1..3600000)", ErrBadAction, a.Value)
+			}
+			d.period = int64(a.Value) * 1000
+		case "qos":
+			if a.Value != 0 && a.Value != 1 {
+				return fmt.Errorf("%w: qos %v is not 0 or 1", ErrBadAction, a.Value)
+			}
+			d.qos = uint8(a.Value)
+		case "protocol":
+			p, err := ParseProtocol(a.Text)
+			if err != nil || !p.IP() {
+				return fmt.Errorf("%w: protocol %q is not mqtt, coap or http", ErrBadAction, a.Text)
+			}
+			d.proto = p
+		case "base":
+			d.base = milli(a.Value)
+		case "swing":
+			d.swing = milli(a.Value)
+		case "label":
+			if len(a.Text) > MaxIDLen*2 {
+				return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxIDLen*2)
+			}
+			d.label = a.Text
+		case "address":
+			if a.Value < 1 || a.Value > 0x7FF || a.Value != math.Trunc(a.Value) {
+				return fmt.Errorf("%w: address %v out of range (1..247 for Modbus, up to 2047 for CAN)", ErrBadAction, a.Value)
+			}
+			d.addr = int(a.Value)
+		default:
+			return fmt.Errorf("%w: unknown device key %q", ErrBadAction, a.Key)
+		}
+		return nil
+	}
+	li, err := w.link(a.Link)
+	if err != nil {
+		return err
+	}
+	l := &w.links[li]
+	switch a.Key {
+	case "loss_pct":
+		if a.Value < 0 || a.Value > 100 {
+			return fmt.Errorf("%w: loss_pct %v out of range (0..100)", ErrBadAction, a.Value)
+		}
+		l.loss = int64(math.Round(a.Value * 10000))
+	case "latency_ms":
+		l.latency = int64(math.Max(0, math.Round(a.Value*1000)))
+	case "jitter_ms":
+		l.jitter = int64(math.Max(0, math.Round(a.Value*1000)))
+	case "baud":
+		if a.Value < 300 {
+			return fmt.Errorf("%w: baud %v below 300", ErrBadAction, a.Value)
+		}
+		l.bitrate = int64(a.Value)
+	case "range":
+		l.rng = int32(math.Max(0, a.Value))
+		w.topoVers++
+	}
+	return nil
+}
+
+func (w *World) applyAdd(a Action) error {
+	k, _ := ParseKind(a.DeviceKind)
+	li, err := w.link(a.Link)
+	if err != nil {
+		return err
+	}
+	hub := w.links[li].members[0]
+	hd := w.devices[hub]
+	side := hd.side
+	if a.Text != "" {
+		if s := sideIndex(w.sides, a.Text); s >= 0 {
+			side = s
+		}
+	}
+	for n := 0; n < a.Count; n++ {
+		w.added++
+		id := fmt.Sprintf("%s-%d", k, w.added)
+		for _, taken := w.byID[id]; taken; _, taken = w.byID[id] {
+			w.added++
+			id = fmt.Sprintf("%s-%d", k, w.added)
+		}
+		x, y := spiral(hd.x, hd.y, len(w.links[li].members))
+		ds := DeviceSpec{ID: id, Kind: k.String(), X: x, Y: y}
+		i, err := w.addDevice(&ds, k)
+		if err != nil {
+			return fmt.Errorf("added %d of %d: %w", n, a.Count, err)
+		}
+		w.devices[i].side = side
+		w.devices[i].label = id
+		w.devices[i].stds = 1 << w.links[li].medium
+		w.devices[i].fixed = true
+		if err := w.join(i, li); err != nil {
+			// The device could not join: take it back out.
+			delete(w.byID, id)
+			w.devices = w.devices[:i]
+			return fmt.Errorf("added %d of %d: %w", n, a.Count, err)
+		}
+		w.startDevice(i)
+	}
+	return nil
+}
+
+// spiral is where the n-th member of a link goes around its hub: on rings
+// 26 units apart, ring k holding 12k devices, in integer maths so every
+// platform places them alike.
+func spiral(cx, cy int32, n int) (int32, int32) {
+	k, first := 1, 0
+	for n >= first+12*k {
+		first += 12 * k
+		k++
+	}
+	p := int64(n-first) * 65536 / int64(12*k)
+	r := int64(26 * k)
+	return cx + int32(r*isin(p+16384)/1000), cy + int32(r*isin(p)/1000)
+}
+
+func (w *World) remove(i int32) {
+	d := &w.devices[i]
+	d.removed = true
+	d.powered = false
+	d.gen++
+	for _, li := range d.links {
+		l := &w.links[li]
+		for j, m := range l.members {
+			if m == i {
+				l.members = append(l.members[:j], l.members[j+1:]...)
+				break
+			}
+		}
+	}
+	d.links = nil
+	w.topoVers++
+}
+
+// commandFromPerson sends an on/off command to an actuator the way its side
+// would: a controller writes it on its bus; on the IoT side it travels from
+// an app (or the broker) through the cloud.
+func (w *World) commandFromPerson(i int32, on bool) error {
+	d := &w.devices[i]
+	if d.kind != KindActuator && d.kind != KindBoard {
+		return fmt.Errorf("%w: %q is a %s; only actuators and boards take commands", ErrRefused, d.id, d.kind)
+	}
+	for _, li := range d.links {
+		l := &w.links[li]
+		if l.medium.M2M() {
+			for _, m := range l.members {
+				if w.devices[m].kind == KindController {
+					w.queueCommand(m, i, on, w.now)
+					return nil
+				}
+			}
+		}
+	}
+	// IoT: from an app of the side if one reaches the actuator, else the broker.
+	var from int32 = -1
+	for j := range w.devices {
+		o := &w.devices[j]
+		if o.removed || o.side != d.side {
+			continue
+		}
+		if o.kind == KindApp && w.reachable(int32(j), i) {
+			from = int32(j)
+			break
+		}
+		if o.kind == KindBroker && from < 0 && w.reachable(int32(j), i) {
+			from = int32(j)
+		}
+	}
+	if from < 0 {
+		return fmt.Errorf("%w: nothing can reach %q to command it (is its path cut?)", ErrRefused, d.id)
+	}
+	w.sendCommand(from, i, on, w.now)
+	return nil
+}
