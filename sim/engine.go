@@ -80,9 +80,16 @@ func (w *World) scheduleMsg(at int64, k evKind, ref int32, id uint64) {
 	w.events.push(event{at: at, seq: w.evSeq, kind: k, ref: ref, id: id})
 }
 
+// runEvents handles every event due by the end of the current tick, each at
+// its own microsecond, so timing finer than a tick (a CAN frame, a Modbus
+// character) is kept exactly.
 func (w *World) runEvents() {
-	for len(w.events) > 0 && w.events[0].at <= w.now {
+	end := w.now
+	cur := end - TickMicros // events of this tick run after the last one's end
+	for len(w.events) > 0 && w.events[0].at <= end {
 		e := w.events.pop()
+		cur = max(cur, e.at)
+		w.now = cur
 		switch e.kind {
 		case evSample:
 			d := &w.devices[e.ref]
@@ -111,6 +118,7 @@ func (w *World) runEvents() {
 			w.arbitrate(e.ref)
 		}
 	}
+	w.now = end
 }
 
 type msgKind uint8

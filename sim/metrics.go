@@ -2,23 +2,23 @@ package sim
 
 import "math/bits"
 
-// hist is a latency histogram in microseconds with eight buckets per
-// doubling: fixed size, no allocation, and percentiles within 9%.
+// hist is a latency histogram in microseconds with sixteen buckets per
+// doubling: fixed size, no allocation, and percentiles within about 2%.
 type hist struct {
 	n      int64
-	counts [8 * 40]uint32
+	counts [16 * 36]uint32
 }
 
 func bucketOf(us int64) int {
-	if us < 8 {
+	if us < 16 {
 		if us < 0 {
 			us = 0
 		}
 		return int(us)
 	}
 	e := 63 - bits.LeadingZeros64(uint64(us)) // us in [2^e, 2^(e+1))
-	sub := int((us >> (e - 3)) & 7)
-	b := 8*(e-2) + sub
+	sub := int((us >> (e - 4)) & 15)
+	b := 16*(e-3) + sub
 	if b >= len(hist{}.counts) {
 		b = len(hist{}.counts) - 1
 	}
@@ -27,12 +27,12 @@ func bucketOf(us int64) int {
 
 // bucketLow is the smallest value of bucket b.
 func bucketLow(b int) int64 {
-	if b < 8 {
+	if b < 16 {
 		return int64(b)
 	}
-	e := b/8 + 2
-	sub := int64(b % 8)
-	return (8 + sub) << (e - 3)
+	e := b/16 + 3
+	sub := int64(b % 16)
+	return (16 + sub) << (e - 4)
 }
 
 func (h *hist) add(us int64) {
