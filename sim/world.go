@@ -181,6 +181,7 @@ func New(spec Spec, seed uint64) (*World, error) {
 	}
 	w.pending = append(w.pending, spec.Events...)
 	w.recordHash()
+	w.applyDue()
 	return w, nil
 }
 
@@ -456,9 +457,6 @@ func (w *World) Step(n int) {
 	for ; n > 0; n-- {
 		w.tick++
 		w.now = w.tick * TickMicros
-		if len(w.pending) > 0 {
-			w.applyDue()
-		}
 		w.runEvents()
 		if w.tick%1000 == 0 {
 			w.sample()
@@ -466,11 +464,16 @@ func (w *World) Step(n int) {
 		if w.tick%HashEvery == 0 {
 			w.recordHash()
 		}
+		if len(w.pending) > 0 {
+			w.applyDue()
+		}
 	}
 }
 
-// Apply applies an action at its tick: now when At is zero or past, later
-// otherwise. A refused action leaves the world as it was (an add that runs
+// Apply applies an action at its tick: now when At is now or past, later
+// otherwise. An action of tick T takes effect at the end of tick T, after
+// every event of that tick, whether it is applied live or replayed from a
+// spec's events; hash marks are taken before it. A refused action leaves the world as it was (an add that runs
 // out of room keeps the devices it could place) and returns why.
 func (w *World) Apply(a Action) error {
 	if err := a.check(); err != nil {
