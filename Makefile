@@ -1,0 +1,90 @@
+# Thingyard. `make run` builds and serves; `make test` runs every test.
+# Both install what a fresh Debian machine lacks (see deps).
+
+GO       ?= go
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+WASM     := assets/thingyard.wasm
+BIN      := $(CURDIR)/.bin
+ADDR     ?= 127.0.0.1:8080
+# BROTLI_QUALITY trades build time for download size (11 is smallest).
+BROTLI_QUALITY ?= 11
+
+# Debian packages the tests use: Chromium for the browser tests, socat and
+# libmodbus for serial tests, mosquitto as an outside MQTT client and
+# benchmark peer, brotli to precompress the WebAssembly program.
+DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc pkg-config
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run build wasm test test-native test-wasm e2e vet fmt-check bench bench-browser deps tools clean
+
+run: build
+	./bin/thingyard -addr $(ADDR)
+
+build: wasm
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/thingyard ./server
+	@echo "built bin/thingyard ($(VERSION))"
+
+# The program is rebuilt into a temporary file and replaces the old one only
+# when it changed, so the slow brotli step runs only after real changes.
+wasm: assets/wasm_exec.js
+	@mkdir -p bin
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/thingyard.wasm.new ./wasm
+	@if cmp -s bin/thingyard.wasm.new $(WASM); then rm bin/thingyard.wasm.new; else mv bin/thingyard.wasm.new $(WASM); fi
+	@$(MAKE) --no-print-directory $(WASM).br $(WASM).gz
+
+$(WASM).br: $(WASM)
+	@command -v brotli >/dev/null || { echo "brotli is missing: run make deps (or: sudo apt-get install brotli)"; exit 1; }
+	brotli -f -k -q $(BROTLI_QUALITY) -o $@ $<
+
+$(WASM).gz: $(WASM)
+	gzip -9 -k -f -c $< > $@
+
+assets/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
+	cp $< $@
+
+test: deps tools wasm fmt-check vet test-native test-wasm
+	@echo "all tests passed"
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; echo "run: gofmt -w <files>"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./sim/... ./wasm/...
+
+# Native tests include e2e/, which builds the real binary and drives Chromium.
+test-native:
+	$(GO) test -count=1 ./...
+
+# The simulation and the browser packages under WebAssembly, in headless
+# Chromium through wasmbrowsertest (installed as go_js_wasm_exec in .bin).
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 ./sim/... ./wasm/...
+
+e2e: wasm
+	$(GO) test -count=1 -v ./e2e
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./sim/...
+
+tools: $(BIN)/go_js_wasm_exec
+
+$(BIN)/go_js_wasm_exec:
+	GOBIN=$(BIN) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
+	mv $(BIN)/wasmbrowsertest $@
+
+# deps installs the Debian packages the tests need when any is missing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "installing Debian packages:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+		echo "cannot install:$$missing (not root, no sudo). Run as root: apt-get install -y$$missing"; exit 1; fi; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing || \
+	{ echo "apt-get failed. Run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; }
+
+clean:
+	rm -rf bin $(WASM) $(WASM).br $(WASM).gz assets/wasm_exec.js e2e/out

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// The page loads, the world is drawn and moves, the panel sits beside the
+// canvas, and nothing is logged as an error.
+func TestWorldIsDrawn(t *testing.T) {
+	ctx, errs := browser(t)
+	var frames1, frames2 int
+	var tick1, tick2 int64
+	var shot []byte
+	var overlap bool
+	var title string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(baseURL),
+		waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 30`),
+		chromedp.Evaluate(`window.thingyard.frames`, &frames1),
+		chromedp.Evaluate(`window.thingyard.tick`, &tick1),
+		waitFor(ctx, `window.thingyard.frames > `+itoa(frames1+60)),
+		chromedp.Evaluate(`window.thingyard.frames`, &frames2),
+		waitFor(ctx, `window.thingyard.tick > `+itoa(int(tick1))),
+		chromedp.Evaluate(`window.thingyard.tick`, &tick2),
+		waitFor(ctx, `document.querySelector(".ty-ui h1") !== null`),
+		chromedp.Text(`.ty-ui h1`, &title),
+		chromedp.Evaluate(`(() => {
+			const c = document.querySelector("body > canvas").getBoundingClientRect();
+			const p = document.getElementById("panel").getBoundingClientRect();
+			return c.right > p.left + 1 && c.left < p.right - 1;
+		})()`, &overlap),
+		chromedp.CaptureScreenshot(&shot),
+	)
+	if err != nil {
+		t.Fatalf("page: %v (console: %v)", err, *errs)
+	}
+	p := saveShot(t, "world.png", shot)
+	if tick2 <= tick1 {
+		t.Errorf("the world did not advance: tick %d then %d", tick1, tick2)
+	}
+	if !strings.Contains(title, "Thingyard") {
+		t.Errorf("panel title %q", title)
+	}
+	if overlap {
+		t.Error("the canvas lies under the panel")
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The world area is left of the 360-pixel panel.
+	drawn, colours := coverage(img, image.Rect(0, 0, img.Bounds().Dx()-360, img.Bounds().Dy()))
+	if drawn < 0.02 || colours < 8 {
+		t.Errorf("%s: %.1f%% of the world area drawn in %d colours; the world looks empty", p, drawn*100, colours)
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %v", *errs)
+	}
+}
+
+// coverage is the share of pixels in r that differ from the background and
+// the number of distinct colours among them (coarsely quantised).
+func coverage(img image.Image, r image.Rectangle) (float64, int) {
+	bg := img.At(r.Min.X+2, r.Min.Y+2)
+	seen := map[color.RGBA]bool{}
+	var n, total int
+	for y := r.Min.Y; y < r.Max.Y; y += 2 {
+		for x := r.Min.X; x < r.Max.X; x += 2 {
+			total++
+			c := img.At(x, y)
+			if far(c, bg) {
+				n++
+				r, g, b, _ := c.RGBA()
+				seen[color.RGBA{uint8(r >> 12), uint8(g >> 12), uint8(b >> 12), 0}] = true
+			}
+		}
+	}
+	return float64(n) / float64(total), len(seen)
+}
+
+func far(a, b color.Color) bool {
+	ar, ag, ab, _ := a.RGBA()
+	br, bg, bb, _ := b.RGBA()
+	d := func(x, y uint32) int { v := int(x>>8) - int(y>>8); return max(v, -v) }
+	return d(ar, br)+d(ag, bg)+d(ab, bb) > 24
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// A browser without WebAssembly gets a readable message, not a blank page.
+func TestNoWebAssemblyMessage(t *testing.T) {
+	ctx, _ := browser(t)
+	var msg string
+	err := chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(`delete window.WebAssembly;`).Do(ctx)
+			return err
+		}),
+		chromedp.Navigate(baseURL),
+		chromedp.Text(`#loader`, &msg),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "cannot run WebAssembly") {
+		t.Errorf("page says %q, want the WebAssembly message", msg)
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/thingyard/thingyard"
+)
+
+// Server timing defaults.
+const (
+	readHeaderTimeout = 10 * time.Second // a client must send its headers within this
+	shutdownTimeout   = 5 * time.Second  // graceful shutdown waits this long for requests
+)
+
+// config is what serve's flags set.
+type config struct {
+	addr string
+	dev  bool
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("thingyard serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var cfg config
+	defAddr := "127.0.0.1:8080"
+	if a := os.Getenv("THINGYARD_ADDR"); a != "" {
+		defAddr = a
+	}
+	fl.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env THINGYARD_ADDR); 0.0.0.0:8080 serves a classroom")
+	fl.BoolVar(&cfg.dev, "dev", false, "serve index.html and assets/ from the current directory instead of the embedded copy")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fl.Arg(0))
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	var web fs.FS = thingyard.Web
+	if cfg.dev {
+		if _, err := os.Stat("index.html"); err != nil {
+			return fmt.Errorf("-dev serves the working tree: run it from the Thingyard directory (%w)", err)
+		}
+		web = os.DirFS(".")
+	}
+	site, err := newSite(web, cfg.dev)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	routes(mux, site, log)
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           logRequests(mux, log),
+		ReadHeaderTimeout: readHeaderTimeout,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	fmt.Fprintf(stdout, "Thingyard %s serving on http://%s/\n", version, ln.Addr())
+	log.Info("serving", "addr", ln.Addr().String(), "version", version, "dev", cfg.dev)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// routes mounts every handler of the server on mux.
+func routes(mux *http.ServeMux, site *site, log *slog.Logger) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /", site)
+}
+
+// logRequests logs each request that failed on the server's side.
+func logRequests(h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		if sw.status >= 500 {
+			log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", sw.status)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (WebSocket
+// upgrades, flushing server-sent events).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

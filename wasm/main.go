@@ -1,0 +1,61 @@
+//go:build js && wasm
+
+// Command wasm is Thingyard in the browser: it builds the world, runs it in
+// an Ebitengine game loop, draws it with package render and mounts the Vugu
+// panels of package ui. It only wires these together.
+package main
+
+import (
+	"log"
+	"syscall/js"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/vugu/vugu"
+	"github.com/vugu/vugu/domrender"
+
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wasm/ui"
+)
+
+func main() {
+	a, err := newApp(sim.Demo(), 1)
+	if err != nil {
+		fail("Thingyard could not build its world: " + err.Error())
+		return
+	}
+	renderer, err := domrender.New("#ui")
+	if err != nil {
+		fail("Thingyard could not mount its panels: " + err.Error())
+		return
+	}
+	defer renderer.Release()
+	env := renderer.EventEnv()
+	buildEnv, err := vugu.NewBuildEnv(env)
+	if err != nil {
+		fail("Thingyard could not start its panels: " + err.Error())
+		return
+	}
+	a.env = env
+	root := &ui.Root{Model: a.model, Send: a.send}
+	go func() {
+		for ok := true; ok; ok = renderer.EventWait() {
+			if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {
+				log.Printf("panels: %v", err)
+			}
+		}
+	}()
+
+	ebiten.SetWindowTitle("Thingyard")
+	ebiten.SetTPS(tps)
+	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{}); err != nil {
+		fail("The device world stopped: " + err.Error())
+	}
+}
+
+// fail shows a message on the page instead of a blank canvas.
+func fail(msg string) {
+	log.Print(msg)
+	if f := js.Global().Get("thingyardNotice"); f.Type() == js.TypeFunction {
+		f.Invoke(msg)
+	}
+}

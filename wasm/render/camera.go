@@ -1,0 +1,83 @@
+// Package render draws a sim world with Ebitengine: the camera, the icons,
+// links and messages in flight, and picking what is under a pointer. It
+// reads sim.View and never changes the world: what a person does becomes a
+// sim.Action that the caller applies.
+package render
+
+import "math"
+
+// Camera maps world units to screen pixels: screen = (world - Center) *
+// Scale + screen centre.
+type Camera struct {
+	CX, CY float64 // world point at the centre of the screen
+	Scale  float64 // pixels per world unit
+	W, H   float64 // screen size in pixels
+}
+
+// Zoom limits, in pixels per world unit.
+const (
+	MinScale = 0.02
+	MaxScale = 8
+)
+
+// ToScreen maps a world point to the screen.
+func (c *Camera) ToScreen(x, y float64) (float64, float64) {
+	return (x-c.CX)*c.Scale + c.W/2, (y-c.CY)*c.Scale + c.H/2
+}
+
+// ToWorld maps a screen point to the world.
+func (c *Camera) ToWorld(sx, sy float64) (float64, float64) {
+	return (sx-c.W/2)/c.Scale + c.CX, (sy-c.H/2)/c.Scale + c.CY
+}
+
+// Fit centres the box minX..maxX, minY..maxY with a margin in pixels.
+func (c *Camera) Fit(minX, minY, maxX, maxY, margin float64) {
+	if maxX < minX || maxY < minY {
+		c.CX, c.CY, c.Scale = 0, 0, 1
+		return
+	}
+	c.CX, c.CY = (minX+maxX)/2, (minY+maxY)/2
+	w := math.Max(maxX-minX, 1)
+	h := math.Max(maxY-minY, 1)
+	sx := (c.W - 2*margin) / w
+	sy := (c.H - 2*margin) / h
+	c.Scale = clamp(math.Min(sx, sy), MinScale, 2)
+}
+
+// ZoomAt multiplies the scale by f keeping the world point under the screen
+// point sx, sy where it is.
+func (c *Camera) ZoomAt(sx, sy, f float64) {
+	wx, wy := c.ToWorld(sx, sy)
+	c.Scale = clamp(c.Scale*f, MinScale, MaxScale)
+	nx, ny := c.ToWorld(sx, sy)
+	c.CX += wx - nx
+	c.CY += wy - ny
+}
+
+// Pan moves the view by a drag of dx, dy pixels.
+func (c *Camera) Pan(dx, dy float64) {
+	c.CX -= dx / c.Scale
+	c.CY -= dy / c.Scale
+}
+
+// Visible reports whether a circle of radius r pixels around world point
+// x, y is on screen.
+func (c *Camera) Visible(x, y, r float64) bool {
+	sx, sy := c.ToScreen(x, y)
+	return sx >= -r && sy >= -r && sx <= c.W+r && sy <= c.H+r
+}
+
+func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
+
+// Nearest returns the index of the point closest to px, py within radius,
+// or -1: what a click picks.
+func Nearest(xs, ys []float32, px, py, radius float64) int {
+	best, bestD := -1, radius*radius
+	for i := range xs {
+		dx, dy := float64(xs[i])-px, float64(ys[i])-py
+		if d := dx*dx + dy*dy; d <= bestD {
+			best, bestD = i, d
+		}
+	}
+	return best
+}
