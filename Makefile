@@ -44,7 +44,7 @@ $(WASM).gz: $(WASM)
 assets/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-test: deps tools wasm fmt-check vet test-native test-wasm
+test: deps tools fmt-check vet wasm test-native test-wasm
 	@echo "all tests passed"
 
 fmt-check:

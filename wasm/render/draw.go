@@ -74,12 +74,12 @@ type Renderer struct {
 		x, y          int
 		wx, wy        float64
 	}
-	xs, ys []float32
-	minX   [4]float32
-	minY   [4]float32
-	maxX   [4]float32
-	maxY   [4]float32
-	path   vector.Path
+	xs, ys  []float32
+	minX    [4]float32
+	minY    [4]float32
+	maxX    [4]float32
+	maxY    [4]float32
+	path    vector.Path
 	pending []sim.Action
 }
 
