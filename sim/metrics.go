@@ -79,7 +79,7 @@ type SideMetrics struct {
 	Side           string  `json:"side"`
 	Devices        int     `json:"devices"`
 	Kinds          int     `json:"kinds"`
-	Standards      int     `json:"standards"`
+	Standards      int     `json:"standards"` // media of the side's links
 	Links          int     `json:"links"`
 	Sent           int64   `json:"sent"`
 	Delivered      int64   `json:"delivered"`
@@ -120,7 +120,6 @@ func (w *World) Metrics() []SideMetrics {
 		o.Devices++
 		o.Buffered += int64(len(d.buffer))
 		kinds[d.side] |= 1 << d.kind
-		stds[d.side] |= d.stds
 		b := &boxes[d.side]
 		b.minX, b.maxX = min(b.minX, d.x), max(b.maxX, d.x)
 		b.minY, b.maxY = min(b.minY, d.y), max(b.maxY, d.y)
@@ -138,6 +137,7 @@ func (w *World) Metrics() []SideMetrics {
 		} else {
 			out[s].Links += len(l.members) - 1
 		}
+		stds[s] |= 1 << l.medium
 		if l.medium == MediumInternet {
 			out[s].Internet = true
 		}

@@ -252,9 +252,6 @@ func (s *Spec) Validate() error {
 		if len(l.Members) < 2 {
 			add(p+".members", "a link needs at least 2 members, has %d", len(l.Members))
 		}
-		if m != 0 && !m.Bus() && m != MediumWiFi && m != MediumBLE && len(l.Members) > 2 {
-			add(p+".members", "a %s link joins exactly 2 devices, has %d", m, len(l.Members))
-		}
 		if m == MediumRS232 && len(l.Members) > 2 {
 			add(p+".members", "RS-232 is point-to-point: 2 members, has %d (use rs485 for a bus)", len(l.Members))
 		}
