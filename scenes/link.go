@@ -1,0 +1,183 @@
+package scenes
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/thingyard/thingyard/sim"
+)
+
+// A share link is the page URL with the scenario in its fragment:
+//
+//	https://host/#s=1<base64url(deflate(json))>
+//
+// The JSON names a built-in scene ("n") or carries a whole edited scene as
+// YAML ("y"), with the seed ("s") and the actions taken since load ("a",
+// sim.Action in its compact JSON form). The leading 1 is the format version.
+
+// Limits on decoding, so a hostile link cannot exhaust memory.
+const (
+	MaxLinkLen  = 64 << 10  // characters of the encoded scenario
+	MaxInflated = 512 << 10 // bytes once inflated
+	MaxActions  = 5000      // actions one link may carry
+	linkVersion = '1'
+	linkKey     = "s="
+)
+
+// Errors of decoding a share link.
+var (
+	ErrLinkTooLong  = errors.New("scenes: share link too long")
+	ErrLinkVersion  = errors.New("scenes: share link from another version of Thingyard")
+	ErrLinkCorrupt  = errors.New("scenes: share link is damaged")
+	ErrLinkTooLarge = errors.New("scenes: share link inflates too large")
+	ErrNoScenario   = errors.New("scenes: the URL holds no scenario")
+)
+
+// Scenario is what a share link reproduces: a scene, its seed and the
+// actions taken in it, each at its tick.
+type Scenario struct {
+	Name    string // a built-in scene, or "" when Scene was edited
+	Scene   *Scene
+	Seed    uint64
+	Actions []sim.Action
+}
+
+type wireScenario struct {
+	Name    string       `json:"n,omitempty"`
+	YAML    string       `json:"y,omitempty"`
+	Seed    uint64       `json:"s,omitempty"`
+	Actions []sim.Action `json:"a,omitempty"`
+}
+
+// Spec is the world the scenario reproduces: the scene with its actions
+// folded into its events.
+func (s *Scenario) Spec() sim.Spec {
+	return Fold(s.Scene, s.Actions).Spec
+}
+
+// Fold returns a copy of a scene whose events include the actions, so a
+// long action log becomes a scene that replays to the same state: each
+// action keeps its tick, and actions of one tick keep their order after the
+// scene's own events.
+func Fold(sc *Scene, actions []sim.Action) *Scene {
+	out := *sc
+	out.Events = append(append([]sim.Action(nil), sc.Events...), actions...)
+	return &out
+}
+
+// Encode packs a scenario into the text of a URL fragment after "#s=".
+func Encode(s Scenario) (string, error) {
+	ws := wireScenario{Name: s.Name, Seed: s.Seed, Actions: s.Actions}
+	if ws.Name == "" {
+		if s.Scene == nil {
+			return "", errors.New("scenes: a scenario needs a built-in name or a scene")
+		}
+		y, err := Marshal(s.Scene)
+		if err != nil {
+			return "", err
+		}
+		ws.YAML = string(y)
+	}
+	if ws.Seed == 1 {
+		ws.Seed = 0
+	}
+	js, err := json.Marshal(ws)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	zw, _ := flate.NewWriter(&b, flate.BestCompression)
+	zw.Write(js)
+	zw.Close()
+	return string(linkVersion) + base64.RawURLEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// Link is base (the page URL) with the scenario in its fragment.
+func Link(base string, s Scenario) (string, error) {
+	enc, err := Encode(s)
+	if err != nil {
+		return "", err
+	}
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		base = base[:i]
+	}
+	return base + "#" + linkKey + enc, nil
+}
+
+// FromURL decodes the scenario in a URL's fragment (or a bare fragment).
+func FromURL(u string) (Scenario, error) {
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[i+1:]
+	}
+	for _, part := range strings.Split(u, "&") {
+		if strings.HasPrefix(part, linkKey) {
+			return Decode(part[len(linkKey):])
+		}
+	}
+	return Scenario{}, ErrNoScenario
+}
+
+// Decode unpacks Encode's text. Every failure says what was wrong; none
+// panics, however the text was damaged.
+func Decode(text string) (Scenario, error) {
+	if len(text) > MaxLinkLen {
+		return Scenario{}, fmt.Errorf("%w: %d characters, at most %d", ErrLinkTooLong, len(text), MaxLinkLen)
+	}
+	if text == "" || text[0] != linkVersion {
+		return Scenario{}, ErrLinkVersion
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(text[1:])
+	if err != nil {
+		return Scenario{}, fmt.Errorf("%w: %v (was it cut short when copied?)", ErrLinkCorrupt, err)
+	}
+	js, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), MaxInflated+1))
+	if err != nil {
+		return Scenario{}, fmt.Errorf("%w: %v", ErrLinkCorrupt, err)
+	}
+	if len(js) > MaxInflated {
+		return Scenario{}, fmt.Errorf("%w: more than %d bytes", ErrLinkTooLarge, MaxInflated)
+	}
+	var ws wireScenario
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ws); err != nil {
+		return Scenario{}, fmt.Errorf("%w: %v", ErrLinkCorrupt, err)
+	}
+	if len(ws.Actions) > MaxActions {
+		return Scenario{}, fmt.Errorf("%w: %d actions, at most %d", ErrLinkTooLarge, len(ws.Actions), MaxActions)
+	}
+	s := Scenario{Name: ws.Name, Seed: ws.Seed, Actions: ws.Actions}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	switch {
+	case ws.Name != "" && ws.YAML == "":
+		if s.Scene, err = Builtin(ws.Name); err != nil {
+			return Scenario{}, err
+		}
+	case ws.Name == "" && ws.YAML != "":
+		if s.Scene, err = Parse("shared scene", []byte(ws.YAML)); err != nil {
+			return Scenario{}, err
+		}
+	default:
+		return Scenario{}, fmt.Errorf("%w: it names no scene", ErrLinkCorrupt)
+	}
+	for i := range s.Actions {
+		if err := s.Actions[i].Check(); err != nil {
+			return Scenario{}, fmt.Errorf("%w: action %d: %v", ErrLinkCorrupt, i+1, err)
+		}
+	}
+	if err := s.Scene.Validate(); err != nil {
+		return Scenario{}, err
+	}
+	if sp := s.Spec(); sp.Validate() != nil {
+		return Scenario{}, fmt.Errorf("%w: %v", ErrLinkCorrupt, sp.Validate())
+	}
+	return s, nil
+}
