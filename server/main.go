@@ -3,6 +3,8 @@
 // embedded, so it can be copied to a classroom machine and run alone.
 //
 //	thingyard [serve] [-addr 127.0.0.1:8080] [-dev]
+//	thingyard sim [-scene NAME|FILE | -link URL] [-seconds N] [-seed S] [-actions FILE] [-json]
+//	thingyard link [-scene NAME|FILE] [-actions FILE] [-base URL]
 package main
 
 import (
@@ -40,9 +42,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stdout, stderr)
+	case "sim":
+		return runSim(args, stdout, stderr)
+	case "link":
+		return runLink(args, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "thingyard", version)
 		return err
 	}
-	return fmt.Errorf("unknown command %q (commands: serve, version)", cmd)
+	return fmt.Errorf("unknown command %q (commands: serve, sim, link, version)", cmd)
 }

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/sim"
+)
+
+// loadScene reads a built-in scene by name, or a scene file by path.
+func loadScene(nameOrFile string) (*scenes.Scene, string, error) {
+	if !strings.ContainsAny(nameOrFile, "./\\") {
+		sc, err := scenes.Builtin(nameOrFile)
+		return sc, nameOrFile, err
+	}
+	data, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		return nil, "", err
+	}
+	sc, err := scenes.Parse(nameOrFile, data)
+	return sc, nameOrFile, err
+}
+
+// readActions reads a JSON list of sim.Action.
+func readActions(path string) ([]sim.Action, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var acts []sim.Action
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&acts); err != nil {
+		return nil, fmt.Errorf("%s: not a JSON list of actions: %w", path, err)
+	}
+	for i := range acts {
+		if err := acts[i].Check(); err != nil {
+			return nil, fmt.Errorf("%s: action %d: %w", path, i+1, err)
+		}
+	}
+	return acts, nil
+}
+
+// simResult is what thingyard sim -json prints.
+type simResult struct {
+	Scene string             `json:"scene"`
+	Seed  uint64             `json:"seed"`
+	Ticks int64              `json:"ticks"`
+	Hash  string             `json:"hash"`
+	Sides map[string]simSide `json:"sides"`
+	Order []string           `json:"side_order"`
+	Full  []sim.SideMetrics  `json:"metrics"`
+}
+
+type simSide struct {
+	Devices      int     `json:"devices"`
+	Sent         int64   `json:"sent"`
+	Delivered    int64   `json:"delivered"`
+	Lost         int64   `json:"lost"`
+	LatencyP50Ms float64 `json:"latency_p50_ms"`
+	LatencyP99Ms float64 `json:"latency_p99_ms"`
+	Bytes        int64   `json:"bytes"`
+}
+
+// runSim is `thingyard sim`: run a scene headless and print its numbers.
+func runSim(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("thingyard sim", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	scene := fl.String("scene", scenes.Default, "built-in scene name or scene file")
+	link := fl.String("link", "", "a share link to run instead of -scene")
+	seconds := fl.Int("seconds", 0, "simulated seconds to run (default: the scene's own)")
+	seed := fl.Uint64("seed", 0, "seed (default: the scene's or the link's)")
+	actions := fl.String("actions", "", "JSON file with a list of actions to apply")
+	asJSON := fl.Bool("json", false, "print one JSON object instead of a table")
+	fl.Usage = func() {
+		fmt.Fprintf(stderr, "usage: thingyard sim [-scene NAME|FILE | -link URL] [-seconds N] [-seed S] [-actions FILE] [-json]\nbuilt-in scenes: %s\n", strings.Join(scenes.Names(), ", "))
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	var sc scenes.Scenario
+	var err error
+	if *link != "" {
+		if sc, err = scenes.FromURL(*link); err != nil {
+			return err
+		}
+	} else {
+		s, name, err := loadScene(*scene)
+		if err != nil {
+			return err
+		}
+		sc = scenes.Scenario{Name: name, Scene: s, Seed: s.Seed}
+	}
+	if *actions != "" {
+		acts, err := readActions(*actions)
+		if err != nil {
+			return err
+		}
+		sc.Actions = append(sc.Actions, acts...)
+	}
+	if *seed != 0 {
+		sc.Seed = *seed
+	}
+	secs := *seconds
+	if secs == 0 {
+		secs = sc.Scene.Seconds
+	}
+	if secs < 0 || secs > 24*3600 {
+		return fmt.Errorf("-seconds %d is out of range (1..86400)", secs)
+	}
+	w, err := sim.New(sc.Spec(), sc.Seed)
+	if err != nil {
+		return err
+	}
+	w.Step(secs * 1000)
+	name := sc.Name
+	if name == "" {
+		name = sc.Scene.Name
+	}
+	res := simResult{Scene: name, Seed: sc.Seed, Ticks: w.Tick(), Hash: sim.HashString(w.Hash()),
+		Sides: map[string]simSide{}, Full: w.Metrics()}
+	for _, m := range res.Full {
+		res.Order = append(res.Order, m.Side)
+		res.Sides[m.Side] = simSide{Devices: m.Devices, Sent: m.Sent, Delivered: m.Delivered, Lost: m.Lost,
+			LatencyP50Ms: m.LatencyP50Ms, LatencyP99Ms: m.LatencyP99Ms, Bytes: m.Bytes}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(stdout, "%s: %s\nseed %d, %d s simulated, state hash %s\n\n", name, sc.Scene.Title, sc.Seed, secs, res.Hash)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "side\tdevices\tsent\tdelivered\tlost\tp50 ms\tp99 ms\tbytes/reading\tpoll cycle ms\tdecisions local/cloud\t")
+	for _, m := range res.Full {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d/%d\t\n", m.Side, m.Devices, m.Sent, m.Delivered, m.Lost,
+			m.LatencyP50Ms, m.LatencyP99Ms, m.BytesPerRead, m.PollCycleMs, m.DecisionsLocal, m.DecisionsCloud)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if txt, tick := w.LastRefusal(); txt != "" {
+		fmt.Fprintf(stdout, "\nlast refusal at %.1f s: %s\n", float64(tick)/1000, txt)
+	}
+	return nil
+}
+
+// runLink is `thingyard link`: print a share link for a scene.
+func runLink(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("thingyard link", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	scene := fl.String("scene", scenes.Default, "built-in scene name or scene file")
+	actions := fl.String("actions", "", "JSON file with a list of actions taken")
+	seed := fl.Uint64("seed", 0, "seed (default: the scene's)")
+	base := fl.String("base", "http://127.0.0.1:8080/", "the page the link opens")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	s, name, err := loadScene(*scene)
+	if err != nil {
+		return err
+	}
+	sc := scenes.Scenario{Scene: s, Seed: s.Seed}
+	if _, err := scenes.Builtin(name); err == nil {
+		sc.Name = name
+	}
+	if *seed != 0 {
+		sc.Seed = *seed
+	}
+	if *actions != "" {
+		if sc.Actions, err = readActions(*actions); err != nil {
+			return err
+		}
+	}
+	l, err := scenes.Link(*base, sc)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, l)
+	return err
+}
