@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/sim/proto"
 )
 
 // Every medium carries a reading from a sensor to where it is used, in a
@@ -100,6 +101,9 @@ func TestApplicationProtocols(t *testing.T) {
 			}
 			if frame == nil {
 				t.Fatalf("no %s message seen", p)
+			}
+			if fields, err := proto.Dissect(p, frame); err != nil || len(fields) < 3 {
+				t.Errorf("dissect %s: %d fields, %v", p, len(fields), err)
 			}
 			switch p {
 			case "http":

@@ -296,6 +296,17 @@ func TestMessagesCarryRealFrames(t *testing.T) {
 
 func checkFrame(t *testing.T, mi sim.MessageInfo) {
 	t.Helper()
+	fields, err := proto.Dissect(mi.Protocol, mi.Bytes)
+	if err != nil || len(fields) < 3 {
+		t.Fatalf("dissect %s % x: %d fields, %v", mi.Protocol, mi.Bytes, len(fields), err)
+	}
+	covered := 0
+	for _, f := range fields {
+		covered = max(covered, f.Offset+f.Len)
+	}
+	if covered != len(mi.Bytes) && mi.Protocol != "can" {
+		t.Fatalf("dissected %s fields cover %d of %d bytes", mi.Protocol, covered, len(mi.Bytes))
+	}
 	switch mi.Protocol {
 	case "modbus-rtu":
 		if err := proto.CheckCRC(mi.Bytes); err != nil {
