@@ -123,7 +123,7 @@ func browser(t *testing.T) (context.Context, *[]string) {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancel3)
 	var errs []string
 	chromedp.ListenTarget(ctx, func(ev any) {

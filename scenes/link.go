@@ -46,13 +46,21 @@ type Scenario struct {
 	Scene   *Scene
 	Seed    uint64
 	Actions []sim.Action
+	// Tick is the moment the link was made: opening it runs the world up
+	// to there, so the person sees what the sharer saw.
+	Tick int64
 }
+
+// MaxTick is the latest moment a link may open at (an hour of simulated
+// time), so opening one never runs for long.
+const MaxTick = 3_600_000
 
 type wireScenario struct {
 	Name    string       `json:"n,omitempty"`
 	YAML    string       `json:"y,omitempty"`
 	Seed    uint64       `json:"s,omitempty"`
 	Actions []sim.Action `json:"a,omitempty"`
+	Tick    int64        `json:"t,omitempty"`
 }
 
 // Spec is the world the scenario reproduces: the scene with its actions
@@ -73,7 +81,7 @@ func Fold(sc *Scene, actions []sim.Action) *Scene {
 
 // Encode packs a scenario into the text of a URL fragment after "#s=".
 func Encode(s Scenario) (string, error) {
-	ws := wireScenario{Name: s.Name, Seed: s.Seed, Actions: s.Actions}
+	ws := wireScenario{Name: s.Name, Seed: s.Seed, Actions: s.Actions, Tick: s.Tick}
 	if ws.Name == "" {
 		if s.Scene == nil {
 			return "", errors.New("scenes: a scenario needs a built-in name or a scene")
@@ -152,7 +160,10 @@ func Decode(text string) (Scenario, error) {
 	if len(ws.Actions) > MaxActions {
 		return Scenario{}, fmt.Errorf("%w: %d actions, at most %d", ErrLinkTooLarge, len(ws.Actions), MaxActions)
 	}
-	s := Scenario{Name: ws.Name, Seed: ws.Seed, Actions: ws.Actions}
+	if ws.Tick < 0 || ws.Tick > MaxTick {
+		return Scenario{}, fmt.Errorf("%w: it opens at tick %d, past the last allowed (%d)", ErrLinkCorrupt, ws.Tick, MaxTick)
+	}
+	s := Scenario{Name: ws.Name, Seed: ws.Seed, Actions: ws.Actions, Tick: ws.Tick}
 	if s.Seed == 0 {
 		s.Seed = 1
 	}

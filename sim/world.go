@@ -749,16 +749,16 @@ func (w *World) applyAdd(a Action) error {
 }
 
 // spiral is where the n-th member of a link goes around its hub: on rings
-// 26 units apart, ring k holding 12k devices, in integer maths so every
-// platform places them alike.
+// 40 units apart, ring k holding 6k devices about 40 units from each other,
+// in integer maths so every platform places them alike.
 func spiral(cx, cy int32, n int) (int32, int32) {
 	k, first := 1, 0
-	for n >= first+12*k {
-		first += 12 * k
+	for n >= first+6*k {
+		first += 6 * k
 		k++
 	}
-	p := int64(n-first) * 65536 / int64(12*k)
-	r := int64(26 * k)
+	p := int64(n-first)*65536/int64(6*k) + int64(k)*5000 // rings offset so rows do not align
+	r := int64(40 * k)
 	return cx + int32(r*isin(p+16384)/1000), cy + int32(r*isin(p)/1000)
 }
 

@@ -3,12 +3,15 @@
 package main
 
 import (
+	"errors"
 	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
 
+	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/sim/proto"
 	"github.com/thingyard/thingyard/wasm/render"
 	"github.com/thingyard/thingyard/wasm/ui"
 )
@@ -29,8 +32,10 @@ const (
 // from it; their changes come back as commands and actions applied here, on
 // the game loop, and nowhere else.
 type app struct {
-	spec  sim.Spec
+	scene *scenes.Scene
+	name  string // built-in name, "" once edited
 	seed  uint64
+	log   []sim.Action // every action applied since load, with its tick
 	world *sim.World
 	view  sim.View
 	r     *render.Renderer
@@ -41,6 +46,7 @@ type app struct {
 	updates int
 	frames  int
 	ready   bool
+	msg     *sim.MessageInfo // the selected message, kept after it arrived
 
 	cmds  chan ui.Command
 	model *ui.Model
@@ -48,27 +54,76 @@ type app struct {
 	state js.Value // window.thingyard, read by tests
 }
 
-func newApp(spec sim.Spec, seed uint64) (*app, error) {
-	w, err := sim.New(spec, seed)
-	if err != nil {
-		return nil, err
-	}
-	a := &app{spec: spec, seed: seed, world: w, r: render.New(), speed: 1,
-		cmds: make(chan ui.Command, 64), model: &ui.Model{Speed: 1}}
+func newApp() *app {
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64),
+		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
-	for _, s := range spec.Sides {
-		a.r.Titles = append(a.r.Titles, s.Title)
-	}
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
 		a.r.ReducedMotion = mq.Get("matches").Bool()
 	}
 	a.state = js.Global().Get("Object").New()
 	a.state.Set("ready", false)
 	a.state.Set("frames", 0)
+	a.state.Set("marks", js.Global().Get("Object").New())
 	js.Global().Set("thingyard", a.state)
+	return a
+}
+
+// boot loads the scenario in the page's URL, or the default scene. A link
+// that cannot be read is explained and the default scene loads anyway.
+func (a *app) boot() {
+	href := js.Global().Get("location").Get("href").String()
+	sc, err := scenes.FromURL(href)
+	if err == nil {
+		if err = a.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
+			a.world.Step(int(sc.Tick)) // open at the moment it was shared
+		}
+	}
+	if err != nil {
+		if !errors.Is(err, scenes.ErrNoScenario) {
+			notice("This share link could not be opened: " + err.Error() + ". Showing the default scene instead.")
+		}
+		def, _ := scenes.Builtin(scenes.Default)
+		if err := a.load(def, scenes.Default, def.Seed, nil); err != nil {
+			notice("Thingyard could not build its world: " + err.Error())
+		}
+	}
+}
+
+// load replaces the world with a scene and, for a share link, the actions
+// taken in it.
+func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Action) error {
+	w, err := sim.New(scenes.Fold(sc, actions).Spec, seed)
+	if err != nil {
+		return err
+	}
+	a.scene, a.name, a.seed, a.world = sc, name, seed, w
+	a.log = append([]sim.Action(nil), actions...)
+	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
+	a.r.Titles = a.r.Titles[:0]
+	for _, s := range sc.Sides {
+		a.r.Titles = append(a.r.Titles, s.Title)
+	}
+	a.r.Refit()
+	m := a.model
+	m.Links = m.Links[:0]
+	for _, l := range sc.Links {
+		if l.Medium != "internet" {
+			m.Links = append(m.Links, ui.LinkChoice{ID: l.ID, Label: l.ID + " (" + l.Medium + ")"})
+		}
+	}
+	if y, err := scenes.Marshal(sc); err == nil {
+		m.Editor = string(y)
+	}
+	m.Share, m.ShareNote, m.EditorError = "", "", ""
 	w.View(&a.view)
-	a.refreshModel()
-	return a, nil
+	return nil
+}
+
+func notice(msg string) {
+	if f := js.Global().Get("thingyardNotice"); f.Type() == js.TypeFunction {
+		f.Invoke(msg)
+	}
 }
 
 // send is how panels hand the game loop a command; it never blocks the
@@ -82,27 +137,34 @@ func (a *app) send(c ui.Command) {
 }
 
 func (a *app) Update() error {
+	changed := false
 	for done := false; !done; {
 		select {
 		case c := <-a.cmds:
 			a.run(c)
+			changed = true
 		default:
 			done = true
 		}
 	}
 	if !a.paused {
-		a.acc += float64(1000/sim.TickMicros) * 1000 / tps * a.speed / slowDown
+		a.acc += 1000.0 / tps * a.speed / slowDown
 		if n := int(a.acc); n > 0 {
 			a.acc -= float64(n)
 			a.world.Step(n)
 		}
 	}
 	a.world.View(&a.view)
+	sel, selMsg := a.r.Selected, a.r.SelectedMsg
 	for _, act := range a.r.Update(&a.view) {
 		a.apply(act)
 	}
+	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
+		a.msg = nil
+		changed = true
+	}
 	a.updates++
-	if a.updates%modelEvery == 0 {
+	if changed || a.updates%modelEvery == 0 {
 		a.refreshModel()
 	}
 	return nil
@@ -116,17 +178,72 @@ func (a *app) run(c ui.Command) {
 		a.paused = *c.Pause
 	case c.Speed > 0:
 		a.speed = c.Speed
+	case c.Step:
+		a.world.Step(1)
 	case c.Reset:
-		if w, err := sim.New(a.spec, a.seed); err == nil {
-			a.world = w
+		a.load(a.scene, a.name, a.seed, nil)
+	case c.LoadScene != "":
+		sc, err := scenes.Builtin(c.LoadScene)
+		if err == nil {
+			err = a.load(sc, c.LoadScene, sc.Seed, nil)
+		}
+		if err != nil {
+			notice(err.Error())
+			return
+		}
+		a.setURL(a.link())
+	case c.ApplyYAML != nil:
+		sc, err := scenes.Parse("scene.yaml", []byte(*c.ApplyYAML))
+		if err == nil {
+			err = a.load(sc, "", sc.Seed, nil)
+		}
+		if err != nil {
+			a.model.EditorError = err.Error()
+			return
+		}
+		a.model.Editor = *c.ApplyYAML
+		a.setURL(a.link())
+	case c.Share:
+		l := a.link()
+		a.setURL(l)
+		a.model.Share = l
+		a.model.ShareNote = "Copied: whoever opens it sees this world."
+		if cb := js.Global().Get("navigator").Get("clipboard"); cb.Truthy() {
+			cb.Call("writeText", l)
+		} else {
+			a.model.ShareNote = "Select the link and copy it."
 		}
 	}
 }
 
+// apply applies an action now and logs it with its tick, so a share link
+// replays it at the same moment. A refused action is logged too: a replay
+// refuses it the same way.
 func (a *app) apply(act sim.Action) {
+	act.At = a.world.Tick()
+	if err := act.Check(); err != nil {
+		notice(err.Error())
+		return
+	}
+	a.log = append(a.log, act)
 	if err := a.world.Apply(act); err != nil {
 		js.Global().Get("console").Call("info", "Thingyard: "+err.Error())
 	}
+}
+
+// link is the share link of the world as it is.
+func (a *app) link() string {
+	loc := js.Global().Get("location")
+	base := loc.Get("origin").String() + loc.Get("pathname").String()
+	l, err := scenes.Link(base, scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick()})
+	if err != nil {
+		return base
+	}
+	return l
+}
+
+func (a *app) setURL(u string) {
+	js.Global().Get("history").Call("replaceState", nil, "", u)
 }
 
 // refreshModel copies what the panels show, under the panels' lock, and
@@ -136,25 +253,66 @@ func (a *app) refreshModel() {
 		a.env.Lock()
 	}
 	m := a.model
-	m.Scene, m.Title, m.Lesson = a.spec.Name, a.spec.Title, a.spec.Lesson
+	m.Scene, m.Title, m.Lesson, m.Try = a.name, a.scene.Title, a.scene.Lesson, a.scene.Try
 	m.Tick = a.world.Tick()
 	m.Paused, m.Speed = a.paused, a.speed
 	m.Sides = a.world.Metrics()
-	m.Refusal, _ = a.world.LastRefusal()
-	if a.updates%(modelEvery*2) == 0 {
-		m.Hash = sim.HashString(a.world.Hash())
-		a.state.Set("hash", m.Hash)
+	m.Series = a.world.Series()
+	if txt, at := a.world.LastRefusal(); txt != "" && a.world.Tick()-at < 20_000 {
+		m.Refusal = "Refused: " + txt
+	} else {
+		m.Refusal = ""
 	}
-	m.Selected = nil
-	if a.r.Selected != "" {
-		if d, ok := a.world.Device(a.r.Selected); ok {
-			m.Selected = &d
+	m.HasInternet, m.InternetUp = false, false
+	for i := range a.view.Links {
+		if a.view.Links[i].Medium == sim.MediumInternet {
+			m.HasInternet = true
+			m.InternetUp = m.InternetUp || a.view.Links[i].Up
 		}
 	}
+	m.Hash = sim.HashString(a.world.Hash())
+	a.state.Set("hash", m.Hash)
 	a.state.Set("tick", m.Tick)
+	marks := js.Global().Get("Object").New()
+	hs := a.world.Hashes()
+	for _, h := range hs[max(0, len(hs)-120):] {
+		marks.Set(itoa(h.Tick), sim.HashString(h.Hash))
+	}
+	a.state.Set("marks", marks)
+
+	m.Device, m.Message, m.Fields, m.Hex = nil, nil, nil, ""
+	if a.r.Selected != "" {
+		if d, ok := a.world.Device(a.r.Selected); ok {
+			m.Device = &d
+		}
+	}
+	if a.r.SelectedMsg != 0 {
+		if mi, ok := a.world.Message(a.r.SelectedMsg); ok {
+			a.msg = &mi
+		}
+		if a.msg != nil {
+			m.Message = a.msg
+			m.Fields, _ = proto.Dissect(a.msg.Protocol, a.msg.Bytes)
+			m.Hex = proto.HexDump(a.msg.Bytes)
+		}
+	}
 	if a.env != nil {
 		a.env.UnlockRender()
 	}
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
 }
 
 func (a *app) Draw(screen *ebiten.Image) {

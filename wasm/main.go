@@ -13,16 +13,12 @@ import (
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/domrender"
 
-	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 func main() {
-	a, err := newApp(sim.Demo(), 1)
-	if err != nil {
-		fail("Thingyard could not build its world: " + err.Error())
-		return
-	}
+	a := newApp()
+	a.boot()
 	renderer, err := domrender.New("#ui")
 	if err != nil {
 		fail("Thingyard could not mount its panels: " + err.Error())

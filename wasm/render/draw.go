@@ -123,6 +123,9 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 	return w, h
 }
 
+// Refit frames the world again on the next update, after a new scene.
+func (r *Renderer) Refit() { r.fitted = false }
+
 // FitTo frames the whole world.
 func (r *Renderer) FitTo(v *sim.View) {
 	b := v.Bounds
@@ -264,7 +267,8 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 		r.drawMessage(screen, v, &v.Messages[i])
 	}
 	rad := r.iconRadius()
-	labels := rad >= 9*r.dpr
+	// Labels only where they can be read: not in a crowd of added devices.
+	labels := rad >= 9*r.dpr && (len(v.Devices) <= 60 || rad >= 24*r.dpr)
 	for i := range v.Devices {
 		r.drawDevice(screen, v, int32(i), rad, labels)
 	}

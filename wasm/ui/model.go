@@ -1,10 +1,15 @@
-// Package ui is Thingyard's HTML side: Vugu components for the scene, the
-// controls and the live comparison of the M2M and IoT sides. Components
-// never touch the world: they read a Model that the game loop refreshes a
-// few times a second and send Commands back to it.
+// Package ui is Thingyard's HTML side: Vugu panels for the scene, the
+// controls, the live comparison of the M2M and IoT sides, the inspector,
+// sharing and the scene editor. Panels never touch the world: they read a
+// Model that the game loop refreshes a few times a second and send Commands
+// back to it.
 package ui
 
-import "github.com/thingyard/thingyard/sim"
+import (
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/sim/proto"
+)
 
 // Model is what the panels show. The game loop replaces it under the
 // renderer's event lock, so a component reads a consistent picture.
@@ -12,24 +17,58 @@ type Model struct {
 	Scene   string
 	Title   string
 	Lesson  string
+	Try     []string
+	Scenes  []scenes.Summary
 	Tick    int64
 	Hash    string
 	Paused  bool
 	Speed   float64
 	Sides   []sim.SideMetrics
+	Series  []sim.Sample
 	Refusal string
-	// Selected is the device the person picked in the world, if any.
-	Selected *sim.DeviceInfo
+	Links   []LinkChoice
+	// HasInternet is true when the world has internet links; InternetUp
+	// when they are up.
+	HasInternet, InternetUp bool
+
+	// Device is the device the person picked in the world, if any.
+	Device *sim.DeviceInfo
+	// Message is the message picked, with its dissection.
+	Message *sim.MessageInfo
+	Fields  []proto.Field
+	Hex     string
+
+	// Share is the link that reproduces what is on screen, once asked for.
+	Share     string
+	ShareNote string
+	// Editor holds the scene as YAML and the errors of the last edit.
+	Editor      string
+	EditorError string
+	// Notice is a message for the person (a link that could not be read).
+	Notice string
+}
+
+// LinkChoice is a link devices can be added to.
+type LinkChoice struct {
+	ID, Label string
 }
 
 // Command is something a person asked for in a panel. Actions change the
 // world (and are shared in a room); the other fields change only this view.
 type Command struct {
-	Action *sim.Action
-	Pause  *bool
-	Speed  float64
-	Reset  bool
+	Action    *sim.Action
+	Pause     *bool
+	Speed     float64
+	Step      bool
+	Reset     bool
+	LoadScene string
+	ApplyYAML *string
+	Share     bool
+	Select    string // a device id to inspect
 }
 
 // Speeds are the choices of the speed control.
 var Speeds = []float64{0.25, 0.5, 1, 2, 4, 8, 16}
+
+// AddCounts are the choices of how many devices to add at once.
+var AddCounts = []int{1, 10, 100, 1000}

@@ -1,0 +1,399 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/vugu/vugu"
+	"github.com/vugu/vugu/js"
+
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/sim/proto"
+)
+
+func (c *Root) pressed(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func (c *Root) playLabel() string {
+	if c.Model.Paused {
+		return "Play"
+	}
+	return "Pause"
+}
+
+// TogglePlay pauses or resumes the world.
+func (c *Root) TogglePlay(vugu.DOMEvent) {
+	p := !c.Model.Paused
+	c.Model.Paused = p
+	c.Send(Command{Pause: &p})
+}
+
+// StepOnce advances a paused world by one tick.
+func (c *Root) StepOnce(vugu.DOMEvent) { c.Send(Command{Step: true}) }
+
+// ResetWorld starts the scene again, without the actions taken.
+func (c *Root) ResetWorld(vugu.DOMEvent) { c.Send(Command{Reset: true}) }
+
+// PickScene loads another built-in scene.
+func (c *Root) PickScene(e vugu.DOMEvent) {
+	c.Send(Command{LoadScene: e.PropString("target", "value")})
+}
+
+// SetSpeed changes how fast simulated time runs.
+func (c *Root) SetSpeed(e vugu.DOMEvent) {
+	v, err := strconv.ParseFloat(e.PropString("target", "value"), 64)
+	if err != nil || v <= 0 {
+		return
+	}
+	c.Model.Speed = v
+	c.Send(Command{Speed: v})
+}
+
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+func (c *Root) speeds() []choice {
+	out := make([]choice, len(Speeds))
+	for i, s := range Speeds {
+		v := strconv.FormatFloat(s, 'g', -1, 64)
+		out[i] = choice{Value: v, Label: v + "×", Selected: s == c.Model.Speed}
+	}
+	return out
+}
+
+func (c *Root) clock() string {
+	ms := c.Model.Tick
+	return fmt.Sprintf("%d:%02d.%d", ms/60000, ms/1000%60, ms/100%10)
+}
+
+func (c *Root) internetLabel() string {
+	if c.Model.InternetUp {
+		return "Cut the internet"
+	}
+	return "Restore the internet"
+}
+
+func (c *Root) internetClass() string {
+	if c.Model.InternetUp {
+		return ""
+	}
+	return "cut"
+}
+
+// ToggleInternet cuts or restores every internet link.
+func (c *Root) ToggleInternet(vugu.DOMEvent) {
+	k := sim.ActCut
+	if !c.Model.InternetUp {
+		k = sim.ActRestore
+	}
+	c.Send(Command{Action: &sim.Action{Kind: k, Link: sim.Internet}})
+}
+
+func (c *Root) addCounts() []string {
+	out := make([]string, len(AddCounts))
+	for i, n := range AddCounts {
+		out[i] = strconv.Itoa(n)
+	}
+	return out
+}
+
+func (c *Root) count() int {
+	if c.addCount == 0 {
+		return 10
+	}
+	return c.addCount
+}
+
+func (c *Root) countText() string { return strconv.Itoa(c.count()) }
+
+func (c *Root) kinds() []string { return []string{"sensor", "actuator", "app"} }
+
+func plural(k string) string { return k + "s" }
+
+func sideClass(side string) string { return "side-" + side }
+
+func (c *Root) kind() string {
+	if c.addKind == "" {
+		return "sensor"
+	}
+	return c.addKind
+}
+
+func (c *Root) link() string {
+	for _, l := range c.Model.Links {
+		if l.ID == c.addLink {
+			return l.ID
+		}
+	}
+	if len(c.Model.Links) > 0 {
+		return c.Model.Links[0].ID
+	}
+	return ""
+}
+
+// SetAddCount, SetAddKind and SetAddLink choose what Add adds.
+func (c *Root) SetAddCount(e vugu.DOMEvent) {
+	c.addCount, _ = strconv.Atoi(e.PropString("target", "value"))
+}
+func (c *Root) SetAddKind(e vugu.DOMEvent) { c.addKind = e.PropString("target", "value") }
+func (c *Root) SetAddLink(e vugu.DOMEvent) { c.addLink = e.PropString("target", "value") }
+
+// AddDevices adds devices to the chosen link: the way to watch scaling.
+func (c *Root) AddDevices(vugu.DOMEvent) {
+	if c.link() == "" {
+		return
+	}
+	c.Send(Command{Action: &sim.Action{Kind: sim.ActAdd, Link: c.link(), DeviceKind: c.kind(), Count: c.count()}})
+}
+
+type row struct {
+	Name   string
+	Values []string
+}
+
+// rows are the comparison's lines, one value per side.
+func (c *Root) rows() []row {
+	type metric struct {
+		name string
+		f    func(m *sim.SideMetrics) string
+	}
+	ms := []metric{
+		{"devices", func(m *sim.SideMetrics) string { return strconv.Itoa(m.Devices) }},
+		{"delivered", func(m *sim.SideMetrics) string { return strconv.FormatInt(m.Delivered, 10) }},
+		{"lost", func(m *sim.SideMetrics) string { return strconv.FormatInt(m.Lost, 10) }},
+		{"waiting (QoS 1)", func(m *sim.SideMetrics) string { return strconv.FormatInt(m.Buffered, 10) }},
+		{"latency p50", func(m *sim.SideMetrics) string { return ms(m.LatencyP50Ms) }},
+		{"latency p99", func(m *sim.SideMetrics) string { return ms(m.LatencyP99Ms) }},
+		{"reaction p50", func(m *sim.SideMetrics) string { return ms(m.ReactionP50Ms) }},
+		{"bytes / reading", func(m *sim.SideMetrics) string { return strconv.FormatFloat(m.BytesPerRead, 'f', 1, 64) }},
+		{"links", func(m *sim.SideMetrics) string { return strconv.Itoa(m.Links) }},
+		{"poll cycle", func(m *sim.SideMetrics) string { return ms(m.PollCycleMs) }},
+		{"standards", func(m *sim.SideMetrics) string { return strconv.Itoa(m.Standards) }},
+		{"translations", func(m *sim.SideMetrics) string { return strconv.FormatInt(m.Translations, 10) }},
+		{"decisions local / cloud", func(m *sim.SideMetrics) string {
+			return strconv.FormatInt(m.DecisionsLocal, 10) + " / " + strconv.FormatInt(m.DecisionsCloud, 10)
+		}},
+		{"needs the internet", func(m *sim.SideMetrics) string { return yesNo(m.Internet) }},
+	}
+	out := make([]row, len(ms))
+	for i, m := range ms {
+		out[i].Name = m.name
+		for j := range c.Model.Sides {
+			out[i].Values = append(out[i].Values, m.f(&c.Model.Sides[j]))
+		}
+	}
+	return out
+}
+
+func ms(v float64) string {
+	if v == 0 {
+		return "–"
+	}
+	if v >= 1000 {
+		return strconv.FormatFloat(v/1000, 'f', 2, 64) + " s"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + " ms"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+var sideColours = []string{"#f2a93b", "#4fc3f7", "#b39ddb"}
+
+// chart draws readings delivered per second for each side as SVG lines.
+func (c *Root) chart() vugu.HTML {
+	return vugu.HTML(Chart(c.Model.Series, len(c.Model.Sides), 300, 70))
+}
+
+// Chart renders per-second deliveries of each side as an SVG of w×h.
+func Chart(series []sim.Sample, sides, w, h int) string {
+	if sides == 0 || len(series) < 2*sides {
+		return `<svg viewBox="0 0 300 70" role="img" aria-label="Not enough history yet"><text x="6" y="38" fill="#5f7390" font-size="11">the chart fills in as seconds pass</text></svg>`
+	}
+	per := make([][]float64, sides)
+	var top float64 = 1
+	for s := 0; s < sides; s++ {
+		var prev int64 = -1
+		for _, smp := range series {
+			if smp.Side != s {
+				continue
+			}
+			if prev >= 0 {
+				v := float64(smp.Delivered - prev)
+				per[s] = append(per[s], v)
+				top = max(top, v)
+			}
+			prev = smp.Delivered
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" preserveAspectRatio="none" role="img" aria-label="Readings delivered per second, per side">`, w, h)
+	fmt.Fprintf(&b, `<line x1="0" y1="%d" x2="%d" y2="%d" stroke="#263142"/>`, h-1, w, h-1)
+	for s, vs := range per {
+		if len(vs) < 2 {
+			continue
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke-width="1.5" stroke="%s" points="`, sideColours[min(s, 2)])
+		for i, v := range vs {
+			x := float64(i) * float64(w) / float64(len(vs)-1)
+			y := float64(h-3) - v/top*float64(h-8)
+			fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
+		}
+		b.WriteString(`"/>`)
+	}
+	fmt.Fprintf(&b, `<text x="4" y="11" fill="#5f7390" font-size="10">%.0f/s</text></svg>`, top)
+	return b.String()
+}
+
+// csvHref is the metrics as a CSV download.
+func (c *Root) csvHref() string {
+	return "data:text/csv;charset=utf-8," + url.PathEscape(CSV(c.Model.Sides))
+}
+
+// CSV writes the side metrics, one row per side.
+func CSV(sides []sim.SideMetrics) string {
+	var b strings.Builder
+	b.WriteString("side,devices,sent,delivered,lost,buffered,latency_p50_ms,latency_p99_ms,reaction_p50_ms,bytes,bytes_per_reading,links,poll_cycle_ms,translations,decisions_local,decisions_cloud,needs_internet\n")
+	for _, m := range sides {
+		fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%d,%.2f,%d,%.3f,%d,%d,%d,%t\n", m.Side, m.Devices, m.Sent, m.Delivered, m.Lost,
+			m.Buffered, m.LatencyP50Ms, m.LatencyP99Ms, m.ReactionP50Ms, m.Bytes, m.BytesPerRead, m.Links, m.PollCycleMs,
+			m.Translations, m.DecisionsLocal, m.DecisionsCloud, m.Internet)
+	}
+	return b.String()
+}
+
+type prop struct{ Name, Value string }
+
+func (c *Root) deviceProps() []prop {
+	d := c.Model.Device
+	state := "on"
+	if !d.Powered {
+		state = "powered off"
+	}
+	ps := []prop{
+		{"kind", d.Kind}, {"side", d.Side}, {"state", state},
+		{"standards", strings.Join(d.Standards, ", ")}, {"links", strings.Join(d.Links, ", ")},
+	}
+	if d.Protocol != "" {
+		ps = append(ps, prop{"protocol", d.Protocol})
+	}
+	if d.Address != 0 {
+		ps = append(ps, prop{"address", strconv.Itoa(d.Address)})
+	}
+	if d.Quantity != "" {
+		ps = append(ps, prop{d.Quantity, strconv.FormatFloat(d.Value, 'f', 2, 64) + " " + d.Unit})
+	}
+	if d.Target != "" {
+		ps = append(ps, prop{"sends to", d.Target})
+	}
+	if d.Kind == "actuator" {
+		ps = append(ps, prop{"output", onOff(d.On)})
+	}
+	if d.PollCycle > 0 {
+		ps = append(ps, prop{"poll cycle", ms(d.PollCycle)})
+	}
+	if d.Protocol != "" {
+		ps = append(ps, prop{"MQTT QoS", strconv.Itoa(d.QoS)}, prop{"waiting", strconv.Itoa(d.Buffered)})
+	}
+	ps = append(ps,
+		prop{"sent / received / lost", fmt.Sprintf("%d / %d / %d", d.Stats.Sent, d.Stats.Received, d.Stats.Lost)},
+		prop{"bytes sent", strconv.FormatInt(d.Stats.Bytes, 10)})
+	if d.Side == "m2m" {
+		ps = append(ps, prop{"open API", "none: only its own master on its own bus can read it"})
+	}
+	return ps
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func (c *Root) powerLabel() string {
+	if c.Model.Device.Powered {
+		return "Power off"
+	}
+	return "Power on"
+}
+
+// TogglePower switches the inspected device off or on.
+func (c *Root) TogglePower(vugu.DOMEvent) {
+	d := c.Model.Device
+	c.Send(Command{Action: &sim.Action{Kind: sim.ActPower, Device: d.ID, On: !d.Powered}})
+}
+
+func (c *Root) commandable() bool {
+	return c.Model.Device != nil && (c.Model.Device.Kind == "actuator" || c.Model.Device.Kind == "board")
+}
+
+func (c *Root) commandLabel() string {
+	if c.Model.Device.On {
+		return "Command off"
+	}
+	return "Command on"
+}
+
+// Command switches an actuator, as its controller or an app would.
+func (c *Root) Command(vugu.DOMEvent) {
+	d := c.Model.Device
+	c.Send(Command{Action: &sim.Action{Kind: sim.ActCommand, Device: d.ID, On: !d.On}})
+}
+
+func (c *Root) messageTitle() string {
+	m := c.Model.Message
+	return strings.ToUpper(m.Protocol) + " " + m.Kind
+}
+
+func (c *Root) messageProps() []prop {
+	m := c.Model.Message
+	return []prop{
+		{"hop", m.From + " → " + m.To + " over " + m.Link + " (" + m.Medium + ")"},
+		{"end to end", m.Origin + " → " + m.Dest},
+		{"time on this hop", ms(m.LatencyMs)},
+		{"age of the value", ms(m.AgeMs)},
+		{"frame / on the wire", fmt.Sprintf("%d / %d bytes", len(m.Bytes), m.WireBytes)},
+	}
+}
+
+func (c *Root) span(f proto.Field) string {
+	if f.Len == 0 {
+		return "·"
+	}
+	return fmt.Sprintf("%d–%d", f.Offset, f.Offset+f.Len-1)
+}
+
+// ShareLink makes the link that reproduces the world as it is.
+func (c *Root) ShareLink(vugu.DOMEvent) { c.Send(Command{Share: true}) }
+
+// EditYAML keeps the editor's text as the person types.
+func (c *Root) EditYAML(e vugu.DOMEvent) {
+	s := e.PropString("target", "value")
+	c.draft = &s
+}
+
+// ApplyYAML loads the edited scene; errors show with their line and column.
+func (c *Root) ApplyYAML(vugu.DOMEvent) {
+	text := c.Model.Editor
+	if c.draft != nil {
+		text = *c.draft
+	}
+	// Read the text area itself: what is typed there is the truth.
+	if ta := js.Global().Get("document").Call("getElementById", "scene-yaml"); ta.Truthy() {
+		text = ta.Get("value").String()
+	}
+	c.Send(Command{ApplyYAML: &text})
+}
