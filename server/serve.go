@@ -11,9 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/thingyard/thingyard"
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/relay"
 )
 
 // Server timing defaults.
@@ -24,8 +27,10 @@ const (
 
 // config is what serve's flags set.
 type config struct {
-	addr string
-	dev  bool
+	addr   string
+	dev    bool
+	origin string
+	relay  relay.Options
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +43,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fl.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env THINGYARD_ADDR); 0.0.0.0:8080 serves a classroom")
 	fl.BoolVar(&cfg.dev, "dev", false, "serve index.html and assets/ from the current directory instead of the embedded copy")
+	fl.StringVar(&cfg.origin, "origin", "", "comma-separated extra Origin host patterns allowed to join rooms (same origin is always allowed)")
+	fl.IntVar(&cfg.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
+	fl.IntVar(&cfg.relay.MaxMembers, "max-members", relay.DefaultMaxMembers, "browsers per room")
+	fl.Float64Var(&cfg.relay.Rate, "rate", relay.DefaultRate, "frames per second one browser may send")
+	fl.IntVar(&cfg.relay.Burst, "burst", relay.DefaultBurst, "frames one browser may send at once")
+	fl.IntVar(&cfg.relay.QueueLen, "queue", relay.DefaultQueueLen, "frames queued for a slow browser before it is dropped")
+	fl.DurationVar(&cfg.relay.PingEvery, "ping", relay.DefaultPingEvery, "ping period; a browser that does not answer is dropped")
+	fl.DurationVar(&cfg.relay.IdleAfter, "idle", relay.DefaultIdleAfter, "remove a room this long after its last member left")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -57,8 +70,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.origin != "" {
+		cfg.relay.OriginPatterns = strings.Split(cfg.origin, ",")
+	}
+	cfg.relay.Scenes = scenes.Names()
+	rel := relay.New(cfg.relay, log)
+	go rel.Run(ctx)
 	mux := http.NewServeMux()
-	routes(mux, site, log)
+	routes(mux, site, rel, log)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -92,7 +111,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // routes mounts every handler of the server on mux.
-func routes(mux *http.ServeMux, site *site, log *slog.Logger) {
+func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger) {
+	if rel != nil {
+		mux.Handle("GET /ws", rel)
+		mux.HandleFunc("POST /rooms", rel.HandleCreate(scenes.Default))
+		mux.HandleFunc("GET /metrics", rel.HandleMetrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/thingyard/thingyard/wire"
+)
+
+// The real binary makes a room, and two WebSocket clients share it: the
+// action one sends reaches both, stamped with the same seq.
+func TestRoomOnTheRealServer(t *testing.T) {
+	res, err := http.Post(baseURL+"rooms", "application/json", strings.NewReader(`{"scene":"internet-outage"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ ID string }
+	json.NewDecoder(res.Body).Decode(&room)
+	res.Body.Close()
+	if res.StatusCode != 201 || room.ID == "" {
+		t.Fatalf("POST /rooms: %d %+v", res.StatusCode, room)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws := "ws" + strings.TrimPrefix(baseURL, "http") + "ws?room=" + room.ID
+	a, _, err := websocket.Dial(ctx, ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.CloseNow()
+	b, _, err := websocket.Dial(ctx, ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.CloseNow()
+	read := func(c *websocket.Conn, kind string) wire.Envelope {
+		for {
+			_, data, err := c.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e wire.Envelope
+			json.Unmarshal(data, &e)
+			if e.Kind == kind {
+				return e
+			}
+		}
+	}
+	var w wire.Welcome
+	json.Unmarshal(read(a, wire.KindWelcome).Body, &w)
+	if w.Scene != "internet-outage" {
+		t.Errorf("welcome scene %q", w.Scene)
+	}
+	a.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":{"kind":"cut","link":"internet","at":5000}}`))
+	ea, eb := read(a, wire.KindAction), read(b, wire.KindAction)
+	if ea.Seq == 0 || ea.Seq != eb.Seq || string(ea.Body) != string(eb.Body) {
+		t.Errorf("a got %+v, b got %+v", ea, eb)
+	}
+	res, err = http.Get(baseURL + "metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	buf := make([]byte, 8192)
+	n, _ := res.Body.Read(buf)
+	if !strings.Contains(string(buf[:n]), "thingyard_members 2") {
+		t.Errorf("metrics:\n%s", buf[:n])
+	}
+}

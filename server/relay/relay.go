@@ -1,0 +1,367 @@
+// Package relay lets the browsers of a live room share one world. The
+// server orders and relays what they send (wire envelopes); each browser
+// runs the deterministic simulation itself, so the relay never needs to.
+//
+// A room keeps its log in memory behind the Store interface, so that rooms
+// can later live in an embedded database or a message broker without
+// touching the WebSocket code.
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/thingyard/thingyard/wire"
+)
+
+// Options are the relay's limits. Zero fields take the defaults below.
+type Options struct {
+	MaxRooms       int           // rooms at once (default 1000)
+	MaxMembers     int           // members per room (default 50)
+	MaxLog         int           // envelopes a room keeps (default 100000)
+	Rate           float64       // frames per second a connection may send (default 30)
+	Burst          int           // frames a connection may send at once (default 60)
+	QueueLen       int           // frames waiting for a slow reader before it is dropped (default 512)
+	WriteTimeout   time.Duration // one frame's write (default 10 s)
+	PingEvery      time.Duration // ping period; a peer that does not answer is dropped (default 20 s)
+	IdleAfter      time.Duration // a room without members is removed after this (default 10 min)
+	OriginPatterns []string      // extra allowed Origins (host patterns); same origin is always allowed
+	// Scenes are the scene names a room may be made with; nil allows any
+	// name of letters, digits and dashes.
+	Scenes []string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxRooms     = 1000
+	DefaultMaxMembers   = 50
+	DefaultMaxLog       = 100_000
+	DefaultRate         = 30
+	DefaultBurst        = 60
+	DefaultQueueLen     = 512
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultPingEvery    = 20 * time.Second
+	DefaultIdleAfter    = 10 * time.Minute
+)
+
+func (o *Options) fill() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxRooms, DefaultMaxRooms)
+	def(&o.MaxMembers, DefaultMaxMembers)
+	def(&o.MaxLog, DefaultMaxLog)
+	def(&o.Burst, DefaultBurst)
+	def(&o.QueueLen, DefaultQueueLen)
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.PingEvery <= 0 {
+		o.PingEvery = DefaultPingEvery
+	}
+	if o.IdleAfter <= 0 {
+		o.IdleAfter = DefaultIdleAfter
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Relay holds the rooms.
+type Relay struct {
+	opt Options
+	log *slog.Logger
+
+	mu    sync.Mutex
+	rooms map[string]*room
+
+	in, out, drops, refused atomic.Int64
+}
+
+// New makes a relay.
+func New(opt Options, log *slog.Logger) *Relay {
+	opt.fill()
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{}}
+}
+
+// Errors a join can be refused with.
+var (
+	ErrNoRoom    = errors.New("relay: no such room")
+	ErrFull      = errors.New("relay: room is full")
+	ErrTooMany   = errors.New("relay: too many rooms")
+	ErrBadScene  = errors.New("relay: unknown scene")
+	ErrBadRoomID = errors.New("relay: bad room id")
+)
+
+// NewRoomID is 128 random bits in lower-case base32, without padding.
+func NewRoomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func validRoomID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Relay) validScene(s string) bool {
+	if r.opt.Scenes != nil {
+		return slices.Contains(r.opt.Scenes, s)
+	}
+	return validRoomID(s + "-scene")
+}
+
+// Create makes a room for scene and returns its id.
+func (r *Relay) Create(scene string) (string, error) {
+	if !r.validScene(scene) {
+		return "", fmt.Errorf("%w %q", ErrBadScene, scene)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.rooms) >= r.opt.MaxRooms {
+		return "", fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
+	}
+	id := NewRoomID()
+	r.rooms[id] = newRoom(id, scene, r.opt.Now(), r)
+	return id, nil
+}
+
+// room is one live room. Its mutex guards everything in it; publishing
+// never blocks: a member whose queue is full is dropped.
+type room struct {
+	id, scene string
+	relay     *Relay
+	created   time.Time
+
+	mu      sync.Mutex
+	store   Store
+	members map[string]*member
+	boards  map[string]string // device id -> member holding it
+	nextID  int
+	idle    time.Time // when the last member left
+}
+
+// member is one connection in a room.
+type member struct {
+	id   string
+	out  chan []byte
+	kill func(websocket.StatusCode, string)
+}
+
+func newRoom(id, scene string, now time.Time, r *Relay) *room {
+	return &room{id: id, scene: scene, relay: r, created: now, store: newMemStore(r.opt.MaxLog),
+		members: map[string]*member{}, boards: map[string]string{}, idle: now}
+}
+
+func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Milliseconds() }
+
+// publish stamps an envelope, appends it to the log and queues it for
+// every member (or only to, when set). Call with rm.mu held.
+func (rm *room) publish(e wire.Envelope, to string) (wire.Envelope, error) {
+	e.Room, e.At = rm.id, rm.now()
+	e, err := rm.store.Append(e)
+	if err != nil {
+		return e, err
+	}
+	data, _ := json.Marshal(e)
+	for _, m := range rm.members {
+		if to != "" && m.id != to && m.id != e.From {
+			continue
+		}
+		rm.send(m, data)
+	}
+	return e, nil
+}
+
+// send queues a frame for a member, dropping the member when it is too
+// slow to keep up.
+func (rm *room) send(m *member, data []byte) {
+	select {
+	case m.out <- data:
+		rm.relay.out.Add(1)
+	default:
+		rm.relay.drops.Add(1)
+		rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
+		rm.leave(m)
+		m.kill(websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
+	}
+}
+
+func (rm *room) memberIDs() []string {
+	ids := make([]string, 0, len(rm.members))
+	for id := range rm.members {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// leave removes a member and tells the others. Call with rm.mu held.
+func (rm *room) leave(m *member) {
+	if _, ok := rm.members[m.id]; !ok {
+		return
+	}
+	delete(rm.members, m.id)
+	for dev, holder := range rm.boards {
+		if holder == m.id {
+			delete(rm.boards, dev)
+		}
+	}
+	if len(rm.members) == 0 {
+		rm.idle = rm.relay.opt.Now()
+	}
+	body, _ := json.Marshal(wire.Presence{Member: m.id, Joined: false, Members: rm.memberIDs()})
+	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: body}, "")
+}
+
+// Sweep removes rooms that have had no members for IdleAfter. The server
+// calls it every minute; tests call it with their own clock.
+func (r *Relay) Sweep() int {
+	now := r.opt.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for id, rm := range r.rooms {
+		rm.mu.Lock()
+		idle := len(rm.members) == 0 && now.Sub(rm.idle) >= r.opt.IdleAfter
+		rm.mu.Unlock()
+		if idle {
+			delete(r.rooms, id)
+			n++
+			r.log.Info("room removed after being idle", "room", id)
+		}
+	}
+	return n
+}
+
+// Run sweeps idle rooms until ctx ends.
+func (r *Relay) Run(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.Sweep()
+		}
+	}
+}
+
+// HandleCreate is POST /rooms: body {"scene":"NAME"} (optional) returns
+// {"id":"…","scene":"…"}.
+func (r *Relay) HandleCreate(defaultScene string) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		var body struct {
+			Scene string `json:"scene"`
+		}
+		dec := json.NewDecoder(io.LimitReader(req.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			problem(w, http.StatusBadRequest, "the body must be {\"scene\":\"NAME\"} or empty: "+err.Error())
+			return
+		}
+		if body.Scene == "" {
+			body.Scene = defaultScene
+		}
+		id, err := r.Create(body.Scene)
+		switch {
+		case errors.Is(err, ErrBadScene):
+			problem(w, http.StatusUnprocessableEntity, err.Error())
+			return
+		case err != nil:
+			problem(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]string{"id": id, "scene": body.Scene})
+	}
+}
+
+// problem writes an RFC 9457 problem detail.
+func problem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
+}
+
+// HandleMetrics writes the relay's numbers in Prometheus' text format.
+func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
+	r.mu.Lock()
+	rooms, members := len(r.rooms), 0
+	for _, rm := range r.rooms {
+		rm.mu.Lock()
+		members += len(rm.members)
+		rm.mu.Unlock()
+	}
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	fmt.Fprintf(w, "# HELP thingyard_rooms Live rooms.\n# TYPE thingyard_rooms gauge\nthingyard_rooms %d\n", rooms)
+	fmt.Fprintf(w, "# HELP thingyard_members Connected members.\n# TYPE thingyard_members gauge\nthingyard_members %d\n", members)
+	fmt.Fprintf(w, "# HELP thingyard_messages_in_total Frames received from browsers.\n# TYPE thingyard_messages_in_total counter\nthingyard_messages_in_total %d\n", r.in.Load())
+	fmt.Fprintf(w, "# HELP thingyard_messages_out_total Frames queued to browsers.\n# TYPE thingyard_messages_out_total counter\nthingyard_messages_out_total %d\n", r.out.Load())
+	fmt.Fprintf(w, "# HELP thingyard_drops_total Slow readers dropped.\n# TYPE thingyard_drops_total counter\nthingyard_drops_total %d\n", r.drops.Load())
+	fmt.Fprintf(w, "# HELP thingyard_refused_total Frames or connections refused.\n# TYPE thingyard_refused_total counter\nthingyard_refused_total %d\n", r.refused.Load())
+}
+
+// Room describes a room for the API.
+type Room struct {
+	ID      string   `json:"id"`
+	Scene   string   `json:"scene"`
+	Seq     uint64   `json:"seq"`
+	Members []string `json:"members"`
+}
+
+// Info describes a room.
+func (r *Relay) Info(id string) (Room, bool) {
+	r.mu.Lock()
+	rm := r.rooms[id]
+	r.mu.Unlock()
+	if rm == nil {
+		return Room{}, false
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return Room{ID: rm.id, Scene: rm.scene, Seq: rm.store.Seq(), Members: rm.memberIDs()}, true
+}
+
+func parseSince(s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseUint(s, 10, 64)
+}

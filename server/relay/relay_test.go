@@ -1,0 +1,369 @@
+package relay_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/wire"
+)
+
+func newServer(t *testing.T, opt relay.Options) (*relay.Relay, *httptest.Server) {
+	t.Helper()
+	r := relay.New(opt, nil)
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", r)
+	mux.HandleFunc("POST /rooms", r.HandleCreate("overview"))
+	mux.HandleFunc("GET /metrics", r.HandleMetrics)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return r, srv
+}
+
+type client struct {
+	t    *testing.T
+	conn *websocket.Conn
+	ctx  context.Context
+}
+
+func dial(t *testing.T, srv *httptest.Server, query string) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?"+query, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", query, err)
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { conn.CloseNow() })
+	return &client{t: t, conn: conn, ctx: ctx}
+}
+
+func (c *client) send(kind, body string) {
+	c.t.Helper()
+	if err := c.conn.Write(c.ctx, websocket.MessageText, []byte(`{"kind":"`+kind+`","body":`+body+`}`)); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+func (c *client) next() wire.Envelope {
+	c.t.Helper()
+	_, data, err := c.conn.Read(c.ctx)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	var e wire.Envelope
+	if err := json.Unmarshal(data, &e); err != nil {
+		c.t.Fatalf("bad envelope %s: %v", data, err)
+	}
+	return e
+}
+
+// nextKind skips envelopes until one of kind.
+func (c *client) nextKind(kind string) wire.Envelope {
+	c.t.Helper()
+	for {
+		if e := c.next(); e.Kind == kind {
+			return e
+		}
+	}
+}
+
+func welcome(t *testing.T, c *client) wire.Welcome {
+	t.Helper()
+	e := c.next()
+	if e.Kind != wire.KindWelcome {
+		t.Fatalf("first envelope is %s, want welcome", e.Kind)
+	}
+	var w wire.Welcome
+	if err := json.Unmarshal(e.Body, &w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestOrderingIsGapFreeAndShared(t *testing.T) {
+	_, srv := newServer(t, relay.Options{Rate: 1000, Burst: 1000})
+	const senders, each = 3, 40
+	cs := make([]*client, senders)
+	for i := range cs {
+		cs[i] = dial(t, srv, "room=orderroom1&scene=overview")
+		welcome(t, cs[i])
+	}
+	// Drain the presence of later joiners so all start in the same place.
+	for i := range cs {
+		for j := i + 1; j < senders; j++ {
+			cs[i].nextKind(wire.KindPresence)
+		}
+	}
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range each {
+				c.conn.Write(c.ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"kind":"action","body":{"kind":"move","device":"d%d","x":%d}}`, i, n)))
+			}
+		}()
+	}
+	orders := make([][]uint64, senders)
+	for i, c := range cs {
+		var last uint64
+		for len(orders[i]) < senders*each {
+			e := c.nextKind(wire.KindAction)
+			if last != 0 && e.Seq != last+1 {
+				t.Fatalf("client %d: seq %d after %d", i, e.Seq, last)
+			}
+			if e.From == "" || e.Room != "orderroom1" {
+				t.Fatalf("envelope not stamped: %+v", e)
+			}
+			last = e.Seq
+			orders[i] = append(orders[i], e.Seq)
+		}
+	}
+	wg.Wait()
+	for i := 1; i < senders; i++ {
+		if fmt.Sprint(orders[i]) != fmt.Sprint(orders[0]) {
+			t.Fatalf("clients saw different orders")
+		}
+	}
+}
+
+func TestWelcomeAndResume(t *testing.T) {
+	_, srv := newServer(t, relay.Options{})
+	a := dial(t, srv, "room=resumeroom&scene=protocols")
+	w := welcome(t, a)
+	if w.Scene != "protocols" || w.You == "" || len(w.Members) != 1 || w.Room != "resumeroom" {
+		t.Fatalf("welcome %+v", w)
+	}
+	a.nextKind(wire.KindPresence)
+	for i := range 5 {
+		a.send("action", fmt.Sprintf(`{"kind":"move","device":"plc","x":%d}`, i))
+		a.nextKind(wire.KindAction)
+	}
+	b := dial(t, srv, "room=resumeroom&since=3")
+	wb := welcome(t, b)
+	if p := a.nextKind(wire.KindPresence); !strings.Contains(string(p.Body), `"joined":true`) {
+		t.Errorf("presence %s", p.Body)
+	}
+	if len(wb.Log) == 0 || wb.Log[0].Seq != 4 || wb.Log[len(wb.Log)-1].Seq != wb.Seq {
+		t.Fatalf("resume after 3: log %v, room seq %d", seqs(wb.Log), wb.Seq)
+	}
+	for i, e := range wb.Log {
+		if e.Seq != 4+uint64(i) {
+			t.Fatalf("log has a gap: %v", seqs(wb.Log))
+		}
+	}
+	// Then everything new, in order, to both.
+	a.send("action", `{"kind":"cut","link":"internet"}`)
+	ea, eb := a.nextKind(wire.KindAction), b.nextKind(wire.KindAction)
+	if ea.Seq != eb.Seq || ea.Seq <= wb.Seq {
+		t.Errorf("new action seq %d / %d after welcome seq %d", ea.Seq, eb.Seq, wb.Seq)
+	}
+}
+
+func seqs(es []wire.Envelope) []uint64 {
+	var out []uint64
+	for _, e := range es {
+		out = append(out, e.Seq)
+	}
+	return out
+}
+
+func TestCreateRoom(t *testing.T) {
+	_, srv := newServer(t, relay.Options{Scenes: []string{"overview", "protocols"}})
+	ids := map[string]bool{}
+	for range 20 {
+		res, err := http.Post(srv.URL+"/rooms", "application/json", strings.NewReader(`{"scene":"protocols"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ ID, Scene string }
+		json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if res.StatusCode != 201 || !regexp.MustCompile(`^[a-z2-7]{26}$`).MatchString(body.ID) || body.Scene != "protocols" {
+			t.Fatalf("POST /rooms: %d %+v", res.StatusCode, body)
+		}
+		ids[body.ID] = true
+	}
+	if len(ids) != 20 {
+		t.Errorf("ids repeat: %d unique of 20", len(ids))
+	}
+	res, _ := http.Post(srv.URL+"/rooms", "application/json", strings.NewReader(`{"scene":"nowhere"}`))
+	if res.StatusCode != 422 || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown scene: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	res, _ = http.Get(strings.Replace(srv.URL, "http", "http", 1) + "/ws?room=nosuchroom1")
+	if res.StatusCode != 404 {
+		t.Errorf("unknown room: %d, want 404", res.StatusCode)
+	}
+}
+
+func closeStatus(t *testing.T, c *client) websocket.StatusCode {
+	t.Helper()
+	for {
+		_, _, err := c.conn.Read(c.ctx)
+		if err != nil {
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+func TestHostileClients(t *testing.T) {
+	_, srv := newServer(t, relay.Options{Rate: 5, Burst: 10})
+	t.Run("oversize", func(t *testing.T) {
+		c := dial(t, srv, "room=hostile01&scene=overview")
+		c.conn.Write(c.ctx, websocket.MessageText, []byte(`{"kind":"action","body":{"x":"`+strings.Repeat("a", wire.MaxFrame)+`"}}`))
+		if got := closeStatus(t, c); got != websocket.StatusMessageTooBig {
+			t.Errorf("close status %v, want %v", got, websocket.StatusMessageTooBig)
+		}
+	})
+	t.Run("garbage", func(t *testing.T) {
+		c := dial(t, srv, "room=hostile02&scene=overview")
+		welcome(t, c)
+		c.conn.Write(c.ctx, websocket.MessageText, []byte(`{"kind":"welcome","body":{}}`))
+		e := c.nextKind(wire.KindError)
+		if !strings.Contains(string(e.Body), "kind not allowed") {
+			t.Errorf("error %s", e.Body)
+		}
+		c.send("action", `{"kind":"cut","link":"internet"}`) // still connected
+		c.nextKind(wire.KindAction)
+	})
+	t.Run("flood", func(t *testing.T) {
+		c := dial(t, srv, "room=hostile03&scene=overview")
+		go func() {
+			for range 100 {
+				c.conn.Write(c.ctx, websocket.MessageText, []byte(`{"kind":"action","body":{"kind":"cut","link":"x"}}`))
+			}
+		}()
+		if got := closeStatus(t, c); got != websocket.StatusPolicyViolation {
+			t.Errorf("close status %v, want policy violation", got)
+		}
+	})
+	t.Run("origin", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", srv.URL+"/ws?room=hostile04&scene=overview", nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Sec-WebSocket-Version", "13")
+		req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		req.Header.Set("Origin", "https://evil.example")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("foreign origin: %d, want 403", res.StatusCode)
+		}
+	})
+}
+
+func TestSlowReaderIsDropped(t *testing.T) {
+	_, srv := newServer(t, relay.Options{QueueLen: 8, Rate: 10000, Burst: 10000})
+	slow := dial(t, srv, "room=slowroom1&scene=overview")
+	fast := dial(t, srv, "room=slowroom1")
+	welcome(t, fast)
+	big := `{"kind":"action","body":{"kind":"set","key":"label","text":"` + strings.Repeat("x", 60000) + `"}}`
+	got := 0
+	// The fast member reads every echo before sending again; the slow one
+	// never reads, so its queue fills once the socket buffers are full.
+	for range 2000 {
+		if err := fast.conn.Write(fast.ctx, websocket.MessageText, []byte(big)); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			e := fast.next()
+			if e.Kind == wire.KindPresence && strings.Contains(string(e.Body), `"joined":false`) {
+				if got == 0 {
+					t.Error("the fast reader got nothing")
+				}
+				if st := closeStatus(t, slow); st != websocket.StatusPolicyViolation {
+					t.Errorf("slow reader closed with %v", st)
+				}
+				return
+			}
+			if e.Kind == wire.KindAction {
+				got++
+				break
+			}
+		}
+	}
+	t.Fatal("2000 frames of 60 KB and the reader that never reads was not dropped")
+}
+
+func TestCapsAndIdleRooms(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r, srv := newServer(t, relay.Options{MaxMembers: 2, MaxRooms: 2, IdleAfter: time.Minute, Now: clock})
+	a := dial(t, srv, "room=caproom01&scene=overview")
+	dial(t, srv, "room=caproom01")
+	res, _ := http.Get(srv.URL + "/ws?room=caproom01")
+	if res.StatusCode != 503 {
+		t.Errorf("third member: %d, want 503", res.StatusCode)
+	}
+	if _, err := r.Create("overview"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Create("overview"); err == nil {
+		t.Error("a third room was made past MaxRooms 2")
+	}
+	if n := r.Sweep(); n != 0 {
+		t.Errorf("swept %d rooms at once", n)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if n := r.Sweep(); n != 1 {
+		t.Errorf("swept %d idle rooms, want the one nobody joined", n)
+	}
+	if _, ok := r.Info("caproom01"); !ok {
+		t.Error("a room with members was removed")
+	}
+	a.conn.Close(websocket.StatusNormalClosure, "")
+	res, _ = http.Get(srv.URL + "/metrics")
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	n, _ := res.Body.Read(buf)
+	b.Write(buf[:n])
+	if !strings.Contains(b.String(), "thingyard_rooms 1") || !strings.Contains(b.String(), "thingyard_refused_total 1") {
+		t.Errorf("metrics:\n%s", b.String())
+	}
+}
+
+func TestCommandsReachTheBoardHolder(t *testing.T) {
+	_, srv := newServer(t, relay.Options{})
+	holder := dial(t, srv, "room=boardroom&scene=real-board")
+	other := dial(t, srv, "room=boardroom")
+	third := dial(t, srv, "room=boardroom")
+	for _, c := range []*client{holder, other, third} {
+		welcome(t, c)
+	}
+	holder.send("board", `{"device":"board"}`)
+	other.nextKind(wire.KindBoard)
+	other.send("command", `{"device":"board","on":true}`)
+	if e := holder.nextKind(wire.KindCommand); !strings.Contains(string(e.Body), `"on":true`) {
+		t.Errorf("holder got %s", e.Body)
+	}
+	other.nextKind(wire.KindCommand) // the sender sees its own command
+	third.send("action", `{"kind":"cut","link":"internet"}`)
+	if e := third.nextKind(wire.KindAction); e.Kind != wire.KindAction {
+		t.Fatal(e)
+	}
+	// third never saw the command: the next non-presence envelope it got
+	// was its own action (checked by nextKind skipping only presence).
+	other.send("command", `{"device":"nothing","on":true}`)
+	if e := other.nextKind(wire.KindError); !strings.Contains(string(e.Body), "holds board") {
+		t.Errorf("error %s", e.Body)
+	}
+}

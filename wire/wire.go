@@ -1,0 +1,129 @@
+// Package wire is what browsers and the Thingyard server say to each other
+// in a live room: one JSON envelope per WebSocket text frame,
+//
+//	{"room":"…","seq":7,"from":"m3","kind":"action","at":1234,"body":{…}}
+//
+// A browser sends only kind and body. The server stamps room, seq (per
+// room, from 1, without gaps), from (the sender's member id) and at
+// (milliseconds since the room was made), keeps the envelope in the room's
+// log and sends it to every member, the sender included.
+//
+// Kinds a browser may send:
+//   - action: a sim.Action, applied by every browser at its tick
+//   - reading: a sim.Action of kind reading from a real board
+//   - command: {"device":…,"on":…} for a real board; delivered only to the
+//     member that holds the board
+//   - board: {"device":…} announces that this member holds that board
+//   - hash: {"tick":…,"hash":…} this browser's state hash, for divergence checks
+//
+// Kinds only the server sends: welcome (first, on join), presence (a member
+// joined or left), error (a frame was refused; the connection stays).
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Envelope is one message of a room.
+type Envelope struct {
+	Room string          `json:"room,omitempty"`
+	Seq  uint64          `json:"seq,omitempty"`
+	From string          `json:"from,omitempty"`
+	Kind string          `json:"kind"`
+	At   int64           `json:"at,omitempty"`
+	Body json.RawMessage `json:"body,omitempty"`
+}
+
+// The kinds.
+const (
+	KindAction   = "action"
+	KindReading  = "reading"
+	KindCommand  = "command"
+	KindBoard    = "board"
+	KindHash     = "hash"
+	KindWelcome  = "welcome"
+	KindPresence = "presence"
+	KindError    = "error"
+)
+
+// MaxFrame is the largest frame either side accepts.
+const MaxFrame = 64 << 10
+
+// Errors of Decode.
+var (
+	ErrTooLarge = errors.New("wire: frame too large")
+	ErrBadJSON  = errors.New("wire: frame is not a JSON envelope")
+	ErrKind     = errors.New("wire: kind not allowed")
+)
+
+var fromClient = map[string]bool{KindAction: true, KindReading: true, KindCommand: true, KindBoard: true, KindHash: true}
+
+// FromClient reports whether a browser may send kind.
+func FromClient(kind string) bool { return fromClient[kind] }
+
+// Decode reads an envelope a browser sent: bounded, strict JSON, a kind a
+// browser may send, and a body that is a JSON object.
+func Decode(b []byte) (Envelope, error) {
+	var e Envelope
+	if len(b) > MaxFrame {
+		return e, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), MaxFrame)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return e, fmt.Errorf("%w: %v", ErrBadJSON, err)
+	}
+	if dec.More() {
+		return e, fmt.Errorf("%w: more than one value in the frame", ErrBadJSON)
+	}
+	if !fromClient[e.Kind] {
+		return e, fmt.Errorf("%w: %q (a browser may send action, reading, command, board, hash)", ErrKind, e.Kind)
+	}
+	if len(e.Body) == 0 || e.Body[0] != '{' {
+		return e, fmt.Errorf("%w: body must be a JSON object", ErrBadJSON)
+	}
+	return e, nil
+}
+
+// Welcome is the body of the first envelope a member receives.
+type Welcome struct {
+	Room    string     `json:"room"`
+	Scene   string     `json:"scene"`
+	You     string     `json:"you"`
+	Seq     uint64     `json:"seq"`     // the room's latest seq
+	Now     int64      `json:"now"`     // ms since the room was made
+	Members []string   `json:"members"` // ids present, you included
+	Log     []Envelope `json:"log"`     // envelopes after the since the member asked for
+}
+
+// Presence is the body of a presence envelope.
+type Presence struct {
+	Member  string   `json:"member"`
+	Joined  bool     `json:"joined"`
+	Members []string `json:"members"`
+}
+
+// Command is the body of a command for a real board.
+type Command struct {
+	Device string `json:"device"`
+	On     bool   `json:"on"`
+}
+
+// Board is the body of a board announcement.
+type Board struct {
+	Device string `json:"device"`
+}
+
+// Hash is the body of a hash report.
+type Hash struct {
+	Tick int64  `json:"tick"`
+	Hash string `json:"hash"`
+}
+
+// Error is the body of an error envelope.
+type Error struct {
+	Msg string `json:"msg"`
+}
