@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"syscall/js"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/sim/proto"
 	"github.com/thingyard/thingyard/wasm/render"
+	"github.com/thingyard/thingyard/wasm/room"
 	"github.com/thingyard/thingyard/wasm/ui"
+	"github.com/thingyard/thingyard/wire"
 )
 
 // Loop timing.
@@ -48,6 +51,15 @@ type app struct {
 	ready   bool
 	msg     *sim.MessageInfo // the selected message, kept after it arrived
 
+	// A live room: the world is a timeline fed by the room's ordered log,
+	// and its clock follows the room's.
+	room      *room.Client
+	roomID    string
+	tl        *sim.Timeline
+	roomBase  int64   // room tick at roomStart
+	roomStart float64 // performance.now() at the welcome, ms
+	members   int
+
 	cmds  chan ui.Command
 	model *ui.Model
 	env   vugu.EventEnv
@@ -69,10 +81,21 @@ func newApp() *app {
 	return a
 }
 
+// roomLead is how far ahead of now a browser in a room schedules its own
+// actions, so they reach every member before their tick (0.2 s at 1×).
+const roomLead = 20
+
 // boot loads the scenario in the page's URL, or the default scene. A link
-// that cannot be read is explained and the default scene loads anyway.
+// that cannot be read is explained and the default scene loads anyway. A
+// room= parameter joins that live room.
 func (a *app) boot() {
 	href := js.Global().Get("location").Get("href").String()
+	if id := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "room"); id.Truthy() {
+		def, _ := scenes.Builtin(scenes.Default)
+		a.load(def, scenes.Default, def.Seed, nil)
+		a.joinRoom(id.String())
+		return
+	}
 	sc, err := scenes.FromURL(href)
 	if err == nil {
 		if err = a.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
@@ -136,8 +159,81 @@ func (a *app) send(c ui.Command) {
 	}
 }
 
+func (a *app) joinRoom(id string) {
+	if a.room != nil {
+		a.room.Close()
+	}
+	a.roomID, a.tl = id, nil
+	a.room = room.Dial(id)
+	a.paused, a.speed = false, 1
+}
+
+// roomEnvelopes applies what the room sent since the last update.
+func (a *app) roomEnvelopes() bool {
+	changed := false
+	for {
+		e, ok := a.room.Poll()
+		if !ok {
+			return changed
+		}
+		changed = true
+		switch e.Kind {
+		case wire.KindWelcome:
+			var w wire.Welcome
+			if json.Unmarshal(e.Body, &w) != nil {
+				continue
+			}
+			a.room.You = w.You
+			a.members = len(w.Members)
+			if a.tl == nil || a.name != w.Scene {
+				sc, err := scenes.Builtin(w.Scene)
+				if err != nil {
+					notice("This room's scene cannot be shown: " + err.Error())
+					continue
+				}
+				a.load(sc, w.Scene, sc.Seed, nil)
+				a.tl, _ = sim.NewTimeline(sc.Spec, sc.Seed)
+			}
+			for _, le := range w.Log {
+				a.roomEnvelope(le)
+			}
+			a.roomBase = w.Now / slowDown
+			a.roomStart = js.Global().Get("performance").Call("now").Float()
+		case wire.KindPresence:
+			var p wire.Presence
+			if json.Unmarshal(e.Body, &p) == nil {
+				a.members = len(p.Members)
+			}
+		case wire.KindError:
+			var er wire.Error
+			json.Unmarshal(e.Body, &er)
+			notice("The room refused a message: " + er.Msg)
+		default:
+			a.roomEnvelope(e)
+		}
+	}
+}
+
+// roomEnvelope applies one logged envelope of the room to its timeline.
+func (a *app) roomEnvelope(e wire.Envelope) {
+	if a.tl == nil || (e.Kind != wire.KindAction && e.Kind != wire.KindReading) {
+		return
+	}
+	var act sim.Action
+	if json.Unmarshal(e.Body, &act) != nil {
+		return
+	}
+	if err := a.tl.Add(act); err != nil {
+		js.Global().Get("console").Call("info", "Thingyard: "+err.Error())
+	}
+	a.log = a.tl.Log()
+}
+
 func (a *app) Update() error {
 	changed := false
+	if a.room != nil {
+		changed = a.roomEnvelopes()
+	}
 	for done := false; !done; {
 		select {
 		case c := <-a.cmds:
@@ -147,7 +243,13 @@ func (a *app) Update() error {
 			done = true
 		}
 	}
-	if !a.paused {
+	if a.room != nil && a.tl != nil {
+		// The room's clock: every member runs the same tick at the same
+		// moment, at 1×.
+		el := js.Global().Get("performance").Call("now").Float() - a.roomStart
+		a.tl.AdvanceTo(a.roomBase + int64(el)/slowDown)
+		a.world = a.tl.World()
+	} else if !a.paused && a.room == nil {
 		a.acc += 1000.0 / tps * a.speed / slowDown
 		if n := int(a.acc); n > 0 {
 			a.acc -= float64(n)
@@ -171,6 +273,10 @@ func (a *app) Update() error {
 }
 
 func (a *app) run(c ui.Command) {
+	if a.room != nil && (c.Pause != nil || c.Speed > 0 || c.Step || c.Reset || c.LoadScene != "" || c.ApplyYAML != nil) {
+		notice("In a live room everyone shares one clock and one scene: open Thingyard without room= to change them.")
+		return
+	}
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
@@ -203,6 +309,10 @@ func (a *app) run(c ui.Command) {
 		}
 		a.model.Editor = *c.ApplyYAML
 		a.setURL(a.link())
+	case c.NewRoom:
+		a.createRoom()
+	case c.JoinRoom != "":
+		a.joinRoom(c.JoinRoom)
 	case c.Share:
 		l := a.link()
 		a.setURL(l)
@@ -220,6 +330,19 @@ func (a *app) run(c ui.Command) {
 // replays it at the same moment. A refused action is logged too: a replay
 // refuses it the same way.
 func (a *app) apply(act sim.Action) {
+	if a.room != nil {
+		// In a room an action is applied when the room relays it back,
+		// by every member at the same tick.
+		act.At = a.world.Tick() + roomLead
+		if err := act.Check(); err != nil {
+			notice(err.Error())
+			return
+		}
+		if !a.room.Send(wire.KindAction, act) {
+			notice("Not connected to the room right now; try again in a moment.")
+		}
+		return
+	}
 	act.At = a.world.Tick()
 	if err := act.Check(); err != nil {
 		notice(err.Error())
@@ -269,6 +392,10 @@ func (a *app) refreshModel() {
 			m.HasInternet = true
 			m.InternetUp = m.InternetUp || a.view.Links[i].Up
 		}
+	}
+	if a.room != nil {
+		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
+		m.RoomLink = js.Global().Get("location").Get("origin").String() + "/?room=" + a.roomID
 	}
 	m.Hash = sim.HashString(a.world.Hash())
 	a.state.Set("hash", m.Hash)
@@ -329,3 +456,37 @@ func (a *app) Draw(screen *ebiten.Image) {
 }
 
 func (a *app) Layout(w, h int) (int, int) { return a.r.Layout(w, h) }
+
+// createRoom asks the server for a new room on this scene and joins it.
+func (a *app) createRoom() {
+	name := a.name
+	if name == "" {
+		notice("A live room starts from a built-in scene; an edited scene can be shared with a link.")
+		return
+	}
+	opts := js.Global().Get("Object").New()
+	opts.Set("method", "POST")
+	opts.Set("headers", js.ValueOf(map[string]any{"Content-Type": "application/json"}))
+	opts.Set("body", `{"scene":"`+name+`"}`)
+	var onJSON, onErr js.Func
+	release := func() { onJSON.Release(); onErr.Release() }
+	onJSON = js.FuncOf(func(this js.Value, args []js.Value) any {
+		defer release()
+		id := args[0].Get("id")
+		if !id.Truthy() {
+			notice("The server could not make a room: " + args[0].Get("detail").String())
+			return nil
+		}
+		js.Global().Get("history").Call("replaceState", nil, "", "/?room="+id.String())
+		a.send(ui.Command{JoinRoom: id.String()})
+		return nil
+	})
+	onErr = js.FuncOf(func(this js.Value, args []js.Value) any {
+		defer release()
+		notice("The server could not make a room: " + args[0].Call("toString").String())
+		return nil
+	})
+	js.Global().Call("fetch", "/rooms", opts).
+		Call("then", js.FuncOf(func(this js.Value, args []js.Value) any { return args[0].Call("json") })).
+		Call("then", onJSON).Call("catch", onErr)
+}

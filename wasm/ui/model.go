@@ -46,6 +46,11 @@ type Model struct {
 	EditorError string
 	// Notice is a message for the person (a link that could not be read).
 	Notice string
+
+	// Room is the live room joined, if any, with how the connection goes
+	// and how many browsers share it.
+	Room, RoomStatus, RoomLink string
+	Members                    int
 }
 
 // LinkChoice is a link devices can be added to.
@@ -65,6 +70,8 @@ type Command struct {
 	ApplyYAML *string
 	Share     bool
 	Select    string // a device id to inspect
+	NewRoom   bool
+	JoinRoom  string
 }
 
 // Speeds are the choices of the speed control.

@@ -397,3 +397,20 @@ func (c *Root) ApplyYAML(vugu.DOMEvent) {
 	}
 	c.Send(Command{ApplyYAML: &text})
 }
+
+// StartRoom makes a live room of this scene and joins it.
+func (c *Root) StartRoom(vugu.DOMEvent) { c.Send(Command{NewRoom: true}) }
+
+func (c *Root) roomClass() string {
+	if c.Model.RoomStatus == "live" {
+		return "ty-live"
+	}
+	return "ty-reconnecting"
+}
+
+func (c *Root) membersText() string {
+	if c.Model.Members == 1 {
+		return "1 browser in the room"
+	}
+	return strconv.Itoa(c.Model.Members) + " browsers in the room"
+}
