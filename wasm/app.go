@@ -5,17 +5,20 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
 
+	"github.com/thingyard/thingyard/board/plotter"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/sim/proto"
 	"github.com/thingyard/thingyard/wasm/render"
 	"github.com/thingyard/thingyard/wasm/room"
 	"github.com/thingyard/thingyard/wasm/ui"
+	"github.com/thingyard/thingyard/wasm/webserial"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -60,6 +63,14 @@ type app struct {
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
 
+	// A real board through Web Serial: its events arrive on boardIn from
+	// JavaScript callbacks and are handled on the game loop.
+	boardIn   chan boardEvent
+	plot      plotter.Decoder
+	board     ui.Board
+	lastRead  float64 // performance.now() of the last reading applied
+	boardOpen bool
+
 	cmds  chan ui.Command
 	model *ui.Model
 	env   vugu.EventEnv
@@ -67,12 +78,13 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), boardIn: make(chan boardEvent, 1024),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
 		a.r.ReducedMotion = mq.Get("matches").Bool()
 	}
+	a.board.Supported, a.board.Why = webserial.Supported(), webserial.Why()
 	a.state = js.Global().Get("Object").New()
 	a.state.Set("ready", false)
 	a.state.Set("frames", 0)
@@ -223,6 +235,7 @@ func (a *app) roomEnvelope(e wire.Envelope) {
 	if json.Unmarshal(e.Body, &act) != nil {
 		return
 	}
+	a.toBoard(act)
 	if err := a.tl.Add(act); err != nil {
 		js.Global().Get("console").Call("info", "Thingyard: "+err.Error())
 	}
@@ -234,6 +247,7 @@ func (a *app) Update() error {
 	if a.room != nil {
 		changed = a.roomEnvelopes()
 	}
+	changed = a.boardEvents() || changed
 	for done := false; !done; {
 		select {
 		case c := <-a.cmds:
@@ -313,6 +327,12 @@ func (a *app) run(c ui.Command) {
 		a.createRoom()
 	case c.JoinRoom != "":
 		a.joinRoom(c.JoinRoom)
+	case c.SendBoard != "":
+		if err := webserial.Write([]byte(c.SendBoard)); err != nil {
+			notice(err.Error())
+		} else {
+			a.console("> " + c.SendBoard)
+		}
 	case c.Share:
 		l := a.link()
 		a.setURL(l)
@@ -338,7 +358,11 @@ func (a *app) apply(act sim.Action) {
 			notice(err.Error())
 			return
 		}
-		if !a.room.Send(wire.KindAction, act) {
+		kind := wire.KindAction
+		if act.Kind == sim.ActReading {
+			kind = wire.KindReading
+		}
+		if !a.room.Send(kind, act) {
 			notice("Not connected to the room right now; try again in a moment.")
 		}
 		return
@@ -348,6 +372,7 @@ func (a *app) apply(act sim.Action) {
 		notice(err.Error())
 		return
 	}
+	a.toBoard(act)
 	a.log = append(a.log, act)
 	if err := a.world.Apply(act); err != nil {
 		js.Global().Get("console").Call("info", "Thingyard: "+err.Error())
@@ -393,6 +418,7 @@ func (a *app) refreshModel() {
 			m.InternetUp = m.InternetUp || a.view.Links[i].Up
 		}
 	}
+	m.Board = a.board
 	if a.room != nil {
 		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
 		m.RoomLink = js.Global().Get("location").Get("origin").String() + "/?room=" + a.roomID
@@ -489,4 +515,114 @@ func (a *app) createRoom() {
 	js.Global().Call("fetch", "/rooms", opts).
 		Call("then", js.FuncOf(func(this js.Value, args []js.Value) any { return args[0].Call("json") })).
 		Call("then", onJSON).Call("catch", onErr)
+}
+
+// boardEvent is what Web Serial reported.
+type boardEvent struct {
+	data          []byte
+	state, detail string
+}
+
+// maxReadingsPerSecond caps how often a board's readings enter the world
+// (and the room), however fast the sketch prints.
+const maxReadingsPerSecond = 10
+
+// connectBoard runs inside the click on "Connect a board".
+func (a *app) connectBoard(baud int) {
+	webserial.Request(baud, webserial.Events{
+		Data: func(b []byte) {
+			select {
+			case a.boardIn <- boardEvent{data: b}:
+			default:
+			}
+		},
+		State: func(state, detail string) {
+			select {
+			case a.boardIn <- boardEvent{state: state, detail: detail}:
+			default:
+			}
+		},
+	})
+}
+
+// boardEvents turns what the board printed into readings of the world's
+// board device.
+func (a *app) boardEvents() bool {
+	changed := false
+	for {
+		var ev boardEvent
+		select {
+		case ev = <-a.boardIn:
+		default:
+			return changed
+		}
+		changed = true
+		if ev.state != "" {
+			a.board.State, a.board.Detail = ev.state, ev.detail
+			a.boardOpen = ev.state == "open"
+			if a.boardOpen {
+				a.board.Device = a.boardDevice()
+				if a.board.Device == "" {
+					notice("This scene has no board device: choose the real-board scene to see your board in the world.")
+				} else {
+					a.apply(sim.Action{Kind: sim.ActPower, Device: a.board.Device, On: true})
+					if a.room != nil {
+						a.room.Send(wire.KindBoard, wire.Board{Device: a.board.Device})
+					}
+				}
+			}
+			if ev.state == "unplugged" && a.board.Device != "" {
+				a.apply(sim.Action{Kind: sim.ActPower, Device: a.board.Device, On: false})
+			}
+			continue
+		}
+		a.console(string(ev.data))
+		for _, rs := range a.plot.Feed(ev.data) {
+			a.board.Lines, a.board.Bad = a.plot.Lines, a.plot.Bad
+			a.board.Last = rs[0].Name + " " + strconv.FormatFloat(rs[0].Value, 'g', 6, 64)
+			now := js.Global().Get("performance").Call("now").Float()
+			if a.board.Device == "" || now-a.lastRead < 1000/maxReadingsPerSecond {
+				continue
+			}
+			a.lastRead = now
+			a.apply(sim.Action{Kind: sim.ActReading, Device: a.board.Device, Readings: rs})
+		}
+		a.board.Bad = a.plot.Bad
+	}
+}
+
+// boardDevice is the world's first device of kind board.
+func (a *app) boardDevice() string {
+	for _, d := range a.scene.Devices {
+		if d.Kind == "board" {
+			return d.ID
+		}
+	}
+	return ""
+}
+
+// toBoard writes a command for the board device to the real board, as a
+// line a sketch can read ("on" or "off").
+func (a *app) toBoard(act sim.Action) {
+	if act.Kind != sim.ActCommand || !a.boardOpen || act.Device != a.board.Device {
+		return
+	}
+	line := "off\n"
+	if act.On {
+		line = "on\n"
+	}
+	if webserial.Write([]byte(line)) == nil {
+		a.console("> " + line)
+	}
+}
+
+// consoleMax is how much of the board's output the console keeps.
+const consoleMax = 2000
+
+func (a *app) console(s string) {
+	c := a.board.Console + s
+	if len(c) > consoleMax {
+		c = c[len(c)-consoleMax:]
+	}
+	a.board.Console = c
 }

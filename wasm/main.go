@@ -32,7 +32,7 @@ func main() {
 		return
 	}
 	a.env = env
-	root := &ui.Root{Model: a.model, Send: a.send}
+	root := &ui.Root{Model: a.model, Send: a.send, Connect: a.connectBoard}
 	go func() {
 		for ok := true; ok; ok = renderer.EventWait() {
 			if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {

@@ -51,7 +51,25 @@ type Model struct {
 	// and how many browsers share it.
 	Room, RoomStatus, RoomLink string
 	Members                    int
+
+	Board Board
 }
+
+// Board is the state of a real board attached through Web Serial.
+type Board struct {
+	Supported bool
+	Why       string // why Web Serial is missing
+	State     string // "", "open", "closed", "unplugged", "error"
+	Detail    string
+	Device    string // the world's board device it drives
+	Lines     int    // readings decoded
+	Bad       int    // lines that were not readings
+	Last      string // the last reading, as text
+	Console   string // the tail of what the board printed
+}
+
+// Bauds are the choices of the board's speed.
+var Bauds = []int{9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}
 
 // LinkChoice is a link devices can be added to.
 type LinkChoice struct {
@@ -72,6 +90,7 @@ type Command struct {
 	Select    string // a device id to inspect
 	NewRoom   bool
 	JoinRoom  string
+	SendBoard string // text to write to the board
 }
 
 // Speeds are the choices of the speed control.

@@ -414,3 +414,65 @@ func (c *Root) membersText() string {
 	}
 	return strconv.Itoa(c.Model.Members) + " browsers in the room"
 }
+
+func (c *Root) bauds() []string {
+	out := make([]string, len(Bauds))
+	for i, b := range Bauds {
+		out[i] = strconv.Itoa(b)
+	}
+	return out
+}
+
+func (c *Root) baudText() string {
+	if c.baud == 0 {
+		return "115200"
+	}
+	return strconv.Itoa(c.baud)
+}
+
+func (c *Root) open() string { return "open" }
+
+// SetBaud chooses the board's speed.
+func (c *Root) SetBaud(e vugu.DOMEvent) { c.baud, _ = strconv.Atoi(e.PropString("target", "value")) }
+
+// ConnectBoard asks the browser for a serial port.
+func (c *Root) ConnectBoard(vugu.DOMEvent) {
+	b, _ := strconv.Atoi(c.baudText())
+	c.Connect(b)
+}
+
+func (c *Root) boardState() string {
+	b := c.Model.Board
+	switch b.State {
+	case "open":
+		s := "Connected"
+		if b.Device != "" {
+			s += ", driving " + b.Device
+		}
+		s += " · " + strconv.Itoa(b.Lines) + " readings"
+		if b.Bad > 0 {
+			s += ", " + strconv.Itoa(b.Bad) + " lines not understood"
+		}
+		if b.Last != "" {
+			s += " · last " + b.Last
+		}
+		return s
+	case "unplugged":
+		return "Board unplugged: the device shows as offline. Plug it back in and connect again."
+	case "closed":
+		return "Not connected: " + b.Detail
+	}
+	return "Error: " + b.Detail
+}
+
+// EditSend keeps the text to send as the person types.
+func (c *Root) EditSend(e vugu.DOMEvent) { c.sendText = e.PropString("target", "value") }
+
+// SendToBoard writes a line to the board.
+func (c *Root) SendToBoard(vugu.DOMEvent) {
+	text := c.sendText
+	if in := js.Global().Get("document").Call("getElementById", "board-send"); in.Truthy() {
+		text = in.Get("value").String()
+	}
+	c.Send(Command{SendBoard: text + "\n"})
+}
