@@ -295,7 +295,7 @@ func (s *Spec) Validate() error {
 		p := fmt.Sprintf("rules[%d]", i)
 		if k, ok := kinds[r.Where]; !ok {
 			add(p+".where", "no device %q", r.Where)
-		} else if k != KindController && k != KindBroker && k != KindGateway {
+		} else if k != KindController && k != KindBroker && k != KindGateway && k != 0 {
 			add(p+".where", "%q is a %s; rules run on a controller, gateway or broker", r.Where, k)
 		}
 		if _, ok := kinds[r.Sensor]; !ok {
@@ -303,7 +303,7 @@ func (s *Spec) Validate() error {
 		}
 		if k, ok := kinds[r.Actuator]; !ok {
 			add(p+".actuator", "no device %q", r.Actuator)
-		} else if k != KindActuator && k != KindBoard {
+		} else if k != KindActuator && k != KindBoard && k != 0 {
 			add(p+".actuator", "%q is a %s, not an actuator", r.Actuator, k)
 		}
 		if !finite(r.Above) || !finite(r.Hysteresis) || r.Hysteresis < 0 {
