@@ -42,6 +42,7 @@ type World struct {
 
 	hashes  []HashMark
 	scratch []byte // payload being encoded
+	path    []byte // an HTTP path being built
 
 	refusalText string // the last refusal, kept for the view
 	refusalTick int64

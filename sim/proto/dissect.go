@@ -151,7 +151,15 @@ func dissectCoAP(d *dissector, f []byte) error {
 			return errors.New("coap: option value runs past the end")
 		}
 		num += delta
-		d.add("option "+coapOptionName(num), start, j+length-start, "%s", printable(f[j:j+length]))
+		if v := f[j : j+length]; num == 6 || num == 12 || num == 14 || num == 17 || num == 60 {
+			var u uint64
+			for _, c := range v {
+				u = u<<8 | uint64(c)
+			}
+			d.add("option "+coapOptionName(num), start, j+length-start, "%d", u)
+		} else {
+			d.add("option "+coapOptionName(num), start, j+length-start, "%s", printable(v))
+		}
 		i = j + length
 	}
 	if i < len(f) {
