@@ -66,8 +66,11 @@ test-wasm:
 e2e: wasm
 	$(GO) test -count=1 -v ./e2e
 
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./sim/...
+# bench measures Thingyard beside baselines run alongside (a bare Ebitengine
+# page, mosquitto) and writes docs/benchmarks.md. It reports; it asserts nothing.
+bench: deps tools wasm
+	$(GO) test -run='^$$' -bench=. -benchmem ./sim/... ./server/relay/...
+	$(GO) test -tags bench -run '^TestBenchReport$$' -timeout 30m -count=1 -v ./e2e
 
 tools: $(BIN)/go_js_wasm_exec
 

@@ -98,8 +98,16 @@ func chromium() string {
 }
 
 // browser starts a fresh headless Chromium and returns a tab context and
-// the console errors it collects.
+// the console errors it collects. The browser closes when the test ends.
 func browser(t *testing.T) (context.Context, *[]string) {
+	t.Helper()
+	ctx, errs, closeFn := openBrowser(t)
+	t.Cleanup(closeFn)
+	return ctx, errs
+}
+
+// openBrowser is browser with an explicit close.
+func openBrowser(t *testing.T) (context.Context, *[]string, func()) {
 	t.Helper()
 	// Chromium may still write to its profile as it exits, so the profile
 	// is removed after the browser, and a failure to remove it is no error.
@@ -107,7 +115,6 @@ func browser(t *testing.T) (context.Context, *[]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium()),
 		chromedp.NoSandbox,
@@ -120,11 +127,14 @@ func browser(t *testing.T) (context.Context, *[]string) {
 		chromedp.WindowSize(1280, 800),
 	)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
 	ctx, cancel3 := context.WithTimeout(ctx, 5*time.Minute)
-	t.Cleanup(cancel3)
+	closeFn := func() {
+		cancel3()
+		cancel2()
+		cancel()
+		os.RemoveAll(profile)
+	}
 	var errs []string
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch e := ev.(type) {
@@ -152,7 +162,7 @@ func browser(t *testing.T) (context.Context, *[]string) {
 			}
 		}
 	})
-	return ctx, &errs
+	return ctx, &errs, closeFn
 }
 
 // waitFor polls a JavaScript condition until it is true or the context ends.

@@ -1,0 +1,393 @@
+//go:build bench
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// TestBenchReport is make bench: it measures Thingyard beside a baseline
+// run in the same session and writes docs/benchmarks.md. Figures are
+// reported, never asserted.
+func TestBenchReport(t *testing.T) {
+	var r report
+	r.line("# Thingyard benchmarks\n")
+	r.line("Measured by `make bench` on %s: %s, %d CPUs, %s, %s. Every figure has its baseline measured in the same run; ratios are what to compare across machines.\n",
+		time.Now().UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion())
+
+	dir := t.TempDir()
+	bare := buildBare(t, dir)
+	r.sizes(t, bare)
+	r.browser(t, dir, bare)
+	r.simulation(t)
+	r.relay(t)
+	if err := os.WriteFile("../docs/benchmarks.md", []byte(r.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + r.String())
+}
+
+type report struct{ strings.Builder }
+
+func (r *report) line(format string, args ...any) { fmt.Fprintf(r, format+"\n", args...) }
+
+func machine() string {
+	out, _ := exec.Command("uname", "-srm").Output()
+	return strings.TrimSpace(string(out))
+}
+
+func goVersion() string {
+	out, _ := exec.Command("go", "version").Output()
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
+}
+
+func chromiumVersion() string {
+	out, _ := exec.Command(chromium(), "--version").Output()
+	return strings.TrimSpace(string(out))
+}
+
+// buildBare builds the baseline: a bare Ebitengine page, with the same
+// toolchain and flags as Thingyard's program.
+func buildBare(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, "bare.wasm")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./testdata/bare")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the bare page: %v\n%s", err, b)
+	}
+	for _, c := range [][]string{{"brotli", "-f", "-k", "-q", "11", out}, {"gzip", "-9", "-k", "-f", out}} {
+		if b, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", c[0], err, b)
+		}
+	}
+	return out
+}
+
+func size(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
+
+func (r *report) sizes(t *testing.T, bare string) {
+	r.line("## Download\n")
+	r.line("| file | Thingyard | bare Ebitengine page | ratio |\n|---|---|---|---|")
+	for _, ext := range []string{"", ".gz", ".br"} {
+		ours, base := size(t, "../assets/thingyard.wasm"+ext), size(t, bare+ext)
+		name := map[string]string{"": "raw", ".gz": "gzip -9", ".br": "brotli -q 11"}[ext]
+		r.line("| %s | %s | %s | %.2f× |", name, mb(ours), mb(base), float64(ours)/float64(base))
+	}
+	r.line("")
+}
+
+// pageStats opens url in a fresh Chromium and reports the time from
+// navigation to the first frame and the frame rate over a few seconds.
+func pageStats(t *testing.T, url string) (first time.Duration, fps float64) {
+	t.Helper()
+	ctx, _, closeFn := openBrowser(t)
+	defer closeFn()
+	start := time.Now()
+	if err := chromedp.Run(ctx, chromedp.Navigate(url), waitFor(ctx, `window.thingyard && window.thingyard.frames >= 1`)); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	first = time.Since(start)
+	var f0, f1 int
+	chromedp.Run(ctx, chromedp.Sleep(2*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f0))
+	t0 := time.Now()
+	chromedp.Run(ctx, chromedp.Sleep(5*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f1))
+	return first, float64(f1-f0) / time.Since(t0).Seconds()
+}
+
+func (r *report) browser(t *testing.T, dir, bare string) {
+	index := `<!doctype html><html><body style="margin:0"><script src="wasm_exec.js"></script><script>
+const go = new Go(); WebAssembly.instantiateStreaming(fetch("bare.wasm"), go.importObject).then(r => go.run(r.instance));</script></body></html>`
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte(index), 0o644)
+	exec.Command("cp", "../assets/wasm_exec.js", dir).Run()
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+
+	bareFirst, bareFPS := pageStats(t, srv.URL+"/")
+	oursFirst, _ := pageStats(t, baseURL)
+	r.line("## Start\n")
+	r.line("Navigation to first frame in headless Chromium (SwiftShader WebGL, loopback).\n")
+	r.line("| page | first frame | ratio |\n|---|---|---|")
+	r.line("| bare Ebitengine | %v | 1.00× |", bareFirst.Round(time.Millisecond))
+	r.line("| Thingyard (overview) | %v | %.2f× |\n", oursFirst.Round(time.Millisecond), oursFirst.Seconds()/bareFirst.Seconds())
+
+	r.line("## Frames\n")
+	r.line("Frames per second over 5 s with the scalability scene grown to N devices by a share link, beside the bare page (%.1f fps in this run). Software WebGL on a shared machine: compare the ratios.\n", bareFPS)
+	r.line("| devices | fps | of the bare page |\n|---|---|---|")
+	for _, n := range []int{100, 1000, 5000, 10000} {
+		sc, _ := scenes.Builtin("scalability")
+		link, _ := scenes.Link(baseURL, scenes.Scenario{Name: "scalability", Scene: sc, Seed: 1,
+			Actions: []sim.Action{{Kind: sim.ActAdd, Link: "cell", DeviceKind: "sensor", Count: n - len(sc.Devices)}}})
+		_, fps := pageStats(t, link)
+		r.line("| %d | %.1f | %.0f%% |", n, fps, 100*fps/bareFPS)
+	}
+	r.line("")
+}
+
+var nsPerDeviceTick = regexp.MustCompile(`BenchmarkStep/devices=(\d+)\S*\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) ns/device-tick`)
+
+func stepBench(t *testing.T, env ...string) map[string]string {
+	t.Helper()
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkStep", "-benchtime", "3000x", "../sim")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sim benchmark %v: %v\n%s", env, err, out)
+	}
+	got := map[string]string{}
+	for _, m := range nsPerDeviceTick.FindAllStringSubmatch(string(out), -1) {
+		got[m[1]] = m[2]
+	}
+	return got
+}
+
+func (r *report) simulation(t *testing.T) {
+	native := stepBench(t)
+	wasm := stepBench(t, "GOOS=js", "GOARCH=wasm")
+	r.line("## Simulation\n")
+	r.line("One simulated millisecond of the overview world grown over cellular, per device (`BenchmarkStep`, 0 allocations per tick natively). WebAssembly runs the same benchmark in headless Chromium through wasmbrowsertest.\n")
+	r.line("| devices | native ns/device-tick | wasm ns/device-tick | wasm/native |\n|---|---|---|---|")
+	for _, n := range []string{"100", "1000", "10000"} {
+		a, _ := strconv.ParseFloat(native[n], 64)
+		b, _ := strconv.ParseFloat(wasm[n], 64)
+		ratio := "–"
+		if a > 0 && b > 0 {
+			ratio = fmt.Sprintf("%.1f×", b/a)
+		}
+		r.line("| %s | %s | %s | %s |", n, native[n], wasm[n], ratio)
+	}
+	r.line("")
+}
+
+// fanout sends msgs messages into each of rooms rooms of clients members
+// through send, and measures delivery rate and latency at the receivers.
+type fanoutResult struct {
+	rate     float64
+	p50, p99 time.Duration
+}
+
+func summarize(lat []time.Duration, total int, took time.Duration) fanoutResult {
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		return fanoutResult{}
+	}
+	return fanoutResult{rate: float64(total) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
+}
+
+const (
+	benchRooms   = 4
+	benchMembers = 10
+	benchMsgs    = 300
+)
+
+func (r *report) relay(t *testing.T) {
+	ours := relayFanout(t)
+	mq := mosquittoFanout(t)
+	r.line("## Relay\n")
+	r.line("%d rooms × %d members, one sender per room sending %d actions paced at 25 a second (under the relay's default limit of 30 frames a second per browser); every member, sender included, receives each. Both relays keep up with that pace, so the delivery rates match; the latency from send to receipt (loopback) is the comparison. Mosquitto (Debian, WebSocket listener, MQTT 5, QoS 0) carries the same fan-out with one topic per room.\n", benchRooms, benchMembers, benchMsgs)
+	r.line("| relay | deliveries/s | p50 | p99 |\n|---|---|---|---|")
+	r.line("| Thingyard | %.0f | %v | %v |", ours.rate, ours.p50.Round(time.Microsecond), ours.p99.Round(time.Microsecond))
+	if mq.rate > 0 {
+		r.line("| mosquitto | %.0f | %v | %v |", mq.rate, mq.p50.Round(time.Microsecond), mq.p99.Round(time.Microsecond))
+		r.line("\nThingyard's p50 latency is %.2f× mosquitto's.", ours.p50.Seconds()/mq.p50.Seconds())
+	}
+	r.line("")
+}
+
+func relayFanout(t *testing.T) fanoutResult {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range benchRooms {
+		res, err := http.Post(baseURL+"rooms", "application/json", strings.NewReader(`{"scene":"overview"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var room struct{ ID string }
+		json.NewDecoder(res.Body).Decode(&room)
+		res.Body.Close()
+		var conns []*websocket.Conn
+		for range benchMembers {
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(baseURL, "http")+"ws?room="+room.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadLimit(1 << 20)
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got := 0
+				for got < benchMsgs {
+					_, data, err := c.Read(ctx)
+					if err != nil {
+						return
+					}
+					var e wire.Envelope
+					json.Unmarshal(data, &e)
+					if e.Kind != wire.KindAction {
+						continue
+					}
+					var a sim.Action
+					json.Unmarshal(e.Body, &a)
+					mu.Lock()
+					lat = append(lat, time.Duration(time.Now().UnixNano()-int64(a.Value)))
+					mu.Unlock()
+					got++
+				}
+				c.Close(websocket.StatusNormalClosure, "")
+			}()
+		}
+		sender := conns[0]
+		go func() {
+			for i := range benchMsgs {
+				body, _ := json.Marshal(sim.Action{Kind: sim.ActSet, Link: "zigbee", Key: "latency_ms", Value: float64(time.Now().UnixNano()), At: int64(i)})
+				sender.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":`+string(body)+`}`))
+				time.Sleep(40 * time.Millisecond) // under the relay's default 30 frames/s limit
+			}
+		}()
+	}
+	wg.Wait()
+	return summarize(lat, len(lat), time.Since(start))
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func mosquittoFanout(t *testing.T) fanoutResult {
+	if _, err := exec.LookPath("mosquitto"); err != nil {
+		if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
+			t.Logf("mosquitto missing (make deps installs it): no baseline")
+			return fanoutResult{}
+		}
+	}
+	port := freePort(t)
+	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("listener %d 127.0.0.1\nprotocol websockets\nallow_anonymous true\n", port)), 0o644)
+	bin := "mosquitto"
+	if _, err := exec.LookPath(bin); err != nil {
+		bin = "/usr/sbin/mosquitto"
+	}
+	cmd := exec.Command(bin, "-c", conf, "-v")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "running") {
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	dial := func(id string, onMsg func(paho.PublishReceived) (bool, error)) *paho.Client {
+		ws, _, err := websocket.Dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d/", port), &websocket.DialOptions{Subprotocols: []string{"mqtt"}})
+		if err != nil {
+			t.Fatalf("mosquitto websocket: %v", err)
+		}
+		cfg := paho.ClientConfig{ClientID: id, Conn: websocket.NetConn(ctx, ws, websocket.MessageBinary)}
+		if onMsg != nil {
+			cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){onMsg}
+		}
+		c := paho.NewClient(cfg)
+		if _, err := c.Connect(ctx, &paho.Connect{ClientID: id, CleanStart: true, KeepAlive: 30}); err != nil {
+			t.Fatalf("mqtt connect: %v", err)
+		}
+		return c
+	}
+	for room := range benchRooms {
+		topic := fmt.Sprintf("bench/%d", room)
+		var clients []*paho.Client
+		for m := range benchMembers {
+			var got int
+			var once sync.Once
+			wg.Add(1)
+			done := func() { once.Do(wg.Done) }
+			c := dial(fmt.Sprintf("r%dm%d", room, m), func(p paho.PublishReceived) (bool, error) {
+				sent, _ := strconv.ParseInt(string(p.Packet.Payload), 10, 64)
+				mu.Lock()
+				lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
+				got++
+				n := got
+				mu.Unlock()
+				if n == benchMsgs {
+					done()
+				}
+				return true, nil
+			})
+			if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 0}}}); err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, c)
+		}
+		go func() {
+			for range benchMsgs {
+				clients[0].Publish(ctx, &paho.Publish{Topic: topic, QoS: 0, Payload: []byte(strconv.FormatInt(time.Now().UnixNano(), 10))})
+				time.Sleep(40 * time.Millisecond)
+			}
+		}()
+	}
+	waitDone := make(chan struct{})
+	go func() { wg.Wait(); close(waitDone) }()
+	select {
+	case <-waitDone:
+	case <-ctx.Done():
+		t.Logf("mosquitto fan-out did not finish")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return summarize(lat, len(lat), time.Since(start))
+}
