@@ -56,12 +56,12 @@ vet:
 
 # Native tests include e2e/, which builds the real binary and drives Chromium.
 test-native:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 # The simulation and the browser packages under WebAssembly, in headless
 # Chromium through wasmbrowsertest (installed as go_js_wasm_exec in .bin).
 test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 ./sim/... ./wasm/...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 20m ./sim/... ./wasm/...
 
 e2e: wasm
 	$(GO) test -count=1 -v ./e2e
