@@ -74,6 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.relay.OriginPatterns = strings.Split(cfg.origin, ",")
 	}
 	cfg.relay.Scenes = scenes.Names()
+	cfg.relay.Folder = sceneFolder{}
 	rel := relay.New(cfg.relay, log)
 	go rel.Run(ctx)
 	mux := http.NewServeMux()

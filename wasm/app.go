@@ -62,6 +62,7 @@ type app struct {
 	roomBase  int64   // room tick at roomStart
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
+	folded    bool // the scene came folded from the room
 
 	// A real board through Web Serial: its events arrive on boardIn from
 	// JavaScript callbacks and are handled on the game loop.
@@ -197,13 +198,18 @@ func (a *app) roomEnvelopes() bool {
 			}
 			a.room.You = w.You
 			a.members = len(w.Members)
-			if a.tl == nil || a.name != w.Scene {
+			if a.tl == nil || a.name != w.Scene || w.Folded != "" {
+				// A long-lived room sends its log folded into its scene.
 				sc, err := scenes.Builtin(w.Scene)
+				if w.Folded != "" {
+					sc, err = scenes.Parse(w.Scene+" (room)", []byte(w.Folded))
+				}
 				if err != nil {
 					notice("This room's scene cannot be shown: " + err.Error())
 					continue
 				}
 				a.load(sc, w.Scene, sc.Seed, nil)
+				a.folded = w.Folded != ""
 				a.tl, _ = sim.NewTimeline(sc.Spec, sc.Seed)
 			}
 			for _, le := range w.Log {
@@ -383,7 +389,11 @@ func (a *app) apply(act sim.Action) {
 func (a *app) link() string {
 	loc := js.Global().Get("location")
 	base := loc.Get("origin").String() + loc.Get("pathname").String()
-	l, err := scenes.Link(base, scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick()})
+	name := a.name
+	if a.folded {
+		name = "" // the scene carries the room's folded actions
+	}
+	l, err := scenes.Link(base, scenes.Scenario{Name: name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick()})
 	if err != nil {
 		return base
 	}

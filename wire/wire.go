@@ -97,6 +97,11 @@ type Welcome struct {
 	Now     int64      `json:"now"`     // ms since the room was made
 	Members []string   `json:"members"` // ids present, you included
 	Log     []Envelope `json:"log"`     // envelopes after the since the member asked for
+	// Folded, when set, is the room's scene as YAML with every action up
+	// to FoldedSeq among its events: a long log sent as an equivalent
+	// scene. Log then holds only what came after FoldedSeq.
+	Folded    string `json:"folded,omitempty"`
+	FoldedSeq uint64 `json:"folded_seq,omitempty"`
 }
 
 // Presence is the body of a presence envelope.

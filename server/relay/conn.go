@@ -104,6 +104,9 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 	rm.members[m.id] = m
 	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.store.Seq(), Now: rm.now(),
 		Members: rm.memberIDs(), Log: rm.store.Since(since)}
+	if since == 0 && r.opt.Folder != nil && len(welcome.Log) >= r.opt.FoldAfter {
+		r.fold(rm, &welcome)
+	}
 	body, _ := json.Marshal(welcome)
 	data, _ := json.Marshal(wire.Envelope{Room: rm.id, Kind: wire.KindWelcome, At: welcome.Now, Body: body})
 	m.out <- data // the queue is empty: the welcome is first
@@ -231,4 +234,21 @@ func (r *Relay) tell(rm *room, m *member, msg string) {
 	if _, ok := rm.members[m.id]; ok {
 		rm.send(m, data)
 	}
+}
+
+// fold replaces a fresh joiner's long log by the room's scene with the
+// actions among its events. On failure the log goes as it is.
+func (r *Relay) fold(rm *room, w *wire.Welcome) {
+	var acts []json.RawMessage
+	for _, e := range w.Log {
+		if e.Kind == wire.KindAction || e.Kind == wire.KindReading {
+			acts = append(acts, e.Body)
+		}
+	}
+	y, err := r.opt.Folder.Fold(rm.scene, acts)
+	if err != nil {
+		r.log.Warn("cannot fold a room's log; sending it whole", "room", rm.id, "err", err)
+		return
+	}
+	w.Folded, w.FoldedSeq, w.Log = y, w.Seq, nil
 }

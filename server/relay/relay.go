@@ -46,6 +46,18 @@ type Options struct {
 	Scenes []string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Folder turns a long log into an equivalent scene for a fresh joiner;
+	// nil sends logs as they are.
+	Folder Folder
+	// FoldAfter is the log length from which a fresh joiner gets a folded
+	// scene (default 500).
+	FoldAfter int
+}
+
+// Folder folds a room's actions (the bodies of its action and reading
+// envelopes, in order) into the room's scene, returned as YAML.
+type Folder interface {
+	Fold(scene string, actions []json.RawMessage) (string, error)
 }
 
 // Defaults of Options.
@@ -59,6 +71,7 @@ const (
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultPingEvery    = 20 * time.Second
 	DefaultIdleAfter    = 10 * time.Minute
+	DefaultFoldAfter    = 500
 )
 
 func (o *Options) fill() {
@@ -72,6 +85,7 @@ func (o *Options) fill() {
 	def(&o.MaxLog, DefaultMaxLog)
 	def(&o.Burst, DefaultBurst)
 	def(&o.QueueLen, DefaultQueueLen)
+	def(&o.FoldAfter, DefaultFoldAfter)
 	if o.Rate <= 0 {
 		o.Rate = DefaultRate
 	}

@@ -367,3 +367,32 @@ func TestCommandsReachTheBoardHolder(t *testing.T) {
 		t.Errorf("error %s", e.Body)
 	}
 }
+
+type countingFolder struct{ got int }
+
+func (f *countingFolder) Fold(scene string, actions []json.RawMessage) (string, error) {
+	f.got = len(actions)
+	return "name: " + scene + "\nevents: " + fmt.Sprint(len(actions)) + "\n", nil
+}
+
+// A fresh joiner of a room with a long log gets one folded scene; a
+// reconnecting member still gets exactly what it missed.
+func TestLongLogsAreFolded(t *testing.T) {
+	f := &countingFolder{}
+	_, srv := newServer(t, relay.Options{Folder: f, FoldAfter: 20, Rate: 1000, Burst: 1000})
+	a := dial(t, srv, "room=foldroom1&scene=overview")
+	welcome(t, a)
+	for i := range 30 {
+		a.send("action", fmt.Sprintf(`{"kind":"move","device":"plc","x":%d}`, i))
+		a.nextKind(wire.KindAction)
+	}
+	b := dial(t, srv, "room=foldroom1")
+	w := welcome(t, b)
+	if w.Folded == "" || w.FoldedSeq != w.Seq || len(w.Log) != 0 || f.got != 30 {
+		t.Fatalf("welcome folded %q at %d of %d, log %d, folder got %d actions", w.Folded, w.FoldedSeq, w.Seq, len(w.Log), f.got)
+	}
+	c := dial(t, srv, "room=foldroom1&since=25")
+	if w := welcome(t, c); w.Folded != "" || len(w.Log) == 0 || w.Log[0].Seq != 26 {
+		t.Fatalf("resume got folded %q, log %v", w.Folded, seqs(w.Log))
+	}
+}
