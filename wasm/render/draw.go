@@ -355,20 +355,24 @@ func (r *Renderer) drawLink(screen *ebiten.Image, v *sim.View, l *sim.LinkView) 
 		vector.StrokeCircle(screen, float32(hx), float32(hy), rad, w, dim(c, 70), true)
 		vector.StrokeCircle(screen, float32(hx), float32(hy), rad*1.35, w, dim(c, 40), true)
 	case sim.MediumInternet, sim.MediumCellular:
+		// One cloud for the network, between the hub and its members.
+		var sx, sy float64
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
+			sx, sy = sx+x, sy+y
 			r.dashed(screen, hx, hy, x, y, 9*r.dpr, 5*r.dpr, 2*float32(r.dpr), c)
-			mx, my := (hx+x)/2, (hy+y)/2
-			r.cloud(screen, mx, my, 14*r.dpr, c, !l.Up)
-			r.caption(screen, l.Medium.String(), mx+20*r.dpr, my-6*r.dpr, c)
 		}
+		n := float64(len(l.Members) - 1)
+		mx, my := (hx+sx/n)/2, (hy+sy/n)/2
+		r.cloud(screen, mx, my, 14*r.dpr, c, !l.Up)
+		r.caption(screen, l.Medium.String(), mx+20*r.dpr, my-6*r.dpr, c)
 	default: // a wire: RS-232, Ethernet
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
 			vector.StrokeLine(screen, float32(hx), float32(hy), float32(x), float32(y), 2*float32(r.dpr), c, true)
 		}
 	}
-	if !l.Up {
+	if !l.Up && l.Medium != sim.MediumInternet && l.Medium != sim.MediumCellular {
 		x, y := r.pos(v, l.Members[1])
 		r.cross(screen, (hx+x)/2, (hy+y)/2, 8*r.dpr, colBad)
 	}
@@ -388,6 +392,11 @@ func (r *Renderer) dashed(screen *ebiten.Image, x0, y0, x1, y1, on, off float64,
 	dx, dy := x1-x0, y1-y0
 	l := math.Hypot(dx, dy)
 	if l < 1 {
+		return
+	}
+	if l > 4*(r.Cam.W+r.Cam.H) || math.IsNaN(l) {
+		// Mostly off screen: one line, not thousands of dashes.
+		vector.StrokeLine(screen, float32(x0), float32(y0), float32(x1), float32(y1), w, dim(c, 120), true)
 		return
 	}
 	ux, uy := dx/l, dy/l
