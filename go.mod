@@ -31,6 +31,7 @@ require (
 	github.com/vugu/xxhash v0.0.0-20191111030615-ed24d0179019 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
+	rsc.io/qr v0.2.0 // indirect
 )
 
 tool github.com/vugu/vugu/cmd/vugugen

@@ -61,7 +61,7 @@ func TestPanels(t *testing.T) {
 	var link string
 	var tick int64
 	step("share", chromedp.Click("#share", chromedp.ByID),
-		waitFor(ctx, `document.getElementById("share-link") !== null`),
+		waitFor(ctx, `document.getElementById("share-link") !== null && document.querySelector("#share-qr svg path") !== null`),
 		chromedp.Value("#share-link", &link, chromedp.ByID),
 		js(`window.thingyard.tick`, &tick))
 	// The link opens at the tick it was made, so the last hash mark before

@@ -476,3 +476,11 @@ func (c *Root) SendToBoard(vugu.DOMEvent) {
 	}
 	c.Send(Command{SendBoard: text + "\n"})
 }
+
+// qr is a link as a QR code, for phones.
+func (c *Root) qr(link string) vugu.HTML {
+	if c.qrText != link {
+		c.qrText, c.qrSVG = link, QRSVG(link)
+	}
+	return vugu.HTML(c.qrSVG)
+}
