@@ -90,8 +90,45 @@ func newApp() *app {
 	a.state.Set("ready", false)
 	a.state.Set("frames", 0)
 	a.state.Set("marks", js.Global().Get("Object").New())
+	a.state.Set("selected", "")
+	a.state.Set("selectedMessage", 0)
+	a.state.Set("where", js.FuncOf(a.where))
+	a.state.Set("device", js.FuncOf(a.deviceJS))
 	js.Global().Set("thingyard", a.state)
 	return a
+}
+
+// where is window.thingyard.where(id): the device's centre in page (CSS)
+// pixels, or null, so tests and tools can click and drag it.
+func (a *app) where(_ js.Value, args []js.Value) any {
+	if len(args) < 1 {
+		return nil
+	}
+	x, y, ok := a.r.ScreenOf(&a.view, args[0].String())
+	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
+	if !ok || !canvas.Truthy() {
+		return nil
+	}
+	box := canvas.Call("getBoundingClientRect")
+	dpr := a.r.DPR()
+	return map[string]any{"x": box.Get("left").Float() + x/dpr, "y": box.Get("top").Float() + y/dpr}
+}
+
+// deviceJS is window.thingyard.device(id): what the inspector knows of a
+// device (position, power, stats), or null.
+func (a *app) deviceJS(_ js.Value, args []js.Value) any {
+	if len(args) < 1 {
+		return nil
+	}
+	d, ok := a.world.Device(args[0].String())
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil
+	}
+	return js.Global().Get("JSON").Call("parse", string(b))
 }
 
 // roomLead is how far ahead of now a browser in a room schedules its own
@@ -136,6 +173,8 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
 	a.log = append([]sim.Action(nil), actions...)
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
+	a.state.Set("selected", "")
+	a.state.Set("selectedMessage", 0)
 	a.r.Titles = a.r.Titles[:0]
 	for _, s := range sc.Sides {
 		a.r.Titles = append(a.r.Titles, s.Title)
@@ -284,6 +323,8 @@ func (a *app) Update() error {
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
 		a.msg = nil
 		changed = true
+		a.state.Set("selected", a.r.Selected)
+		a.state.Set("selectedMessage", a.r.SelectedMsg)
 	}
 	a.updates++
 	if changed || a.updates%modelEvery == 0 {

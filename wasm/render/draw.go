@@ -8,9 +8,7 @@ import (
 	"math"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/inpututil"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
-	"github.com/hajimehoshi/ebiten/v2/vector"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 
@@ -27,7 +25,9 @@ var (
 	colMuted      = color.RGBA{0x8f, 0xa3, 0xbf, 0xff}
 	colBad        = color.RGBA{0xff, 0x6b, 0x6b, 0xff}
 	colOff        = color.RGBA{0x55, 0x5f, 0x6d, 0xff}
-	colSelect     = color.RGBA{0xff, 0xff, 0xff, 0xff}
+	colOn         = color.RGBA{0x5d, 0xd3, 0x9e, 0xff}
+	colPanel      = color.RGBA{0x1b, 0x24, 0x33, 0xff}
+	colWhite      = color.RGBA{0xff, 0xff, 0xff, 0xff}
 )
 
 // ProtocolColours colour messages by protocol; the legend shows them.
@@ -42,11 +42,21 @@ var ProtocolColours = map[sim.Protocol]color.RGBA{
 	sim.ProtoLoRaWAN:   {0xd7, 0xb4, 0x8f, 0xff},
 }
 
-// iconPx is the size icons are drawn at once, before scaling.
-const iconPx = 96
+// maxProto bounds the protocol and medium tables below.
+const maxProto = 16
+
+// label is a piece of text to draw after the shapes under it.
+type label struct {
+	s     string
+	x, y  float64
+	face  *text.GoTextFace
+	c     color.RGBA
+	align text.Align
+}
 
 // Renderer draws a world view and turns pointer input into selections and
-// actions.
+// actions. A frame is four DrawTriangles calls over one atlas plus the
+// text; its buffers are kept from frame to frame.
 type Renderer struct {
 	Cam Camera
 	// Titles name the sides ("M2M: factory cell"), by side index.
@@ -63,10 +73,30 @@ type Renderer struct {
 
 	dpr    float64
 	fitted bool
-	icons  [8][3]*ebiten.Image // kind × side colour
+	rad    float64 // icon radius on screen this frame
+	at     *atlas
 	face   *text.GoTextFace
 	bold   *text.GoTextFace
 	small  *text.GoTextFace
+
+	// Per-frame buffers, reused.
+	bg, dash, fg, over batch
+	world, top         []label
+	triOp, dashOp      ebiten.DrawTrianglesOptions
+	textOp             text.DrawOptions
+	minX, minY         [4]float32
+	maxX, maxY         [4]float32
+	xs, ys             []float32
+	trunk              []float64 // per link of the view: a bus's trunk height, or NaN
+	touches            []ebiten.TouchID
+	pending            []sim.Action
+
+	// Strings made once.
+	protoNames  [maxProto]string
+	busCaption  [maxProto]string
+	mediumNames [maxProto]string
+	help        string
+	legendW     [maxProto]float64 // widths of protocol names at this DPR
 
 	drag struct {
 		active, moved bool
@@ -74,19 +104,23 @@ type Renderer struct {
 		x, y          int
 		wx, wy        float64
 	}
-	xs, ys  []float32
-	minX    [4]float32
-	minY    [4]float32
-	maxX    [4]float32
-	maxY    [4]float32
-	path    vector.Path
-	pending []sim.Action
+	pinch struct {
+		active         bool
+		ax, ay, bx, by float64
+	}
+	hover struct {
+		x, y   int
+		device int    // index into the view's devices, or -1
+		msg    uint64 // or 0
+	}
+	tip tooltip
 }
 
-// New makes a renderer; fonts and icons are prepared once here.
+// New makes a renderer; fonts and the atlas are prepared once here.
 func New() *Renderer {
 	r := &Renderer{SlowDown: 1, dpr: 1}
 	r.Cam.Scale = 1
+	r.hover.device = -1
 	reg, err := text.NewGoTextFaceSource(bytes.NewReader(goregular.TTF))
 	if err != nil {
 		panic(err)
@@ -98,13 +132,24 @@ func New() *Renderer {
 	r.face = &text.GoTextFace{Source: reg, Size: 13}
 	r.small = &text.GoTextFace{Source: reg, Size: 11}
 	r.bold = &text.GoTextFace{Source: bold, Size: 15}
-	for k := range r.icons {
-		for s, c := range []color.RGBA{colM2M, colIoT, colOther} {
-			r.icons[k][s] = drawIcon(sim.Kind(k), c)
-		}
+	r.at = newAtlas()
+	r.triOp.Filter = ebiten.FilterLinear
+	r.dashOp.Filter = ebiten.FilterLinear
+	r.dashOp.Address = ebiten.AddressRepeat
+	r.dashOp.DisableMipmaps = true
+	for p := sim.Protocol(1); p < maxProto; p++ {
+		r.protoNames[p] = p.String()
 	}
+	for m := sim.Medium(1); m < maxProto; m++ {
+		r.mediumNames[m] = m.String()
+		r.busCaption[m] = m.String() + " bus"
+	}
+	r.help = "drag to pan · wheel, pinch or +/− to zoom · F to fit · drag a device to move it"
 	return r
 }
+
+// DPR is the device pixel ratio the renderer draws at.
+func (r *Renderer) DPR() float64 { return r.dpr }
 
 // Layout sizes the screen in device pixels, so text stays crisp at any
 // device pixel ratio.
@@ -118,8 +163,13 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 		r.Cam.Scale *= dpr / r.dpr
 		r.dpr = dpr
 		r.face.Size, r.small.Size, r.bold.Size = 13*dpr, 11*dpr, 15*dpr
+		r.tip.key = tipKey{}
+		r.legendW = [maxProto]float64{}
 	}
-	r.Cam.W, r.Cam.H = float64(w), float64(h)
+	if float64(w) != r.Cam.W || float64(h) != r.Cam.H {
+		// Keep the world point at the centre where it is.
+		r.Cam.W, r.Cam.H = float64(w), float64(h)
+	}
 	return w, h
 }
 
@@ -133,101 +183,15 @@ func (r *Renderer) FitTo(v *sim.View) {
 	r.fitted = true
 }
 
-// Update handles input: drag empty space to pan, wheel or +/- to zoom, F to
-// fit, click to select, drag a device to move it. It returns the actions the
-// person made (moves), which the caller applies to the world.
-func (r *Renderer) Update(v *sim.View) []sim.Action {
-	r.pending = r.pending[:0]
-	if !r.fitted && len(v.Devices) > 0 && r.Cam.W > 0 {
-		r.FitTo(v)
-	}
-	cx, cy := ebiten.CursorPosition()
-	if _, wy := ebiten.Wheel(); wy != 0 {
-		r.Cam.ZoomAt(float64(cx), float64(cy), math.Pow(1.15, wy))
-	}
-	if inpututil.IsKeyJustPressed(ebiten.KeyEqual) || inpututil.IsKeyJustPressed(ebiten.KeyKPAdd) {
-		r.Cam.ZoomAt(r.Cam.W/2, r.Cam.H/2, 1.25)
-	}
-	if inpututil.IsKeyJustPressed(ebiten.KeyMinus) || inpututil.IsKeyJustPressed(ebiten.KeyKPSubtract) {
-		r.Cam.ZoomAt(r.Cam.W/2, r.Cam.H/2, 0.8)
-	}
-	if inpututil.IsKeyJustPressed(ebiten.KeyF) {
-		r.FitTo(v)
-	}
-	px, py, pressed, justPressed, justReleased := cx, cy, ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft),
-		inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft), inpututil.IsMouseButtonJustReleased(ebiten.MouseButtonLeft)
-	if ids := inpututil.AppendJustPressedTouchIDs(nil); len(ids) > 0 {
-		px, py = ebiten.TouchPosition(ids[0])
-		justPressed, pressed = true, true
-	} else if ids := ebiten.AppendTouchIDs(nil); len(ids) > 0 {
-		px, py = ebiten.TouchPosition(ids[0])
-		pressed = true
-	}
-	if justPressed {
-		r.drag.active, r.drag.moved = true, false
-		r.drag.x, r.drag.y = px, py
-		r.drag.device = r.pick(v, px, py)
-	}
-	if r.drag.active && pressed {
-		dx, dy := px-r.drag.x, py-r.drag.y
-		if dx*dx+dy*dy > 16 {
-			r.drag.moved = true
-		}
-		if r.drag.moved {
-			if r.drag.device >= 0 {
-				r.drag.wx, r.drag.wy = r.Cam.ToWorld(float64(px), float64(py))
-			} else {
-				r.Cam.Pan(float64(dx), float64(dy))
-				r.drag.x, r.drag.y = px, py
-			}
-		}
-	}
-	if r.drag.active && (justReleased || !pressed) {
-		r.drag.active = false
-		switch {
-		case r.drag.moved && r.drag.device >= 0 && r.drag.device < len(v.Devices):
-			d := &v.Devices[r.drag.device]
-			r.pending = append(r.pending, sim.Action{Kind: sim.ActMove, Device: d.ID,
-				X: int32(math.Round(r.drag.wx)), Y: int32(math.Round(r.drag.wy))})
-		case !r.drag.moved:
-			r.Selected, r.SelectedMsg = "", 0
-			if m := r.pickMessage(v, r.drag.x, r.drag.y); m != 0 {
-				r.SelectedMsg = m
-			} else if r.drag.device >= 0 && r.drag.device < len(v.Devices) {
-				r.Selected = v.Devices[r.drag.device].ID
-			}
-		}
-	}
-	return r.pending
-}
-
-// pick is the device under a screen point, or -1.
-func (r *Renderer) pick(v *sim.View, sx, sy int) int {
-	wx, wy := r.Cam.ToWorld(float64(sx), float64(sy))
-	r.xs, r.ys = r.xs[:0], r.ys[:0]
+// ScreenOf is where device id is on screen, in device pixels.
+func (r *Renderer) ScreenOf(v *sim.View, id string) (x, y float64, ok bool) {
 	for i := range v.Devices {
-		r.xs = append(r.xs, v.Devices[i].X)
-		r.ys = append(r.ys, v.Devices[i].Y)
-	}
-	return Nearest(r.xs, r.ys, wx, wy, r.iconRadius()/r.Cam.Scale*1.2)
-}
-
-func (r *Renderer) pickMessage(v *sim.View, sx, sy int) uint64 {
-	best, bestD := uint64(0), 10*r.dpr*10*r.dpr
-	for i := range v.Messages {
-		x, y := r.messagePos(v, &v.Messages[i])
-		dx, dy := x-float64(sx), y-float64(sy)
-		if d := dx*dx + dy*dy; d < bestD {
-			best, bestD = v.Messages[i].ID, d
+		if v.Devices[i].ID == id {
+			x, y = r.pos(v, int32(i))
+			return x, y, true
 		}
 	}
-	return best
-}
-
-// iconRadius is a device's radius on screen: it grows with zoom but stays
-// readable when zoomed out and modest when zoomed in.
-func (r *Renderer) iconRadius() float64 {
-	return clamp(18*r.Cam.Scale, 4*r.dpr, 30*r.dpr)
+	return 0, 0, false
 }
 
 func sideColour(side int) color.RGBA {
@@ -240,58 +204,94 @@ func sideColour(side int) color.RGBA {
 	return colOther
 }
 
-func dim(c color.RGBA, a uint8) color.RGBA {
-	return color.RGBA{uint8(uint16(c.R) * uint16(a) / 255), uint8(uint16(c.G) * uint16(a) / 255), uint8(uint16(c.B) * uint16(a) / 255), a}
-}
-
-// position of device i of the view on screen.
+// pos is where device i of the view is on screen; a device being dragged
+// follows the pointer.
 func (r *Renderer) pos(v *sim.View, i int32) (float64, float64) {
 	if i < 0 || int(i) >= len(v.Devices) {
-		return -1e6, -1e6
+		return math.NaN(), math.NaN()
 	}
-	d := &v.Devices[i]
 	if r.drag.active && r.drag.moved && r.drag.device == int(i) {
 		return r.Cam.ToScreen(r.drag.wx, r.drag.wy)
 	}
+	d := &v.Devices[i]
 	return r.Cam.ToScreen(float64(d.X), float64(d.Y))
+}
+
+// onScreen reports whether a circle of radius m around x, y shows.
+func (r *Renderer) onScreen(x, y, m float64) bool {
+	return x >= -m && y >= -m && x <= r.Cam.W+m && y <= r.Cam.H+m
 }
 
 // Draw draws the view. It only reads v.
 func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	screen.Fill(colBackground)
-	r.drawSides(screen, v)
+	r.bg.reset()
+	r.dash.reset()
+	r.fg.reset()
+	r.over.reset()
+	r.world, r.top = r.world[:0], r.top[:0]
+	r.rad = IconRadius(r.Cam.Scale, r.dpr)
+
+	visible := 0
+	for i := range v.Devices {
+		x, y := r.pos(v, int32(i))
+		if r.onScreen(x, y, r.rad) {
+			visible++
+		}
+	}
+	r.drawSides(v)
+	r.trunks(v)
 	for i := range v.Links {
-		r.drawLink(screen, v, &v.Links[i])
+		r.drawLink(v, &v.Links[i], r.trunk[i])
 	}
 	for i := range v.Messages {
-		r.drawMessage(screen, v, &v.Messages[i])
+		r.drawMessage(v, &v.Messages[i])
 	}
-	rad := r.iconRadius()
-	// Labels only where they can be read: not in a crowd of added devices.
-	labels := rad >= 9*r.dpr && (len(v.Devices) <= 60 || rad >= 24*r.dpr)
+	labels := ShowLabels(r.rad, r.dpr, visible)
 	for i := range v.Devices {
-		r.drawDevice(screen, v, int32(i), rad, labels)
+		r.drawDevice(v, int32(i), labels)
 	}
-	r.drawLegend(screen)
+	r.drawLegend()
+	r.drawTooltip(v)
+
+	r.bg.draw(screen, r.at.img, &r.triOp)
+	r.dash.draw(screen, r.at.dash, &r.dashOp)
+	r.fg.draw(screen, r.at.img, &r.triOp)
+	r.texts(screen, r.world)
+	r.over.draw(screen, r.at.img, &r.triOp)
+	r.texts(screen, r.top)
+}
+
+func (r *Renderer) texts(screen *ebiten.Image, ls []label) {
+	op := &r.textOp
+	for i := range ls {
+		l := &ls[i]
+		op.GeoM.Reset()
+		op.GeoM.Translate(l.x, l.y)
+		op.ColorScale.Reset()
+		op.ColorScale.ScaleWithColor(l.c)
+		op.PrimaryAlign = l.align
+		text.Draw(screen, l.s, l.face, op)
+	}
 }
 
 // drawSides tints the area of each side and names it, so the M2M and IoT
 // halves are told apart at a glance.
-func (r *Renderer) drawSides(screen *ebiten.Image, v *sim.View) {
+func (r *Renderer) drawSides(v *sim.View) {
 	n := min(len(v.Sides), len(r.minX))
 	for s := 0; s < n; s++ {
 		r.minX[s], r.minY[s], r.maxX[s], r.maxY[s] = 1e30, 1e30, -1e30, -1e30
 	}
 	for i := range v.Devices {
 		d := &v.Devices[i]
-		if d.Side >= n {
+		if d.Side < 0 || d.Side >= n {
 			continue
 		}
 		s := d.Side
 		r.minX[s], r.maxX[s] = min(r.minX[s], d.X), max(r.maxX[s], d.X)
 		r.minY[s], r.maxY[s] = min(r.minY[s], d.Y), max(r.maxY[s], d.Y)
 	}
-	pad := 50 * r.dpr
+	pad := 40*r.dpr + r.rad
 	for s := 0; s < n; s++ {
 		if r.maxX[s] < r.minX[s] {
 			continue
@@ -300,230 +300,250 @@ func (r *Renderer) drawSides(screen *ebiten.Image, v *sim.View) {
 		x1, y1 := r.Cam.ToScreen(float64(r.maxX[s]), float64(r.maxY[s]))
 		x0, y0, x1, y1 = x0-pad, y0-pad-16*r.dpr, x1+pad, y1+pad
 		c := sideColour(s)
-		vector.FillRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), color.RGBA{c.R / 14, c.G / 14, c.B / 14, 40}, false)
-		vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), float32(1*r.dpr), dim(c, 90), true)
+		r.bg.rect(float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), colourOf(c, 0.06))
+		r.bg.frame(float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), float32(r.dpr), colourOf(c, 0.35))
 		title := v.Sides[s]
 		if s < len(r.Titles) && r.Titles[s] != "" {
 			title = r.Titles[s]
 		}
-		op := &text.DrawOptions{}
-		op.GeoM.Translate(x0+10*r.dpr, y0+8*r.dpr)
-		op.ColorScale.ScaleWithColor(c)
-		text.Draw(screen, title, r.bold, op)
+		r.world = append(r.world, label{title, x0 + 10*r.dpr, y0 + 8*r.dpr, r.bold, c, text.AlignStart})
 	}
 }
 
-func (r *Renderer) linkColour(v *sim.View, l *sim.LinkView) color.RGBA {
+func (r *Renderer) linkColour(v *sim.View, l *sim.LinkView) rgba {
 	if !l.Up {
-		return colBad
+		return colourOf(colBad, 0.9)
 	}
 	side := 0
 	if len(l.Members) > 0 && l.Members[0] >= 0 && int(l.Members[0]) < len(v.Devices) {
 		side = v.Devices[l.Members[0]].Side
 	}
-	return dim(sideColour(side), 150)
+	return colourOf(sideColour(side), 0.6)
 }
 
-func (r *Renderer) drawLink(screen *ebiten.Image, v *sim.View, l *sim.LinkView) {
+// segment draws a solid or dashed line, only the part of it on screen.
+func (r *Renderer) segment(b *batch, x0, y0, x1, y1, w float64, c rgba, period float64) {
+	m := 8 * r.dpr
+	cx0, cy0, cx1, cy1, ok := ClipSegment(x0, y0, x1, y1, -m, -m, r.Cam.W+m, r.Cam.H+m)
+	if !ok {
+		return
+	}
+	if period == 0 {
+		b.line(float32(cx0), float32(cy0), float32(cx1), float32(cy1), float32(w), c)
+		return
+	}
+	// The pattern starts at the real start, so dashes stay put as the
+	// view pans and the line is clipped differently.
+	phase := math.Mod(math.Hypot(cx0-x0, cy0-y0), period)
+	b.dashed(float32(cx0), float32(cy0), float32(cx1), float32(cy1), float32(w), float32(period), float32(phase), c)
+}
+
+// trunks finds the screen height of every bus's trunk, where its taps
+// meet and its frames travel.
+func (r *Renderer) trunks(v *sim.View) {
+	r.trunk = r.trunk[:0]
+	for i := range v.Links {
+		l := &v.Links[i]
+		ty := math.NaN()
+		if (l.Medium == sim.MediumRS485 || l.Medium == sim.MediumCAN) && len(l.Members) >= 2 {
+			_, hy := r.pos(v, l.Members[0])
+			sumY := 0.0
+			for _, m := range l.Members[1:] {
+				_, y := r.pos(v, m)
+				sumY += y
+			}
+			ty = BusY(hy, sumY, len(l.Members)-1)
+		}
+		r.trunk = append(r.trunk, ty)
+	}
+}
+
+func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 	if len(l.Members) < 2 {
 		return
 	}
 	c := r.linkColour(v, l)
-	w := float32(1.5 * r.dpr)
+	w := 1.5 * r.dpr
 	hx, hy := r.pos(v, l.Members[0])
 	switch l.Medium {
 	case sim.MediumRS485, sim.MediumCAN:
 		// A bus: one trunk with a tap to every drop.
-		minX, maxX, sumY := hx, hx, 0.0
+		minX, maxX := hx, hx
 		for _, m := range l.Members[1:] {
-			x, y := r.pos(v, m)
-			minX, maxX, sumY = math.Min(minX, x), math.Max(maxX, x), sumY+y
+			x, _ := r.pos(v, m)
+			minX, maxX = math.Min(minX, x), math.Max(maxX, x)
 		}
-		ty := (hy + sumY/float64(len(l.Members)-1)) / 2
-		vector.StrokeLine(screen, float32(minX), float32(ty), float32(maxX), float32(ty), 4*float32(r.dpr), c, true)
+		r.segment(&r.bg, minX, ty, maxX, ty, 4*r.dpr, c, 0)
 		for _, m := range l.Members {
 			x, y := r.pos(v, m)
-			vector.StrokeLine(screen, float32(x), float32(y), float32(x), float32(ty), w, c, true)
+			r.segment(&r.bg, x, y, x, ty, w, c, 0)
 		}
-		r.caption(screen, l.Medium.String()+" bus", minX, ty-14*r.dpr, c)
+		r.caption(r.busCaption[l.Medium%maxProto], minX, ty-16*r.dpr, c)
+		if !l.Up {
+			r.fg.cross(float32((minX+maxX)/2), float32(ty), float32(8*r.dpr), colourOf(colBad, 1))
+		}
 	case sim.MediumZigbee, sim.MediumBLE, sim.MediumLoRaWAN, sim.MediumWiFi:
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
-			r.dashed(screen, hx, hy, x, y, 4*r.dpr, 5*r.dpr, w, c)
+			r.segment(&r.dash, hx, hy, x, y, w, c, 9*r.dpr)
 		}
-		rad := float32(r.iconRadius() * 1.6)
-		vector.StrokeCircle(screen, float32(hx), float32(hy), rad, w, dim(c, 70), true)
-		vector.StrokeCircle(screen, float32(hx), float32(hy), rad*1.35, w, dim(c, 40), true)
+		if r.onScreen(hx, hy, r.rad*2.2) {
+			rr := float32(r.rad * 1.6)
+			faint := c
+			faint.A *= 0.45
+			r.bg.thinRing(float32(hx), float32(hy), rr, faint)
+			faint.A *= 0.55
+			r.bg.thinRing(float32(hx), float32(hy), rr*1.35, faint)
+		}
+		if !l.Up {
+			r.fg.cross(float32(hx), float32(hy-r.rad*1.6), float32(7*r.dpr), colourOf(colBad, 1))
+		}
 	case sim.MediumInternet, sim.MediumCellular:
 		// One cloud for the network, between the hub and its members.
 		var sx, sy float64
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
 			sx, sy = sx+x, sy+y
-			r.dashed(screen, hx, hy, x, y, 9*r.dpr, 5*r.dpr, 2*float32(r.dpr), c)
+			r.segment(&r.dash, hx, hy, x, y, 2*r.dpr, c, 14*r.dpr)
 		}
 		n := float64(len(l.Members) - 1)
 		mx, my := (hx+sx/n)/2, (hy+sy/n)/2
-		r.cloud(screen, mx, my, 14*r.dpr, c, !l.Up)
-		r.caption(screen, l.Medium.String(), mx+20*r.dpr, my-6*r.dpr, c)
+		s := 16 * r.dpr
+		if r.onScreen(mx, my, 3*s) {
+			hw, hh := float32(s*cloudW/2/cloudS), float32(s*cell/2/cloudS)
+			r.fg.sprite(spriteRect(spCloud, 2), float32(mx), float32(my), hw, hh, colourOf(colPanel, 1))
+			r.fg.sprite(spriteRect(spCloudLine, 2), float32(mx), float32(my), hw, hh, c)
+			if !l.Up {
+				r.fg.cross(float32(mx), float32(my), float32(s*0.6), colourOf(colBad, 1))
+			}
+			r.caption(r.mediumNames[l.Medium%maxProto], mx+s*1.4, my-6*r.dpr, c)
+		}
 	default: // a wire: RS-232, Ethernet
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
-			vector.StrokeLine(screen, float32(hx), float32(hy), float32(x), float32(y), 2*float32(r.dpr), c, true)
+			r.segment(&r.bg, hx, hy, x, y, 2*r.dpr, c, 0)
+		}
+		if !l.Up {
+			x, y := r.pos(v, l.Members[1])
+			r.fg.cross(float32((hx+x)/2), float32((hy+y)/2), float32(8*r.dpr), colourOf(colBad, 1))
 		}
 	}
-	if !l.Up && l.Medium != sim.MediumInternet && l.Medium != sim.MediumCellular {
-		x, y := r.pos(v, l.Members[1])
-		r.cross(screen, (hx+x)/2, (hy+y)/2, 8*r.dpr, colBad)
-	}
 }
 
-func (r *Renderer) caption(screen *ebiten.Image, s string, x, y float64, c color.RGBA) {
-	if r.iconRadius() < 9*r.dpr {
+// caption names a link where there is room for it.
+func (r *Renderer) caption(s string, x, y float64, c rgba) {
+	if r.rad < 9*r.dpr || !r.onScreen(x, y, 100*r.dpr) {
 		return
 	}
-	op := &text.DrawOptions{}
-	op.GeoM.Translate(x, y)
-	op.ColorScale.ScaleWithColor(c)
-	text.Draw(screen, s, r.small, op)
-}
-
-func (r *Renderer) dashed(screen *ebiten.Image, x0, y0, x1, y1, on, off float64, w float32, c color.RGBA) {
-	dx, dy := x1-x0, y1-y0
-	l := math.Hypot(dx, dy)
-	if l < 1 {
-		return
-	}
-	if l > 4*(r.Cam.W+r.Cam.H) || math.IsNaN(l) {
-		// Mostly off screen: one line, not thousands of dashes.
-		vector.StrokeLine(screen, float32(x0), float32(y0), float32(x1), float32(y1), w, dim(c, 120), true)
-		return
-	}
-	ux, uy := dx/l, dy/l
-	for t := 0.0; t < l; t += on + off {
-		e := math.Min(t+on, l)
-		vector.StrokeLine(screen, float32(x0+ux*t), float32(y0+uy*t), float32(x0+ux*e), float32(y0+uy*e), w, c, true)
-	}
-}
-
-func (r *Renderer) cross(screen *ebiten.Image, x, y, s float64, c color.RGBA) {
-	w := float32(3 * r.dpr)
-	vector.StrokeLine(screen, float32(x-s), float32(y-s), float32(x+s), float32(y+s), w, c, true)
-	vector.StrokeLine(screen, float32(x-s), float32(y+s), float32(x+s), float32(y-s), w, c, true)
-}
-
-// cloud draws the internet as a cloud of three puffs.
-func (r *Renderer) cloud(screen *ebiten.Image, x, y, s float64, c color.RGBA, cut bool) {
-	fill := color.RGBA{0x1b, 0x24, 0x33, 0xff}
-	for _, p := range [][3]float64{{-0.7, 0.15, 0.6}, {0, -0.2, 0.8}, {0.75, 0.15, 0.6}} {
-		vector.FillCircle(screen, float32(x+p[0]*s), float32(y+p[1]*s), float32(p[2]*s), fill, true)
-		vector.StrokeCircle(screen, float32(x+p[0]*s), float32(y+p[1]*s), float32(p[2]*s), float32(1.5*r.dpr), c, true)
-	}
-	vector.FillRect(screen, float32(x-0.7*s), float32(y), float32(1.45*s), float32(0.5*s), fill, false)
-	if cut {
-		r.cross(screen, x, y, s*0.6, colBad)
-	}
+	r.world = append(r.world, label{s, x, y, r.small, color.RGBA{uint8(c.R * 255), uint8(c.G * 255), uint8(c.B * 255), 0xff}, text.AlignStart})
 }
 
 // messagePos is where a message in flight is on screen.
+// On a bus it travels along the trunk (as of the last frame drawn).
 func (r *Renderer) messagePos(v *sim.View, m *sim.MessageView) (float64, float64) {
 	x0, y0 := r.pos(v, m.From)
 	x1, y1 := r.pos(v, m.To)
-	p := float64(m.Progress)
-	if r.ReducedMotion {
-		p = math.Round(p)
+	if m.Link >= 0 && int(m.Link) < len(r.trunk) && !math.IsNaN(r.trunk[m.Link]) && !r.ReducedMotion {
+		return AlongBus(x0, y0, x1, y1, r.trunk[m.Link], float64(m.Progress))
 	}
-	return x0 + (x1-x0)*p, y0 + (y1-y0)*p
+	return Lerp(x0, y0, x1, y1, float64(m.Progress), r.ReducedMotion)
 }
 
-func (r *Renderer) drawMessage(screen *ebiten.Image, v *sim.View, m *sim.MessageView) {
+func (r *Renderer) drawMessage(v *sim.View, m *sim.MessageView) {
 	x, y := r.messagePos(v, m)
-	rad := float32(4.5 * r.dpr)
-	if x < -10 || y < -10 || x > r.Cam.W+10 || y > r.Cam.H+10 {
+	if !r.onScreen(x, y, 12*r.dpr) {
 		return
 	}
+	fx, fy := float32(x), float32(y)
+	rad := float32(4.5 * r.dpr)
 	if m.Lost && m.Progress > 0.5 {
-		r.cross(screen, x, y, 5*r.dpr, colBad)
+		r.fg.cross(fx, fy, float32(5*r.dpr), colourOf(colBad, 1))
 		return
 	}
 	c, ok := ProtocolColours[m.Protocol]
 	if !ok {
 		c = colText
 	}
-	vector.FillCircle(screen, float32(x), float32(y), rad+2*float32(r.dpr), dim(c, 60), true)
-	vector.FillCircle(screen, float32(x), float32(y), rad, c, true)
+	r.fg.disc(fx, fy, rad+2.5*float32(r.dpr), colourOf(c, 0.25))
+	r.fg.disc(fx, fy, rad, colourOf(c, 1))
 	if m.ID == r.SelectedMsg {
-		vector.StrokeCircle(screen, float32(x), float32(y), rad+5*float32(r.dpr), 2*float32(r.dpr), colSelect, true)
+		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(colWhite, 1))
+	} else if m.ID == r.hover.msg {
+		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(colWhite, 0.5))
 	}
 }
 
-func (r *Renderer) drawDevice(screen *ebiten.Image, v *sim.View, i int32, rad float64, labels bool) {
+func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 	d := &v.Devices[i]
 	x, y := r.pos(v, i)
-	if x < -rad*3 || y < -rad*3 || x > r.Cam.W+rad*3 || y > r.Cam.H+rad*3 {
+	rad := r.rad
+	if !r.onScreen(x, y, rad*1.6) {
 		return
 	}
-	s := min(d.Side, 2)
-	icon := r.icons[min(int(d.Kind), len(r.icons)-1)][s]
-	op := &ebiten.DrawImageOptions{}
-	sc := 2 * rad / iconPx
-	op.GeoM.Translate(-iconPx/2, -iconPx/2)
-	op.GeoM.Scale(sc, sc)
-	op.GeoM.Translate(x, y)
-	op.Filter = ebiten.FilterLinear
-	if !d.Powered {
-		op.ColorScale.Scale(0.35, 0.35, 0.38, 1)
-	} else if !d.Online {
-		op.ColorScale.Scale(0.6, 0.6, 0.65, 1)
-	}
+	fx, fy, fr := float32(x), float32(y), float32(rad)
+	s := min(max(d.Side, 0), 2)
 	if d.Busy {
-		vector.StrokeCircle(screen, float32(x), float32(y), float32(rad*1.25), float32(2*r.dpr), dim(sideColour(s), 200), true)
+		r.fg.ring(fx, fy, fr*1.25, colourOf(sideColour(s), 0.8))
 	}
 	if d.Kind == sim.KindActuator && d.On {
-		vector.FillCircle(screen, float32(x), float32(y), float32(rad*1.35), dim(color.RGBA{0x5d, 0xd3, 0x9e, 0xff}, 70), true)
+		r.fg.disc(fx, fy, fr*1.35, colourOf(colOn, 0.3))
 	}
-	screen.DrawImage(icon, op)
+	tint := rgba{1, 1, 1, 1}
+	if !d.Powered {
+		tint = rgba{0.35, 0.35, 0.38, 1}
+	} else if !d.Online {
+		tint = rgba{0.6, 0.6, 0.65, 1}
+	}
+	h := fr * cell / 2 / iconR
+	r.fg.sprite(iconRect(d.Kind, s), fx, fy, h, h, tint)
 	if d.Refused {
-		vector.StrokeCircle(screen, float32(x), float32(y), float32(rad*1.3), float32(3*r.dpr), colBad, true)
+		r.fg.ring(fx, fy, fr*1.3, colourOf(colBad, 1))
 	}
 	if d.Real {
-		vector.StrokeRect(screen, float32(x-rad*1.3), float32(y-rad*1.3), float32(rad*2.6), float32(rad*2.6), float32(2*r.dpr), colText, true)
+		// A real board: a white frame, unlike anything simulated.
+		q := fr * 1.3
+		r.fg.frame(fx-q, fy-q, 2*q, 2*q, 2*float32(r.dpr), colourOf(colText, 1))
 	}
-	if d.ID == r.Selected {
-		vector.StrokeCircle(screen, float32(x), float32(y), float32(rad*1.5), float32(2*r.dpr), colSelect, true)
+	switch {
+	case d.ID == r.Selected:
+		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 1))
+	case int(i) == r.hover.device:
+		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 0.4))
 	}
 	if !labels {
 		return
 	}
-	op2 := &text.DrawOptions{}
-	op2.GeoM.Translate(x, y+rad+4*r.dpr)
-	op2.PrimaryAlign = text.AlignCenter
-	if d.Powered {
-		op2.ColorScale.ScaleWithColor(colText)
-	} else {
-		op2.ColorScale.ScaleWithColor(colOff)
+	c := colText
+	if !d.Powered {
+		c = colOff
 	}
-	text.Draw(screen, d.Label, r.face, op2)
+	r.world = append(r.world, label{d.Label, x, y + rad + 4*r.dpr, r.face, c, text.AlignCenter})
 }
 
-// drawLegend names the protocol colours and the time scale.
-func (r *Renderer) drawLegend(screen *ebiten.Image) {
-	x, y := 14*r.dpr, r.Cam.H-24*r.dpr
+// drawLegend names the protocol colours, the lost mark and the time
+// scale, on a band along the bottom; the controls hint sits at the top.
+func (r *Renderer) drawLegend() {
+	d := r.dpr
+	h := 26 * d
+	y := r.Cam.H - h
+	r.over.rect(0, float32(y), float32(r.Cam.W), float32(h), colourOf(colBackground, 0.85))
+	x, ty, cy := 14*d, y+6*d, float32(y+13*d)
 	for p := sim.ProtoModbusRTU; p <= sim.ProtoLoRaWAN; p++ {
-		c := ProtocolColours[p]
-		vector.FillCircle(screen, float32(x+5*r.dpr), float32(y+7*r.dpr), float32(4.5*r.dpr), c, true)
-		op := &text.DrawOptions{}
-		op.GeoM.Translate(x+13*r.dpr, y)
-		op.ColorScale.ScaleWithColor(colMuted)
-		name := p.String()
-		text.Draw(screen, name, r.small, op)
-		w, _ := text.Measure(name, r.small, 0)
-		x += w + 26*r.dpr
+		r.over.disc(float32(x+5*d), cy, float32(4.5*d), colourOf(ProtocolColours[p], 1))
+		name := r.protoNames[p%maxProto]
+		r.top = append(r.top, label{name, x + 13*d, ty, r.small, colMuted, text.AlignStart})
+		if r.legendW[p%maxProto] == 0 {
+			r.legendW[p%maxProto], _ = text.Measure(name, r.small, 0)
+		}
+		x += r.legendW[p%maxProto] + 26*d
 	}
+	r.over.cross(float32(x+5*d), cy, float32(4.5*d), colourOf(colBad, 1))
+	r.top = append(r.top, label{"lost", x + 13*d, ty, r.small, colMuted, text.AlignStart})
+	x += 50 * d
 	if r.SlowDown > 1.01 {
-		op := &text.DrawOptions{}
-		op.GeoM.Translate(x+8*r.dpr, y)
-		op.ColorScale.ScaleWithColor(colMuted)
-		text.Draw(screen, slowCaption(r.SlowDown), r.small, op)
+		r.top = append(r.top, label{slowCaption(r.SlowDown), x, ty, r.small, colMuted, text.AlignStart})
+	}
+	if r.Cam.W > 700*d {
+		r.top = append(r.top, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, text.AlignEnd})
 	}
 }

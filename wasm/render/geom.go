@@ -1,0 +1,143 @@
+package render
+
+import "math"
+
+// This file holds the renderer's geometry: pure functions of numbers,
+// tested natively, with no Ebitengine in sight.
+
+// ClipSegment clips the segment x0,y0–x1,y1 to the box minX..maxX,
+// minY..maxY (Liang–Barsky) and reports whether any of it is left. The
+// renderer draws only what is on screen of a link, so a star of thousands
+// of devices costs what it shows.
+func ClipSegment(x0, y0, x1, y1, minX, minY, maxX, maxY float64) (cx0, cy0, cx1, cy1 float64, ok bool) {
+	t0, t1 := 0.0, 1.0
+	dx, dy := x1-x0, y1-y0
+	for _, e := range [4][2]float64{
+		{-dx, x0 - minX},
+		{dx, maxX - x0},
+		{-dy, y0 - minY},
+		{dy, maxY - y0},
+	} {
+		p, q := e[0], e[1]
+		if p == 0 {
+			if q < 0 {
+				return 0, 0, 0, 0, false
+			}
+			continue
+		}
+		r := q / p
+		if p < 0 {
+			if r > t1 {
+				return 0, 0, 0, 0, false
+			}
+			t0 = math.Max(t0, r)
+		} else {
+			if r < t0 {
+				return 0, 0, 0, 0, false
+			}
+			t1 = math.Min(t1, r)
+		}
+	}
+	return x0 + t0*dx, y0 + t0*dy, x0 + t1*dx, y0 + t1*dy, true
+}
+
+// Lerp is the point a fraction p of the way from x0,y0 to x1,y1. With
+// jump, the point snaps to the nearer end: reduced motion shows a message
+// at its source, then at its destination, never gliding.
+func Lerp(x0, y0, x1, y1, p float64, jump bool) (float64, float64) {
+	if jump {
+		p = math.Round(p)
+	}
+	return x0 + (x1-x0)*p, y0 + (y1-y0)*p
+}
+
+// BusY is the height of a bus trunk between its master at hy and its drops
+// whose heights sum to sumY over n drops: halfway between the master and
+// the drops' mean, so every tap is visible.
+func BusY(hy, sumY float64, n int) float64 {
+	if n <= 0 {
+		return hy
+	}
+	return (hy + sumY/float64(n)) / 2
+}
+
+// Place puts a box of size w×h near the point px,py (below and right of a
+// pointer, by gap) and keeps it inside a screen of size sw×sh: a tooltip
+// never leaves the canvas.
+func Place(px, py, w, h, gap, sw, sh float64) (x, y float64) {
+	x, y = px+gap, py+gap
+	if x+w > sw {
+		x = px - gap - w
+	}
+	if y+h > sh {
+		y = py - gap - h
+	}
+	return math.Max(0, x), math.Max(0, y)
+}
+
+// Pinch is the zoom factor and the screen point to zoom at when two
+// touches move from a0,b0 apart to a1,b1 apart: the distance ratio, at the
+// new midpoint. A degenerate start (both touches at one point) zooms by 1.
+func Pinch(ax0, ay0, bx0, by0, ax1, ay1, bx1, by1 float64) (f, mx, my float64) {
+	d0 := math.Hypot(bx0-ax0, by0-ay0)
+	d1 := math.Hypot(bx1-ax1, by1-ay1)
+	mx, my = (ax1+bx1)/2, (ay1+by1)/2
+	if d0 < 1 || d1 < 1 {
+		return 1, mx, my
+	}
+	return d1 / d0, mx, my
+}
+
+// ShowLabels decides whether device labels are drawn: only when icons are
+// big enough to carry one and not so many are on screen that the labels
+// would pile into an unreadable heap.
+func ShowLabels(iconRadius, dpr float64, onScreen int) bool {
+	switch {
+	case iconRadius < 9*dpr:
+		return false
+	case onScreen <= 80:
+		return true
+	default:
+		return iconRadius >= 22*dpr && onScreen <= 400
+	}
+}
+
+// IconRadius is a device's radius on screen for a camera scale: it grows
+// with zoom but stays visible when zoomed far out and modest when zoomed
+// in.
+func IconRadius(scale, dpr float64) float64 {
+	return clamp(18*scale, 4*dpr, 30*dpr)
+}
+
+// SegmentDistance is the distance from px,py to the segment x0,y0–x1,y1:
+// how near a pointer is to a link.
+func SegmentDistance(px, py, x0, y0, x1, y1 float64) float64 {
+	dx, dy := x1-x0, y1-y0
+	l2 := dx*dx + dy*dy
+	t := 0.0
+	if l2 > 0 {
+		t = clamp(((px-x0)*dx+(py-y0)*dy)/l2, 0, 1)
+	}
+	return math.Hypot(px-(x0+t*dx), py-(y0+t*dy))
+}
+
+// AlongBus is the point a fraction p along the way a frame takes on a bus:
+// down the sender's tap to the trunk at height ty, along the trunk, and up
+// the receiver's tap. A message on a bus is seen on the bus, not cutting
+// across it.
+func AlongBus(x0, y0, x1, y1, ty, p float64) (float64, float64) {
+	a, b, c := math.Abs(ty-y0), math.Abs(x1-x0), math.Abs(y1-ty)
+	total := a + b + c
+	if total == 0 {
+		return x0, y0
+	}
+	d := clamp(p, 0, 1) * total
+	switch {
+	case d <= a:
+		return x0, y0 + (ty-y0)*d/math.Max(a, 1e-9)
+	case d <= a+b:
+		return x0 + (x1-x0)*(d-a)/math.Max(b, 1e-9), ty
+	default:
+		return x1, ty + (y1-ty)*(d-a-b)/math.Max(c, 1e-9)
+	}
+}

@@ -1,0 +1,202 @@
+package render
+
+import (
+	"math"
+	"testing"
+)
+
+func TestClipSegment(t *testing.T) {
+	tests := []struct {
+		name           string
+		x0, y0, x1, y1 float64
+		ok             bool
+		want           [4]float64
+	}{
+		{"inside", 10, 10, 90, 50, true, [4]float64{10, 10, 90, 50}},
+		{"crosses the left edge", -100, 50, 50, 50, true, [4]float64{0, 50, 50, 50}},
+		{"crosses both sides", -100, 20, 200, 20, true, [4]float64{0, 20, 100, 20}},
+		{"diagonal through a corner region", -50, -50, 150, 150, true, [4]float64{0, 0, 100, 100}},
+		{"wholly left", -50, 10, -10, 90, false, [4]float64{}},
+		{"wholly below", 10, 150, 90, 200, false, [4]float64{}},
+		{"misses past a corner", 90, -20, 130, 20, false, [4]float64{}},
+		{"a point inside", 40, 40, 40, 40, true, [4]float64{40, 40, 40, 40}},
+		{"far off screen, a mile long", -1e6, -1e6, 1e6, 1e6, true, [4]float64{0, 0, 100, 100}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x0, y0, x1, y1, ok := ClipSegment(tt.x0, tt.y0, tt.x1, tt.y1, 0, 0, 100, 100)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			got := [4]float64{x0, y0, x1, y1}
+			for i := range got {
+				if tt.ok && math.Abs(got[i]-tt.want[i]) > 1e-9 {
+					t.Fatalf("clipped to %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestLerp(t *testing.T) {
+	tests := []struct {
+		p      float64
+		jump   bool
+		wx, wy float64
+	}{
+		{0, false, 0, 10},
+		{0.25, false, 25, 10},
+		{1, false, 100, 10},
+		{0.25, true, 0, 10},   // reduced motion: still at the source
+		{0.5, true, 100, 10},  // then at the destination
+		{0.75, true, 100, 10}, //
+	}
+	for _, tt := range tests {
+		x, y := Lerp(0, 10, 100, 10, tt.p, tt.jump)
+		if !near(x, tt.wx) || !near(y, tt.wy) {
+			t.Errorf("Lerp(p=%v, jump=%v) = (%v,%v), want (%v,%v)", tt.p, tt.jump, x, y, tt.wx, tt.wy)
+		}
+	}
+}
+
+func TestBusY(t *testing.T) {
+	if got := BusY(60, 3*260, 3); !near(got, 160) {
+		t.Errorf("trunk at %v, want halfway between master (60) and drops (260): 160", got)
+	}
+	if got := BusY(60, 0, 0); !near(got, 60) {
+		t.Errorf("a bus without drops: trunk at %v, want the master's height", got)
+	}
+}
+
+func TestPlaceKeepsTheTooltipOnScreen(t *testing.T) {
+	tests := []struct {
+		name   string
+		px, py float64
+		wx, wy float64
+	}{
+		{"room below right", 100, 100, 112, 112},
+		{"at the right edge", 780, 100, 780 - 12 - 200, 112},
+		{"at the bottom", 100, 590, 112, 590 - 12 - 50},
+		{"in the bottom right corner", 790, 595, 790 - 12 - 200, 595 - 12 - 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, y := Place(tt.px, tt.py, 200, 50, 12, 800, 600)
+			if !near(x, tt.wx) || !near(y, tt.wy) {
+				t.Errorf("Place = (%v,%v), want (%v,%v)", x, y, tt.wx, tt.wy)
+			}
+			if x < 0 || y < 0 || x+200 > 800 || y+50 > 600 {
+				t.Errorf("tooltip at (%v,%v) leaves the 800×600 screen", x, y)
+			}
+		})
+	}
+}
+
+func TestPinch(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        [8]float64
+		f, mx, my float64
+	}{
+		{"spread to twice the distance", [8]float64{100, 100, 200, 100, 50, 100, 250, 100}, 2, 150, 100},
+		{"pinch to half", [8]float64{0, 0, 0, 200, 0, 50, 0, 150}, 0.5, 0, 100},
+		{"two touches at one point", [8]float64{10, 10, 10, 10, 10, 10, 40, 10}, 1, 25, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.in
+			f, mx, my := Pinch(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
+			if !near(f, tt.f) || !near(mx, tt.mx) || !near(my, tt.my) {
+				t.Errorf("Pinch = %v at (%v,%v), want %v at (%v,%v)", f, mx, my, tt.f, tt.mx, tt.my)
+			}
+		})
+	}
+}
+
+func TestShowLabels(t *testing.T) {
+	tests := []struct {
+		name     string
+		radius   float64
+		dpr      float64
+		onScreen int
+		want     bool
+	}{
+		{"a small scene", 18, 1, 12, true},
+		{"the same at DPR 2", 36, 2, 12, true},
+		{"icons too small to label", 6, 1, 12, false},
+		{"icons small at DPR 2 even if 12 CSS pixels", 12, 2, 12, false},
+		{"a crowd seen from afar", 12, 1, 1000, false},
+		{"zoomed into a crowd", 26, 1, 150, true},
+		{"zoomed in but still hundreds", 30, 1, 2000, false},
+	}
+	for _, tt := range tests {
+		if got := ShowLabels(tt.radius, tt.dpr, tt.onScreen); got != tt.want {
+			t.Errorf("%s: ShowLabels(%v, %v, %d) = %v, want %v", tt.name, tt.radius, tt.dpr, tt.onScreen, got, tt.want)
+		}
+	}
+}
+
+func TestIconRadius(t *testing.T) {
+	tests := []struct{ scale, dpr, want float64 }{
+		{1, 1, 18},
+		{0.01, 1, 4},
+		{0.01, 2, 8},
+		{10, 1, 30},
+		{10, 2, 60},
+	}
+	for _, tt := range tests {
+		if got := IconRadius(tt.scale, tt.dpr); !near(got, tt.want) {
+			t.Errorf("IconRadius(%v, %v) = %v, want %v", tt.scale, tt.dpr, got, tt.want)
+		}
+	}
+}
+
+func TestSegmentDistance(t *testing.T) {
+	tests := []struct {
+		px, py, want float64
+	}{
+		{50, 10, 10},       // above the middle
+		{-30, 40, 50},      // beyond the start: distance to the end point
+		{100, 0, 0},        // on the end
+		{130, -40, 50},     // beyond the end
+		{25, -7.5, 7.5},    // below
+		{200, 0, 100},      // far along the line
+		{0, 0, 0},          // the start
+		{50, 0.001, 0.001}, //
+	}
+	for _, tt := range tests {
+		if got := SegmentDistance(tt.px, tt.py, 0, 0, 100, 0); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("SegmentDistance(%v,%v) = %v, want %v", tt.px, tt.py, got, tt.want)
+		}
+	}
+	if got := SegmentDistance(3, 4, 0, 0, 0, 0); !near(got, 5) {
+		t.Errorf("distance to a point segment = %v, want 5", got)
+	}
+}
+
+func TestAlongBus(t *testing.T) {
+	// From a master at (0,0) down to a trunk at y=100, along it to x=300,
+	// down to a slave at (300,150): 100 + 300 + 50 = 450 long.
+	tests := []struct {
+		p      float64
+		wx, wy float64
+	}{
+		{0, 0, 0},
+		{50.0 / 450, 0, 50},
+		{100.0 / 450, 0, 100},
+		{250.0 / 450, 150, 100},
+		{400.0 / 450, 300, 100},
+		{425.0 / 450, 300, 125},
+		{1, 300, 150},
+		{1.5, 300, 150}, // clamped
+	}
+	for _, tt := range tests {
+		x, y := AlongBus(0, 0, 300, 150, 100, tt.p)
+		if math.Abs(x-tt.wx) > 1e-9 || math.Abs(y-tt.wy) > 1e-9 {
+			t.Errorf("AlongBus(p=%.3f) = (%v,%v), want (%v,%v)", tt.p, x, y, tt.wx, tt.wy)
+		}
+	}
+	if x, y := AlongBus(5, 5, 5, 5, 5, 0.5); x != 5 || y != 5 {
+		t.Errorf("a bus of no length: (%v,%v), want (5,5)", x, y)
+	}
+}
