@@ -75,6 +75,8 @@ func AppendCANFrame(dst []byte, f CANFrame) []byte {
 }
 
 // ParseCANFrame decodes the 16-byte SocketCAN layout AppendCANFrame writes.
+// Data holds the frame's data bytes and zeros after them, whatever padding
+// the buffer carried, so equal frames compare equal.
 func ParseCANFrame(b []byte) (CANFrame, error) {
 	var f CANFrame
 	if len(b) < CANSocketFrameLen {
@@ -100,10 +102,7 @@ func ParseCANFrame(b []byte) (CANFrame, error) {
 	if b[7] > 8 && b[7] <= 15 && b[4] == 8 {
 		f.DLC = b[7]
 	}
-	copy(f.Data[:], b[8:16])
-	if f.Remote {
-		f.Data = [8]byte{}
-	}
+	copy(f.Data[:f.Len()], b[8:16]) // bytes past the length are padding
 	return f, nil
 }
 
