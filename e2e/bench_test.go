@@ -113,20 +113,20 @@ func (r *report) sizes(t *testing.T, bare string) {
 
 // pageStats opens url in a fresh Chromium and reports the time from
 // navigation to the first frame and the frame rate over a few seconds.
-func pageStats(t *testing.T, url string) (first time.Duration, fps float64) {
+func pageStats(t *testing.T, url string) (first time.Duration, fps float64, err error) {
 	t.Helper()
-	ctx, _, closeFn := openBrowser(t)
+	ctx, errs, closeFn := openBrowser(t)
 	defer closeFn()
 	start := time.Now()
 	if err := chromedp.Run(ctx, chromedp.Navigate(url), waitFor(ctx, `window.thingyard && window.thingyard.frames >= 1`)); err != nil {
-		t.Fatalf("%s: %v", url, err)
+		return 0, 0, fmt.Errorf("no frame drawn (%v; console: %.200s)", err, strings.Join(*errs, " | "))
 	}
 	first = time.Since(start)
 	var f0, f1 int
 	chromedp.Run(ctx, chromedp.Sleep(2*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f0))
 	t0 := time.Now()
 	chromedp.Run(ctx, chromedp.Sleep(5*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f1))
-	return first, float64(f1-f0) / time.Since(t0).Seconds()
+	return first, float64(f1-f0) / time.Since(t0).Seconds(), nil
 }
 
 func (r *report) browser(t *testing.T, dir, bare string) {
@@ -137,8 +137,14 @@ const go = new Go(); WebAssembly.instantiateStreaming(fetch("bare.wasm"), go.imp
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 
-	bareFirst, bareFPS := pageStats(t, srv.URL+"/")
-	oursFirst, _ := pageStats(t, baseURL)
+	bareFirst, bareFPS, err := pageStats(t, srv.URL+"/")
+	if err != nil {
+		t.Fatalf("bare page: %v", err)
+	}
+	oursFirst, _, err := pageStats(t, baseURL)
+	if err != nil {
+		t.Fatalf("Thingyard: %v", err)
+	}
 	r.line("## Start\n")
 	r.line("Navigation to first frame in headless Chromium (SwiftShader WebGL, loopback).\n")
 	r.line("| page | first frame | ratio |\n|---|---|---|")
@@ -152,7 +158,11 @@ const go = new Go(); WebAssembly.instantiateStreaming(fetch("bare.wasm"), go.imp
 		sc, _ := scenes.Builtin("scalability")
 		link, _ := scenes.Link(baseURL, scenes.Scenario{Name: "scalability", Scene: sc, Seed: 1,
 			Actions: []sim.Action{{Kind: sim.ActAdd, Link: "cell", DeviceKind: "sensor", Count: n - len(sc.Devices)}}})
-		_, fps := pageStats(t, link)
+		_, fps, err := pageStats(t, link)
+		if err != nil {
+			r.line("| %d | failed: %s | – |", n, strings.ReplaceAll(err.Error(), "|", "/"))
+			continue
+		}
 		r.line("| %d | %.1f | %.0f%% |", n, fps, 100*fps/bareFPS)
 	}
 	r.line("")
