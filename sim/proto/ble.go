@@ -122,17 +122,26 @@ func appendBLECRC(dst []byte, start int, init uint32) []byte {
 func CRC24BLE(init uint32, b []byte) uint32 {
 	crc := reverse24(init)
 	for _, c := range b {
-		crc ^= uint32(c)
-		for range 8 {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0xDA6000 // 0x00065B reflected
-			} else {
-				crc >>= 1
-			}
-		}
+		crc = crc>>8 ^ crc24Table[byte(crc)^c]
 	}
 	return crc
 }
+
+// crc24Table holds the reflected CRC-24 remainder of every byte value.
+var crc24Table = func() (t [256]uint32) {
+	for i := range t {
+		c := uint32(i)
+		for range 8 {
+			if c&1 != 0 {
+				c = c>>1 ^ 0xDA6000 // 0x00065B reflected
+			} else {
+				c >>= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
 
 func reverse24(v uint32) uint32 {
 	var r uint32

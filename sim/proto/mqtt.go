@@ -358,8 +358,14 @@ type mqttCursor struct {
 }
 
 func (c *mqttCursor) need(n int, what string) error {
+	return c.needOf(n, what, "")
+}
+
+// needOf is need for the field what+suffix; the name is only joined when
+// the field is missing, so reading a good packet allocates nothing.
+func (c *mqttCursor) needOf(n int, what, suffix string) error {
 	if c.off+n > c.end {
-		return frameErr(ErrShortFrame, c.off, "%s needs %d bytes, %d left", what, n, c.end-c.off)
+		return frameErr(ErrShortFrame, c.off, "%s%s needs %d bytes, %d left", what, suffix, n, c.end-c.off)
 	}
 	return nil
 }
@@ -386,7 +392,7 @@ func (c *mqttCursor) u16(name string) (uint16, error) {
 
 // str reads a two-byte length and that many bytes.
 func (c *mqttCursor) str(name string) ([]byte, error) {
-	if err := c.need(2, name+" length"); err != nil {
+	if err := c.needOf(2, name, " length"); err != nil {
 		return nil, err
 	}
 	n := int(binary.BigEndian.Uint16(c.b[c.off:]))
