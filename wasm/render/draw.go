@@ -97,6 +97,9 @@ type Renderer struct {
 	mediumNames [maxProto]string
 	help        string
 	legendW     [maxProto]float64 // widths of protocol names at this DPR
+	helpW       float64           // width of help at this DPR
+	slowS       string            // the slow-down caption measured
+	slowW       float64           // and its width
 
 	drag struct {
 		active, moved bool
@@ -109,6 +112,7 @@ type Renderer struct {
 		ax, ay, bx, by float64
 	}
 	hover struct {
+		every  int
 		x, y   int
 		device int    // index into the view's devices, or -1
 		msg    uint64 // or 0
@@ -165,6 +169,7 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 		r.face.Size, r.small.Size, r.bold.Size = 13*dpr, 11*dpr, 15*dpr
 		r.tip.key = tipKey{}
 		r.legendW = [maxProto]float64{}
+		r.helpW, r.slowW = 0, 0
 	}
 	if float64(w) != r.Cam.W || float64(h) != r.Cam.H {
 		// Keep the world point at the centre where it is.
@@ -179,7 +184,7 @@ func (r *Renderer) Refit() { r.fitted = false }
 // FitTo frames the whole world.
 func (r *Renderer) FitTo(v *sim.View) {
 	b := v.Bounds
-	r.Cam.Fit(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), 90*r.dpr)
+	r.Cam.Fit(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), FitMargin(r.Cam.W, r.Cam.H, r.dpr))
 	r.fitted = true
 }
 
@@ -291,7 +296,7 @@ func (r *Renderer) drawSides(v *sim.View) {
 		r.minX[s], r.maxX[s] = min(r.minX[s], d.X), max(r.maxX[s], d.X)
 		r.minY[s], r.maxY[s] = min(r.minY[s], d.Y), max(r.maxY[s], d.Y)
 	}
-	pad := 40*r.dpr + r.rad
+	pad := 30*r.dpr + r.rad
 	for s := 0; s < n; s++ {
 		if r.maxX[s] < r.minX[s] {
 			continue
@@ -383,10 +388,7 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 			r.fg.cross(float32((minX+maxX)/2), float32(ty), float32(8*r.dpr), colourOf(colBad, 1))
 		}
 	case sim.MediumZigbee, sim.MediumBLE, sim.MediumLoRaWAN, sim.MediumWiFi:
-		for _, m := range l.Members[1:] {
-			x, y := r.pos(v, m)
-			r.segment(&r.dash, hx, hy, x, y, w, c, 9*r.dpr)
-		}
+		r.spokes(v, l.Members, hx, hy, w, c, 9*r.dpr)
 		if r.onScreen(hx, hy, r.rad*2.2) {
 			rr := float32(r.rad * 1.6)
 			faint := c
@@ -404,8 +406,8 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
 			sx, sy = sx+x, sy+y
-			r.segment(&r.dash, hx, hy, x, y, 2*r.dpr, c, 14*r.dpr)
 		}
+		r.spokes(v, l.Members, hx, hy, 2*r.dpr, c, 14*r.dpr)
 		n := float64(len(l.Members) - 1)
 		mx, my := (hx+sx/n)/2, (hy+sy/n)/2
 		s := 16 * r.dpr
@@ -430,9 +432,38 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 	}
 }
 
+// maxSpokes is how many members of a star get a full line to its hub;
+// the rest, added by the hundred, get a short stub pointing at it. A
+// thousand lines into one hub would paint the same pixels a thousand times
+// and say no more than the stubs do.
+const maxSpokes = 48
+
+// spokes draws a star's dashed lines from the hub at hx, hy to its members.
+func (r *Renderer) spokes(v *sim.View, members []int32, hx, hy, w float64, c rgba, period float64) {
+	for k, m := range members[1:] {
+		x, y := r.pos(v, m)
+		if k < maxSpokes {
+			r.segment(&r.dash, hx, hy, x, y, w, c, period)
+			continue
+		}
+		if r.rad < 8*r.dpr || !r.onScreen(x, y, r.rad*3) {
+			continue // too small to see a stub
+		}
+		dx, dy := hx-x, hy-y
+		l := math.Hypot(dx, dy)
+		if l < 1 {
+			continue
+		}
+		stub := math.Min(l, r.rad*2.2)
+		faint := c
+		faint.A *= 0.6
+		r.bg.thin(float32(x), float32(y), float32(x+dx/l*stub), float32(y+dy/l*stub), float32(r.dpr), faint)
+	}
+}
+
 // caption names a link where there is room for it.
 func (r *Renderer) caption(s string, x, y float64, c rgba) {
-	if r.rad < 9*r.dpr || !r.onScreen(x, y, 100*r.dpr) {
+	if r.rad < 6*r.dpr || !r.onScreen(x, y, 100*r.dpr) {
 		return
 	}
 	r.world = append(r.world, label{s, x, y, r.small, color.RGBA{uint8(c.R * 255), uint8(c.G * 255), uint8(c.B * 255), 0xff}, text.AlignStart})
@@ -541,9 +572,22 @@ func (r *Renderer) drawLegend() {
 	r.top = append(r.top, label{"lost", x + 13*d, ty, r.small, colMuted, text.AlignStart})
 	x += 50 * d
 	if r.SlowDown > 1.01 {
-		r.top = append(r.top, label{slowCaption(r.SlowDown), x, ty, r.small, colMuted, text.AlignStart})
+		s := slowCaption(r.SlowDown)
+		if r.slowW == 0 || r.slowS != s {
+			r.slowS = s
+			r.slowW, _ = text.Measure(s, r.small, 0)
+		}
+		if x+r.slowW < r.Cam.W {
+			r.top = append(r.top, label{s, x, ty, r.small, colMuted, text.AlignStart})
+		} else {
+			// No room beside the legend: top left, under the side titles.
+			r.top = append(r.top, label{s, 12 * d, 8 * d, r.small, colMuted, text.AlignStart})
+		}
 	}
-	if r.Cam.W > 700*d {
+	if r.helpW == 0 {
+		r.helpW, _ = text.Measure(r.help, r.small, 0)
+	}
+	if r.Cam.W > r.helpW+r.slowW+60*d {
 		r.top = append(r.top, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, text.AlignEnd})
 	}
 }

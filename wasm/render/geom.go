@@ -93,6 +93,10 @@ func Pinch(ax0, ay0, bx0, by0, ax1, ay1, bx1, by1 float64) (f, mx, my float64) {
 // would pile into an unreadable heap.
 func ShowLabels(iconRadius, dpr float64, onScreen int) bool {
 	switch {
+	case iconRadius < 6*dpr:
+		return false
+	case onScreen <= 30:
+		return true
 	case iconRadius < 9*dpr:
 		return false
 	case onScreen <= 80:
@@ -100,6 +104,12 @@ func ShowLabels(iconRadius, dpr float64, onScreen int) bool {
 	default:
 		return iconRadius >= 22*dpr && onScreen <= 400
 	}
+}
+
+// FitMargin is the margin around the world when it is fitted to a screen
+// of w×h pixels: generous on a big screen, modest on a phone.
+func FitMargin(w, h, dpr float64) float64 {
+	return math.Min(90*dpr, 0.1*math.Min(w, h))
 }
 
 // IconRadius is a device's radius on screen for a camera scale: it grows

@@ -123,8 +123,10 @@ func TestShowLabels(t *testing.T) {
 	}{
 		{"a small scene", 18, 1, 12, true},
 		{"the same at DPR 2", 36, 2, 12, true},
-		{"icons too small to label", 6, 1, 12, false},
-		{"icons small at DPR 2 even if 12 CSS pixels", 12, 2, 12, false},
+		{"icons too small to label", 5, 1, 12, false},
+		{"small icons in a small scene", 7, 1, 12, true},
+		{"small icons, many devices", 7, 1, 50, false},
+		{"icons too small at DPR 2 even if 10 CSS pixels", 10, 2, 12, false},
 		{"a crowd seen from afar", 12, 1, 1000, false},
 		{"zoomed into a crowd", 26, 1, 150, true},
 		{"zoomed in but still hundreds", 30, 1, 2000, false},
@@ -198,5 +200,20 @@ func TestAlongBus(t *testing.T) {
 	}
 	if x, y := AlongBus(5, 5, 5, 5, 5, 0.5); x != 5 || y != 5 {
 		t.Errorf("a bus of no length: (%v,%v), want (5,5)", x, y)
+	}
+}
+
+func TestFitMargin(t *testing.T) {
+	tests := []struct{ w, h, dpr, want float64 }{
+		{1280, 800, 1, 80},
+		{1920, 1080, 1, 90},
+		{1920, 1080, 2, 108},
+		{3840, 2160, 2, 180},
+		{400, 700, 2, 40},
+	}
+	for _, tt := range tests {
+		if got := FitMargin(tt.w, tt.h, tt.dpr); !near(got, tt.want) {
+			t.Errorf("FitMargin(%v, %v, %v) = %v, want %v", tt.w, tt.h, tt.dpr, got, tt.want)
+		}
 	}
 }

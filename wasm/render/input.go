@@ -15,6 +15,9 @@ import (
 const (
 	keyZoom = 1.25 // one +/− press
 	keyPan  = 80   // one arrow press, in CSS pixels
+	// hoverEvery is how many updates pass between looking again for what
+	// is under a still mouse in a big world.
+	hoverEvery = 6
 )
 
 // Update handles input: drag empty space to pan, wheel, pinch or +/- to
@@ -136,10 +139,15 @@ func (r *Renderer) pointer(v *sim.View, cx, cy int) {
 			}
 		}
 	}
-	// Hover: what is under a resting mouse (not a finger, not a drag).
-	r.hover.device, r.hover.msg = -1, 0
-	if !touch && !r.drag.active && r.onScreen(float64(px), float64(py), 0) {
+	// Hover: what is under a resting mouse (not a finger, not a drag),
+	// looked for when the mouse moves and a few times a second as the
+	// world moves under it.
+	r.hover.every++
+	if touch || r.drag.active || !r.onScreen(float64(px), float64(py), 0) {
+		r.hover.device, r.hover.msg = -1, 0
+	} else if px != r.hover.x || py != r.hover.y || r.hover.every%hoverEvery == 0 || len(v.Devices) <= 100 {
 		r.hover.x, r.hover.y = px, py
+		r.hover.device, r.hover.msg = -1, 0
 		if m := r.pickMessage(v, px, py); m != 0 {
 			r.hover.msg = m
 		} else {
