@@ -302,6 +302,7 @@ func (a *app) Update() error {
 			done = true
 		}
 	}
+	a.r.SlowDown = slowDown / a.speed
 	if a.room != nil && a.tl != nil {
 		// The room's clock: every member runs the same tick at the same
 		// moment, at 1×.

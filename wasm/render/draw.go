@@ -62,7 +62,7 @@ type Renderer struct {
 	// Titles name the sides ("M2M: factory cell"), by side index.
 	Titles []string
 	// SlowDown is how much slower than real time the world runs, for the
-	// caption; 1 is real time.
+	// caption: 1 is real time, 0.5 twice as fast, 0 shows no caption.
 	SlowDown float64
 	// ReducedMotion makes messages jump to their end instead of gliding.
 	ReducedMotion bool
@@ -571,7 +571,7 @@ func (r *Renderer) drawLegend() {
 	r.over.cross(float32(x+5*d), cy, float32(4.5*d), colourOf(colBad, 1))
 	r.top = append(r.top, label{"lost", x + 13*d, ty, r.small, colMuted, text.AlignStart})
 	x += 50 * d
-	if r.SlowDown > 1.01 {
+	if r.SlowDown > 0 {
 		s := slowCaption(r.SlowDown)
 		if r.slowW == 0 || r.slowS != s {
 			r.slowS = s

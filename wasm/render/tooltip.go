@@ -3,6 +3,7 @@
 package render
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
@@ -154,12 +155,20 @@ var slowCache struct {
 	s string
 }
 
-// slowCaption says how much the world is slowed for visibility, built only
-// when the factor changes.
+// slowCaption says how much slower (or faster) than real time the world
+// runs, built only when the factor changes.
 func slowCaption(f float64) string {
 	if slowCache.f != f {
 		slowCache.f = f
-		slowCache.s = "time slowed " + strconv.FormatFloat(f, 'f', 0, 64) + "× so messages can be followed"
+		times := func(x float64) string { return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64) + "×" }
+		switch {
+		case f > 1.01:
+			slowCache.s = "time slowed " + times(f) + " so messages can be followed"
+		case f < 0.99:
+			slowCache.s = "time sped up " + times(1/f)
+		default:
+			slowCache.s = "real time"
+		}
 	}
 	return slowCache.s
 }
