@@ -88,6 +88,10 @@ type Renderer struct {
 	maxX, maxY         [4]float32
 	xs, ys             []float32
 	trunk              []float64 // per link of the view: a bus's trunk height, or NaN
+	cache              *ebiten.Image
+	cacheKey           uint64
+	gen                uint64 // counts scenes, for the cache key
+	blitOp             ebiten.DrawImageOptions
 	touches            []ebiten.TouchID
 	pending            []sim.Action
 
@@ -141,6 +145,7 @@ func New() *Renderer {
 	r.dashOp.Filter = ebiten.FilterLinear
 	r.dashOp.Address = ebiten.AddressRepeat
 	r.dashOp.DisableMipmaps = true
+	r.blitOp.Blend = ebiten.BlendCopy
 	for p := sim.Protocol(1); p < maxProto; p++ {
 		r.protoNames[p] = p.String()
 	}
@@ -179,7 +184,7 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 }
 
 // Refit frames the world again on the next update, after a new scene.
-func (r *Renderer) Refit() { r.fitted = false }
+func (r *Renderer) Refit() { r.fitted = false; r.gen++ }
 
 // FitTo frames the whole world.
 func (r *Renderer) FitTo(v *sim.View) {
@@ -228,15 +233,56 @@ func (r *Renderer) onScreen(x, y, m float64) bool {
 }
 
 // Draw draws the view. It only reads v.
+//
+// What stays still between frames (sides, links, icons, labels) is drawn
+// into a cached image, redrawn only when the camera, the layout or a
+// device's state changes; every frame blits it and draws what moves on
+// top: messages, busy rings, selection, the legend and the tooltip. A
+// world of thousands of devices then costs per frame what is in flight.
 func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
-	screen.Fill(colBackground)
+	r.rad = IconRadius(r.Cam.Scale, r.dpr)
+	r.trunks(v)
+	b := screen.Bounds()
+	if r.cache == nil || r.cache.Bounds() != b {
+		if r.cache != nil {
+			r.cache.Deallocate()
+		}
+		r.cache = ebiten.NewImage(b.Dx(), b.Dy())
+		r.cacheKey = 0
+	}
+	dragging := r.drag.active && r.drag.moved && r.drag.device >= 0
+	if key := r.staticKey(v); key != r.cacheKey || dragging {
+		r.drawStatic(r.cache, v)
+		r.cacheKey = key
+		if dragging {
+			r.cacheKey = 0 // the dragged device moves without the key changing
+		}
+	}
+	screen.DrawImage(r.cache, &r.blitOp)
+
+	r.fg.reset()
+	r.over.reset()
+	r.top = r.top[:0]
+	for i := range v.Messages {
+		r.drawMessage(v, &v.Messages[i])
+	}
+	for i := range v.Devices {
+		r.drawDeviceState(v, int32(i))
+	}
+	r.drawLegend()
+	r.drawTooltip(v)
+	r.fg.draw(screen, r.at.img, &r.triOp)
+	r.over.draw(screen, r.at.img, &r.triOp)
+	r.texts(screen, r.top)
+}
+
+// drawStatic draws what stays still into dst.
+func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
+	dst.Fill(colBackground)
 	r.bg.reset()
 	r.dash.reset()
 	r.fg.reset()
-	r.over.reset()
-	r.world, r.top = r.world[:0], r.top[:0]
-	r.rad = IconRadius(r.Cam.Scale, r.dpr)
-
+	r.world = r.world[:0]
 	visible := 0
 	for i := range v.Devices {
 		x, y := r.pos(v, int32(i))
@@ -245,26 +291,56 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 		}
 	}
 	r.drawSides(v)
-	r.trunks(v)
 	for i := range v.Links {
 		r.drawLink(v, &v.Links[i], r.trunk[i])
-	}
-	for i := range v.Messages {
-		r.drawMessage(v, &v.Messages[i])
 	}
 	labels := ShowLabels(r.rad, r.dpr, visible)
 	for i := range v.Devices {
 		r.drawDevice(v, int32(i), labels)
 	}
-	r.drawLegend()
-	r.drawTooltip(v)
+	r.bg.draw(dst, r.at.img, &r.triOp)
+	r.dash.draw(dst, r.at.dash, &r.dashOp)
+	r.fg.draw(dst, r.at.img, &r.triOp)
+	r.texts(dst, r.world)
+}
 
-	r.bg.draw(screen, r.at.img, &r.triOp)
-	r.dash.draw(screen, r.at.dash, &r.dashOp)
-	r.fg.draw(screen, r.at.img, &r.triOp)
-	r.texts(screen, r.world)
-	r.over.draw(screen, r.at.img, &r.triOp)
-	r.texts(screen, r.top)
+// staticKey sums up everything drawStatic depends on: the camera, the
+// scene, and each device's and link's place and lasting state. Busy and
+// messages are left out: they are drawn every frame.
+func (r *Renderer) staticKey(v *sim.View) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(x uint64) {
+		h ^= x
+		h *= 1099511628211
+	}
+	for _, f := range [...]float64{r.Cam.CX, r.Cam.CY, r.Cam.Scale, r.Cam.W, r.Cam.H, r.dpr} {
+		mix(math.Float64bits(f))
+	}
+	mix(r.gen)
+	mix(uint64(len(v.Devices))<<32 | uint64(len(v.Links)))
+	for i := range v.Devices {
+		d := &v.Devices[i]
+		var f uint64
+		for k, on := range [...]bool{d.Powered, d.Online, d.Refused, d.Real, d.On} {
+			if on {
+				f |= 1 << k
+			}
+		}
+		mix(uint64(math.Float32bits(d.X))<<32 | uint64(math.Float32bits(d.Y)))
+		mix(f | uint64(d.Kind)<<8 | uint64(d.Side)<<16)
+	}
+	for i := range v.Links {
+		l := &v.Links[i]
+		up := uint64(0)
+		if l.Up {
+			up = 1
+		}
+		mix(up | uint64(len(l.Members))<<1 | uint64(l.Medium)<<40)
+	}
+	if h == 0 {
+		h = 1 // 0 means no cache
+	}
+	return h
 }
 
 func (r *Renderer) texts(screen *ebiten.Image, ls []label) {
@@ -411,6 +487,10 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 		n := float64(len(l.Members) - 1)
 		mx, my := (hx+sx/n)/2, (hy+sy/n)/2
 		s := 16 * r.dpr
+		if math.Hypot(mx-hx, my-hy) < 2*s {
+			// Members all around the hub: the cloud goes above it.
+			mx, my = hx, hy-r.rad-2.5*s
+		}
 		if r.onScreen(mx, my, 3*s) {
 			hw, hh := float32(s*cloudW/2/cloudS), float32(s*cell/2/cloudS)
 			r.fg.sprite(spriteRect(spCloud, 2), float32(mx), float32(my), hw, hh, colourOf(colPanel, 1))
@@ -487,6 +567,9 @@ func (r *Renderer) drawMessage(v *sim.View, m *sim.MessageView) {
 	}
 	fx, fy := float32(x), float32(y)
 	rad := float32(4.5 * r.dpr)
+	if m.Progress == 0 && !m.Lost && m.ID != r.SelectedMsg {
+		return // waiting for its medium, under its sender
+	}
 	if m.Lost && m.Progress > 0.5 {
 		r.fg.cross(fx, fy, float32(5*r.dpr), colourOf(colBad, 1))
 		return
@@ -513,9 +596,6 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 	}
 	fx, fy, fr := float32(x), float32(y), float32(rad)
 	s := min(max(d.Side, 0), 2)
-	if d.Busy {
-		r.fg.ring(fx, fy, fr*1.25, colourOf(sideColour(s), 0.8))
-	}
 	if d.Kind == sim.KindActuator && d.On {
 		r.fg.disc(fx, fy, fr*1.35, colourOf(colOn, 0.3))
 	}
@@ -535,12 +615,6 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 		q := fr * 1.3
 		r.fg.frame(fx-q, fy-q, 2*q, 2*q, 2*float32(r.dpr), colourOf(colText, 1))
 	}
-	switch {
-	case d.ID == r.Selected:
-		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 1))
-	case int(i) == r.hover.device:
-		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 0.4))
-	}
 	if !labels {
 		return
 	}
@@ -549,6 +623,30 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 		c = colOff
 	}
 	r.world = append(r.world, label{d.Label, x, y + rad + 4*r.dpr, r.face, c, text.AlignCenter})
+}
+
+// drawDeviceState marks what changes from frame to frame on a device:
+// transmitting, selected, under the pointer.
+func (r *Renderer) drawDeviceState(v *sim.View, i int32) {
+	d := &v.Devices[i]
+	sel, hov := d.ID == r.Selected, int(i) == r.hover.device
+	if !d.Busy && !sel && !hov {
+		return
+	}
+	x, y := r.pos(v, i)
+	if !r.onScreen(x, y, r.rad*1.6) {
+		return
+	}
+	fx, fy, fr := float32(x), float32(y), float32(r.rad)
+	if d.Busy {
+		r.fg.ring(fx, fy, fr*1.25, colourOf(sideColour(min(max(d.Side, 0), 2)), 0.8))
+	}
+	switch {
+	case sel:
+		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 1))
+	case hov:
+		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 0.4))
+	}
 }
 
 // drawLegend names the protocol colours, the lost mark and the time
