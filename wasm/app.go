@@ -53,6 +53,9 @@ type app struct {
 	frames  int
 	ready   bool
 	msg     *sim.MessageInfo // the selected message, kept after it arrived
+	// recent are the selected device's last messages, newest first, as
+	// they were when first seen in flight.
+	recent []sim.MessageInfo
 
 	// A live room: the world is a timeline fed by the room's ordered log,
 	// and its clock follows the room's.
@@ -173,6 +176,7 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
 	a.log = append([]sim.Action(nil), actions...)
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
+	a.recent = a.recent[:0]
 	a.state.Set("selected", "")
 	a.state.Set("selectedMessage", 0)
 	a.r.Titles = a.r.Titles[:0]
@@ -321,6 +325,10 @@ func (a *app) Update() error {
 	for _, act := range a.r.Update(&a.view) {
 		a.apply(act)
 	}
+	if sel != a.r.Selected {
+		a.recent = a.recent[:0]
+	}
+	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
 		a.msg = nil
 		changed = true
@@ -334,6 +342,48 @@ func (a *app) Update() error {
 	return nil
 }
 
+// trackRecent notes the messages in flight to or from the selected device
+// that it has not seen yet.
+func (a *app) trackRecent() {
+	if a.r.Selected == "" {
+		return
+	}
+	idx := int32(-1)
+	for i := range a.view.Devices {
+		if a.view.Devices[i].ID == a.r.Selected {
+			idx = int32(i)
+			break
+		}
+	}
+	for i := range a.view.Messages {
+		m := &a.view.Messages[i]
+		if idx < 0 || (m.From != idx && m.To != idx) || m.From < 0 || int(m.From) >= len(a.view.Devices) ||
+			a.seen(m.ID, a.view.Devices[m.From].ID) {
+			continue
+		}
+		info, ok := a.world.Message(m.ID)
+		if !ok {
+			continue
+		}
+		if len(a.recent) < ui.MaxRecent {
+			a.recent = append(a.recent, sim.MessageInfo{})
+		}
+		copy(a.recent[1:], a.recent)
+		a.recent[0] = info
+	}
+}
+
+// seen reports whether a hop of a message is in the recent list: a poll
+// and its reply are one message going back.
+func (a *app) seen(id uint64, from string) bool {
+	for i := range a.recent {
+		if a.recent[i].ID == id && a.recent[i].From == from {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *app) run(c ui.Command) {
 	if a.room != nil && (c.Pause != nil || c.Speed > 0 || c.Step || c.Reset || c.LoadScene != "" || c.ApplyYAML != nil) {
 		notice("In a live room everyone shares one clock and one scene: open Thingyard without room= to change them.")
@@ -342,6 +392,14 @@ func (a *app) run(c ui.Command) {
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
+	case c.Recent > 0:
+		// The panel's list is a copy of a.recent made at its last refresh;
+		// newer messages may have pushed this one along since.
+		if c.Recent <= len(a.model.Recent) {
+			m := a.model.Recent[c.Recent-1]
+			a.r.SelectedMsg, a.msg = m.ID, &m
+			a.state.Set("selectedMessage", m.ID)
+		}
 	case c.Pause != nil:
 		a.paused = *c.Pause
 	case c.Speed > 0:
@@ -486,6 +544,7 @@ func (a *app) refreshModel() {
 	a.state.Set("marks", marks)
 
 	m.Device, m.Message, m.Fields, m.Hex = nil, nil, nil, ""
+	m.Recent = append(m.Recent[:0], a.recent...)
 	if a.r.Selected != "" {
 		if d, ok := a.world.Device(a.r.Selected); ok {
 			m.Device = &d

@@ -37,6 +37,9 @@ type Model struct {
 	Message *sim.MessageInfo
 	Fields  []proto.Field
 	Hex     string
+	// Recent are the last messages the inspected device sent or received,
+	// newest first, kept after they arrived.
+	Recent []sim.MessageInfo
 
 	// Share is the link that reproduces what is on screen, once asked for.
 	Share     string
@@ -88,6 +91,7 @@ type Command struct {
 	ApplyYAML *string
 	Share     bool
 	Select    string // a device id to inspect
+	Recent    int    // 1 + the index in Model.Recent of a message to inspect
 	NewRoom   bool
 	JoinRoom  string
 	SendBoard string // text to write to the board
@@ -95,6 +99,9 @@ type Command struct {
 
 // Speeds are the choices of the speed control.
 var Speeds = []float64{0.25, 0.5, 1, 2, 4, 8, 16}
+
+// MaxRecent is how many recent messages the inspector lists.
+const MaxRecent = 8
 
 // AddCounts are the choices of how many devices to add at once.
 var AddCounts = []int{1, 10, 100, 1000}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -351,6 +352,41 @@ func (c *Root) commandLabel() string {
 func (c *Root) Command(vugu.DOMEvent) {
 	d := c.Model.Device
 	c.Send(Command{Action: &sim.Action{Kind: sim.ActCommand, Device: d.ID, On: !d.On}})
+}
+
+func (c *Root) periodText() string { return strconv.FormatInt(c.Model.Device.PeriodMs, 10) }
+
+func (c *Root) mqtt() string { return "mqtt" }
+
+// SetPeriod changes how often the inspected device samples: an action, so
+// it is shared and replayed like any other.
+func (c *Root) SetPeriod(e vugu.DOMEvent) {
+	v, err := strconv.ParseFloat(e.PropString("target", "value"), 64)
+	if err != nil || v < 1 || v > 3_600_000 {
+		return
+	}
+	c.Send(Command{Action: &sim.Action{Kind: sim.ActSet, Device: c.Model.Device.ID, Key: "period_ms", Value: math.Round(v)}})
+}
+
+// SetQoS changes the inspected device's MQTT quality of service.
+func (c *Root) SetQoS(e vugu.DOMEvent) {
+	v, err := strconv.Atoi(e.PropString("target", "value"))
+	if err != nil || (v != 0 && v != 1) {
+		return
+	}
+	c.Send(Command{Action: &sim.Action{Kind: sim.ActSet, Device: c.Model.Device.ID, Key: "qos", Value: float64(v)}})
+}
+
+// PickMessage shows one of the inspected device's recent messages.
+func (c *Root) PickMessage(_ vugu.DOMEvent, i int) { c.Send(Command{Recent: i + 1}) }
+
+// recentText is one line of the recent messages list.
+func (c *Root) recentText(m sim.MessageInfo) string {
+	s := strings.ToUpper(m.Protocol) + " " + m.Kind + " " + m.From + " → " + m.To + " · " + strconv.Itoa(m.WireBytes) + " B"
+	if m.Lost {
+		s += " · lost"
+	}
+	return s
 }
 
 func (c *Root) messageTitle() string {
