@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -340,6 +341,9 @@ func readMQTT(t *testing.T, r *bufio.Reader) []byte {
 // and routes our PUBLISH back to our own subscription; we read every packet
 // it sends. Mosquitto closes the connection on any malformed packet.
 func TestMQTTWithMosquitto(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("a broker process and a TCP socket: this test runs in the native pass")
+	}
 	addr, log := startMosquitto(t)
 	for _, version := range []byte{proto.MQTTv311, proto.MQTTv5} {
 		t.Run(fmt.Sprintf("level %d", version), func(t *testing.T) {
