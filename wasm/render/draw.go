@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
@@ -92,6 +93,8 @@ type Renderer struct {
 	cacheKey           uint64
 	gen                uint64 // counts scenes, for the cache key
 	blitOp             ebiten.DrawImageOptions
+	losses             [32]loss // where packets were lost lately, fading
+	outage             string
 	touches            []ebiten.TouchID
 	pending            []sim.Action
 
@@ -266,9 +269,11 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	for i := range v.Messages {
 		r.drawMessage(v, &v.Messages[i])
 	}
+	r.drawLosses(v)
 	for i := range v.Devices {
 		r.drawDeviceState(v, int32(i))
 	}
+	r.drawOutage(v)
 	r.drawLegend()
 	r.drawTooltip(v)
 	r.fg.draw(screen, r.at.img, &r.triOp)
@@ -623,6 +628,83 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 		c = colOff
 	}
 	r.world = append(r.world, label{d.Label, x, y + rad + 4*r.dpr, r.face, c, text.AlignCenter})
+}
+
+// loss is a lost packet's mark: it stays where the packet died for a
+// moment after the message is gone, so a loss is seen and not only counted.
+type loss struct {
+	id     uint64
+	wx, wy float64 // world position
+	age    int     // frames since the message left the view
+	live   bool
+}
+
+// lossFrames is how many frames a loss mark takes to fade.
+const lossFrames = 50
+
+func (r *Renderer) drawLosses(v *sim.View) {
+	for i := range r.losses {
+		r.losses[i].live = false
+	}
+	for i := range v.Messages {
+		m := &v.Messages[i]
+		if !m.Lost || m.Progress <= 0.5 {
+			continue
+		}
+		x, y := r.messagePos(v, m)
+		wx, wy := r.Cam.ToWorld(x, y)
+		slot := 0
+		for k := range r.losses {
+			if r.losses[k].id == m.ID {
+				slot = k
+				break
+			}
+			if r.losses[k].id == 0 || r.losses[k].age > r.losses[slot].age {
+				slot = k
+			}
+		}
+		r.losses[slot] = loss{id: m.ID, wx: wx, wy: wy, live: true}
+	}
+	for i := range r.losses {
+		l := &r.losses[i]
+		if l.id == 0 || l.live {
+			continue
+		}
+		l.age++
+		if l.age > lossFrames {
+			l.id = 0
+			continue
+		}
+		x, y := r.Cam.ToScreen(l.wx, l.wy)
+		if !r.onScreen(x, y, 20*r.dpr) {
+			continue
+		}
+		fade := 1 - float32(l.age)/lossFrames
+		r.fg.cross(float32(x), float32(y), float32(5*r.dpr), colourOf(colBad, fade))
+		if !r.ReducedMotion {
+			r.fg.ring(float32(x), float32(y), float32((6+float64(l.age)*0.4)*r.dpr), colourOf(colBad, fade*0.6))
+		}
+	}
+}
+
+// drawOutage names a cut network at the top of the canvas: an outage is
+// an event on screen, not only a number in the panel.
+func (r *Renderer) drawOutage(v *sim.View) {
+	cut := ""
+	for i := range v.Links {
+		l := &v.Links[i]
+		if !l.Up && (l.Medium == sim.MediumInternet || l.Medium == sim.MediumCellular) {
+			cut = r.mediumNames[l.Medium%maxProto]
+			break
+		}
+	}
+	if cut == "" {
+		return
+	}
+	if !strings.HasPrefix(r.outage, cut+" ") {
+		r.outage = cut + " cut: whatever needs the cloud waits or is lost"
+	}
+	r.top = append(r.top, label{r.outage, r.Cam.W / 2, 30 * r.dpr, r.bold, colBad, text.AlignCenter})
 }
 
 // drawDeviceState marks what changes from frame to frame on a device:

@@ -1,0 +1,125 @@
+//go:build js && wasm
+
+package render
+
+import (
+	"testing"
+
+	"github.com/thingyard/thingyard/sim"
+)
+
+// view is a small world: two devices on a wire and one message between.
+func view() *sim.View {
+	return &sim.View{
+		Sides: []string{"m2m", "iot"},
+		Devices: []sim.DeviceView{
+			{ID: "a", Label: "A", Kind: sim.KindSensor, X: 0, Y: 0, Powered: true, Online: true},
+			{ID: "b", Label: "B", Kind: sim.KindBroker, X: 100, Y: 0, Powered: true, Online: true},
+		},
+		Links:    []sim.LinkView{{ID: "w", Medium: sim.MediumEthernet, Up: true, Members: []int32{0, 1}}},
+		Messages: []sim.MessageView{{ID: 7, Link: 0, From: 0, To: 1, Progress: 0.3, Protocol: sim.ProtoMQTT}},
+	}
+}
+
+func renderer() *Renderer {
+	r := &Renderer{dpr: 1}
+	r.Cam = Camera{CX: 50, CY: 0, Scale: 1, W: 400, H: 300}
+	r.rad = IconRadius(r.Cam.Scale, r.dpr)
+	return r
+}
+
+// A lost packet leaves a mark where it died that fades, so the loss is
+// seen after the message is gone.
+func TestLossMarkOutlivesTheMessage(t *testing.T) {
+	r := renderer()
+	v := view()
+	v.Messages[0].Lost, v.Messages[0].Progress = true, 0.75
+	r.drawLosses(v)
+	marks := func() (n int, l loss) {
+		for _, m := range r.losses {
+			if m.id != 0 {
+				n++
+				l = m
+			}
+		}
+		return n, l
+	}
+	if n, l := marks(); n != 1 || l.id != 7 || l.wx != 75 || l.wy != 0 {
+		t.Fatalf("after a loss at 75%% of the way: %d marks, %+v; want one for message 7 at (75,0)", n, l)
+	}
+	v.Messages = v.Messages[:0] // the message is gone
+	for i := 0; i < lossFrames; i++ {
+		r.fg.reset()
+		r.drawLosses(v)
+		if len(r.fg.vs) == 0 {
+			t.Fatalf("frame %d after the loss: nothing drawn, want a fading mark", i+1)
+		}
+	}
+	r.fg.reset()
+	r.drawLosses(v)
+	if n, _ := marks(); n != 0 || len(r.fg.vs) != 0 {
+		t.Errorf("%d frames after the loss: %d marks, %d vertices; want the mark gone", lossFrames+1, n, len(r.fg.vs))
+	}
+}
+
+// The cached layer is redrawn when what it shows changes, and not for
+// what is drawn every frame anyway.
+func TestStaticKey(t *testing.T) {
+	r := renderer()
+	base := r.staticKey(view())
+	if base == 0 {
+		t.Fatal("key 0 means no cache")
+	}
+	tests := []struct {
+		name    string
+		change  func(v *sim.View, r *Renderer)
+		redraws bool
+	}{
+		{"nothing", func(*sim.View, *Renderer) {}, false},
+		{"a message moves", func(v *sim.View, _ *Renderer) { v.Messages[0].Progress = 0.9 }, false},
+		{"a device transmits", func(v *sim.View, _ *Renderer) { v.Devices[0].Busy = true }, false},
+		{"a reading changes", func(v *sim.View, _ *Renderer) { v.Devices[0].Value = 42 }, false},
+		{"a device moves", func(v *sim.View, _ *Renderer) { v.Devices[1].X = 120 }, true},
+		{"a device is switched off", func(v *sim.View, _ *Renderer) { v.Devices[0].Powered = false }, true},
+		{"an actuator opens", func(v *sim.View, _ *Renderer) { v.Devices[1].On = true }, true},
+		{"a link is cut", func(v *sim.View, _ *Renderer) { v.Links[0].Up = false }, true},
+		{"a device is added", func(v *sim.View, _ *Renderer) {
+			v.Devices = append(v.Devices, sim.DeviceView{ID: "c", X: 5, Y: 5})
+		}, true},
+		{"the camera pans", func(_ *sim.View, r *Renderer) { r.Cam.Pan(10, 0) }, true},
+		{"the camera zooms", func(_ *sim.View, r *Renderer) { r.Cam.ZoomAt(0, 0, 1.1) }, true},
+		{"the canvas is resized", func(_ *sim.View, r *Renderer) { r.Cam.W = 500 }, true},
+		{"another scene loads", func(_ *sim.View, r *Renderer) { r.Refit() }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := renderer()
+			v := view()
+			tt.change(v, r)
+			if got := r.staticKey(v) != base; got != tt.redraws {
+				t.Errorf("redraws = %v, want %v", got, tt.redraws)
+			}
+		})
+	}
+}
+
+// A message on a bus travels along its trunk; elsewhere in a straight line.
+func TestMessageFollowsTheBus(t *testing.T) {
+	r := renderer()
+	v := view()
+	v.Links[0].Medium = sim.MediumRS485
+	v.Devices[1].Y = 100
+	r.trunks(v)
+	v.Messages[0].Progress = 0.1
+	x, y := r.messagePos(v, &v.Messages[0])
+	sx, _ := r.Cam.ToScreen(0, 0)
+	if x != sx {
+		t.Errorf("early on a bus the frame is on its sender's tap at x=%v, got x=%v (y=%v)", sx, x, y)
+	}
+	r.ReducedMotion = true
+	v.Messages[0].Progress = 0.4
+	x, y = r.messagePos(v, &v.Messages[0])
+	if wx, wy := r.Cam.ToWorld(x, y); wx != 0 || wy != 0 {
+		t.Errorf("with reduced motion a frame short of halfway is at its sender, got world (%v,%v)", wx, wy)
+	}
+}
