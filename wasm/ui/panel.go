@@ -211,51 +211,14 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-var sideColours = []string{"#f2a93b", "#4fc3f7", "#b39ddb"}
-
-// chart draws readings delivered per second for each side as SVG lines.
+// chart draws readings delivered per second for each side.
 func (c *Root) chart() vugu.HTML {
-	return vugu.HTML(Chart(c.Model.Series, len(c.Model.Sides), 300, 70))
+	return vugu.HTML(Chart(c.Model.Series, len(c.Model.Sides), 300, 70, Delivered))
 }
 
-// Chart renders per-second deliveries of each side as an SVG of w×h.
-func Chart(series []sim.Sample, sides, w, h int) string {
-	if sides == 0 || len(series) < 2*sides {
-		return `<svg viewBox="0 0 300 70" role="img" aria-label="Not enough history yet"><text x="6" y="38" fill="#5f7390" font-size="11">the chart fills in as seconds pass</text></svg>`
-	}
-	per := make([][]float64, sides)
-	var top float64 = 1
-	for s := 0; s < sides; s++ {
-		var prev int64 = -1
-		for _, smp := range series {
-			if smp.Side != s {
-				continue
-			}
-			if prev >= 0 {
-				v := float64(smp.Delivered - prev)
-				per[s] = append(per[s], v)
-				top = max(top, v)
-			}
-			prev = smp.Delivered
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" preserveAspectRatio="none" role="img" aria-label="Readings delivered per second, per side">`, w, h)
-	fmt.Fprintf(&b, `<line x1="0" y1="%d" x2="%d" y2="%d" stroke="#263142"/>`, h-1, w, h-1)
-	for s, vs := range per {
-		if len(vs) < 2 {
-			continue
-		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke-width="1.5" stroke="%s" points="`, sideColours[min(s, 2)])
-		for i, v := range vs {
-			x := float64(i) * float64(w) / float64(len(vs)-1)
-			y := float64(h-3) - v/top*float64(h-8)
-			fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
-		}
-		b.WriteString(`"/>`)
-	}
-	fmt.Fprintf(&b, `<text x="4" y="11" fill="#5f7390" font-size="10">%.0f/s</text></svg>`, top)
-	return b.String()
+// latencyChart draws each side's median latency, second by second.
+func (c *Root) latencyChart() vugu.HTML {
+	return vugu.HTML(Chart(c.Model.Series, len(c.Model.Sides), 300, 70, Latency))
 }
 
 // csvHref is the metrics as a CSV download.
