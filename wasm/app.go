@@ -588,11 +588,27 @@ func (a *app) Draw(screen *ebiten.Image) {
 		a.state.Set("ready", true)
 		a.state.Set("hash", sim.HashString(a.world.Hash()))
 		doc := js.Global().Get("document")
+		describeCanvas(doc)
 		doc.Call("dispatchEvent", js.Global().Get("Event").New("thingyard:ready"))
 	}
 }
 
 func (a *app) Layout(w, h int) (int, int) { return a.r.Layout(w, h) }
+
+// describeCanvas names Ebitengine's canvas for screen readers and shows
+// when it has the keyboard (Ebitengine turns its outline off).
+func describeCanvas(doc js.Value) {
+	c := doc.Call("querySelector", "body > canvas")
+	if !c.Truthy() {
+		return
+	}
+	c.Call("setAttribute", "role", "application")
+	c.Call("setAttribute", "aria-label", "The device world. Click or tap a device or a message to inspect it in the panel; "+
+		"drag to pan or to move a device; arrow keys pan, plus and minus zoom, F fits the world, Escape clears the selection.")
+	st := doc.Call("createElement", "style")
+	st.Set("textContent", "body > canvas:focus-visible { outline: 2px solid #4fc3f7 !important; outline-offset: -2px; }")
+	doc.Get("head").Call("appendChild", st)
+}
 
 // createRoom asks the server for a new room on this scene and joins it.
 func (a *app) createRoom() {
