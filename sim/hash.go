@@ -114,6 +114,7 @@ func (w *World) Hash() uint64 {
 	for ri := range w.rules {
 		f.b(w.rules[ri].state)
 	}
-	f.u64(uint64(len(w.pending)))
+	// Actions still waiting for their tick are the future, not the
+	// state: a replay knows them in advance, a live world does not.
 	return f.h
 }

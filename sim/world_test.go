@@ -460,6 +460,14 @@ func TestEventsReplayLiveActions(t *testing.T) {
 	if live.Hash() != replay.Hash() {
 		t.Fatalf("replay hash %x, live %x", replay.Hash(), live.Hash())
 	}
+	// Every mark agrees too, also those taken while the replay already
+	// knew of actions the live world had not been given yet.
+	lh, rh := live.Hashes(), replay.Hashes()
+	for i := range lh {
+		if lh[i] != rh[i] {
+			t.Fatalf("mark at tick %d: live %x, replay %x", lh[i].Tick, lh[i].Hash, rh[i].Hash)
+		}
+	}
 }
 
 func TestAddManyIoTDevices(t *testing.T) {
