@@ -178,7 +178,7 @@ func (w *World) Metrics() []SideMetrics {
 type Sample struct {
 	Tick         int64   `json:"tick"`
 	Side         int     `json:"side"`
-	Delivered    int64   `json:"delivered"` // in this second
+	Delivered    int64   `json:"delivered"` // so far (cumulative; a chart takes differences)
 	Lost         int64   `json:"lost"`
 	Bytes        int64   `json:"bytes"`
 	LatencyP50Ms float64 `json:"latency_p50_ms"`
