@@ -62,3 +62,28 @@ func FuzzFeed(f *testing.F) {
 		}
 	})
 }
+
+// Whatever arrives, split anywhere: the same readings, each valid for
+// the world, and a decoder that never holds more than MaxLine.
+func FuzzDecoder(f *testing.F) {
+	f.Add([]byte("temp:21.5,light:300\r\n21.5 300\n"))
+	f.Add([]byte("x:1e308\nNaN\n:5\n" + strings.Repeat("9", plotter.MaxLine+1) + "\n1\n"))
+	f.Add([]byte("\xF9\x02\x05temp:1\r"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var whole, bytewise plotter.Decoder
+		a := whole.Feed(in)
+		var b [][]sim.Reading
+		for i := range in {
+			b = append(b, bytewise.Feed(in[i:i+1])...)
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) || whole.Bad != bytewise.Bad || whole.Long != bytewise.Long {
+			t.Fatalf("split changes the result: %v / %v", a, b)
+		}
+		for _, rs := range a {
+			act := sim.Action{Kind: sim.ActReading, Device: "board", Readings: rs}
+			if err := act.Check(); err != nil {
+				t.Fatalf("a reading the world refuses: %v", err)
+			}
+		}
+	})
+}

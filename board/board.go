@@ -1,0 +1,556 @@
+// Package board joins a real board to a Thingyard world. A Session reads
+// a board's byte stream, works out which of the three supported
+// protocols it speaks (or is told), and turns what the board says into
+// reading actions for one device of the world; a command action for
+// that device goes back to the board in its protocol:
+//
+//   - the Arduino Serial Plotter format (board/plotter): lines such as
+//     temp:21.5,light:300; a command is the line "on" or "off";
+//   - StandardFirmata (board/firmata): the analog inputs A0… are the
+//     readings; a command switches a pin (13, the LED, by default);
+//   - Modbus RTU (board/modbus): holding registers polled from a slave
+//     are the readings; a command writes a coil.
+//
+// The browser (through Web Serial) and the server (through a local
+// serial port) run the same Session over their own io.ReadWriter.
+package board
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/board/modbus"
+	"github.com/thingyard/thingyard/board/plotter"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/sim/proto"
+)
+
+// Protocol names what a board speaks.
+type Protocol string
+
+// The protocols, and Auto for "find out".
+const (
+	Auto    Protocol = "auto"
+	Plotter Protocol = "plotter"
+	Firmata Protocol = "firmata"
+	Modbus  Protocol = "modbus"
+)
+
+// Protocols lists the values ParseProtocol accepts.
+var Protocols = []Protocol{Auto, Plotter, Firmata, Modbus}
+
+// ParseProtocol reads a protocol name ("" is Auto).
+func ParseProtocol(s string) (Protocol, error) {
+	if s == "" {
+		return Auto, nil
+	}
+	for _, p := range Protocols {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("board: unknown protocol %q (valid: auto, plotter, firmata, modbus)", s)
+}
+
+// Options configure a Session. Zero fields take the defaults below.
+type Options struct {
+	Protocol Protocol // Auto by default
+	Device   string   // the world's device the board drives (default "board")
+	Baud     int      // the line's speed, for Modbus timing (default 115200)
+	// DetectFor is how long auto-detection listens for a Firmata version
+	// or a plotter line before it probes Modbus (default 2.5 s: an Uno
+	// resets when its port opens, and its bootloader waits about 1.5 s).
+	DetectFor time.Duration
+	// MaxRate is how many readings a second reach the world at most
+	// (default 10); faster ones are dropped.
+	MaxRate float64
+
+	// Modbus RTU: the slave polled (default 1), the first holding
+	// register and how many (default 0 and 2), the coil a command writes
+	// (default 0), and the poll period (default 500 ms).
+	Slave    byte
+	Register uint16
+	Count    uint16
+	Coil     uint16
+	Poll     time.Duration
+
+	// Firmata: the pin a command switches (default 13, the LED), digital
+	// inputs to report (none by default), analog sampling in ms.
+	LEDPin     int
+	Inputs     []int
+	SamplingMs int
+
+	// Console, when set, receives what the board said as text: a plotter
+	// board's output as it is, Firmata and Modbus decoded. It must not block.
+	Console func(string)
+	// Now is the clock (tests replace it).
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultDevice    = "board"
+	DefaultBaud      = 115200
+	DefaultDetectFor = 2500 * time.Millisecond
+	DefaultMaxRate   = 10
+	DefaultSlave     = 1
+	DefaultCount     = 2
+	DefaultPoll      = 500 * time.Millisecond
+	DefaultLEDPin    = 13
+	// FirmataBaud is the speed StandardFirmata talks at.
+	FirmataBaud = 57600
+)
+
+func (o *Options) fill() {
+	if o.Protocol == "" {
+		o.Protocol = Auto
+	}
+	if o.Device == "" {
+		o.Device = DefaultDevice
+	}
+	if o.Baud <= 0 {
+		o.Baud = DefaultBaud
+	}
+	if o.DetectFor <= 0 {
+		o.DetectFor = DefaultDetectFor
+	}
+	if o.MaxRate <= 0 {
+		o.MaxRate = DefaultMaxRate
+	}
+	if o.Slave == 0 {
+		o.Slave = DefaultSlave
+	}
+	if o.Count == 0 {
+		o.Count = DefaultCount
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.LEDPin <= 0 {
+		o.LEDPin = DefaultLEDPin
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Console == nil {
+		o.Console = func(string) {}
+	}
+}
+
+// Sniff says what the first bytes from a board look like: Firmata when
+// they hold a version report (0xF9, major 2, minor), Plotter when they
+// hold a complete line that reads as numbers, "" while it is not clear.
+func Sniff(p []byte) Protocol {
+	for i := 0; i+2 < len(p); i++ {
+		if p[i] == firmata.ReportVersion && p[i+1] == 2 && p[i+2] < 0x80 {
+			return Firmata
+		}
+	}
+	var d plotter.Decoder
+	if len(d.Feed(p)) > 0 {
+		return Plotter
+	}
+	return ""
+}
+
+// Session is one board joined to one device of a world.
+type Session struct {
+	opt   Options
+	proto Protocol
+	s     *stream
+
+	mu     sync.Mutex // guards the protocol state below and writes
+	plot   plotter.Decoder
+	fc     firmata.Client
+	master *modbus.Master
+	last   time.Time // when the last reading went out
+}
+
+// Open starts a session on a port: with Protocol Auto it detects what the
+// board speaks first (which takes up to DetectFor, and a Modbus probe).
+// The session reads the port from its own goroutine until the port
+// fails; close the port to end it.
+func Open(ctx context.Context, port io.ReadWriter, opt Options) (*Session, error) {
+	opt.fill()
+	if _, err := ParseProtocol(string(opt.Protocol)); err != nil {
+		return nil, err
+	}
+	s := &Session{opt: opt, proto: opt.Protocol, s: newStream(port)}
+	s.master = modbus.NewMaster(s.s, opt.Baud)
+	s.fc = firmata.Client{Inputs: opt.Inputs, SamplingMs: opt.SamplingMs}
+	if s.proto == Auto {
+		p, err := s.detect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.proto = p
+	}
+	return s, nil
+}
+
+// Protocol is what the board speaks.
+func (s *Session) Protocol() Protocol { return s.proto }
+
+// Device is the world's device the board drives.
+func (s *Session) Device() string { return s.opt.Device }
+
+// modbusQuiet is how long the line stays quiet after the last Firmata
+// query before a Modbus probe: longer than libmodbus' default byte
+// timeout (500 ms), after which a slave drops a partial frame.
+const modbusQuiet = 600 * time.Millisecond
+
+// detect asks for a Firmata version, listens for it or for plotter
+// lines, and else probes a Modbus slave; a board that says nothing is
+// taken for a plotter sketch that has not printed yet.
+func (s *Session) detect(ctx context.Context) (Protocol, error) {
+	var seen []byte
+	// Ask at once and then each second, but not in the last
+	// modbusQuiet: a bootloader may have eaten a query, and a Modbus
+	// slave must have dropped the stray byte before it is probed.
+	end := s.opt.Now().Add(s.opt.DetectFor)
+	deadline, nextAsk := end, s.opt.Now()
+	for {
+		now := s.opt.Now()
+		if !nextAsk.IsZero() && !now.Before(nextAsk) {
+			if _, err := s.s.Write(firmata.AppendVersionQuery(nil)); err != nil {
+				return "", fmt.Errorf("board: detect: %w", err)
+			}
+			if quiet := now.Add(modbusQuiet); quiet.After(deadline) {
+				deadline = quiet
+			}
+			nextAsk = nextAsk.Add(time.Second)
+			if nextAsk.Add(modbusQuiet).After(end) {
+				nextAsk = time.Time{}
+			}
+		}
+		if !now.Before(deadline) {
+			break
+		}
+		wait := deadline
+		if !nextAsk.IsZero() && nextAsk.Before(wait) {
+			wait = nextAsk
+		}
+		chunk, err := s.s.next(ctx, wait)
+		if err != nil && !isTimeout(err) {
+			return "", fmt.Errorf("board: detect: %w", err)
+		}
+		seen = append(seen, chunk...)
+		if p := Sniff(seen); p != "" {
+			if p == Plotter {
+				// End the line our queries left in the sketch's input.
+				if _, err := s.s.Write([]byte("\n")); err != nil {
+					return "", fmt.Errorf("board: detect: %w", err)
+				}
+			}
+			s.s.unread(seen)
+			return p, nil
+		}
+		if len(seen) > 64<<10 {
+			seen = seen[len(seen)-4096:]
+		}
+	}
+	// Silence, or bytes that are neither: ask a Modbus slave, twice, as
+	// the first request may reach it glued to the Firmata query.
+	s.master.Timeout = 300 * time.Millisecond
+	for try := 0; try < 2; try++ {
+		_, err := s.master.ReadHoldingRegisters(s.opt.Slave, s.opt.Register, 1)
+		var ex proto.ModbusException
+		if err == nil || errors.As(err, &ex) {
+			return Modbus, nil
+		}
+		if s.s.failed() != nil {
+			return "", fmt.Errorf("board: detect: %w", s.s.failed())
+		}
+	}
+	// A plotter sketch that has said nothing yet: end the line the
+	// queries left in its input, so its first command reads clean.
+	if _, err := s.s.Write([]byte("\n")); err != nil {
+		return "", fmt.Errorf("board: detect: %w", err)
+	}
+	s.s.unread(seen)
+	return Plotter, nil
+}
+
+// Run reads the board until the port fails or ctx ends, passing each
+// reading action to emit (at most MaxRate a second). Its error says why
+// it ended: an unplugged board is an error like any other.
+func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
+	switch s.proto {
+	case Modbus:
+		return s.runModbus(ctx, emit)
+	case Firmata:
+		s.mu.Lock()
+		_, err := s.s.Write(s.fc.Start(nil))
+		s.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("board: firmata handshake: %w", err)
+		}
+	}
+	for {
+		chunk, err := s.s.next(ctx, time.Time{})
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		var readings [][]sim.Reading
+		if s.proto == Firmata {
+			reply, msgs, complete := s.fc.Feed(chunk, nil)
+			if len(reply) > 0 {
+				if _, err := s.s.Write(reply); err != nil {
+					s.mu.Unlock()
+					return err
+				}
+			}
+			for _, m := range msgs {
+				if t := firmataText(m); t != "" {
+					s.opt.Console(t)
+				}
+			}
+			if complete {
+				readings = append(readings, s.fc.Readings())
+			}
+		} else {
+			s.opt.Console(string(chunk))
+			readings = s.plot.Feed(chunk)
+		}
+		s.mu.Unlock()
+		for _, rs := range readings {
+			s.reading(rs, emit)
+		}
+	}
+}
+
+// reading emits a reading action unless one went out too recently.
+func (s *Session) reading(rs []sim.Reading, emit func(sim.Action)) {
+	if len(rs) == 0 {
+		return
+	}
+	now := s.opt.Now()
+	// A little slack, so a board reporting at exactly MaxRate is not
+	// thinned by jitter.
+	if !s.last.IsZero() && now.Sub(s.last) < time.Duration(0.8*float64(time.Second)/s.opt.MaxRate) {
+		return
+	}
+	s.last = now
+	emit(sim.Action{Kind: sim.ActReading, Device: s.opt.Device, Readings: rs})
+}
+
+func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
+	s.master.Timeout = 500 * time.Millisecond
+	t := time.NewTicker(s.opt.Poll)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		regs, err := s.master.ReadHoldingRegisters(s.opt.Slave, s.opt.Register, s.opt.Count)
+		s.mu.Unlock()
+		switch {
+		case err == nil:
+			rs := make([]sim.Reading, len(regs))
+			for i, v := range regs {
+				rs[i] = sim.Reading{Name: "hr" + strconv.Itoa(int(s.opt.Register)+i), Value: float64(v)}
+			}
+			s.opt.Console(fmt.Sprintf("slave %d holding %d..: %v\n", s.opt.Slave, s.opt.Register, regs))
+			s.reading(rs, emit)
+		case s.s.failed() != nil:
+			return s.s.failed()
+		default:
+			s.opt.Console(err.Error() + "\n")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Handle carries out an action if it is a command for the session's
+// device, and reports whether it was.
+func (s *Session) Handle(act sim.Action) (bool, error) {
+	if act.Kind != sim.ActCommand || act.Device != s.opt.Device {
+		return false, nil
+	}
+	return true, s.Command(act.On)
+}
+
+// Command switches the board on or off in its protocol: the line "on" or
+// "off" for a plotter sketch, the LED pin for Firmata, a coil for Modbus.
+func (s *Session) Command(on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.proto {
+	case Firmata:
+		_, err := s.s.Write(s.fc.DigitalWrite(nil, s.opt.LEDPin, on))
+		return err
+	case Modbus:
+		return s.master.WriteSingleCoil(s.opt.Slave, s.opt.Coil, on)
+	}
+	line := "off\n"
+	if on {
+		line = "on\n"
+	}
+	_, err := s.s.Write([]byte(line))
+	return err
+}
+
+// Write sends raw bytes to the board (the console's send box).
+func (s *Session) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.s.Write(p)
+}
+
+// Firmata is the session's Firmata client, for PWM and servo writes; use
+// it only with Write, under no other lock.
+func (s *Session) Firmata() *firmata.Client { return &s.fc }
+
+func firmataText(m firmata.Message) string {
+	switch m.Kind {
+	case firmata.KindVersion:
+		return fmt.Sprintf("Firmata protocol %d.%d\n", m.Major, m.Minor)
+	case firmata.KindFirmware:
+		return fmt.Sprintf("firmware %s %d.%d\n", m.Name, m.Major, m.Minor)
+	case firmata.KindCapabilities:
+		return fmt.Sprintf("%d pins\n", len(m.Pins))
+	case firmata.KindString:
+		return "board says: " + m.Name + "\n"
+	case firmata.KindAnalog:
+		return fmt.Sprintf("A%d=%d ", m.Pin, m.Value)
+	case firmata.KindDigital:
+		return fmt.Sprintf("port %d=%08b ", m.Port, m.Value)
+	}
+	return ""
+}
+
+// stream reads a port from one goroutine, so detection, the decoders and
+// the Modbus master (through SetReadDeadline) share one reader.
+type stream struct {
+	port io.ReadWriter
+	ch   chan []byte
+	done chan struct{} // closed when the port failed
+	err  error
+
+	mu       sync.Mutex
+	pending  []byte
+	deadline time.Time
+}
+
+func newStream(port io.ReadWriter) *stream {
+	s := &stream{port: port, ch: make(chan []byte, 64), done: make(chan struct{})}
+	go s.pump()
+	return s
+}
+
+func (s *stream) pump() {
+	for {
+		buf := make([]byte, 512)
+		n, err := s.port.Read(buf)
+		if n > 0 {
+			s.ch <- buf[:n]
+		}
+		if err != nil {
+			if isTimeout(err) {
+				continue // a port with a read timeout: keep reading
+			}
+			if errors.Is(err, io.EOF) {
+				err = fmt.Errorf("board: the port closed (unplugged?): %w", err)
+			}
+			s.err = err
+			close(s.done)
+			return
+		}
+	}
+}
+
+func (s *stream) failed() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// unread puts bytes back before whatever comes next.
+func (s *stream) unread(p []byte) {
+	s.mu.Lock()
+	s.pending = append(append([]byte(nil), p...), s.pending...)
+	s.mu.Unlock()
+}
+
+// next returns the next chunk, waiting until deadline (zero: no limit).
+func (s *stream) next(ctx context.Context, deadline time.Time) ([]byte, error) {
+	s.mu.Lock()
+	if len(s.pending) > 0 {
+		p := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		return p, nil
+	}
+	s.mu.Unlock()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case p := <-s.ch:
+		return p, nil
+	default:
+	}
+	select {
+	case p := <-s.ch:
+		return p, nil
+	case <-s.done:
+		select {
+		case p := <-s.ch:
+			return p, nil
+		default:
+		}
+		return nil, s.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timeout:
+		return nil, os.ErrDeadlineExceeded
+	}
+}
+
+// Read and SetReadDeadline make the stream a port for the Modbus master.
+func (s *stream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	dl := s.deadline
+	s.mu.Unlock()
+	chunk, err := s.next(context.Background(), dl)
+	n := copy(p, chunk)
+	if n < len(chunk) {
+		s.unread(chunk[n:])
+	}
+	return n, err
+}
+
+func (s *stream) SetReadDeadline(t time.Time) error {
+	s.mu.Lock()
+	s.deadline = t
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	if err := s.failed(); err != nil {
+		return 0, err
+	}
+	return s.port.Write(p)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}

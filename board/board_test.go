@@ -1,0 +1,174 @@
+package board_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/thingyard/thingyard/board"
+	"github.com/thingyard/thingyard/board/boardtest"
+	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/sim"
+)
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want board.Protocol
+	}{
+		{"firmata boot", "\xF9\x02\x05\xF0\x79", board.Firmata},
+		{"firmata after bootloader noise", "\x00\x14\x10\xF9\x02\x05", board.Firmata},
+		{"version cut", "\xF9\x02", ""},
+		{"plotter line", "temp:21.5,light:300\r\n", board.Plotter},
+		{"plotter after a partial line", "ht:300\r\ntemp:21.5\r\n", board.Plotter},
+		{"partial line", "temp:21.5", ""},
+		{"text that is not numbers", "hello world\r\n", ""},
+		{"nothing", "", ""},
+	}
+	for _, tt := range tests {
+		if got := board.Sniff([]byte(tt.in)); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestParseProtocol(t *testing.T) {
+	for _, s := range []string{"", "auto", "plotter", "firmata", "modbus"} {
+		if _, err := board.ParseProtocol(s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	if _, err := board.ParseProtocol("midi"); err == nil || !strings.Contains(err.Error(), "valid: auto, plotter") {
+		t.Errorf("midi: %v", err)
+	}
+}
+
+// collect gathers a session's readings.
+type collect struct {
+	mu   sync.Mutex
+	acts []sim.Action
+}
+
+func (c *collect) emit(a sim.Action) { c.mu.Lock(); c.acts = append(c.acts, a); c.mu.Unlock() }
+func (c *collect) n() int            { c.mu.Lock(); defer c.mu.Unlock(); return len(c.acts) }
+func (c *collect) last() sim.Action  { c.mu.Lock(); defer c.mu.Unlock(); return c.acts[len(c.acts)-1] }
+
+// Each kind of board on a pty, detected with nothing said about it, its
+// readings turned into actions and a command carried to it.
+func TestSessionOnEachBoard(t *testing.T) {
+	tests := []struct {
+		name    string
+		plug    func(t *testing.T, ctx context.Context, cable *boardtest.Cable) (commanded func() bool)
+		opt     board.Options
+		want    board.Protocol
+		reading string // the names and values of a reading
+	}{
+		{"plotter sketch", func(t *testing.T, ctx context.Context, c *boardtest.Cable) func() bool {
+			sk := &boardtest.Sketch{Period: 20 * time.Millisecond}
+			go sk.Serve(ctx, boardtest.Open(t, c.Board))
+			return sk.LED
+		}, board.Options{}, board.Plotter, "temp light"},
+		{"StandardFirmata", func(t *testing.T, ctx context.Context, c *boardtest.Cable) func() bool {
+			u := firmata.NewUno()
+			u.SetAnalog(0, 321)
+			go u.Serve(ctx, boardtest.Open(t, c.Board), 4)
+			return func() bool { _, v := u.Pin(13); return v == 1 }
+		}, board.Options{}, board.Firmata, "A0 A1 A2 A3 A4 A5"},
+		{"libmodbus slave", func(t *testing.T, ctx context.Context, c *boardtest.Cable) func() bool {
+			boardtest.Libmodbus(t, c.Board)
+			return func() bool { return true } // a nil error from Command is the slave's echo
+		}, board.Options{Slave: 17, Register: 2, Count: 3, Baud: 9600, DetectFor: 300 * time.Millisecond, Poll: 50 * time.Millisecond},
+			board.Modbus, "hr2 hr3 hr4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cable := boardtest.NewCable(t)
+			commanded := tt.plug(t, ctx, cable)
+			port := boardtest.Open(t, cable.Host)
+			s, err := board.Open(ctx, port, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Protocol() != tt.want {
+				t.Fatalf("detected %q, want %q", s.Protocol(), tt.want)
+			}
+			var got collect
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx, got.emit) }()
+			boardtest.Eventually(t, 10*time.Second, "a reading", func() bool { return got.n() >= 2 })
+			a := got.last()
+			var names []string
+			for _, r := range a.Readings {
+				names = append(names, r.Name)
+			}
+			if a.Kind != sim.ActReading || a.Device != "board" || strings.Join(names, " ") != tt.reading {
+				t.Errorf("reading %+v, want names %q", a, tt.reading)
+			}
+			if err := a.Check(); err != nil {
+				t.Error(err)
+			}
+			if ok, err := s.Handle(sim.Action{Kind: sim.ActCommand, Device: "board", On: true}); !ok || err != nil {
+				t.Fatalf("command: %v %v", ok, err)
+			}
+			if ok, _ := s.Handle(sim.Action{Kind: sim.ActCommand, Device: "fan", On: true}); ok {
+				t.Error("a command for another device was taken")
+			}
+			boardtest.Eventually(t, 5*time.Second, "the command at the board", commanded)
+
+			// Unplugged: Run ends with an error.
+			cable.Unplug()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Error("Run ended without an error after the unplug")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not notice the unplug")
+			}
+		})
+	}
+	_ = fmt.Sprint
+}
+
+// A protocol given by hand is used without detection; a silent board
+// under auto is taken for a plotter sketch that has not printed yet.
+func TestSessionOverride(t *testing.T) {
+	ctx := context.Background()
+	cable := boardtest.NewCable(t)
+	board0 := boardtest.Open(t, cable.Board)
+	s, err := board.Open(ctx, boardtest.Open(t, cable.Host), board.Options{Protocol: board.Firmata})
+	if err != nil || s.Protocol() != board.Firmata {
+		t.Fatalf("%v %v", s.Protocol(), err)
+	}
+	s, err = board.Open(ctx, boardtest.Open(t, cable.Host), board.Options{DetectFor: 200 * time.Millisecond, Slave: 5})
+	if err != nil || s.Protocol() != board.Plotter {
+		t.Fatalf("silent board: %v %v", s.Protocol(), err)
+	}
+	// The detection asked for a Firmata version and probed Modbus slave 5.
+	buf := make([]byte, 64)
+	n, _ := board0.Read(buf)
+	if n == 0 || buf[0] != firmata.ReportVersion {
+		t.Errorf("the board was sent % X", buf[:n])
+	}
+	if _, err := board.Open(ctx, board0, board.Options{Protocol: "midi"}); err == nil {
+		t.Error("an unknown protocol was accepted")
+	}
+}
+
+func FuzzSniff(f *testing.F) {
+	f.Add([]byte("\xF9\x02\x05"))
+	f.Add([]byte("temp:1\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := board.Sniff(in)
+		// More bytes never undo a decision.
+		if p != "" && board.Sniff(append(in, "garbage\xF0"...)) == "" {
+			t.Fatalf("%q decided %q, then nothing", in, p)
+		}
+	})
+}

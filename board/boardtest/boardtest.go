@@ -1,0 +1,233 @@
+// Package boardtest holds the boards that Thingyard's tests plug in:
+// socat pty pairs that stand in for a USB cable (and can be unplugged
+// and plugged back), a sketch that prints Serial Plotter lines and obeys
+// on/off lines, and a Modbus RTU slave built on Debian's libmodbus. The
+// Firmata board is board/firmata's Uno.
+package boardtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Cable is a socat pty pair: Host is the path the program under test
+// opens (like /dev/ttyACM0), Board the path the emulator opens. Both are
+// symlinks that stay the same across Unplug and Plug.
+type Cable struct {
+	Host, Board string
+	t           *testing.T
+	mu          sync.Mutex
+	cmd         *exec.Cmd
+}
+
+// NewCable makes a pty pair in a test's temporary directory.
+func NewCable(t *testing.T) *Cable {
+	t.Helper()
+	need(t, "socat")
+	dir := t.TempDir()
+	c := &Cable{Host: filepath.Join(dir, "ttyACM0"), Board: filepath.Join(dir, "board"), t: t}
+	c.Plug()
+	t.Cleanup(c.Unplug)
+	return c
+}
+
+// Plug starts socat and returns once both ptys exist.
+func (c *Cable) Plug() {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd != nil {
+		return
+	}
+	cmd := exec.Command("socat", "-d", "-d", "pty,raw,echo=0,link="+c.Host, "pty,raw,echo=0,link="+c.Board)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		c.t.Fatalf("start socat: %v", err)
+	}
+	// socat reports each pty as it makes it, then that it is transferring.
+	sc := bufio.NewScanner(stderr)
+	var said []string
+	for sc.Scan() && !strings.Contains(sc.Text(), "starting data transfer") {
+		said = append(said, sc.Text())
+	}
+	if _, err := os.Stat(c.Board); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		c.t.Fatalf("socat made no pty pair: %v\n%s", err, strings.Join(said, "\n"))
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	c.cmd = cmd
+}
+
+// Unplug ends socat: both ends see the line go, as when a USB board is
+// pulled out.
+func (c *Cable) Unplug() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil {
+		return
+	}
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+	c.cmd = nil
+}
+
+// Open opens a pty end raw, for an emulator or a test's own reads.
+func Open(t testing.TB, path string) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func need(t testing.TB, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: run make deps (it installs socat, gcc, pkg-config and libmodbus-dev)", tool)
+		}
+	}
+}
+
+// Sketch is a board running a sketch like assets/boards/plotter: every
+// Period it prints temp:…,light:… and it obeys the lines "on" and "off"
+// (its LED). Lines it received are kept for the test.
+type Sketch struct {
+	Period time.Duration // between lines (default 50 ms)
+
+	mu    sync.Mutex
+	n     int
+	got   []string
+	led   bool
+	wrote chan string
+}
+
+// Line is the n-th line the sketch prints.
+func (s *Sketch) Line(n int) string {
+	return fmt.Sprintf("temp:%.1f,light:%d\r\n", 20+float64(n%10)/2, 300+n)
+}
+
+// Received are the lines the sketch was sent, in order.
+func (s *Sketch) Received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+// LED is whether the last on/off line switched it on.
+func (s *Sketch) LED() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.led
+}
+
+// Serve prints and listens on port until ctx ends or the port fails.
+func (s *Sketch) Serve(ctx context.Context, port io.ReadWriter) error {
+	if s.Period <= 0 {
+		s.Period = 50 * time.Millisecond
+	}
+	errc := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(port)
+		for sc.Scan() {
+			// Like the example sketch: only printable characters count.
+			line := strings.TrimSpace(strings.Map(func(r rune) rune {
+				if r < ' ' || r > '~' {
+					return -1
+				}
+				return r
+			}, sc.Text()))
+			if line == "" {
+				continue
+			}
+			s.mu.Lock()
+			s.got = append(s.got, line)
+			switch line {
+			case "on":
+				s.led = true
+			case "off":
+				s.led = false
+			}
+			s.mu.Unlock()
+		}
+		errc <- fmt.Errorf("sketch: line closed: %v", sc.Err())
+	}()
+	t := time.NewTicker(s.Period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-errc:
+			return err
+		case <-t.C:
+			s.mu.Lock()
+			s.n++
+			line := s.Line(s.n)
+			s.mu.Unlock()
+			if _, err := io.WriteString(port, line); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Libmodbus runs board/modbus/testdata/slave.c, built against Debian's
+// libmodbus, on a pty path: slave 17 at 9600 baud, holding registers
+// 100..115, input registers 200..215, 16 coils. It returns once the slave
+// listens; the test's cleanup stops it.
+func Libmodbus(t *testing.T, path string) {
+	t.Helper()
+	need(t, "gcc", "pkg-config")
+	_, here, _, _ := runtime.Caller(0)
+	src := filepath.Join(filepath.Dir(here), "..", "modbus", "testdata", "slave.c")
+	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libmodbus").Output()
+	if err != nil {
+		t.Fatalf("libmodbus is missing: run make deps (sudo apt-get install libmodbus-dev): %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "slave")
+	args := append([]string{"-o", bin, src}, strings.Fields(string(flags))...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("build the libmodbus slave: %v\n%s", err, out)
+	}
+	slave := exec.Command(bin, path)
+	out, _ := slave.StdoutPipe()
+	slave.Stderr = os.Stderr
+	if err := slave.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { slave.Process.Kill(); slave.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("slave did not start: %q %v", line, err)
+	}
+}
+
+// Eventually polls cond until it holds or the deadline passes.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
