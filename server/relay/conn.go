@@ -86,7 +86,7 @@ func (r *Relay) room(id, scene string) (*room, error) {
 func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since uint64) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := &member{out: make(chan []byte, r.opt.QueueLen)}
+	m := &member{out: newQueue(r.opt.QueueLen)}
 	var closing = make(chan struct{})
 	var once bool
 	m.kill = func(code websocket.StatusCode, reason string) {
@@ -109,7 +109,7 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 	}
 	body, _ := json.Marshal(welcome)
 	data, _ := json.Marshal(wire.Envelope{Room: rm.id, Kind: wire.KindWelcome, At: welcome.Now, Body: body})
-	m.out <- data // the queue is empty: the welcome is first
+	m.out.push(data) // the queue is empty: the welcome is first
 	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: welcome.Members})
 	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}, "")
 	rm.mu.Unlock()
@@ -128,19 +128,24 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member, closing chan struct{}) {
 	ping := time.NewTicker(r.opt.PingEvery)
 	defer ping.Stop()
+	var batch [][]byte
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-closing:
 			return
-		case data := <-m.out:
-			wctx, cancel := context.WithTimeout(ctx, r.opt.WriteTimeout)
-			err := conn.Write(wctx, websocket.MessageText, data)
-			cancel()
-			if err != nil {
-				conn.Close(websocket.StatusGoingAway, "write failed")
-				return
+		case <-m.out.ready:
+			batch = m.out.take(batch)
+			for i, data := range batch {
+				wctx, cancel := context.WithTimeout(ctx, r.opt.WriteTimeout)
+				err := conn.Write(wctx, websocket.MessageText, data)
+				cancel()
+				batch[i] = nil
+				if err != nil {
+					conn.Close(websocket.StatusGoingAway, "write failed")
+					return
+				}
 			}
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, r.opt.PingEvery)

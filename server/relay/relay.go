@@ -191,7 +191,7 @@ type room struct {
 // member is one connection in a room.
 type member struct {
 	id   string
-	out  chan []byte
+	out  *queue
 	kill func(websocket.StatusCode, string)
 }
 
@@ -223,10 +223,9 @@ func (rm *room) publish(e wire.Envelope, to string) (wire.Envelope, error) {
 // send queues a frame for a member, dropping the member when it is too
 // slow to keep up.
 func (rm *room) send(m *member, data []byte) {
-	select {
-	case m.out <- data:
+	if m.out.push(data) {
 		rm.relay.out.Add(1)
-	default:
+	} else {
 		rm.relay.drops.Add(1)
 		rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
 		rm.leave(m)
