@@ -60,79 +60,95 @@ const MaxReadings = 32
 var deviceKeys = map[string]bool{"period_ms": true, "qos": true, "protocol": true, "base": true, "swing": true, "label": true, "address": true}
 var linkKeys = map[string]bool{"loss_pct": true, "latency_ms": true, "jitter_ms": true, "baud": true, "range": true}
 
+// ActionError is why an action is malformed, with the JSON field at fault,
+// so an API can point at it. It matches ErrBadAction with errors.Is.
+type ActionError struct {
+	Field string // the action's JSON field: "kind", "device", "key", …
+	Msg   string
+}
+
+func (e *ActionError) Error() string { return ErrBadAction.Error() + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrBadAction) hold.
+func (e *ActionError) Unwrap() error { return ErrBadAction }
+
 // Check reports whether the action is well formed on its own, before it
 // meets a world: the relay and the share-link decoder use it to reject
 // garbage with a reason.
 func (a *Action) Check() error { return a.check() }
 
 func (a *Action) check() error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrBadAction, a.Kind, fmt.Sprintf(format, args...))
+	bad := func(field, format string, args ...any) error {
+		return &ActionError{Field: field, Msg: fmt.Sprintf("%s: %s", a.Kind, fmt.Sprintf(format, args...))}
 	}
 	if a.At < 0 {
-		return bad("at %d is negative", a.At)
+		return bad("at", "at %d is negative", a.At)
 	}
 	needDevice := func() error {
 		if !validID(a.Device) {
-			return bad("device %q is not a valid id", a.Device)
+			return bad("device", "device %q is not a valid id", a.Device)
 		}
 		return nil
 	}
 	switch a.Kind {
 	case ActAdd:
 		if a.Count < 1 || a.Count > MaxAddCount {
-			return bad("count %d is out of range (1..%d)", a.Count, MaxAddCount)
+			return bad("count", "count %d is out of range (1..%d)", a.Count, MaxAddCount)
 		}
 		if _, err := ParseKind(a.DeviceKind); err != nil {
-			return bad("%v", err)
+			return bad("device_kind", "%v", err)
 		}
 		if !validID(a.Link) {
-			return bad("link %q is not a valid id", a.Link)
+			return bad("link", "link %q is not a valid id", a.Link)
 		}
 	case ActRemove, ActPower, ActCommand:
 		return needDevice()
 	case ActMove:
 		if abs32(a.X) > MaxCoord || abs32(a.Y) > MaxCoord {
-			return bad("position (%d, %d) is outside ±%d", a.X, a.Y, MaxCoord)
+			field := "x"
+			if abs32(a.X) <= MaxCoord {
+				field = "y"
+			}
+			return bad(field, "position (%d, %d) is outside ±%d", a.X, a.Y, MaxCoord)
 		}
 		return needDevice()
 	case ActConnect:
 		if !validID(a.Link) {
-			return bad("link %q is not a valid id", a.Link)
+			return bad("link", "link %q is not a valid id", a.Link)
 		}
 		return needDevice()
 	case ActCut, ActRestore:
 		if !validID(a.Link) {
-			return bad("link %q is not a valid id", a.Link)
+			return bad("link", "link %q is not a valid id", a.Link)
 		}
 	case ActSet:
 		if !finite(a.Value) || math.Abs(a.Value) > 1e9 {
-			return bad("value %v is not a finite number within ±1e9", a.Value)
+			return bad("value", "value %v is not a finite number within ±1e9", a.Value)
 		}
 		if a.Device != "" {
 			if !deviceKeys[a.Key] {
-				return bad("unknown device key %q (valid: period_ms, qos, protocol, base, swing, label, address)", a.Key)
+				return bad("key", "unknown device key %q (valid: period_ms, qos, protocol, base, swing, label, address)", a.Key)
 			}
 			return needDevice()
 		}
 		if !linkKeys[a.Key] {
-			return bad("unknown link key %q (valid: loss_pct, latency_ms, jitter_ms, baud, range)", a.Key)
+			return bad("key", "unknown link key %q (valid: loss_pct, latency_ms, jitter_ms, baud, range)", a.Key)
 		}
 		if !validID(a.Link) {
-			return bad("link %q is not a valid id", a.Link)
+			return bad("link", "link %q is not a valid id", a.Link)
 		}
 	case ActReading:
 		if len(a.Readings) == 0 || len(a.Readings) > MaxReadings {
-			return bad("%d readings (1..%d)", len(a.Readings), MaxReadings)
+			return bad("readings", "%d readings (1..%d)", len(a.Readings), MaxReadings)
 		}
 		for _, r := range a.Readings {
 			if r.Name == "" || len(r.Name) > MaxIDLen || !finite(r.Value) || math.Abs(r.Value) > 1e9 {
-				return bad("reading %q=%v is not a name with a finite value", r.Name, r.Value)
+				return bad("readings", "reading %q=%v is not a name with a finite value", r.Name, r.Value)
 			}
 		}
 		return needDevice()
 	default:
-		return fmt.Errorf("%w: unknown kind %q (valid: add, remove, move, connect, cut, restore, power, set, reading, command)", ErrBadAction, a.Kind)
+		return &ActionError{Field: "kind", Msg: fmt.Sprintf("unknown kind %q (valid: add, remove, move, connect, cut, restore, power, set, reading, command)", a.Kind)}
 	}
 	return nil
 }

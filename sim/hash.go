@@ -1,6 +1,10 @@
 package sim
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
 
 // HashEvery is how often, in ticks, a world records its state hash, so a
 // replay can be checked against the original run at many points, not only
@@ -117,4 +121,14 @@ func (w *World) Hash() uint64 {
 	// Actions still waiting for their tick are the future, not the
 	// state: a replay knows them in advance, a live world does not.
 	return f.h
+}
+
+// HashAt is the state hash recorded at tick, if a mark of that tick is
+// still kept: how a replica checks a hash another party reports.
+func (w *World) HashAt(tick int64) (uint64, bool) {
+	i, ok := slices.BinarySearchFunc(w.hashes, tick, func(m HashMark, t int64) int { return cmp.Compare(m.Tick, t) })
+	if !ok {
+		return 0, false
+	}
+	return w.hashes[i].Hash, true
 }

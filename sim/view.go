@@ -138,19 +138,22 @@ func (w *World) View(v *View) {
 
 // DeviceInfo is what the inspector shows of one device.
 type DeviceInfo struct {
-	ID        string      `json:"id"`
-	Label     string      `json:"label"`
-	Kind      string      `json:"kind"`
-	Side      string      `json:"side"`
-	Standards []string    `json:"standards"`
-	Protocol  string      `json:"protocol,omitempty"`
-	Address   int         `json:"address,omitempty"`
-	Powered   bool        `json:"powered"`
-	Real      bool        `json:"real,omitempty"`
-	On        bool        `json:"on,omitempty"`
-	Quantity  string      `json:"quantity,omitempty"`
-	Value     float64     `json:"value"`
-	Unit      string      `json:"unit,omitempty"`
+	ID        string   `json:"id"`
+	Label     string   `json:"label"`
+	Kind      string   `json:"kind"`
+	Side      string   `json:"side"`
+	Standards []string `json:"standards"`
+	Protocol  string   `json:"protocol,omitempty"`
+	Address   int      `json:"address,omitempty"`
+	Powered   bool     `json:"powered"`
+	Real      bool     `json:"real,omitempty"`
+	On        bool     `json:"on,omitempty"`
+	Quantity  string   `json:"quantity,omitempty"`
+	Value     float64  `json:"value"`
+	Unit      string   `json:"unit,omitempty"`
+	// SampledMs is the world time (ms) the value was measured at, 0
+	// before the first sample.
+	SampledMs int64       `json:"sampled_ms,omitempty"`
 	QoS       int         `json:"qos"`
 	PeriodMs  int64       `json:"period_ms,omitempty"`
 	Links     []string    `json:"links"`
@@ -172,7 +175,7 @@ func (w *World) Device(id string) (DeviceInfo, bool) {
 	info := DeviceInfo{
 		ID: d.id, Label: d.label, Kind: d.kind.String(), Side: w.sides[d.side],
 		Address: d.addr, Powered: d.powered, Real: d.real, On: d.on,
-		Quantity: d.quantity, Value: float64(d.value) / 1000, Unit: d.unit,
+		Quantity: d.quantity, Value: float64(d.value) / 1000, Unit: d.unit, SampledMs: d.valueAt / 1000,
 		QoS: int(d.qos), PeriodMs: d.period / 1000, Buffered: len(d.buffer),
 		PollCycle: float64(d.lastCycle) / 1000, X: d.x, Y: d.y, Stats: d.stats,
 	}

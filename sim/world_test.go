@@ -496,3 +496,31 @@ func TestViewDoesNotAllocateWhenWarm(t *testing.T) {
 		t.Errorf("Step+View allocate %.1f times per frame", allocs)
 	}
 }
+
+// A malformed action names the JSON field at fault, for the open API.
+func TestCheckNamesTheField(t *testing.T) {
+	tests := []struct {
+		a    sim.Action
+		want string
+	}{
+		{sim.Action{Kind: "explode"}, "kind"},
+		{sim.Action{Kind: sim.ActPower, Device: "no spaces"}, "device"},
+		{sim.Action{Kind: sim.ActAdd, Link: "net", DeviceKind: "toaster", Count: 1}, "device_kind"},
+		{sim.Action{Kind: sim.ActAdd, Link: "net", DeviceKind: "sensor"}, "count"},
+		{sim.Action{Kind: sim.ActMove, Device: "d", Y: sim.MaxCoord + 1}, "y"},
+		{sim.Action{Kind: sim.ActSet, Device: "d", Key: "colour"}, "key"},
+		{sim.Action{Kind: sim.ActReading, Device: "d"}, "readings"},
+		{sim.Action{Kind: sim.ActCut, At: -1, Link: "net"}, "at"},
+	}
+	for _, tt := range tests {
+		err := tt.a.Check()
+		var ae *sim.ActionError
+		if !errors.As(err, &ae) || !errors.Is(err, sim.ErrBadAction) {
+			t.Errorf("Check(%+v) = %v, want an ActionError", tt.a, err)
+			continue
+		}
+		if ae.Field != tt.want {
+			t.Errorf("Check(%+v) blames %q, want %q (%v)", tt.a, ae.Field, tt.want, err)
+		}
+	}
+}

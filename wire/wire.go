@@ -49,6 +49,12 @@ const (
 	KindError    = "error"
 )
 
+// MsPerTick is how many milliseconds of a room's clock one world tick
+// takes: a room's world runs ten times slower than real time, so a 9600-baud
+// Modbus poll can be followed by eye. Every member and the server's replica
+// run tick at/MsPerTick at room time at.
+const MsPerTick = 10
+
 // MaxFrame is the largest frame either side accepts.
 const MaxFrame = 64 << 10
 
