@@ -195,8 +195,12 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 		rm.mu.Lock()
 		switch e.Kind {
 		case wire.KindHash:
-			// Reports are counted, not relayed: the server's replica
-			// compares them.
+			// Reports are not relayed: the server's replica compares
+			// them with its own world.
+			if o := r.opt.Observer; o != nil {
+				e.Room, e.Seq, e.At = rm.id, rm.store.Seq(), rm.now()
+				o.Envelope(rm.id, e)
+			}
 		case wire.KindBoard:
 			var b wire.Board
 			if json.Unmarshal(e.Body, &b) != nil || b.Device == "" {
@@ -221,6 +225,12 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 			}
 			_, err = rm.publish(e, holder)
 		default:
+			if r.opt.Check != nil {
+				if err = r.opt.Check(e.Kind, e.Body); err != nil {
+					r.refused.Add(1)
+					break
+				}
+			}
 			_, err = rm.publish(e, "")
 		}
 		rm.mu.Unlock()

@@ -52,6 +52,28 @@ type Options struct {
 	// FoldAfter is the log length from which a fresh joiner gets a folded
 	// scene (default 500).
 	FoldAfter int
+	// Check vets the body of an action or reading envelope before it is
+	// logged, from a browser or from Publish alike; nil accepts any object.
+	Check func(kind string, body json.RawMessage) error
+	// Observer sees every room's life in order; nil sees nothing.
+	Observer Observer
+	// SubQueue is how many envelopes wait for a slow subscriber (an event
+	// stream) before it is cut off (default 1024).
+	SubQueue int
+}
+
+// Observer follows every room without a connection: the server's replica
+// of each world. Its methods are called with the relay's locks held, in
+// the room's order, so they must return at once and never call the relay.
+type Observer interface {
+	// Created is called when a room is made, with when.
+	Created(room, scene string, at time.Time)
+	// Envelope is called with every envelope the room logs, and with
+	// every hash report (not logged: its Seq is the room's last seq then,
+	// its At when it came).
+	Envelope(room string, e wire.Envelope)
+	// Removed is called when a room is removed.
+	Removed(room string)
 }
 
 // Folder folds a room's actions (the bodies of its action and reading
@@ -72,6 +94,7 @@ const (
 	DefaultPingEvery    = 20 * time.Second
 	DefaultIdleAfter    = 10 * time.Minute
 	DefaultFoldAfter    = 500
+	DefaultSubQueue     = 1024
 )
 
 func (o *Options) fill() {
@@ -86,6 +109,7 @@ func (o *Options) fill() {
 	def(&o.Burst, DefaultBurst)
 	def(&o.QueueLen, DefaultQueueLen)
 	def(&o.FoldAfter, DefaultFoldAfter)
+	def(&o.SubQueue, DefaultSubQueue)
 	if o.Rate <= 0 {
 		o.Rate = DefaultRate
 	}
@@ -173,6 +197,92 @@ func (r *Relay) Create(scene string) (string, error) {
 	return id, nil
 }
 
+// Publish logs an envelope of kind action or reading in room id from an
+// outside program (the REST or MQTT API) and sends it to every member, as if
+// a member had sent it; from names the sender ("api", "mqtt:…").
+func (r *Relay) Publish(id, from, kind string, body json.RawMessage) (wire.Envelope, error) {
+	if kind != wire.KindAction && kind != wire.KindReading {
+		return wire.Envelope{}, fmt.Errorf("%w: %q (an outside program may publish action or reading)", wire.ErrKind, kind)
+	}
+	if len(body) == 0 || body[0] != '{' {
+		return wire.Envelope{}, fmt.Errorf("%w: body must be a JSON object", wire.ErrBadJSON)
+	}
+	if r.opt.Check != nil {
+		if err := r.opt.Check(kind, body); err != nil {
+			r.refused.Add(1)
+			return wire.Envelope{}, err
+		}
+	}
+	r.mu.Lock()
+	rm := r.rooms[id]
+	r.mu.Unlock()
+	if rm == nil {
+		return wire.Envelope{}, fmt.Errorf("%w %q", ErrNoRoom, id)
+	}
+	r.in.Add(1)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.publish(wire.Envelope{Kind: kind, From: from, Body: body}, "")
+}
+
+// ErrCutOff closes a subscription whose reader fell too far behind.
+var ErrCutOff = errors.New("relay: the subscriber fell behind and was cut off; resume from the last seq it saw")
+
+// Subscription is a read-only follower of a room: an event stream.
+type Subscription struct {
+	// C delivers the room's envelopes in order, after the backlog; it is
+	// closed when the room goes or the reader falls behind (Err says which).
+	C   <-chan wire.Envelope
+	c   chan wire.Envelope
+	err error
+	rm  *room
+}
+
+// Err is why C was closed.
+func (s *Subscription) Err() error {
+	s.rm.mu.Lock()
+	defer s.rm.mu.Unlock()
+	return s.err
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() {
+	s.rm.mu.Lock()
+	defer s.rm.mu.Unlock()
+	s.rm.unsubscribe(s, nil)
+}
+
+// Subscribe follows room id from after seq since: it returns the logged
+// envelopes after since and a subscription for what comes next, with no
+// gap or overlap between them.
+func (r *Relay) Subscribe(id string, since uint64) ([]wire.Envelope, *Subscription, error) {
+	r.mu.Lock()
+	rm := r.rooms[id]
+	r.mu.Unlock()
+	if rm == nil {
+		return nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.gone {
+		return nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+	}
+	s := &Subscription{c: make(chan wire.Envelope, r.opt.SubQueue), rm: rm}
+	s.C = s.c
+	rm.subs[s] = true
+	return rm.store.Since(since), s, nil
+}
+
+// unsubscribe drops a subscription, saying why. Call with rm.mu held.
+func (rm *room) unsubscribe(s *Subscription, why error) {
+	if !rm.subs[s] {
+		return
+	}
+	delete(rm.subs, s)
+	s.err = why
+	close(s.c)
+}
+
 // room is one live room. Its mutex guards everything in it; publishing
 // never blocks: a member whose queue is full is dropped.
 type room struct {
@@ -183,6 +293,8 @@ type room struct {
 	mu      sync.Mutex
 	store   Store
 	members map[string]*member
+	subs    map[*Subscription]bool
+	gone    bool              // removed from the relay
 	boards  map[string]string // device id -> member holding it
 	nextID  int
 	idle    time.Time // when the last member left
@@ -196,8 +308,12 @@ type member struct {
 }
 
 func newRoom(id, scene string, now time.Time, r *Relay) *room {
-	return &room{id: id, scene: scene, relay: r, created: now, store: newMemStore(r.opt.MaxLog),
-		members: map[string]*member{}, boards: map[string]string{}, idle: now}
+	rm := &room{id: id, scene: scene, relay: r, created: now, store: newMemStore(r.opt.MaxLog),
+		members: map[string]*member{}, subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: now}
+	if r.opt.Observer != nil {
+		r.opt.Observer.Created(id, scene, now)
+	}
+	return rm
 }
 
 func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Milliseconds() }
@@ -209,6 +325,16 @@ func (rm *room) publish(e wire.Envelope, to string) (wire.Envelope, error) {
 	e, err := rm.store.Append(e)
 	if err != nil {
 		return e, err
+	}
+	if o := rm.relay.opt.Observer; o != nil {
+		o.Envelope(rm.id, e)
+	}
+	for s := range rm.subs {
+		select {
+		case s.c <- e:
+		default:
+			rm.unsubscribe(s, ErrCutOff)
+		}
 	}
 	data, _ := json.Marshal(e)
 	for _, m := range rm.members {
@@ -270,6 +396,15 @@ func (r *Relay) Sweep() int {
 	for id, rm := range r.rooms {
 		rm.mu.Lock()
 		idle := len(rm.members) == 0 && now.Sub(rm.idle) >= r.opt.IdleAfter
+		if idle {
+			rm.gone = true
+			for s := range rm.subs {
+				rm.unsubscribe(s, ErrNoRoom)
+			}
+			if r.opt.Observer != nil {
+				r.opt.Observer.Removed(id)
+			}
+		}
 		rm.mu.Unlock()
 		if idle {
 			delete(r.rooms, id)
@@ -331,6 +466,9 @@ func problem(w http.ResponseWriter, status int, detail string) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
 }
+
+// Observer is the observer the relay was made with, or nil.
+func (r *Relay) Observer() Observer { return r.opt.Observer }
 
 // HandleMetrics writes the relay's numbers in Prometheus' text format.
 func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {

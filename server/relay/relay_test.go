@@ -3,6 +3,7 @@ package relay_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -394,5 +395,121 @@ func TestLongLogsAreFolded(t *testing.T) {
 	c := dial(t, srv, "room=foldroom1&since=25")
 	if w := welcome(t, c); w.Folded != "" || len(w.Log) == 0 || w.Log[0].Seq != 26 {
 		t.Fatalf("resume got folded %q, log %v", w.Folded, seqs(w.Log))
+	}
+}
+
+// recorder is an Observer that keeps what it saw.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) add(s string) { r.mu.Lock(); r.events = append(r.events, s); r.mu.Unlock() }
+func (r *recorder) Created(room, scene string, _ time.Time) {
+	r.add("created " + scene)
+}
+func (r *recorder) Envelope(room string, e wire.Envelope) {
+	r.add(fmt.Sprintf("%s %d %s", e.Kind, e.Seq, e.Body))
+}
+func (r *recorder) Removed(room string) { r.add("removed") }
+func (r *recorder) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}
+
+// The observer sees a room's life in order: creation, every logged
+// envelope, hash reports (with the seq they follow), removal; checked-out
+// actions are refused before the log, from a browser and from Publish.
+func TestObserverCheckAndPublish(t *testing.T) {
+	rec := &recorder{}
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	check := func(kind string, body json.RawMessage) error {
+		if strings.Contains(string(body), "explode") {
+			return fmt.Errorf("no exploding")
+		}
+		return nil
+	}
+	r, srv := newServer(t, relay.Options{Observer: rec, Check: check, Now: clock, IdleAfter: time.Minute})
+	c := dial(t, srv, "room=observed-room&scene=overview")
+	welcome(t, c)
+	c.nextKind(wire.KindPresence)
+	c.send(wire.KindHash, `{"tick":1000,"hash":"00000000000000aa"}`)
+	c.send(wire.KindAction, `{"kind":"explode"}`) // its refusal says the hash was read
+	if e := c.nextKind(wire.KindError); !strings.Contains(string(e.Body), "no exploding") {
+		t.Errorf("refusal %s", e.Body)
+	}
+	e, err := r.Publish("observed-room", "api", wire.KindAction, json.RawMessage(`{"kind":"cut","link":"internet"}`))
+	if err != nil || e.Seq != 2 || e.From != "api" {
+		t.Fatalf("Publish = %+v, %v", e, err)
+	}
+	if got := c.nextKind(wire.KindAction); got.Seq != 2 || got.From != "api" {
+		t.Errorf("the member got %+v", got)
+	}
+	if _, err := r.Publish("observed-room", "api", wire.KindAction, json.RawMessage(`{"kind":"explode"}`)); err == nil {
+		t.Error("Publish let a refused action in")
+	}
+	if _, err := r.Publish("no-such-room", "api", wire.KindAction, json.RawMessage(`{"kind":"cut"}`)); !errors.Is(err, relay.ErrNoRoom) {
+		t.Errorf("Publish to no room: %v", err)
+	}
+	if _, err := r.Publish("observed-room", "api", wire.KindWelcome, json.RawMessage(`{}`)); err == nil {
+		t.Error("Publish sent a welcome")
+	}
+	c.conn.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Sweep() == 0 && time.Now().Before(deadline) {
+		mu.Lock()
+		now = now.Add(2 * time.Minute)
+		mu.Unlock()
+	}
+	want := []string{
+		"created overview",
+		`presence 1 {"member":"m1","joined":true,"members":["m1"]}`,
+		`hash 1 {"tick":1000,"hash":"00000000000000aa"}`,
+		`action 2 {"kind":"cut","link":"internet"}`,
+		`presence 3 {"member":"m1","joined":false,"members":[]}`,
+		"removed",
+	}
+	if got := rec.seen(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the observer saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A subscriber gets the log after its seq, then what comes, with no gap;
+// one that does not read is cut off rather than slowing the room.
+func TestSubscribe(t *testing.T) {
+	r, _ := newServer(t, relay.Options{SubQueue: 4})
+	id, err := r.Create("overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		r.Publish(id, "api", wire.KindAction, json.RawMessage(`{"kind":"cut","link":"internet"}`))
+	}
+	backlog, sub, err := r.Subscribe(id, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := seqs(backlog); fmt.Sprint(got) != "[2 3]" {
+		t.Errorf("backlog %v, want [2 3]", got)
+	}
+	r.Publish(id, "api", wire.KindAction, json.RawMessage(`{"kind":"restore","link":"internet"}`))
+	if e := <-sub.C; e.Seq != 4 {
+		t.Errorf("next %d, want 4", e.Seq)
+	}
+	for range 5 {
+		r.Publish(id, "api", wire.KindAction, json.RawMessage(`{"kind":"cut","link":"internet"}`))
+	}
+	n := 0
+	for range sub.C {
+		n++
+	}
+	if n != 4 || !errors.Is(sub.Err(), relay.ErrCutOff) {
+		t.Errorf("a stalled subscriber got %d then %v, want 4 then cut off", n, sub.Err())
+	}
+	if _, _, err := r.Subscribe("no-such-room", 0); !errors.Is(err, relay.ErrNoRoom) {
+		t.Errorf("Subscribe to no room: %v", err)
 	}
 }
