@@ -69,7 +69,7 @@ e2e: wasm
 # bench measures Thingyard beside baselines run alongside (a bare Ebitengine
 # page, mosquitto) and writes docs/benchmarks.md. It reports; it asserts nothing.
 bench: deps tools wasm
-	$(GO) test -run='^$$' -bench=. -benchmem ./sim/... ./server/relay/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./sim/... ./server/relay/... ./server/replica/...
 	$(GO) test -tags bench -run '^TestBenchReport$$' -timeout 30m -count=1 -v ./e2e
 
 tools: $(BIN)/go_js_wasm_exec

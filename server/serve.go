@@ -17,6 +17,7 @@ import (
 	"github.com/thingyard/thingyard"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/server/replica"
 )
 
 // Server timing defaults.
@@ -75,10 +76,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.relay.Scenes = scenes.Names()
 	cfg.relay.Folder = sceneFolder{}
+	cfg.relay.Check = checkAction
+	reps := replica.New(replica.Options{}, log)
+	cfg.relay.Observer = reps
+	go reps.Run(ctx)
 	rel := relay.New(cfg.relay, log)
 	go rel.Run(ctx)
 	mux := http.NewServeMux()
 	routes(mux, site, rel, log)
+	apiRoutes(mux, &api{rel: rel, reps: reps, log: log})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -116,7 +122,12 @@ func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger) 
 	if rel != nil {
 		mux.Handle("GET /ws", rel)
 		mux.HandleFunc("POST /rooms", rel.HandleCreate(scenes.Default))
-		mux.HandleFunc("GET /metrics", rel.HandleMetrics)
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			rel.HandleMetrics(w, r)
+			if m, ok := rel.Observer().(interface{ WriteMetrics(io.Writer) }); ok {
+				m.WriteMetrics(w)
+			}
+		})
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -27,8 +27,13 @@ const (
 	tps = 60 // game updates per second
 	// slowDown is how much slower than real time the world runs at speed
 	// 1×, so a 9600-baud Modbus poll or a 20 ms internet hop can be followed
-	// by eye. The speed control multiplies on top of it.
-	slowDown = 10
+	// by eye. The speed control multiplies on top of it. A live room's
+	// clock runs at the same rate for every member and the server.
+	slowDown = wire.MsPerTick
+	// hashReportDelay is how long after a hash mark a browser in a room
+	// reports it to the server (500 ticks, 5 s at 1×), so an action that
+	// reached it late has been replayed into the mark first.
+	hashReportDelay = sim.HashEvery / 2
 	// modelEvery is how many updates pass between panel refreshes (4 a
 	// second), so the panels never stall the canvas.
 	modelEvery = tps / 4
@@ -65,7 +70,8 @@ type app struct {
 	roomBase  int64   // room tick at roomStart
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
-	folded    bool // the scene came folded from the room
+	folded    bool  // the scene came folded from the room
+	reported  int64 // tick of the last hash mark reported to the room
 
 	// A real board through Web Serial: its events arrive on boardIn from
 	// JavaScript callbacks and are handled on the game loop.
@@ -313,6 +319,7 @@ func (a *app) Update() error {
 		el := js.Global().Get("performance").Call("now").Float() - a.roomStart
 		a.tl.AdvanceTo(a.roomBase + int64(el)/slowDown)
 		a.world = a.tl.World()
+		a.reportHash()
 	} else if !a.paused && a.room == nil {
 		a.acc += 1000.0 / tps * a.speed / slowDown
 		if n := int(a.acc); n > 0 {
@@ -340,6 +347,21 @@ func (a *app) Update() error {
 		a.refreshModel()
 	}
 	return nil
+}
+
+// reportHash sends the room the latest hash mark old enough to be final,
+// once, so the server's replica can tell whether this world diverged.
+func (a *app) reportHash() {
+	t := (a.world.Tick() - hashReportDelay) / sim.HashEvery * sim.HashEvery
+	if t <= a.reported || t <= 0 {
+		return
+	}
+	h, ok := a.world.HashAt(t)
+	if ok && a.room.Send(wire.KindHash, wire.Hash{Tick: t, Hash: sim.HashString(h)}) {
+		a.reported = t
+	} else if !ok {
+		a.reported = t
+	}
 }
 
 // trackRecent notes the messages in flight to or from the selected device

@@ -1,0 +1,291 @@
+// Package replica is the server's copy of every live room's world: the same
+// deterministic simulation the browsers run, fed by the room's ordered log,
+// so the server can answer the open API (REST, MQTT) and check the state
+// hashes browsers report against its own.
+//
+// A replica is stepped lazily: only when something asks for it (an API
+// call, a hash report, the MQTT publisher), and then straight to the room's
+// current tick. A room nobody asks about costs a queued envelope per
+// message and no simulation at all.
+package replica
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// Options configure a Set. Zero fields take defaults.
+type Options struct {
+	// Now is the clock; tests replace it (default time.Now).
+	Now func() time.Time
+	// Scene builds a room's scene by name (default scenes.Builtin).
+	Scene func(name string) (*scenes.Scene, error)
+	// Changed, when set, is called after a replica synced and its world
+	// moved on; the MQTT publisher uses it. It runs with the replica's
+	// lock held and must not call back into it.
+	Changed func(r *Replica, w *sim.World)
+}
+
+// checkQueue is how many replicas with unchecked hash reports may wait for
+// the checker; past it a report waits for the replica's next sync.
+const checkQueue = 1024
+
+// futureSlack is how far past the room's clock a reported tick may be,
+// a browser's clock running a little ahead; a report further ahead is
+// ignored rather than stepped to.
+const futureSlack = sim.HashEvery
+
+// Set holds the replicas of the live rooms. It is the relay's Observer.
+type Set struct {
+	opt Options
+	log *slog.Logger
+
+	mu    sync.Mutex
+	rooms map[string]*Replica
+	check chan *Replica
+
+	checks, divergences, unchecked, stepped, rebuilds atomic.Int64
+}
+
+// New makes an empty set.
+func New(opt Options, log *slog.Logger) *Set {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Scene == nil {
+		opt.Scene = scenes.Builtin
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Set{opt: opt, log: log, rooms: map[string]*Replica{}, check: make(chan *Replica, checkQueue)}
+}
+
+// Replica is one room's world on the server.
+type Replica struct {
+	ID, Scene string
+	created   time.Time
+	set       *Set
+
+	// qmu guards queue and queued only, so the relay never waits for a
+	// replica that is stepping.
+	qmu    sync.Mutex
+	queue  []wire.Envelope // logged but not yet applied
+	queued bool            // waiting in set.check
+
+	mu  sync.Mutex // guards what follows; held while stepping
+	tl  *sim.Timeline
+	err error  // the scene could not be built
+	seq uint64 // last envelope applied
+}
+
+// Created starts a replica for a new room; its world is built on first use.
+func (s *Set) Created(room, scene string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rooms[room] = &Replica{ID: room, Scene: scene, created: at, set: s}
+}
+
+// Envelope queues a logged envelope or a hash report for the room's
+// replica. A hash report wakes the checker.
+func (s *Set) Envelope(room string, e wire.Envelope) {
+	r := s.Get(room)
+	if r == nil {
+		return
+	}
+	r.qmu.Lock()
+	r.queue = append(r.queue, e)
+	wake := e.Kind == wire.KindHash && !r.queued
+	if wake {
+		r.queued = true
+	}
+	r.qmu.Unlock()
+	if wake {
+		select {
+		case s.check <- r:
+		default:
+			r.qmu.Lock()
+			r.queued = false
+			r.qmu.Unlock()
+		}
+	}
+}
+
+// Removed drops a room's replica.
+func (s *Set) Removed(room string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.rooms, room)
+}
+
+// Get is the replica of a live room, or nil.
+func (s *Set) Get(room string) *Replica {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[room]
+}
+
+// Each calls fn with every live room's replica, in no order.
+func (s *Set) Each(fn func(*Replica)) {
+	s.mu.Lock()
+	rs := make([]*Replica, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rs = append(rs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rs {
+		fn(r)
+	}
+}
+
+// Len is the number of replicas.
+func (s *Set) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rooms)
+}
+
+// Run checks hash reports as they come, until ctx ends.
+func (s *Set) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-s.check:
+			r.qmu.Lock()
+			r.queued = false
+			r.qmu.Unlock()
+			r.Read(func(*sim.World, uint64) {})
+		}
+	}
+}
+
+// Stats are the set's counters.
+type Stats struct {
+	Replicas    int
+	Checks      int64 // browser hash reports compared
+	Divergences int64 // reports that differed from the replica
+	Unchecked   int64 // reports of a tick the replica has no mark for
+	Ticks       int64 // device-ticks stepped, over all replicas
+	Rebuilds    int64 // late actions that made a replica replay its log
+}
+
+// Stats reads the counters.
+func (s *Set) Stats() Stats {
+	return Stats{Replicas: s.Len(), Checks: s.checks.Load(), Divergences: s.divergences.Load(),
+		Unchecked: s.unchecked.Load(), Ticks: s.stepped.Load(), Rebuilds: s.rebuilds.Load()}
+}
+
+// WriteMetrics writes the counters in Prometheus' text format.
+func (s *Set) WriteMetrics(w io.Writer) {
+	st := s.Stats()
+	fmt.Fprintf(w, "# HELP thingyard_replicas Room worlds the server runs.\n# TYPE thingyard_replicas gauge\nthingyard_replicas %d\n", st.Replicas)
+	fmt.Fprintf(w, "# HELP thingyard_replica_hash_checks_total Browser state hashes compared with the server's replica.\n# TYPE thingyard_replica_hash_checks_total counter\nthingyard_replica_hash_checks_total %d\n", st.Checks)
+	fmt.Fprintf(w, "# HELP thingyard_replica_divergences_total Browser state hashes that differed from the server's replica.\n# TYPE thingyard_replica_divergences_total counter\nthingyard_replica_divergences_total %d\n", st.Divergences)
+	fmt.Fprintf(w, "# HELP thingyard_replica_unchecked_total Browser hash reports of a tick the replica kept no mark for.\n# TYPE thingyard_replica_unchecked_total counter\nthingyard_replica_unchecked_total %d\n", st.Unchecked)
+	fmt.Fprintf(w, "# HELP thingyard_replica_device_ticks_total Device-ticks the replicas simulated.\n# TYPE thingyard_replica_device_ticks_total counter\nthingyard_replica_device_ticks_total %d\n", st.Ticks)
+	fmt.Fprintf(w, "# HELP thingyard_replica_rebuilds_total Late actions that made a replica replay its log.\n# TYPE thingyard_replica_rebuilds_total counter\nthingyard_replica_rebuilds_total %d\n", st.Rebuilds)
+}
+
+// Tick is the room's tick now by its clock: what every member runs.
+func (r *Replica) Tick() int64 {
+	return r.set.opt.Now().Sub(r.created).Milliseconds() / wire.MsPerTick
+}
+
+// Read brings the replica up to the room's log and clock and calls fn with
+// its world and the seq of the last envelope applied. fn must not keep w.
+// It returns the error the room's scene failed to build with, if any.
+func (r *Replica) Read(fn func(w *sim.World, seq uint64)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.sync(); err != nil {
+		return err
+	}
+	fn(r.tl.World(), r.seq)
+	return nil
+}
+
+// sync applies the queued envelopes and steps to now. Call with r.mu held.
+func (r *Replica) sync() error {
+	if r.tl == nil && r.err == nil {
+		sc, err := r.set.opt.Scene(r.Scene)
+		if err == nil {
+			r.tl, err = sim.NewTimeline(sc.Spec, sc.Seed)
+		}
+		if err != nil {
+			r.err = fmt.Errorf("replica of room %s: scene %q: %w", r.ID, r.Scene, err)
+			r.set.log.Error("cannot build a room's replica", "room", r.ID, "scene", r.Scene, "err", err)
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	r.qmu.Lock()
+	q := r.queue
+	r.queue = nil
+	r.qmu.Unlock()
+	before, rebuilds := r.tl.World().Tick(), r.tl.Rebuilds()
+	for _, e := range q {
+		switch e.Kind {
+		case wire.KindHash:
+			r.compare(e)
+			continue
+		case wire.KindAction, wire.KindReading:
+			var a sim.Action
+			if err := json.Unmarshal(e.Body, &a); err == nil {
+				// A refused action is refused by every member alike.
+				r.tl.Add(a)
+			}
+		}
+		r.seq = e.Seq
+	}
+	r.tl.AdvanceTo(r.Tick())
+	w := r.tl.World()
+	if n := r.tl.Rebuilds() - rebuilds; n > 0 {
+		r.set.rebuilds.Add(int64(n))
+	}
+	if d := w.Tick() - before; d > 0 {
+		r.set.stepped.Add(d * int64(len(w.DeviceIDs())))
+		if r.set.opt.Changed != nil {
+			r.set.opt.Changed(r, w)
+		}
+	}
+	return nil
+}
+
+// compare checks a browser's hash report against the replica's mark of the
+// same tick, stepping there first when the replica is behind.
+func (r *Replica) compare(e wire.Envelope) {
+	var h wire.Hash
+	if json.Unmarshal(e.Body, &h) != nil || h.Tick <= 0 {
+		r.set.unchecked.Add(1)
+		return
+	}
+	if h.Tick > e.At/wire.MsPerTick+futureSlack {
+		r.set.unchecked.Add(1)
+		r.set.log.Warn("a browser reported a hash from the future", "room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick)
+		return
+	}
+	r.tl.AdvanceTo(h.Tick)
+	got, ok := r.tl.World().HashAt(h.Tick)
+	if !ok {
+		r.set.unchecked.Add(1)
+		return
+	}
+	r.set.checks.Add(1)
+	if sim.HashString(got) != h.Hash {
+		r.set.divergences.Add(1)
+		r.set.log.Warn("a browser's world diverged from the server's replica",
+			"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser", h.Hash, "replica", sim.HashString(got))
+	}
+}

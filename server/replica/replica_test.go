@@ -1,0 +1,161 @@
+package replica_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/replica"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// clock is a settable clock for the replicas.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer is a log output the test reads while the set writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func newSet(t *testing.T) (*replica.Set, *clock, *syncBuffer) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	logs := &syncBuffer{}
+	return replica.New(replica.Options{Now: c.Now}, slog.New(slog.NewTextHandler(logs, nil))), c, logs
+}
+
+func envelope(t *testing.T, seq uint64, kind string, body any) wire.Envelope {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire.Envelope{Room: "room-one", Seq: seq, From: "m1", Kind: kind, Body: b}
+}
+
+// reference runs a scene with actions the way a browser that got every
+// action in time does.
+func reference(t *testing.T, scene string, tick int64, acts ...sim.Action) *sim.World {
+	t.Helper()
+	sc, err := scenes.Builtin(scene)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acts {
+		tl.AdvanceTo(a.At - 20)
+		tl.Add(a)
+	}
+	tl.AdvanceTo(tick)
+	return tl.World()
+}
+
+// The replica reaches the state a browser of the room reaches, whether
+// it is read often or once at the end, and steps nothing until read.
+func TestReplicaFollowsTheRoom(t *testing.T) {
+	acts := []sim.Action{
+		{At: 300, Kind: sim.ActCut, Link: sim.Internet},
+		{At: 900, Kind: sim.ActCommand, Device: "fan", On: true},
+		{At: 1500, Kind: sim.ActRestore, Link: sim.Internet},
+		{At: 2200, Kind: sim.ActSet, Device: "meter", Key: "period_ms", Value: 250},
+	}
+	for _, readOften := range []bool{false, true} {
+		set, clk, _ := newSet(t)
+		set.Created("room-one", "open-api", clk.Now())
+		r := set.Get("room-one")
+		for i, a := range acts {
+			clk.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(a.At-20) * wire.MsPerTick * time.Millisecond))
+			set.Envelope("room-one", envelope(t, uint64(i+1), wire.KindAction, a))
+			if readOften {
+				r.Read(func(*sim.World, uint64) {})
+			}
+		}
+		if !readOften && set.Stats().Ticks != 0 {
+			t.Errorf("the replica stepped %d device-ticks before anyone read it", set.Stats().Ticks)
+		}
+		clk.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(3000 * wire.MsPerTick * time.Millisecond))
+		want := reference(t, "open-api", 3000, acts...)
+		var got uint64
+		var seq uint64
+		var tick int64
+		if err := r.Read(func(w *sim.World, s uint64) { got, seq, tick = w.Hash(), s, w.Tick() }); err != nil {
+			t.Fatal(err)
+		}
+		if got != want.Hash() || tick != 3000 || seq != uint64(len(acts)) {
+			t.Errorf("read often %v: hash %x at tick %d seq %d, want %x at 3000 seq %d", readOften, got, tick, seq, want.Hash(), len(acts))
+		}
+	}
+}
+
+// A browser's hash report is compared with the replica's mark of the same
+// tick; one that differs is counted and logged with the room and seq.
+func TestHashReportsAreChecked(t *testing.T) {
+	set, clk, logs := newSet(t)
+	set.Created("room-one", "open-api", clk.Now())
+	want := reference(t, "open-api", 2000)
+	mark, _ := want.HashAt(2000)
+	clk.Add(2600 * wire.MsPerTick * time.Millisecond)
+	at := int64(2600 * wire.MsPerTick)
+	tests := []struct {
+		tick                        int64
+		hash                        string
+		checks, divergences, unchek int64
+	}{
+		{2000, sim.HashString(mark), 1, 0, 0},
+		{2000, "0123456789abcdef", 2, 1, 0},
+		{1500, sim.HashString(mark), 2, 1, 1},    // no mark at that tick
+		{900_000, sim.HashString(mark), 2, 1, 2}, // from the future
+	}
+	r := set.Get("room-one")
+	for i, tt := range tests {
+		e := envelope(t, 7, wire.KindHash, wire.Hash{Tick: tt.tick, Hash: tt.hash})
+		e.At = at
+		set.Envelope("room-one", e)
+		r.Read(func(*sim.World, uint64) {})
+		st := set.Stats()
+		if st.Checks != tt.checks || st.Divergences != tt.divergences || st.Unchecked != tt.unchek {
+			t.Errorf("report %d (tick %d): checks %d, divergences %d, unchecked %d; want %d, %d, %d",
+				i, tt.tick, st.Checks, st.Divergences, st.Unchecked, tt.checks, tt.divergences, tt.unchek)
+		}
+	}
+	if l := logs.String(); !strings.Contains(l, "diverged") || !strings.Contains(l, "room=room-one") || !strings.Contains(l, "seq=7") {
+		t.Errorf("the divergence was not logged with its room and seq:\n%s", l)
+	}
+	var tick int64
+	r.Read(func(w *sim.World, _ uint64) { tick = w.Tick() })
+	if tick != 2600 {
+		t.Errorf("a report from the future moved the replica to tick %d", tick)
+	}
+	set.Removed("room-one")
+	if set.Get("room-one") != nil || set.Len() != 0 {
+		t.Error("the replica outlived its room")
+	}
+}
