@@ -1,0 +1,387 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/server/replica"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// Open API timing.
+const (
+	// apiLead is how far ahead of the room's clock an action from an
+	// outside program is scheduled, so it reaches every browser before its
+	// tick: 20 ticks (0.2 s), as a browser schedules its own.
+	apiLead = 20
+	// keepAlive is how often an idle event stream gets a comment line, so
+	// proxies do not close it (15 s).
+	keepAlive = 15 * time.Second
+)
+
+// topicPrefix begins every MQTT topic of the open API:
+// thingyard/{room}/{device}/{metric}.
+const topicPrefix = "thingyard"
+
+// openSide is the name of the side whose devices the open API exposes:
+// the IoT side of every built-in scene. The other side is M2M: closed.
+const openSide = "iot"
+
+// whyClosed is what the API says of a device on the closed side.
+const whyClosed = "an M2M device answers only its own master on its own bus (Modbus RTU, CAN): it has no topic and no API; reading it from outside takes a gateway someone must build"
+
+// api serves the open API of the live rooms: REST and server-sent events.
+type api struct {
+	rel  *relay.Relay
+	reps *replica.Set
+	log  *slog.Logger
+}
+
+func apiRoutes(mux *http.ServeMux, a *api) {
+	mux.HandleFunc("POST /api/rooms", a.rel.HandleCreate(scenes.Default))
+	mux.HandleFunc("GET /api/rooms/{id}", a.room)
+	mux.HandleFunc("GET /api/rooms/{id}/devices", a.devices)
+	mux.HandleFunc("GET /api/rooms/{id}/devices/{device}", a.device)
+	mux.HandleFunc("POST /api/rooms/{id}/actions", a.action)
+	mux.HandleFunc("GET /api/rooms/{id}/events", a.events)
+	unknown := func(w http.ResponseWriter, r *http.Request) {
+		problem(w, http.StatusNotFound, fmt.Sprintf("no %s %s in the API: see /api/openapi.json", r.Method, r.URL.Path), "")
+	}
+	mux.HandleFunc("GET /api/", unknown)
+	mux.HandleFunc("POST /api/", unknown)
+}
+
+// problem writes an RFC 9457 problem detail; field, when set, names the
+// request field at fault.
+func problem(w http.ResponseWriter, status int, detail, field string) {
+	p := map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail}
+	if field != "" {
+		p["field"] = field
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// live finds a room and its replica, or writes a 404.
+func (a *api) live(w http.ResponseWriter, r *http.Request) (relay.Room, *replica.Replica, bool) {
+	id := r.PathValue("id")
+	info, ok := a.rel.Info(id)
+	rep := a.reps.Get(id)
+	if !ok || rep == nil {
+		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms (rooms without browsers are removed after a while)", id), "")
+		return info, nil, false
+	}
+	return info, rep, true
+}
+
+// roomJSON is GET /api/rooms/{id}.
+type roomJSON struct {
+	ID      string   `json:"id"`
+	Scene   string   `json:"scene"`
+	Seq     uint64   `json:"seq"`
+	Members []string `json:"members"`
+	Tick    int64    `json:"tick"`
+	Hash    string   `json:"hash"`
+}
+
+func (a *api) room(w http.ResponseWriter, r *http.Request) {
+	info, rep, ok := a.live(w, r)
+	if !ok {
+		return
+	}
+	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members}
+	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Hash = wd.Tick(), sim.HashString(wd.Hash()) }); err != nil {
+		problem(w, http.StatusInternalServerError, err.Error(), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// deviceJSON is one device of GET /api/rooms/{id}/devices.
+type deviceJSON struct {
+	ID       string        `json:"id"`
+	Label    string        `json:"label"`
+	Kind     string        `json:"kind"`
+	Side     string        `json:"side"`
+	Open     bool          `json:"open"` // reachable through the open API (REST, MQTT)
+	Powered  bool          `json:"powered"`
+	Online   bool          `json:"online"`
+	On       *bool         `json:"on,omitempty"` // an actuator's or a board's state
+	Readings []readingJSON `json:"readings"`
+	Protocol string        `json:"protocol,omitempty"`
+	Links    []string      `json:"links"`
+	Topic    string        `json:"topic,omitempty"`      // MQTT topic prefix, open devices only
+	Closed   string        `json:"why_closed,omitempty"` // why a closed device has no topic
+}
+
+// readingJSON is a device's latest measured value.
+type readingJSON struct {
+	Metric    string  `json:"metric"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit,omitempty"`
+	SampledMs int64   `json:"sampled_ms"` // world time of the measurement
+}
+
+// devicesOf describes every device of a world, in creation order.
+func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
+	w.View(v)
+	out := make([]deviceJSON, 0, len(v.Devices))
+	for i := range v.Devices {
+		dv := &v.Devices[i]
+		info, ok := w.Device(dv.ID)
+		if !ok {
+			continue
+		}
+		d := deviceJSON{ID: info.ID, Label: info.Label, Kind: info.Kind, Side: info.Side, Open: info.Side == openSide,
+			Powered: info.Powered, Online: dv.Online, Readings: []readingJSON{}, Protocol: info.Protocol, Links: info.Links}
+		if d.Links == nil {
+			d.Links = []string{}
+		}
+		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
+			on := info.On
+			d.On = &on
+		}
+		if m := metricOf(info); m != "" && info.SampledMs > 0 {
+			d.Readings = append(d.Readings, readingJSON{Metric: m, Value: info.Value, Unit: info.Unit, SampledMs: info.SampledMs})
+		}
+		if d.Open {
+			d.Topic = topicPrefix + "/" + room + "/" + d.ID
+		} else {
+			d.Closed = whyClosed
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// metricOf is the name of what a device measures, or "" for one that
+// measures nothing.
+func metricOf(d sim.DeviceInfo) string {
+	if d.Kind != sim.KindSensor.String() && d.Kind != sim.KindBoard.String() {
+		return ""
+	}
+	if d.Quantity == "" {
+		return "value"
+	}
+	return d.Quantity
+}
+
+func (a *api) devices(w http.ResponseWriter, r *http.Request) {
+	info, rep, ok := a.live(w, r)
+	if !ok {
+		return
+	}
+	var out struct {
+		Room    string       `json:"room"`
+		Tick    int64        `json:"tick"`
+		Devices []deviceJSON `json:"devices"`
+	}
+	out.Room = info.ID
+	var v sim.View
+	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Devices = wd.Tick(), devicesOf(info.ID, wd, &v) }); err != nil {
+		problem(w, http.StatusInternalServerError, err.Error(), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *api) device(w http.ResponseWriter, r *http.Request) {
+	info, rep, ok := a.live(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("device")
+	var found *deviceJSON
+	var v sim.View
+	rep.Read(func(wd *sim.World, _ uint64) {
+		for _, d := range devicesOf(info.ID, wd, &v) {
+			if d.ID == id {
+				found = &d
+				return
+			}
+		}
+	})
+	if found == nil {
+		problem(w, http.StatusNotFound, fmt.Sprintf("room %s has no device %q: GET /api/rooms/%s/devices lists them", info.ID, id, info.ID), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, found)
+}
+
+// actionResult is what POST /api/rooms/{id}/actions returns.
+type actionResult struct {
+	Seq    uint64     `json:"seq"`
+	At     int64      `json:"at"`
+	Action sim.Action `json:"action"`
+}
+
+func (a *api) action(w http.ResponseWriter, r *http.Request) {
+	info, rep, ok := a.live(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, wire.MaxFrame+1))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "reading the body: "+err.Error(), "")
+		return
+	}
+	if len(body) > wire.MaxFrame {
+		problem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an action is at most %d bytes", wire.MaxFrame), "")
+		return
+	}
+	res, err := submit(a.rel, rep, info.ID, "api", body)
+	if err != nil {
+		var ae *sim.ActionError
+		switch {
+		case errors.As(err, &ae):
+			problem(w, http.StatusUnprocessableEntity, err.Error(), ae.Field)
+		case errors.Is(err, relay.ErrNoRoom):
+			problem(w, http.StatusNotFound, err.Error(), "")
+		default:
+			problem(w, http.StatusServiceUnavailable, err.Error(), "")
+		}
+		return
+	}
+	writeJSON(w, http.StatusAccepted, res)
+}
+
+// submit checks an action from an outside program exactly as the relay
+// checks a browser's, and also that what it names is in the room's world,
+// schedules it apiLead ticks ahead unless it names its tick, and logs it
+// in the room for every browser.
+func submit(rel *relay.Relay, rep *replica.Replica, room, from string, body []byte) (actionResult, error) {
+	var act sim.Action
+	if err := json.Unmarshal(body, &act); err != nil {
+		act.Kind = "" // decodeAction explains it
+	}
+	kind := wire.KindAction
+	if act.Kind == sim.ActReading {
+		kind = wire.KindReading
+	}
+	act, err := decodeAction(kind, body)
+	if err != nil {
+		return actionResult{}, err
+	}
+	var v sim.View
+	var bad error
+	if err := rep.Read(func(w *sim.World, _ uint64) {
+		if act.At == 0 {
+			act.At = w.Tick() + apiLead
+		}
+		bad = names(w, &v, act)
+	}); err != nil {
+		return actionResult{}, err
+	}
+	if bad != nil {
+		return actionResult{}, bad
+	}
+	b, _ := json.Marshal(act)
+	e, err := rel.Publish(room, from, kind, b)
+	if err != nil {
+		return actionResult{}, err
+	}
+	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
+}
+
+// names checks that the device and link an action names are in the world.
+func names(w *sim.World, v *sim.View, a sim.Action) error {
+	if a.Device != "" && a.Kind != sim.ActAdd {
+		if _, ok := w.Device(a.Device); !ok {
+			return &sim.ActionError{Field: "device", Msg: fmt.Sprintf("%s: this room has no device %q", a.Kind, a.Device)}
+		}
+	}
+	if a.Link != "" && a.Link != sim.Internet && (a.Device == "" || a.Kind == sim.ActConnect || a.Kind == sim.ActAdd) {
+		w.View(v)
+		for _, l := range v.Links {
+			if l.ID == a.Link {
+				return nil
+			}
+		}
+		return &sim.ActionError{Field: "link", Msg: fmt.Sprintf("%s: this room has no link %q", a.Kind, a.Link)}
+	}
+	return nil
+}
+
+// events is GET /api/rooms/{id}/events: the room's envelopes as
+// server-sent events, each with its seq as the event id, so a client that
+// reconnects with Last-Event-ID misses nothing.
+func (a *api) events(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	since := r.URL.Query().Get("since")
+	if l := r.Header.Get("Last-Event-ID"); l != "" {
+		since = l
+	}
+	var from uint64
+	if since != "" {
+		n, err := strconv.ParseUint(since, 10, 64)
+		if err != nil {
+			problem(w, http.StatusBadRequest, fmt.Sprintf("since (or Last-Event-ID) %q is not a sequence number", since), "since")
+			return
+		}
+		from = n
+	}
+	backlog, sub, err := a.rel.Subscribe(id, from)
+	if err != nil {
+		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms", id), "")
+		return
+	}
+	defer sub.Close()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(e wire.Envelope) error {
+		data, _ := json.Marshal(e)
+		_, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+		return err
+	}
+	io.WriteString(w, "retry: 2000\n\n")
+	for _, e := range backlog {
+		if send(e) != nil {
+			return
+		}
+	}
+	rc.Flush()
+	ping := time.NewTicker(keepAlive)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			io.WriteString(w, ": keep-alive\n\n")
+		case e, ok := <-sub.C:
+			if !ok {
+				body, _ := json.Marshal(wire.Error{Msg: sub.Err().Error()})
+				fmt.Fprintf(w, "event: error\ndata: %s\n\n", body)
+				rc.Flush()
+				return
+			}
+			if send(e) != nil {
+				return
+			}
+		}
+		if rc.Flush() != nil {
+			return
+		}
+	}
+}
