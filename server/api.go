@@ -47,6 +47,7 @@ type api struct {
 }
 
 func apiRoutes(mux *http.ServeMux, a *api) {
+	mux.HandleFunc("GET /api/openapi.json", serveOpenAPI)
 	mux.HandleFunc("POST /api/rooms", a.rel.HandleCreate(scenes.Default))
 	mux.HandleFunc("GET /api/rooms/{id}", a.room)
 	mux.HandleFunc("GET /api/rooms/{id}/devices", a.devices)
