@@ -103,6 +103,7 @@ func newApp() *app {
 	a.state.Set("selectedMessage", 0)
 	a.state.Set("where", js.FuncOf(a.where))
 	a.state.Set("device", js.FuncOf(a.deviceJS))
+	a.state.Set("log", js.FuncOf(a.logJS))
 	js.Global().Set("thingyard", a.state)
 	return a
 }
@@ -134,6 +135,17 @@ func (a *app) deviceJS(_ js.Value, args []js.Value) any {
 		return nil
 	}
 	b, err := json.Marshal(d)
+	if err != nil {
+		return nil
+	}
+	return js.Global().Get("JSON").Call("parse", string(b))
+}
+
+// logJS is window.thingyard.log(): every action applied since the scene
+// loaded, as the share link carries them, so tests can see that what a
+// person did became an action.
+func (a *app) logJS(js.Value, []js.Value) any {
+	b, err := json.Marshal(append([]sim.Action{}, a.log...)) // [] rather than null
 	if err != nil {
 		return nil
 	}
@@ -617,8 +629,9 @@ func (a *app) Draw(screen *ebiten.Image) {
 
 func (a *app) Layout(w, h int) (int, int) { return a.r.Layout(w, h) }
 
-// describeCanvas names Ebitengine's canvas for screen readers and shows
-// when it has the keyboard (Ebitengine turns its outline off).
+// describeCanvas names Ebitengine's canvas for screen readers, shows when
+// it has the keyboard (Ebitengine turns its outline off) and keeps a drag
+// on it.
 func describeCanvas(doc js.Value) {
 	c := doc.Call("querySelector", "body > canvas")
 	if !c.Truthy() {
@@ -630,6 +643,16 @@ func describeCanvas(doc js.Value) {
 	st := doc.Call("createElement", "style")
 	st.Set("textContent", "body > canvas:focus-visible { outline: 2px solid #4fc3f7 !important; outline-offset: -2px; }")
 	doc.Get("head").Call("appendChild", st)
+	// Ebitengine listens for the mouse on the canvas only: a drag released
+	// over the panel would leave its button held, and the next move would
+	// pan with no button down. Capturing the pointer keeps a drag's moves
+	// and its release on the canvas wherever the pointer goes.
+	c.Call("addEventListener", "pointerdown", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if e := args[0]; e.Get("pointerType").String() == "mouse" {
+			c.Call("setPointerCapture", e.Get("pointerId"))
+		}
+		return nil
+	}))
 }
 
 // createRoom asks the server for a new room on this scene and joins it.

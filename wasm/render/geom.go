@@ -112,6 +112,18 @@ func FitMargin(w, h, dpr float64) float64 {
 	return math.Min(90*dpr, 0.1*math.Min(w, h))
 }
 
+// WheelZoom is the zoom factor for a wheel movement of wy as a browser
+// reports it through Ebitengine: about 100 a notch, positive when the
+// wheel turns away from the person (zoom in), a few a step on a touchpad.
+// A notch zooms like one +/− press; a touchpad's small steps zoom smoothly
+// instead of a notch each.
+func WheelZoom(wy float64) float64 {
+	return math.Pow(keyZoomStep, clamp(wy, -300, 300)/100)
+}
+
+// keyZoomStep is the zoom of one +/− press or one wheel notch.
+const keyZoomStep = 1.25
+
 // IconRadius is a device's radius on screen for a camera scale: it grows
 // with zoom but stays visible when zoomed far out and modest when zoomed
 // in.

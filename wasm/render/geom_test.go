@@ -217,3 +217,22 @@ func TestFitMargin(t *testing.T) {
 		}
 	}
 }
+
+func TestWheelZoom(t *testing.T) {
+	tests := []struct {
+		name string
+		wy   float64
+		want float64
+	}{
+		{"one notch away from the person zooms in", 100, 1.25},
+		{"one notch back zooms out", -100, 0.8},
+		{"a touchpad step", 4, math.Pow(1.25, 0.04)},
+		{"a flung wheel stops at three notches", 5000, 1.25 * 1.25 * 1.25},
+		{"nothing", 0, 1},
+	}
+	for _, tt := range tests {
+		if got := WheelZoom(tt.wy); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: WheelZoom(%v) = %v, want %v", tt.name, tt.wy, got, tt.want)
+		}
+	}
+}

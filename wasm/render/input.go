@@ -13,8 +13,8 @@ import (
 
 // Keyboard steps.
 const (
-	keyZoom = 1.25 // one +/− press
-	keyPan  = 80   // one arrow press, in CSS pixels
+	keyZoom = keyZoomStep // one +/− press
+	keyPan  = 80          // one arrow press, in CSS pixels
 	// hoverEvery is how many updates pass between looking again for what
 	// is under a still mouse in a big world.
 	hoverEvery = 6
@@ -33,7 +33,7 @@ func (r *Renderer) Update(v *sim.View) []sim.Action {
 	r.keys(v)
 	cx, cy := ebiten.CursorPosition()
 	if _, wy := ebiten.Wheel(); wy != 0 {
-		r.Cam.ZoomAt(float64(cx), float64(cy), math.Pow(1.15, clamp(wy, -4, 4)))
+		r.Cam.ZoomAt(float64(cx), float64(cy), WheelZoom(wy))
 	}
 	if r.pinchZoom() {
 		return r.pending
