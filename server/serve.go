@@ -31,6 +31,7 @@ type config struct {
 	addr   string
 	dev    bool
 	origin string
+	mqtt   string
 	relay  relay.Options
 }
 
@@ -45,6 +46,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env THINGYARD_ADDR); 0.0.0.0:8080 serves a classroom")
 	fl.BoolVar(&cfg.dev, "dev", false, "serve index.html and assets/ from the current directory instead of the embedded copy")
 	fl.StringVar(&cfg.origin, "origin", "", "comma-separated extra Origin host patterns allowed to join rooms (same origin is always allowed)")
+	fl.StringVar(&cfg.mqtt, "mqtt", "", "also serve MQTT on this address (e.g. 127.0.0.1:1883): open devices publish readings on thingyard/{room}/{device}/{metric} and take commands on .../set")
 	fl.IntVar(&cfg.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
 	fl.IntVar(&cfg.relay.MaxMembers, "max-members", relay.DefaultMaxMembers, "browsers per room")
 	fl.Float64Var(&cfg.relay.Rate, "rate", relay.DefaultRate, "frames per second one browser may send")
@@ -95,8 +97,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	mqttAddr := ""
+	if cfg.mqtt != "" {
+		_, mqttAddr, err = startBroker(ctx, cfg.mqtt, rel, reps, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "Thingyard %s serving on http://%s/\n", version, ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "version", version, "dev", cfg.dev)
+	if mqttAddr != "" {
+		fmt.Fprintf(stdout, "MQTT broker on %s: topics thingyard/{room}/{device}/{metric}, commands on .../set\n", mqttAddr)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -289,3 +289,9 @@ func (r *Replica) compare(e wire.Envelope) {
 			"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser", h.Hash, "replica", sim.HashString(got))
 	}
 }
+
+// Time is the room's wall-clock time at a world tick, in RFC 3339 (UTC,
+// milliseconds): when the browsers of the room showed that tick.
+func (r *Replica) Time(tick int64) string {
+	return r.created.Add(time.Duration(tick*wire.MsPerTick) * time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}

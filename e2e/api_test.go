@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// freePort is a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func httpJSON(t *testing.T, method, url, body string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %s", method, url, res.StatusCode, b)
+		}
+	}
+	return res.StatusCode
+}
+
+// The open API from outside programs against the real binary run with
+// -mqtt: Debian's mosquitto_sub prints a live room's readings,
+// mosquitto_pub to a set topic changes the device in the browser in the
+// room, REST shows the same, and the browser's state hash reports agree
+// with the server's replica.
+func TestOpenAPIFromOutside(t *testing.T) {
+	for _, tool := range []string{"mosquitto_sub", "mosquitto_pub"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: run sudo apt-get install mosquitto-clients (make test does it)", tool)
+		}
+	}
+	port := freePort(t)
+	srv, base, err := startServer(binary, "-addr", "127.0.0.1:0", "-mqtt", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Signal(os.Interrupt); srv.Wait() })
+
+	var room struct{ ID string }
+	if st := httpJSON(t, "POST", base+"/rooms", `{"scene":"open-api"}`, &room); st != http.StatusCreated {
+		t.Fatalf("POST /rooms: %d", st)
+	}
+	ctx, errs := browser(t)
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"?room="+room.ID), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
+		waitFor(ctx, `document.querySelector("#room .ty-live") !== null`),
+		waitFor(ctx, `window.thingyard.device("fan") !== null && window.thingyard.device("fan").on !== true`)); err != nil {
+		t.Fatalf("join the room: %v (%v)", err, *errs)
+	}
+
+	// mosquitto_sub sees the open devices' readings, retained or live.
+	prefix := "thingyard/" + room.ID + "/"
+	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(sctx, "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "thingyard/#", "-v", "-C", "6", "-W", "50").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mosquitto_sub: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var sawReading bool
+	for _, l := range lines {
+		topic, payload, _ := strings.Cut(l, " ")
+		if !strings.HasPrefix(topic, prefix) {
+			t.Errorf("mosquitto_sub printed %q, not a topic of room %s", l, room.ID)
+		}
+		for _, closed := range []string{"plc/", "press/", "guard/"} {
+			if strings.HasPrefix(topic, prefix+closed) {
+				t.Errorf("an M2M device has a topic: %s", topic)
+			}
+		}
+		var r struct {
+			Value any
+			Time  string
+		}
+		if err := json.Unmarshal([]byte(payload), &r); err != nil || r.Time == "" {
+			t.Errorf("payload of %s is not a reading: %q", topic, payload)
+		}
+		if topic == prefix+"meter/power" || topic == prefix+"air/co2" {
+			sawReading = true
+		}
+	}
+	if !sawReading {
+		t.Errorf("no sensor reading among\n%s", out)
+	}
+
+	// mosquitto_pub turns the fan on in the browser.
+	if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", prefix+"fan/set", "-m", `{"on":true}`).CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_pub: %v\n%s", err, out)
+	}
+	if err := chromedp.Run(ctx, waitFor(ctx, `window.thingyard.device("fan").on === true`)); err != nil {
+		t.Fatalf("the browser never saw the fan turn on: %v", err)
+	}
+	// REST says what the page says.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var fan struct {
+			On   bool
+			Kind string
+		}
+		httpJSON(t, "GET", base+"/api/rooms/"+room.ID+"/devices/fan", "", &fan)
+		if fan.On {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("REST never showed the fan on")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var label string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.thingyard.device("meter").label`, &label)); err != nil {
+		t.Fatal(err)
+	}
+	var meter struct{ Label, Topic string }
+	httpJSON(t, "GET", base+"/api/rooms/"+room.ID+"/devices/meter", "", &meter)
+	if meter.Label != label || meter.Topic != prefix+"meter" {
+		t.Errorf("REST meter %+v, page label %q", meter, label)
+	}
+
+	// The browser reports a hash mark once it is 500 ticks old (15 s after
+	// joining at 1×); the server's replica must agree with it.
+	deadline = time.Now().Add(90 * time.Second)
+	var metrics string
+	for !strings.Contains(metrics, "thingyard_replica_hash_checks_total ") || strings.Contains(metrics, "thingyard_replica_hash_checks_total 0\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no hash report was checked:\n%s", metrics)
+		}
+		time.Sleep(200 * time.Millisecond)
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		metrics = string(b)
+	}
+	if !strings.Contains(metrics, "thingyard_replica_divergences_total 0\n") {
+		t.Errorf("the browser and the replica diverged:\n%s", metrics)
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %v", *errs)
+	}
+}
