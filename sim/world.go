@@ -721,6 +721,7 @@ func (w *World) applyAdd(a Action) error {
 			side = s
 		}
 	}
+	ux, uy := w.away(side)
 	for n := 0; n < a.Count; n++ {
 		w.added++
 		id := fmt.Sprintf("%s-%d", k, w.added)
@@ -729,6 +730,9 @@ func (w *World) applyAdd(a Action) error {
 			id = fmt.Sprintf("%s-%d", k, w.added)
 		}
 		x, y := spiral(hd.x, hd.y, len(w.links[li].members))
+		if ux != 0 || uy != 0 {
+			x, y = halfGrid(hd.x, hd.y, ux, uy, len(w.links[li].members))
+		}
 		ds := DeviceSpec{ID: id, Kind: k.String(), X: x, Y: y}
 		i, err := w.addDevice(&ds, k)
 		if err != nil {
@@ -747,6 +751,74 @@ func (w *World) applyAdd(a Action) error {
 		w.startDevice(i)
 	}
 	return nil
+}
+
+// away is the axis along which side's devices lie from the other sides'
+// (left or right, up or down: whichever separates them more), so a crowd
+// added to the side grows away from the others instead of over them. It is
+// 0, 0 when there is no other side to keep clear of.
+func (w *World) away(side int) (ux, uy int32) {
+	var sx, sy, sn, ox, oy, on int64
+	for i := range w.devices {
+		d := &w.devices[i]
+		if d.removed {
+			continue
+		}
+		if d.side == side {
+			sx, sy, sn = sx+int64(d.x), sy+int64(d.y), sn+1
+		} else {
+			ox, oy, on = ox+int64(d.x), oy+int64(d.y), on+1
+		}
+	}
+	if sn == 0 || on == 0 {
+		return 0, 0
+	}
+	// Compare mean offsets without dividing: (sx/sn - ox/on) scaled by sn*on.
+	dx, dy := sx*on-ox*sn, sy*on-oy*sn
+	sign := func(v int64) int32 {
+		if v < 0 {
+			return -1
+		}
+		return 1
+	}
+	if abs64(dx) >= abs64(dy) {
+		return sign(dx), 0
+	}
+	return 0, sign(dy)
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// halfGrid is where the n-th member of a link goes when its side must keep
+// clear of another: on a grid 40 units apart in the half-plane beyond the
+// hub along ux, uy, filled in square shells so the crowd grows as deep as
+// it grows wide. Shell k holds 4k+1 places: the far column first, then the
+// two side rows from the far end back to the hub's own line.
+func halfGrid(cx, cy, ux, uy int32, n int) (int32, int32) {
+	const gap = 40
+	k := 1
+	for n >= 2*k*k+3*k { // places in shells 1..k
+		k++
+	}
+	i := n - (2*(k-1)*(k-1) + 3*(k-1)) // place within shell k
+	var a, b int // a along the axis, b across it
+	if i < 2*k+1 {
+		a, b = k, i-k
+	} else {
+		j := i - (2*k + 1)
+		a, b = k-1-j/2, k
+		if j%2 == 0 {
+			b = -k
+		}
+	}
+	// Across is the axis turned a quarter.
+	vx, vy := -uy, ux
+	return cx + int32(gap*a)*ux + int32(gap*b)*vx, cy + int32(gap*a)*uy + int32(gap*b)*vy
 }
 
 // spiral is where the n-th member of a link goes around its hub: on rings
