@@ -806,7 +806,7 @@ func halfGrid(cx, cy, ux, uy int32, n int) (int32, int32) {
 		k++
 	}
 	i := n - (2*(k-1)*(k-1) + 3*(k-1)) // place within shell k
-	var a, b int // a along the axis, b across it
+	var a, b int                       // a along the axis, b across it
 	if i < 2*k+1 {
 		a, b = k, i-k
 	} else {
