@@ -64,18 +64,22 @@ func TestOpenAPIFromOutside(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Process.Signal(os.Interrupt); srv.Wait() })
+	base = strings.TrimSuffix(base, "/")
+	start := time.Now()
+	logStep := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 
 	var room struct{ ID string }
 	if st := httpJSON(t, "POST", base+"/rooms", `{"scene":"open-api"}`, &room); st != http.StatusCreated {
 		t.Fatalf("POST /rooms: %d", st)
 	}
 	ctx, errs := browser(t)
-	if err := chromedp.Run(ctx, chromedp.Navigate(base+"?room="+room.ID), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/?room="+room.ID), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
 		waitFor(ctx, `document.querySelector("#room .ty-live") !== null`),
 		waitFor(ctx, `window.thingyard.device("fan") !== null && window.thingyard.device("fan").on !== true`)); err != nil {
 		t.Fatalf("join the room: %v (%v)", err, *errs)
 	}
 
+	logStep("joined the room")
 	// mosquitto_sub sees the open devices' readings, retained or live.
 	prefix := "thingyard/" + room.ID + "/"
 	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -111,6 +115,7 @@ func TestOpenAPIFromOutside(t *testing.T) {
 		t.Errorf("no sensor reading among\n%s", out)
 	}
 
+	logStep("mosquitto_sub printed readings")
 	// mosquitto_pub turns the fan on in the browser.
 	if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", prefix+"fan/set", "-m", `{"on":true}`).CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_pub: %v\n%s", err, out)
@@ -118,6 +123,7 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	if err := chromedp.Run(ctx, waitFor(ctx, `window.thingyard.device("fan").on === true`)); err != nil {
 		t.Fatalf("the browser never saw the fan turn on: %v", err)
 	}
+	logStep("the browser saw the fan on")
 	// REST says what the page says.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -144,6 +150,37 @@ func TestOpenAPIFromOutside(t *testing.T) {
 		t.Errorf("REST meter %+v, page label %q", meter, label)
 	}
 
+	// The inspector of an open device shows its topic and lines to copy;
+	// an M2M device's says why it has none.
+	cv := &canvas{t: t, ctx: ctx, errs: errs}
+	cv.click(cv.where("meter"))
+	var curl, sub string
+	cv.run("inspect the meter", waitFor(ctx, `window.thingyard.selected === "meter" && document.getElementById("device-curl") !== null`),
+		chromedp.Value("#device-curl", &curl, chromedp.ByID), chromedp.Value("#device-sub", &sub, chromedp.ByID))
+	if want := "curl -s " + base + "/api/rooms/" + room.ID + "/devices/meter"; curl != want {
+		t.Errorf("curl line %q, want %q", curl, want)
+	}
+	if want := "mosquitto_sub -h 127.0.0.1 -p " + port + " -t '" + prefix + "meter/#' -v"; sub != want {
+		t.Errorf("mosquitto_sub line %q, want %q", sub, want)
+	}
+	// The line the page shows works.
+	args := strings.Fields(strings.ReplaceAll(sub, "'", ""))[1:]
+	out, err = exec.CommandContext(sctx, "mosquitto_sub", append(args, "-C", "1", "-W", "30")...).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), prefix+"meter/") {
+		t.Errorf("the inspector's mosquitto_sub line printed %q (%v)", out, err)
+	}
+	cv.click(cv.where("press"))
+	var closed string
+	cv.run("inspect the press", waitFor(ctx, `window.thingyard.selected === "press" && document.getElementById("device-closed") !== null`),
+		chromedp.Text("#device-closed", &closed, chromedp.ByID))
+	if !strings.Contains(closed, "No open API") || !strings.Contains(closed, "Modbus RTU") {
+		t.Errorf("the press's inspector says %q", closed)
+	}
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("device-curl") === null`, new(bool))); err != nil {
+		t.Fatal(err)
+	}
+
+	logStep("inspector checked")
 	// The browser reports a hash mark once it is 500 ticks old (15 s after
 	// joining at 1×); the server's replica must agree with it.
 	deadline = time.Now().Add(90 * time.Second)

@@ -169,3 +169,24 @@ func TestEveryBuiltinRuns(t *testing.T) {
 		}
 	}
 }
+
+// open-api: the outside app reads the IoT side's readings through its
+// broker; nothing on the M2M side is on a network an outside program
+// could reach.
+func TestOpenAPIScene(t *testing.T) {
+	_, w := run(t, "open-api")
+	at(w, 30)
+	out, ok := w.Device("outside")
+	if !ok || out.Kind != "app" || out.Side != "iot" || out.Stats.Received == 0 {
+		t.Errorf("the outside app %+v should receive the IoT side's readings", out)
+	}
+	for _, id := range w.DeviceIDs() {
+		d, _ := w.Device(id)
+		if d.Side != "m2m" {
+			continue
+		}
+		if d.Protocol != "" {
+			t.Errorf("M2M device %s speaks %s on an IP network", id, d.Protocol)
+		}
+	}
+}

@@ -65,15 +65,15 @@ type bucket struct {
 	last   time.Time
 }
 
-// startBroker listens on addr and serves MQTT until ctx ends; it returns
-// the address it listens on.
-func startBroker(ctx context.Context, addr string, rel *relay.Relay, reps *replica.Set, log *slog.Logger) (*broker, string, error) {
+// newBroker listens on addr and returns the address it listens on; start
+// serves MQTT for the relay's rooms.
+func newBroker(addr string, reps *replica.Set, log *slog.Logger) (*broker, string, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = maxPacket
 	caps.MaximumClients = maxClients
 	caps.MaximumQos = 1
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: log.With("part", "mqtt")})
-	b := &broker{srv: srv, rel: rel, reps: reps, log: log, wake: make(chan struct{}, 1),
+	b := &broker{srv: srv, reps: reps, log: log, wake: make(chan struct{}, 1),
 		last: map[string]map[string]string{}, buckets: map[string]*bucket{}}
 	if err := srv.AddHook(b, nil); err != nil {
 		return nil, "", err
@@ -82,11 +82,17 @@ func startBroker(ctx context.Context, addr string, rel *relay.Relay, reps *repli
 	if err := srv.AddListener(tcp); err != nil {
 		return nil, "", fmt.Errorf("mqtt: listen on %s: %w", addr, err)
 	}
-	if err := srv.Serve(); err != nil {
-		return nil, "", fmt.Errorf("mqtt: %w", err)
+	return b, tcp.Address(), nil
+}
+
+// start serves MQTT until ctx ends.
+func (b *broker) start(ctx context.Context, rel *relay.Relay) error {
+	b.rel = rel
+	if err := b.srv.Serve(); err != nil {
+		return fmt.Errorf("mqtt: %w", err)
 	}
 	go b.run(ctx)
-	return b, tcp.Address(), nil
+	return nil
 }
 
 // ID names the hook.

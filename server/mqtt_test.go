@@ -37,8 +37,11 @@ func startTestBroker(t *testing.T, s *apiServer) (string, *logBuffer) {
 	logs := &logBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	_, addr, err := startBroker(ctx, "127.0.0.1:0", s.rel, s.reps, slog.New(slog.NewTextHandler(logs, nil)))
+	b, addr, err := newBroker("127.0.0.1:0", s.reps, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.start(ctx, s.rel); err != nil {
 		t.Fatal(err)
 	}
 	return addr, logs

@@ -82,6 +82,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	reps := replica.New(replica.Options{}, log)
 	cfg.relay.Observer = reps
 	go reps.Run(ctx)
+	var mq *broker
+	if cfg.mqtt != "" {
+		if mq, cfg.relay.MQTT, err = newBroker(cfg.mqtt, reps, log); err != nil {
+			return err
+		}
+	}
 	rel := relay.New(cfg.relay, log)
 	go rel.Run(ctx)
 	mux := http.NewServeMux()
@@ -97,18 +103,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	mqttAddr := ""
-	if cfg.mqtt != "" {
-		_, mqttAddr, err = startBroker(ctx, cfg.mqtt, rel, reps, log)
-		if err != nil {
+	if mq != nil {
+		if err := mq.start(ctx, rel); err != nil {
 			ln.Close()
 			return err
 		}
 	}
 	fmt.Fprintf(stdout, "Thingyard %s serving on http://%s/\n", version, ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "version", version, "dev", cfg.dev)
-	if mqttAddr != "" {
-		fmt.Fprintf(stdout, "MQTT broker on %s: topics thingyard/{room}/{device}/{metric}, commands on .../set\n", mqttAddr)
+	if mq != nil {
+		fmt.Fprintf(stdout, "MQTT broker on %s: topics thingyard/{room}/{device}/{metric}, commands on .../set\n", cfg.relay.MQTT)
 	}
 
 	errc := make(chan error, 1)

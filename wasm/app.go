@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -71,7 +72,8 @@ type app struct {
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
 	folded    bool  // the scene came folded from the room
-	reported  int64 // tick of the last hash mark reported to the room
+	reported  int64  // tick of the last hash mark reported to the room
+	mqttAddr  string // the server's MQTT broker, from the welcome
 
 	// A real board through Web Serial: its events arrive on boardIn from
 	// JavaScript callbacks and are handled on the game loop.
@@ -258,6 +260,7 @@ func (a *app) roomEnvelopes() bool {
 				continue
 			}
 			a.room.You = w.You
+			a.mqttAddr = w.MQTT
 			a.members = len(w.Members)
 			if a.tl == nil || a.name != w.Scene || w.Folded != "" {
 				// A long-lived room sends its log folded into its scene.
@@ -565,7 +568,16 @@ func (a *app) refreshModel() {
 	m.Board = a.board
 	if a.room != nil {
 		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
-		m.RoomLink = js.Global().Get("location").Get("origin").String() + "/?room=" + a.roomID
+		m.Origin = js.Global().Get("location").Get("origin").String()
+		m.RoomLink = m.Origin + "/?room=" + a.roomID
+		m.MQTTHost, m.MQTTPort = "", ""
+		// Split "host:port" by hand: package net would grow the download.
+		if i := strings.LastIndexByte(a.mqttAddr, ':'); i >= 0 {
+			m.MQTTHost, m.MQTTPort = strings.Trim(a.mqttAddr[:i], "[]"), a.mqttAddr[i+1:]
+			if m.MQTTHost == "" || m.MQTTHost == "0.0.0.0" || m.MQTTHost == "::" {
+				m.MQTTHost = js.Global().Get("location").Get("hostname").String()
+			}
+		}
 	}
 	m.Hash = sim.HashString(a.world.Hash())
 	a.state.Set("hash", m.Hash)

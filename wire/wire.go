@@ -108,6 +108,9 @@ type Welcome struct {
 	// scene. Log then holds only what came after FoldedSeq.
 	Folded    string `json:"folded,omitempty"`
 	FoldedSeq uint64 `json:"folded_seq,omitempty"`
+	// MQTT is the address of the server's MQTT broker ("host:port"), when
+	// it runs one: the page shows it in the inspector of open devices.
+	MQTT string `json:"mqtt,omitempty"`
 }
 
 // Presence is the body of a presence envelope.

@@ -103,7 +103,7 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 	m.id = "m" + strconv.Itoa(rm.nextID)
 	rm.members[m.id] = m
 	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.store.Seq(), Now: rm.now(),
-		Members: rm.memberIDs(), Log: rm.store.Since(since)}
+		Members: rm.memberIDs(), Log: rm.store.Since(since), MQTT: r.opt.MQTT}
 	if since == 0 && r.opt.Folder != nil && len(welcome.Log) >= r.opt.FoldAfter {
 		r.fold(rm, &welcome)
 	}

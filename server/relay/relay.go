@@ -57,6 +57,9 @@ type Options struct {
 	Check func(kind string, body json.RawMessage) error
 	// Observer sees every room's life in order; nil sees nothing.
 	Observer Observer
+	// MQTT is the address of the server's MQTT broker, told to every
+	// joiner; "" when there is none.
+	MQTT string
 	// SubQueue is how many envelopes wait for a slow subscriber (an event
 	// stream) before it is cut off (default 1024).
 	SubQueue int

@@ -54,6 +54,10 @@ type Model struct {
 	// and how many browsers share it.
 	Room, RoomStatus, RoomLink string
 	Members                    int
+	// Origin is the page's origin (scheme://host:port), for the curl line
+	// of the open API; MQTTHost and MQTTPort where the server's MQTT
+	// broker answers, "" when it runs none.
+	Origin, MQTTHost, MQTTPort string
 
 	Board Board
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -274,10 +275,59 @@ func (c *Root) deviceProps() []prop {
 	ps = append(ps,
 		prop{"sent / received / lost", fmt.Sprintf("%d / %d / %d", d.Stats.Sent, d.Stats.Received, d.Stats.Lost)},
 		prop{"bytes sent", strconv.FormatInt(d.Stats.Bytes, 10)})
-	if d.Side == "m2m" {
-		ps = append(ps, prop{"open API", "none: only its own master on its own bus can read it"})
-	}
 	return ps
+}
+
+// openSide is the side whose devices the server's open API exposes.
+const openSide = "iot"
+
+// apiOpen reports whether the inspected device is reachable by outside
+// programs (REST and MQTT), as the IoT side's devices are.
+func (c *Root) apiOpen() bool { return c.Model.Device.Side == openSide }
+
+// whyClosed says why an M2M device has no topic and no API.
+func (c *Root) whyClosed() string {
+	return "No open API: an M2M device answers only its own master on its own bus (" + c.busOf() +
+		"), so it has no MQTT topic and no URL. Reading it from outside takes a gateway someone must build."
+}
+
+func (c *Root) busOf() string {
+	switch {
+	case slices.Contains(c.Model.Device.Standards, "can"):
+		return "CAN"
+	case slices.Contains(c.Model.Device.Standards, "rs485"), slices.Contains(c.Model.Device.Standards, "rs232"):
+		return "Modbus RTU"
+	}
+	return "a field bus"
+}
+
+func (c *Root) inRoom() bool { return len(c.Model.Room) > 0 }
+
+// topic is the inspected device's MQTT topic prefix in the room.
+func (c *Root) topic() string { return "thingyard/" + c.Model.Room + "/" + c.Model.Device.ID }
+
+// curlLine reads the inspected device from the room's REST API.
+func (c *Root) curlLine() string {
+	return "curl -s " + c.Model.Origin + "/api/rooms/" + c.Model.Room + "/devices/" + c.Model.Device.ID
+}
+
+func (c *Root) hasMQTT() bool { return len(c.Model.MQTTPort) > 0 }
+
+// subLine follows the inspected device's readings over MQTT.
+func (c *Root) subLine() string {
+	return "mosquitto_sub -h " + c.Model.MQTTHost + " -p " + c.Model.MQTTPort + " -t '" + c.topic() + "/#' -v"
+}
+
+// pubLine commands the inspected actuator over MQTT.
+func (c *Root) pubLine() string {
+	return "mosquitto_pub -h " + c.Model.MQTTHost + " -p " + c.Model.MQTTPort + " -t '" + c.topic() + "/set' -m on"
+}
+
+// SelectAll selects the text of a copyable line when it gets the focus.
+func (c *Root) SelectAll(e vugu.DOMEvent) {
+	if t := e.JSEventTarget(); t.Truthy() {
+		t.Call("select")
+	}
 }
 
 func onOff(b bool) string {
