@@ -71,7 +71,7 @@ type app struct {
 	roomBase  int64   // room tick at roomStart
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
-	folded    bool  // the scene came folded from the room
+	folded    bool   // the scene came folded from the room
 	reported  int64  // tick of the last hash mark reported to the room
 	mqttAddr  string // the server's MQTT broker, from the welcome
 
