@@ -33,6 +33,7 @@ type config struct {
 	origin string
 	mqtt   string
 	relay  relay.Options
+	serial serialConfig
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,11 +55,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.IntVar(&cfg.relay.QueueLen, "queue", relay.DefaultQueueLen, "frames queued for a slow browser before it is dropped")
 	fl.DurationVar(&cfg.relay.PingEvery, "ping", relay.DefaultPingEvery, "ping period; a browser that does not answer is dropped")
 	fl.DurationVar(&cfg.relay.IdleAfter, "idle", relay.DefaultIdleAfter, "remove a room this long after its last member left")
+	cfg.serial.flags(fl)
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if fl.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fl.Arg(0))
+	}
+	if err := cfg.serial.check(); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -90,6 +95,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rel := relay.New(cfg.relay, log)
 	go rel.Run(ctx)
+	if err := startSerial(ctx, cfg.serial, rel, log); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	routes(mux, site, rel, log)
 	apiRoutes(mux, &api{rel: rel, reps: reps, log: log})

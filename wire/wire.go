@@ -55,6 +55,13 @@ const (
 // run tick at/MsPerTick at room time at.
 const MsPerTick = 10
 
+// Lead is how many ticks ahead of its room's clock a member schedules what
+// it sends, so it reaches every member before its tick.
+const Lead = 20
+
+// Tick is the tick of a room's world at ms of the room's clock.
+func Tick(ms int64) int64 { return ms / MsPerTick }
+
 // MaxFrame is the largest frame either side accepts.
 const MaxFrame = 64 << 10
 

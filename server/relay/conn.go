@@ -98,7 +98,23 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 		go conn.Close(code, reason)
 	}
 
+	r.join(rm, m, since)
+	r.log.Info("member joined", "room", rm.id, "member", m.id, "since", since)
+
+	go r.write(ctx, conn, m, closing)
+	reason := r.read(ctx, rm, conn, m)
+
 	rm.mu.Lock()
+	rm.leave(m)
+	rm.mu.Unlock()
+	r.log.Info("member left", "room", rm.id, "member", m.id, "reason", reason)
+}
+
+// join makes m a member of rm: it gets an id, the welcome first in its
+// queue, and the room hears of it.
+func (r *Relay) join(rm *room, m *member, since uint64) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
 	rm.nextID++
 	m.id = "m" + strconv.Itoa(rm.nextID)
 	rm.members[m.id] = m
@@ -112,16 +128,6 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 	m.out.push(data) // the queue is empty: the welcome is first
 	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: welcome.Members})
 	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}, "")
-	rm.mu.Unlock()
-	r.log.Info("member joined", "room", rm.id, "member", m.id, "since", since)
-
-	go r.write(ctx, conn, m, closing)
-	reason := r.read(ctx, rm, conn, m)
-
-	rm.mu.Lock()
-	rm.leave(m)
-	rm.mu.Unlock()
-	r.log.Info("member left", "room", rm.id, "member", m.id, "reason", reason)
 }
 
 // write sends a member's queue and pings; it never holds the room's lock.
@@ -191,52 +197,59 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 			r.tell(rm, m, err.Error())
 			continue
 		}
-		e.From = m.id
-		rm.mu.Lock()
-		switch e.Kind {
-		case wire.KindHash:
-			// Reports are not relayed: the server's replica compares
-			// them with its own world.
-			if o := r.opt.Observer; o != nil {
-				e.Room, e.Seq, e.At = rm.id, rm.store.Seq(), rm.now()
-				o.Envelope(rm.id, e)
-			}
-		case wire.KindBoard:
-			var b wire.Board
-			if json.Unmarshal(e.Body, &b) != nil || b.Device == "" {
-				rm.mu.Unlock()
-				r.tell(rm, m, "a board announcement needs {\"device\":\"ID\"}")
-				continue
-			}
-			rm.boards[b.Device] = m.id
-			_, err = rm.publish(e, "")
-		case wire.KindCommand:
-			var c wire.Command
-			if json.Unmarshal(e.Body, &c) != nil || c.Device == "" {
-				rm.mu.Unlock()
-				r.tell(rm, m, "a command needs {\"device\":\"ID\",\"on\":true|false}")
-				continue
-			}
-			holder, ok := rm.boards[c.Device]
-			if !ok {
-				rm.mu.Unlock()
-				r.tell(rm, m, fmt.Sprintf("no browser in this room holds board %q", c.Device))
-				continue
-			}
-			_, err = rm.publish(e, holder)
-		default:
-			if r.opt.Check != nil {
-				if err = r.opt.Check(e.Kind, e.Body); err != nil {
-					r.refused.Add(1)
-					break
-				}
-			}
-			_, err = rm.publish(e, "")
+		r.handle(rm, m, e)
+	}
+}
+
+// handle orders and relays one envelope a member sent, or tells the
+// member why not. WebSocket and in-process members share it.
+func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
+	var err error
+	e.From = m.id
+	rm.mu.Lock()
+	switch e.Kind {
+	case wire.KindHash:
+		// Reports are not relayed: the server's replica compares
+		// them with its own world.
+		if o := r.opt.Observer; o != nil {
+			e.Room, e.Seq, e.At = rm.id, rm.store.Seq(), rm.now()
+			o.Envelope(rm.id, e)
 		}
-		rm.mu.Unlock()
-		if err != nil {
-			r.tell(rm, m, err.Error())
+	case wire.KindBoard:
+		var b wire.Board
+		if json.Unmarshal(e.Body, &b) != nil || b.Device == "" {
+			rm.mu.Unlock()
+			r.tell(rm, m, "a board announcement needs {\"device\":\"ID\"}")
+			return
 		}
+		rm.boards[b.Device] = m.id
+		_, err = rm.publish(e, "")
+	case wire.KindCommand:
+		var c wire.Command
+		if json.Unmarshal(e.Body, &c) != nil || c.Device == "" {
+			rm.mu.Unlock()
+			r.tell(rm, m, "a command needs {\"device\":\"ID\",\"on\":true|false}")
+			return
+		}
+		holder, ok := rm.boards[c.Device]
+		if !ok {
+			rm.mu.Unlock()
+			r.tell(rm, m, fmt.Sprintf("no browser in this room holds board %q", c.Device))
+			return
+		}
+		_, err = rm.publish(e, holder)
+	default:
+		if r.opt.Check != nil {
+			if err = r.opt.Check(e.Kind, e.Body); err != nil {
+				r.refused.Add(1)
+				break
+			}
+		}
+		_, err = rm.publish(e, "")
+	}
+	rm.mu.Unlock()
+	if err != nil {
+		r.tell(rm, m, err.Error())
 	}
 }
 

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.bug.st/serial"
+
+	"github.com/thingyard/thingyard/board"
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// Reopening an unplugged board: the first retry waits reopenFirst, each
+// next one twice as long, up to reopenMax.
+const (
+	reopenFirst = 250 * time.Millisecond
+	reopenMax   = 5 * time.Second
+)
+
+// serialConfig is what the -serial flags set: a board plugged into the
+// machine that runs the server, joined to a live room as a gateway.
+type serialConfig struct {
+	path, protocol, room, device, scene string
+	baud                                int
+	slave, register, count, coil        uint
+	detect                              time.Duration
+}
+
+func (c *serialConfig) flags(fl *flag.FlagSet) {
+	fl.StringVar(&c.path, "serial", "", "serial port of a board to join to a room (e.g. /dev/ttyACM0, COM3)")
+	fl.IntVar(&c.baud, "baud", board.DefaultBaud, "the board's baud rate (StandardFirmata talks at 57600)")
+	fl.StringVar(&c.protocol, "serial-protocol", "auto", "what the board speaks: auto, plotter, firmata or modbus")
+	fl.StringVar(&c.room, "serial-room", "", "live room the board joins (made with the scene -serial-scene if new)")
+	fl.StringVar(&c.device, "serial-device", board.DefaultDevice, "the room's device the board drives")
+	fl.StringVar(&c.scene, "serial-scene", "real-board", "scene of the room when the board makes it")
+	fl.UintVar(&c.slave, "modbus-slave", board.DefaultSlave, "Modbus RTU: the slave address polled")
+	fl.UintVar(&c.register, "modbus-register", 0, "Modbus RTU: the first holding register read")
+	fl.UintVar(&c.count, "modbus-count", board.DefaultCount, "Modbus RTU: how many holding registers are read")
+	fl.UintVar(&c.coil, "modbus-coil", 0, "Modbus RTU: the coil an on/off command writes")
+	fl.DurationVar(&c.detect, "serial-detect", board.DefaultDetectFor, "with auto: how long to listen for Firmata or plotter lines before probing Modbus")
+}
+
+// check says what is wrong with the flags, if anything.
+func (c *serialConfig) check() error {
+	if c.path == "" {
+		if c.room != "" {
+			return errors.New("-serial-room needs -serial PORT")
+		}
+		return nil
+	}
+	if c.room == "" {
+		return errors.New("-serial needs -serial-room ID: the live room the board joins (8 to 64 letters, digits, - or _)")
+	}
+	if _, err := board.ParseProtocol(c.protocol); err != nil {
+		return fmt.Errorf("-serial-protocol: %w", err)
+	}
+	if c.baud < 50 || c.baud > 4_000_000 {
+		return fmt.Errorf("-baud %d: want a rate such as 9600, 57600 or 115200", c.baud)
+	}
+	if c.slave < 1 || c.slave > 247 {
+		return fmt.Errorf("-modbus-slave %d: a slave address is 1 to 247", c.slave)
+	}
+	if c.count < 1 || c.count > 32 || c.register > 0xFFFF || c.coil > 0xFFFF {
+		return fmt.Errorf("-modbus-register %d -modbus-count %d: read 1 to 32 registers within 0..65535", c.register, c.count)
+	}
+	if _, err := scenes.Builtin(c.scene); err != nil {
+		return fmt.Errorf("-serial-scene: %w", err)
+	}
+	return nil
+}
+
+func (c *serialConfig) options() board.Options {
+	p, _ := board.ParseProtocol(c.protocol)
+	return board.Options{Protocol: p, Device: c.device, Baud: c.baud, DetectFor: c.detect,
+		Slave: byte(c.slave), Register: uint16(c.register), Count: uint16(c.count), Coil: uint16(c.coil)}
+}
+
+// gateway holds a local board for a room: the board's readings go to the
+// room as reading envelopes, the room's commands for its device come
+// back and are written to the board. An unplugged board makes the
+// device offline and is reopened with backoff; nothing else stops.
+type gateway struct {
+	cfg  serialConfig
+	room *relay.Local
+	log  *slog.Logger
+	// open opens the port (go.bug.st/serial; tests may swap it).
+	open func(path string, baud int) (serial.Port, error)
+
+	mu   sync.Mutex
+	sess *board.Session // nil while the board is away
+}
+
+// startSerial joins the configured board's room and runs its gateway
+// until ctx ends. Without -serial it does nothing.
+func startSerial(ctx context.Context, cfg serialConfig, rel *relay.Relay, log *slog.Logger) error {
+	if cfg.path == "" {
+		return nil
+	}
+	l, err := rel.JoinLocal(cfg.room, cfg.scene)
+	if err != nil {
+		return fmt.Errorf("-serial-room %s: %w", cfg.room, err)
+	}
+	g := &gateway{cfg: cfg, room: l, log: log.With("serial", cfg.path, "room", cfg.room, "device", cfg.device),
+		open: func(path string, baud int) (serial.Port, error) {
+			return serial.Open(path, &serial.Mode{BaudRate: baud})
+		}}
+	if err := l.Send(wire.KindBoard, wire.Board{Device: cfg.device}); err != nil {
+		return err
+	}
+	go g.commands(ctx)
+	go func() {
+		g.run(ctx)
+		l.Leave()
+	}()
+	return nil
+}
+
+// run opens the board, serves it until it goes, and opens it again.
+func (g *gateway) run(ctx context.Context) {
+	wait := reopenFirst
+	for ctx.Err() == nil {
+		err := g.serve(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			g.log.Warn("board away; reopening", "err", err, "in", wait)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, reopenMax)
+		if err == nil {
+			wait = reopenFirst
+		}
+	}
+}
+
+// serve is one plugged-in spell of the board.
+func (g *gateway) serve(ctx context.Context) error {
+	port, err := g.open(g.cfg.path, g.cfg.baud)
+	if err != nil {
+		return fmt.Errorf("open port %s: %w", g.cfg.path, err)
+	}
+	defer port.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { <-ctx.Done(); port.Close() }()
+	sess, err := board.Open(ctx, port, g.cfg.options())
+	if err != nil {
+		return err
+	}
+	g.log.Info("board connected", "protocol", sess.Protocol(), "baud", g.cfg.baud)
+	g.set(sess)
+	g.action(sim.Action{Kind: sim.ActPower, Device: g.cfg.device, On: true})
+	err = sess.Run(ctx, g.action)
+	g.set(nil)
+	if ctx.Err() == nil {
+		g.log.Warn("board unplugged", "err", err)
+		g.action(sim.Action{Kind: sim.ActPower, Device: g.cfg.device, On: false})
+	}
+	return nil
+}
+
+func (g *gateway) set(s *board.Session) {
+	g.mu.Lock()
+	g.sess = s
+	g.mu.Unlock()
+}
+
+// action sends the room an action of the board's, at the room's next
+// tick a member may schedule.
+func (g *gateway) action(a sim.Action) {
+	a.At = wire.Tick(g.room.Now()) + wire.Lead
+	if err := a.Check(); err != nil {
+		g.log.Warn("dropped a board action", "err", err)
+		return
+	}
+	kind := wire.KindAction
+	if a.Kind == sim.ActReading {
+		kind = wire.KindReading
+	}
+	if err := g.room.Send(kind, a); err != nil {
+		g.log.Warn("room refused a board action", "err", err)
+	}
+}
+
+// commands carries the room's commands for the board's device to it:
+// command actions anyone applies to the world, and command envelopes
+// addressed to the member holding the board.
+func (g *gateway) commands(ctx context.Context) {
+	for {
+		e, err := g.room.Next(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				g.log.Error("the gateway left its room", "err", err)
+			}
+			return
+		}
+		var on bool
+		switch e.Kind {
+		case wire.KindAction:
+			var a sim.Action
+			if json.Unmarshal(e.Body, &a) != nil || a.Kind != sim.ActCommand || a.Device != g.cfg.device {
+				continue
+			}
+			on = a.On
+		case wire.KindCommand:
+			var c wire.Command
+			if json.Unmarshal(e.Body, &c) != nil || c.Device != g.cfg.device {
+				continue
+			}
+			on = c.On
+		case wire.KindError:
+			g.log.Warn("the room refused a message of the board's", "body", string(e.Body))
+			continue
+		default:
+			continue
+		}
+		g.mu.Lock()
+		s := g.sess
+		g.mu.Unlock()
+		if s == nil {
+			g.log.Info("command for an unplugged board dropped", "on", on)
+			continue
+		}
+		if err := s.Command(on); err != nil {
+			g.log.Warn("command not written to the board", "on", on, "err", err)
+		} else {
+			g.log.Info("command written to the board", "on", on, "from", e.From)
+		}
+	}
+}

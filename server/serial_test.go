@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/thingyard/thingyard/board/boardtest"
+	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// syncBuf is an output the server writes while the test reads it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startServer runs the real program (run) with args on a free port and
+// returns its address.
+func startServer(t *testing.T, args ...string) string {
+	t.Helper()
+	// -dev serves a page from the working directory: these tests need the
+	// relay, not a built WebAssembly program.
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("index.html", []byte("<!doctype html><title>t</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuf
+	var runErr error
+	finished := make(chan struct{})
+	go func() {
+		runErr = run(ctx, append([]string{"serve", "-dev", "-addr", "127.0.0.1:0"}, args...), &stdout, &stderr)
+		close(finished)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-finished
+		if runErr != nil {
+			t.Errorf("server: %v", runErr)
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", stderr.String())
+		}
+	})
+	re := regexp.MustCompile(`serving on http://([^/]+)/`)
+	var addr string
+	boardtest.Eventually(t, 10*time.Second, "the server to listen", func() bool {
+		select {
+		case <-finished:
+			t.Fatalf("server ended: %v\n%s", runErr, stderr.String())
+		default:
+		}
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+		}
+		return addr != ""
+	})
+	return addr
+}
+
+// member is a WebSocket client in a room, as a browser is.
+type member struct {
+	t    *testing.T
+	conn *websocket.Conn
+	ctx  context.Context
+}
+
+func joinRoom(t *testing.T, addr, room string) *member {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws?room="+room, nil)
+	if err != nil {
+		t.Fatalf("join %s: %v", room, err)
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { conn.CloseNow() })
+	return &member{t: t, conn: conn, ctx: ctx}
+}
+
+func (m *member) send(kind string, body any) {
+	m.t.Helper()
+	b, _ := json.Marshal(body)
+	frame, _ := json.Marshal(wire.Envelope{Kind: kind, Body: b})
+	if err := m.conn.Write(m.ctx, websocket.MessageText, frame); err != nil {
+		m.t.Fatalf("send: %v", err)
+	}
+}
+
+// action waits for the next action or reading envelope that holds an
+// action matching want.
+func (m *member) action(what string, want func(sim.Action) bool) sim.Action {
+	m.t.Helper()
+	for {
+		_, data, err := m.conn.Read(m.ctx)
+		if err != nil {
+			m.t.Fatalf("waiting for %s: %v", what, err)
+		}
+		var e wire.Envelope
+		json.Unmarshal(data, &e)
+		if e.Kind == wire.KindWelcome {
+			var w wire.Welcome
+			json.Unmarshal(e.Body, &w)
+			for _, le := range w.Log {
+				var a sim.Action
+				if json.Unmarshal(le.Body, &a) == nil && (le.Kind == wire.KindAction || le.Kind == wire.KindReading) && want(a) {
+					return a
+				}
+			}
+			continue
+		}
+		if e.Kind != wire.KindAction && e.Kind != wire.KindReading {
+			continue
+		}
+		var a sim.Action
+		if err := json.Unmarshal(e.Body, &a); err != nil {
+			m.t.Fatalf("bad action %s", e.Body)
+		}
+		if want(a) {
+			return a
+		}
+	}
+}
+
+func readingOf(names string) func(sim.Action) bool {
+	return func(a sim.Action) bool {
+		var got []string
+		for _, r := range a.Readings {
+			got = append(got, r.Name)
+		}
+		return a.Kind == sim.ActReading && a.Device == "board" && strings.Join(got, " ") == names
+	}
+}
+
+func power(on bool) func(sim.Action) bool {
+	return func(a sim.Action) bool { return a.Kind == sim.ActPower && a.Device == "board" && a.On == on }
+}
+
+// A board on a pty joins a live room through the server: its readings
+// reach a browser in the room, commands from the room reach the board
+// (as a command action and as a command envelope), and an unplug makes
+// the device offline until the board is back.
+func TestSerialGateway(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		board    func(ctx context.Context, t *testing.T, port io.ReadWriter) (led func() bool)
+		libmod   bool
+		readings string
+	}{
+		{"plotter sketch", nil, func(ctx context.Context, t *testing.T, port io.ReadWriter) func() bool {
+			sk := &boardtest.Sketch{Period: 20 * time.Millisecond}
+			go sk.Serve(ctx, port)
+			return sk.LED
+		}, false, "temp light"},
+		{"StandardFirmata", []string{"-baud", "57600"}, func(ctx context.Context, t *testing.T, port io.ReadWriter) func() bool {
+			u := firmata.NewUno()
+			u.SetAnalog(2, 700)
+			go u.Serve(ctx, port, 1)
+			return func() bool { _, v := u.Pin(13); return v == 1 }
+		}, false, "A0 A1 A2 A3 A4 A5"},
+		{"Modbus RTU slave (libmodbus)", []string{"-baud", "9600", "-serial-protocol", "modbus", "-modbus-slave", "17", "-modbus-register", "1", "-modbus-count", "2"},
+			nil, true, "hr1 hr2"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cable := boardtest.NewCable(t)
+			room := fmt.Sprintf("bench-%d-room", i)
+			var led func() bool
+			plug := func() context.CancelFunc {
+				ctx, cancel := context.WithCancel(context.Background())
+				if tt.libmod {
+					boardtest.Libmodbus(t, cable.Board)
+					led = func() bool { return true }
+				} else {
+					led = tt.board(ctx, t, boardtest.Open(t, cable.Board))
+				}
+				return cancel
+			}
+			stop := plug()
+			defer func() { stop() }()
+			addr := startServer(t, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
+
+			browser := joinRoom(t, addr, room)
+			browser.action("the board online", power(true))
+			r := browser.action("a reading", readingOf(tt.readings))
+			if r.At <= 0 {
+				t.Errorf("reading at tick %d", r.At)
+			}
+			// Someone in the room commands the board on: a command action
+			// (what the inspector's button sends).
+			browser.send(wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: true, At: r.At + wire.Lead})
+			boardtest.Eventually(t, 10*time.Second, "the command at the board", led)
+			// A command envelope goes to the member holding the board.
+			browser.send(wire.KindCommand, wire.Command{Device: "board", On: false})
+			if !tt.libmod {
+				boardtest.Eventually(t, 10*time.Second, "the off command at the board", func() bool { return !led() })
+			}
+
+			// Unplugged: the device goes offline; plugged back, it is
+			// reopened and reads again. A second browser joining in
+			// between sees it all from the room's log.
+			cable.Unplug()
+			stop()
+			browser.action("the board offline", power(false))
+			cable.Plug()
+			stop = plug()
+			browser.action("the board back online", power(true))
+			browser.action("a reading after the replug", readingOf(tt.readings))
+			late := joinRoom(t, addr, room)
+			late.action("the log's reading", readingOf(tt.readings))
+		})
+	}
+}
+
+func TestSerialFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-serial", "/dev/ttyACM0"}, "-serial needs -serial-room"},
+		{[]string{"-serial-room", "classroom"}, "-serial-room needs -serial"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-serial-protocol", "midi"}, "valid: auto, plotter, firmata, modbus"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-baud", "0"}, "-baud 0"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-modbus-slave", "300"}, "1 to 247"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "bad room!"}, "-serial-room bad room!"},
+	}
+	t.Chdir(t.TempDir())
+	os.WriteFile("index.html", []byte("<!doctype html>"), 0o644)
+	for _, tt := range tests {
+		err := run(context.Background(), append([]string{"serve", "-dev", "-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
