@@ -75,7 +75,7 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	ctx, errs := browser(t)
 	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/?room="+room.ID), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
 		waitFor(ctx, `document.querySelector("#room .ty-live") !== null`),
-		waitFor(ctx, `window.thingyard.device("fan") !== null && window.thingyard.device("fan").on !== true`)); err != nil {
+		waitFor(ctx, `window.thingyard.device("meter") !== null && window.thingyard.device("meter").label === "Energy meter"`)); err != nil {
 		t.Fatalf("join the room: %v (%v)", err, *errs)
 	}
 
@@ -116,27 +116,27 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	}
 
 	logStep("mosquitto_sub printed readings")
-	// mosquitto_pub turns the fan on in the browser.
-	if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", prefix+"fan/set", "-m", `{"on":true}`).CombinedOutput(); err != nil {
-		t.Fatalf("mosquitto_pub: %v\n%s", err, out)
+	// mosquitto_pub relabels the meter and switches the air sensor off in
+	// the browser (nothing in the scene does either by itself).
+	for _, pub := range [][2]string{{"meter/set", `{"key":"label","text":"Hall meter"}`}, {"air/set", `{"power":false}`}} {
+		if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", prefix+pub[0], "-m", pub[1]).CombinedOutput(); err != nil {
+			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
+		}
 	}
-	if err := chromedp.Run(ctx, waitFor(ctx, `window.thingyard.device("fan").on === true`)); err != nil {
-		t.Fatalf("the browser never saw the fan turn on: %v", err)
+	if err := chromedp.Run(ctx, waitFor(ctx, `window.thingyard.device("meter").label === "Hall meter" && window.thingyard.device("air").powered === false`)); err != nil {
+		t.Fatalf("the browser never saw what mosquitto_pub asked for: %v", err)
 	}
-	logStep("the browser saw the fan on")
+	logStep("the browser saw the changes")
 	// REST says what the page says.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var fan struct {
-			On   bool
-			Kind string
-		}
-		httpJSON(t, "GET", base+"/api/rooms/"+room.ID+"/devices/fan", "", &fan)
-		if fan.On {
+		var air struct{ Powered, Online bool }
+		httpJSON(t, "GET", base+"/api/rooms/"+room.ID+"/devices/air", "", &air)
+		if !air.Powered && !air.Online {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("REST never showed the fan on")
+			t.Fatal("REST never showed the air sensor off")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

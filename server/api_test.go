@@ -194,7 +194,7 @@ func TestAPIActionReachesTheRoom(t *testing.T) {
 	ws.kind(t, wire.KindPresence)
 	s.clock.Advance(1000)
 	var res actionResult
-	if r := s.do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"command","device":"fan","on":true}`, &res); r.StatusCode != 202 {
+	if r := s.do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"power","device":"fan"}`, &res); r.StatusCode != 202 {
 		t.Fatalf("POST action: %d", r.StatusCode)
 	}
 	if res.Seq != 2 || res.At != 1000+apiLead {
@@ -203,14 +203,14 @@ func TestAPIActionReachesTheRoom(t *testing.T) {
 	e := ws.kind(t, wire.KindAction)
 	var act sim.Action
 	json.Unmarshal(e.Body, &act)
-	if e.Seq != 2 || e.From != "api" || act.Kind != sim.ActCommand || act.Device != "fan" || !act.On || act.At != res.At {
+	if e.Seq != 2 || e.From != "api" || act.Kind != sim.ActPower || act.Device != "fan" || act.On || act.At != res.At {
 		t.Errorf("the browser got %+v %+v", e, act)
 	}
 	s.clock.Advance(5000)
 	var fan deviceJSON
 	s.do(t, "GET", "/api/rooms/"+id+"/devices/fan", "", &fan)
-	if fan.On == nil || !*fan.On {
-		t.Errorf("the fan is not on in the replica: %+v", fan)
+	if fan.Powered || fan.Online {
+		t.Errorf("the fan is still powered in the replica: %+v", fan)
 	}
 }
 

@@ -72,7 +72,11 @@ func newBroker(addr string, reps *replica.Set, log *slog.Logger) (*broker, strin
 	caps.MaximumPacketSize = maxPacket
 	caps.MaximumClients = maxClients
 	caps.MaximumQos = 1
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: log.With("part", "mqtt")})
+	// The broker's own log keeps only errors: a client that hangs up
+	// without a DISCONNECT is normal, and the broker's refusals are logged
+	// here with their reason.
+	quiet := slog.New(errorsOnly{log.Handler()}).With("part", "mqtt")
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: quiet})
 	b := &broker{srv: srv, reps: reps, log: log, wake: make(chan struct{}, 1),
 		last: map[string]map[string]string{}, buckets: map[string]*bucket{}}
 	if err := srv.AddHook(b, nil); err != nil {
@@ -94,6 +98,17 @@ func (b *broker) start(ctx context.Context, rel *relay.Relay) error {
 	go b.run(ctx)
 	return nil
 }
+
+// errorsOnly passes on only records of level error and above.
+type errorsOnly struct{ slog.Handler }
+
+func (h errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
+}
+func (h errorsOnly) WithAttrs(as []slog.Attr) slog.Handler {
+	return errorsOnly{h.Handler.WithAttrs(as)}
+}
+func (h errorsOnly) WithGroup(n string) slog.Handler { return errorsOnly{h.Handler.WithGroup(n)} }
 
 // ID names the hook.
 func (b *broker) ID() string { return "thingyard" }

@@ -214,11 +214,15 @@ func TestMQTTSet(t *testing.T) {
 			t.Errorf("no log line saying %q for %s:\n%s", r.why, r.topic, l)
 		}
 	}
+	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "meter/set", Payload: []byte(`{"key":"label","text":"Hall meter"}`), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ws.kind(t, wire.KindAction)
 	s.clock.Advance(5000)
-	var fan deviceJSON
-	s.do(t, "GET", "/api/rooms/"+id+"/devices/fan", "", &fan)
-	if fan.On == nil || !*fan.On {
-		t.Errorf("the fan did not turn on: %+v", fan)
+	var meter deviceJSON
+	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	if meter.Label != "Hall meter" {
+		t.Errorf("the meter was not relabelled: %+v", meter)
 	}
 }
 
