@@ -721,7 +721,7 @@ func (w *World) applyAdd(a Action) error {
 			side = s
 		}
 	}
-	ux, uy := w.away(side)
+	place := w.placer(li, side)
 	for n := 0; n < a.Count; n++ {
 		w.added++
 		id := fmt.Sprintf("%s-%d", k, w.added)
@@ -729,10 +729,7 @@ func (w *World) applyAdd(a Action) error {
 			w.added++
 			id = fmt.Sprintf("%s-%d", k, w.added)
 		}
-		x, y := spiral(hd.x, hd.y, len(w.links[li].members))
-		if ux != 0 || uy != 0 {
-			x, y = halfGrid(hd.x, hd.y, ux, uy, len(w.links[li].members))
-		}
+		x, y := place()
 		ds := DeviceSpec{ID: id, Kind: k.String(), X: x, Y: y}
 		i, err := w.addDevice(&ds, k)
 		if err != nil {
@@ -794,24 +791,141 @@ func abs64(v int64) int64 {
 	return v
 }
 
-// halfGrid is where the n-th member of a link goes when its side must keep
-// clear of another: on a grid 40 units apart in the half-plane beyond the
-// hub along ux, uy, filled in square shells so the crowd grows as deep as
-// it grows wide. Shell k holds 4k+1 places: the far column first, then the
-// two side rows from the far end back to the hub's own line.
+// busGap is how far apart added drops of a bus stand, and busRow how many
+// stand in one row.
+const (
+	busGap = 50
+	busRow = 8
+)
+
+// placer says where each next device of one add action to link li goes,
+// as the link and the sides stand before the action, never on a place
+// another device already takes.
+//
+// A bus's new drops stand in rows of busRow beyond its existing drops, on
+// the side away from the master, every other row shifted half a gap so
+// each tap passes between the icons above it. A star's crowd fills a
+// square beside the hub on the side away from the other sides. A side
+// alone keeps the spiral around the hub.
+func (w *World) placer(li int32, side int) func() (int32, int32) {
+	l := &w.links[li]
+	hd := w.devices[l.members[0]]
+	ux, uy := w.away(side)
+	taken := spots{}
+	for i := range w.devices {
+		if !w.devices[i].removed {
+			taken.add(w.devices[i].x, w.devices[i].y)
+		}
+	}
+	slot := func(at func(n int) (int32, int32)) func() (int32, int32) {
+		n := 0
+		return func() (int32, int32) {
+			for {
+				x, y := at(n)
+				n++
+				if !taken.near(x, y) {
+					taken.add(x, y)
+					return x, y
+				}
+			}
+		}
+	}
+	if (l.medium == MediumRS485 || l.medium == MediumCAN) && len(l.members) > 1 {
+		// Drops below the master grow downwards, drops above it upwards.
+		var sumX, sumY int64
+		far := w.devices[l.members[1]].y
+		for _, m := range l.members[1:] {
+			sumX, sumY = sumX+int64(w.devices[m].x), sumY+int64(w.devices[m].y)
+		}
+		drops := int64(len(l.members) - 1)
+		dir := int32(1)
+		if sumY < int64(hd.y)*drops {
+			dir = -1
+		}
+		for _, m := range l.members[1:] {
+			if y := w.devices[m].y; y*dir > far*dir {
+				far = y
+			}
+		}
+		// Rows would grow towards another side lying that way: the square
+		// beside the master instead.
+		if uy == 0 || uy == dir {
+			cx := int32(sumX / drops)
+			return slot(func(n int) (int32, int32) {
+				row, col := int32(n/busRow), int32(n%busRow)
+				x := cx - busGap*(busRow-1)/2 + busGap*col
+				if row%2 == 1 {
+					x += busGap / 2
+				}
+				return x, far + dir*busGap*(row+1)
+			})
+		}
+	}
+	if ux == 0 && uy == 0 {
+		return slot(func(n int) (int32, int32) { return spiral(hd.x, hd.y, n) })
+	}
+	return slot(func(n int) (int32, int32) { return halfGrid(hd.x, hd.y, ux, uy, n) })
+}
+
+// spots are where devices stand, binned so that whether a place is free
+// is a few lookups.
+type spots map[[2]int32][]int64
+
+// spotR is how near two devices may stand: closer, their icons overlap.
+const spotR = 20
+
+func spotKey(x, y int32) [2]int32 {
+	fl := func(v int32) int32 {
+		if v < 0 {
+			return (v - spotR + 1) / spotR
+		}
+		return v / spotR
+	}
+	return [2]int32{fl(x), fl(y)}
+}
+
+func (s spots) add(x, y int32) {
+	k := spotKey(x, y)
+	s[k] = append(s[k], int64(x)<<32|int64(uint32(y)))
+}
+
+// near reports whether a device stands within spotR of x, y.
+func (s spots) near(x, y int32) bool {
+	k := spotKey(x, y)
+	for dx := int32(-1); dx <= 1; dx++ {
+		for dy := int32(-1); dy <= 1; dy++ {
+			for _, p := range s[[2]int32{k[0] + dx, k[1] + dy}] {
+				px, py := int64(int32(p>>32)), int64(int32(p))
+				if ddx, ddy := px-int64(x), py-int64(y); ddx*ddx+ddy*ddy < spotR*spotR {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// halfGrid is where the n-th device (from 0) of a crowd goes when its side
+// must keep clear of another: on a grid 40 units apart filling a square
+// that stands beside the hub, beyond it along ux, uy. Shell k grows the
+// square from 2k-1 to 2k+1 places a side: the two far columns first, then
+// the rows at both ends from the far side back to the hub's line, so a
+// crowd of any size looks like a block and never reaches back past the
+// hub.
 func halfGrid(cx, cy, ux, uy int32, n int) (int32, int32) {
 	const gap = 40
 	k := 1
-	for n >= 2*k*k+3*k { // places in shells 1..k
+	for n >= (2*k+1)*(2*k+1)-1 { // places in shells 1..k, the hub's own left out
 		k++
 	}
-	i := n - (2*(k-1)*(k-1) + 3*(k-1)) // place within shell k
-	var a, b int                       // a along the axis, b across it
-	if i < 2*k+1 {
-		a, b = k, i-k
-	} else {
-		j := i - (2*k + 1)
-		a, b = k-1-j/2, k
+	i := n - ((2*k-1)*(2*k-1) - 1) // place within shell k
+	var a, b int                   // a along the axis, b across it
+	switch {
+	case i < 2*(2*k+1):
+		a, b = 2*k-1+i%2, i/2-k
+	default:
+		j := i - 2*(2*k+1)
+		a, b = 2*k-2-j/2, k
 		if j%2 == 0 {
 			b = -k
 		}

@@ -594,18 +594,32 @@ func TestAddedCrowdStaysOnItsSide(t *testing.T) {
 	}
 }
 
-// Added devices never share a place with each other.
+// Added devices never share a place with each other or with a device
+// already there.
 func TestAddedCrowdHasNoTwoDevicesInOnePlace(t *testing.T) {
-	w := newWorld(t, sim.Demo(), 1)
-	apply(t, w, sim.Action{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 2000})
-	var v sim.View
-	w.View(&v)
-	seen := map[[2]float32]string{}
-	for _, d := range v.Devices[10:] {
-		p := [2]float32{d.X, d.Y}
-		if o, ok := seen[p]; ok {
-			t.Fatalf("%s and %s both at %v", o, d.ID, p)
-		}
-		seen[p] = d.ID
+	tests := []struct {
+		name string
+		spec sim.Spec
+		add  sim.Action
+	}{
+		{"a broker star", sim.Demo(), sim.Action{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 2000}},
+		{"a bus", sim.Demo(), sim.Action{Kind: sim.ActAdd, Link: "fieldbus", DeviceKind: "sensor", Count: 28}},
+		{"a bus whose rows would grow towards the other side", stacked(), sim.Action{Kind: sim.ActAdd, Link: "bus", DeviceKind: "sensor", Count: 29}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, tt.spec, 1)
+			apply(t, w, tt.add)
+			var v sim.View
+			w.View(&v)
+			seen := map[[2]float32]string{}
+			for _, d := range v.Devices {
+				p := [2]float32{d.X, d.Y}
+				if o, ok := seen[p]; ok {
+					t.Fatalf("%s and %s both at %v", o, d.ID, p)
+				}
+				seen[p] = d.ID
+			}
+		})
 	}
 }
