@@ -4,10 +4,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,14 +90,7 @@ func relayIdle(t *testing.T) idleResult {
 	defer cancel()
 	var ids []string
 	for range rooms {
-		res, err := http.Post(url+"rooms", "application/json", strings.NewReader(`{"scene":"overview"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var room struct{ ID string }
-		json.NewDecoder(res.Body).Decode(&room)
-		res.Body.Close()
-		ids = append(ids, room.ID)
+		ids = append(ids, createRoom(t, url, "overview"))
 	}
 	ws := "ws" + strings.TrimPrefix(url, "http") + "ws?room="
 	return measureIdle(srv.Process.Pid, idleConns, func(i int) (func(), error) {
@@ -132,13 +123,13 @@ func mosquittoIdle(t *testing.T) idleResult {
 	}
 	port := freePort(t)
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nmax_connections -1\n", port)), 0o644)
+	os.WriteFile(conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\n", port)), 0o644)
 	cmd := exec.Command(bin, "-c", conf)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := "127.0.0.1:" + port
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)

@@ -239,12 +239,13 @@ func (r *report) simulation(t *testing.T) {
 type fanoutResult struct {
 	rate     float64
 	p50, p99 time.Duration
+	failed   string // why nothing was measured
 }
 
 func summarize(lat []time.Duration, total int, took time.Duration) fanoutResult {
 	slices.Sort(lat)
 	if len(lat) == 0 {
-		return fanoutResult{}
+		return fanoutResult{failed: "nothing was delivered"}
 	}
 	return fanoutResult{rate: float64(total) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
 }
@@ -281,9 +282,15 @@ func (r *report) relay(t *testing.T) {
 
 func fanoutTable(r *report, ours, mq fanoutResult) {
 	r.line("| relay | deliveries/s | p50 | p99 |\n|---|---|---|---|")
-	r.line("| Thingyard | %.0f | %v | %v |", ours.rate, ours.p50.Round(time.Microsecond), ours.p99.Round(time.Microsecond))
+	if ours.failed != "" {
+		r.line("| Thingyard | failed: %s | – | – |", strings.ReplaceAll(ours.failed, "|", "/"))
+	} else {
+		r.line("| Thingyard | %.0f | %v | %v |", ours.rate, ours.p50.Round(time.Microsecond), ours.p99.Round(time.Microsecond))
+	}
 	if mq.rate > 0 {
 		r.line("| mosquitto | %.0f | %v | %v |", mq.rate, mq.p50.Round(time.Microsecond), mq.p99.Round(time.Microsecond))
+	}
+	if mq.rate > 0 && ours.rate > 0 {
 		r.line("\nThingyard delivers %.2f× mosquitto's rate at %.2f× its p50 latency.", ours.rate/mq.rate, ours.p50.Seconds()/mq.p50.Seconds())
 	}
 	r.line("")
@@ -296,17 +303,12 @@ func relayFanout(t *testing.T, base string, pace time.Duration) fanoutResult {
 	var lat []time.Duration
 	var wg sync.WaitGroup
 	var senders []*websocket.Conn
+	var refused string
 	for range benchRooms {
-		res, err := http.Post(base+"rooms", "application/json", strings.NewReader(`{"scene":"overview"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var room struct{ ID string }
-		json.NewDecoder(res.Body).Decode(&room)
-		res.Body.Close()
+		id := createRoom(t, base, "overview")
 		var conns []*websocket.Conn
 		for range benchMembers {
-			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"ws?room="+room.ID, nil)
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"ws?room="+id, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -325,13 +327,19 @@ func relayFanout(t *testing.T, base string, pace time.Duration) fanoutResult {
 					}
 					var e wire.Envelope
 					json.Unmarshal(data, &e)
+					if e.Kind == wire.KindError {
+						mu.Lock()
+						refused = string(e.Body)
+						mu.Unlock()
+					}
 					if e.Kind != wire.KindAction {
 						continue
 					}
 					var a sim.Action
 					json.Unmarshal(e.Body, &a)
 					mu.Lock()
-					lat = append(lat, time.Duration(time.Now().UnixNano()-int64(a.Value)))
+					sent, _ := strconv.ParseInt(a.Text, 10, 64)
+					lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
 					mu.Unlock()
 					got++
 				}
@@ -344,24 +352,20 @@ func relayFanout(t *testing.T, base string, pace time.Duration) fanoutResult {
 	for _, sender := range senders {
 		go func() {
 			for i := range benchMsgs {
-				body, _ := json.Marshal(sim.Action{Kind: sim.ActSet, Link: "zigbee", Key: "latency_ms", Value: float64(time.Now().UnixNano()), At: int64(i)})
+				// A relabelling carries the send time, as a browser's action
+				// would carry its change.
+				body, _ := json.Marshal(sim.Action{Kind: sim.ActSet, Device: "plc", Key: "label", Text: strconv.FormatInt(time.Now().UnixNano(), 10), At: int64(i)})
 				sender.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":`+string(body)+`}`))
 				time.Sleep(pace)
 			}
 		}()
 	}
 	wg.Wait()
-	return summarize(lat, len(lat), time.Since(start))
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	res := summarize(lat, len(lat), time.Since(start))
+	if refused != "" {
+		res.failed = "the relay refused an action: " + refused
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return res
 }
 
 // mosquittoBinary is Debian's mosquitto, or "" when it is not installed.
@@ -387,7 +391,7 @@ func mosquittoFanout(t *testing.T, pace time.Duration) fanoutResult {
 	// stalls a subscription for seconds: that would measure the packaging.
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
 	port := freePort(t)
-	os.WriteFile(conf, []byte(fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port)), 0o644)
+	os.WriteFile(conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\n", port)), 0o644)
 	cmd := exec.Command(bin, "-c", conf, "-v")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -419,7 +423,7 @@ func mosquittoFanout(t *testing.T, pace time.Duration) fanoutResult {
 	var wg sync.WaitGroup
 	var senders []func()
 	dial := func(id string, onMsg func(paho.PublishReceived) (bool, error)) *paho.Client {
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		conn, err := net.Dial("tcp", "127.0.0.1:"+port)
 		if err != nil {
 			t.Fatalf("mosquitto: %v", err)
 		}

@@ -16,19 +16,10 @@ import (
 // The real binary makes a room, and two WebSocket clients share it: the
 // action one sends reaches both, stamped with the same seq.
 func TestRoomOnTheRealServer(t *testing.T) {
-	res, err := http.Post(baseURL+"rooms", "application/json", strings.NewReader(`{"scene":"internet-outage"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var room struct{ ID string }
-	json.NewDecoder(res.Body).Decode(&room)
-	res.Body.Close()
-	if res.StatusCode != 201 || room.ID == "" {
-		t.Fatalf("POST /rooms: %d %+v", res.StatusCode, room)
-	}
+	id := createRoom(t, baseURL, "internet-outage")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws := "ws" + strings.TrimPrefix(baseURL, "http") + "ws?room=" + room.ID
+	ws := "ws" + strings.TrimPrefix(baseURL, "http") + "ws?room=" + id
 	a, _, err := websocket.Dial(ctx, ws, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +53,7 @@ func TestRoomOnTheRealServer(t *testing.T) {
 	if ea.Seq == 0 || ea.Seq != eb.Seq || string(ea.Body) != string(eb.Body) {
 		t.Errorf("a got %+v, b got %+v", ea, eb)
 	}
-	res, err = http.Get(baseURL + "metrics")
+	res, err := http.Get(baseURL + "metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,4 +63,20 @@ func TestRoomOnTheRealServer(t *testing.T) {
 	if !strings.Contains(string(buf[:n]), "thingyard_members 2") {
 		t.Errorf("metrics:\n%s", buf[:n])
 	}
+}
+
+// createRoom makes a room on the server at base (a URL ending in /) with
+// POST /rooms and returns its id.
+func createRoom(t *testing.T, base, scene string) string {
+	t.Helper()
+	res, err := http.Post(base+"rooms", "application/json", strings.NewReader(`{"scene":"`+scene+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var room struct{ ID string }
+	if err := json.NewDecoder(res.Body).Decode(&room); err != nil || res.StatusCode != http.StatusCreated || room.ID == "" {
+		t.Fatalf("POST %srooms: %d %+v %v", base, res.StatusCode, room, err)
+	}
+	return room.ID
 }
