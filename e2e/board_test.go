@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,28 +10,50 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/thingyard/thingyard/board/firmata"
 )
 
 // fakeSerial stands in for navigator.serial, which headless Chromium
-// cannot be given a port for. Its byte stream is fed by the Go test below
-// (a board emulator printing like an Arduino sketch); what the page writes
-// is kept for the test to read.
+// cannot be given a port for. One port, granted once: its byte stream is
+// fed by the Go test (a board emulator), what the page writes is kept for
+// the test to read (as text and as bytes), unplug() loses the device
+// mid-stream as Chromium reports it, and replug() brings it back with a
+// connect event, as a board plugged in again does.
 const fakeSerial = `(() => {
   const enc = new TextEncoder(), dec = new TextDecoder();
-  let ctrl;
-  const listeners = {};
+  let ctrl = null;
+  const listeners = {}, serialListeners = {};
   const port = {
-    open: async (opts) => { window.__serial.baud = opts.baudRate; },
-    readable: new ReadableStream({ start(c) { ctrl = c; } }),
-    writable: new WritableStream({ write(chunk) { window.__serial.written += dec.decode(chunk); } }),
-    addEventListener: (type, f) => { listeners[type] = f; },
+    open: async (opts) => {
+      window.__serial.baud = opts.baudRate;
+      window.__serial.opens++;
+      port.readable = new ReadableStream({ start(c) { ctrl = c; } });
+      port.writable = new WritableStream({ write(chunk) {
+        window.__serial.written += dec.decode(chunk);
+        for (const b of chunk) window.__serial.bytes.push(b);
+      } });
+    },
+    close: async () => {},
+    addEventListener: (type, f) => { (listeners[type] = listeners[type] || []).push(f); },
+    removeEventListener: (type, f) => { listeners[type] = (listeners[type] || []).filter(g => g !== f); },
   };
   window.__serial = {
-    baud: 0, written: "",
+    baud: 0, opens: 0, written: "", bytes: [],
     push: (s) => ctrl.enqueue(enc.encode(s)),
-    unplug: () => { ctrl.error(new DOMException("The device has been lost.", "NetworkError")); if (listeners.disconnect) listeners.disconnect(); },
+    pushBytes: (a) => ctrl.enqueue(new Uint8Array(a)),
+    unplug: () => {
+      ctrl.error(new DOMException("The device has been lost.", "NetworkError"));
+      for (const f of listeners.disconnect || []) f({ target: port });
+    },
+    replug: () => { for (const f of serialListeners.connect || []) f({ target: port }); },
   };
-  Object.defineProperty(navigator, "serial", { value: { requestPort: async () => port }, configurable: true });
+  Object.defineProperty(navigator, "serial", { value: {
+    requestPort: async () => port,
+    getPorts: async () => [port],
+    addEventListener: (type, f) => { (serialListeners[type] = serialListeners[type] || []).push(f); },
+    removeEventListener: (type, f) => { serialListeners[type] = (serialListeners[type] || []).filter(g => g !== f); },
+  }, configurable: true });
 })();`
 
 // sketch emulates a board running a sketch that prints temperature and
@@ -46,65 +69,228 @@ func (s *sketch) next() string {
 	return line
 }
 
-func TestBoardThroughWebSerial(t *testing.T) {
+// boardPage opens a tab with the fake port, on the real-board scene.
+func boardPage(t *testing.T) *canvas {
 	ctx, errs := browser(t)
-	step := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v (console: %v)", what, err, *errs)
-		}
-	}
-	step("load", chromedp.ActionFunc(func(ctx context.Context) error {
+	c := &canvas{t: t, ctx: ctx, errs: errs}
+	c.run("load", chromedp.ActionFunc(func(ctx context.Context) error {
 		_, err := page.AddScriptToEvaluateOnNewDocument(fakeSerial).Do(ctx)
 		return err
 	}), chromedp.Navigate(baseURL), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
 		choose("scene-picker", "real-board"),
-		waitFor(ctx, `document.querySelector(".ty-lesson h2").textContent === "Your board in the world"`),
-		choose("speed", "16"),
-		chromedp.Click("#connect-board", chromedp.ByID),
-		waitFor(ctx, `window.__serial.baud === 115200 && document.getElementById("board-state") !== null`))
+		waitFor(ctx, `document.querySelector(".ty-lesson h2").textContent === "Your board in the world"`))
+	return c
+}
+
+// feedUntil prints the sketch's lines into the page until cond holds.
+func (c *canvas) feedUntil(sk *sketch, what, cond string) {
+	c.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var ok bool
+		c.run("feed the board", js(`window.__serial.push(`+fmt.Sprintf("%q", sk.next())+`)`, nil), js(cond, &ok))
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var state string
+			c.run("state", js(`(document.getElementById("board-state") || {}).textContent`, &state))
+			c.t.Fatalf("%s: not within 2 minutes (board state %q)", what, state)
+		}
+		c.run("pace", chromedp.Sleep(100*time.Millisecond))
+	}
+}
+
+func TestBoardThroughWebSerial(t *testing.T) {
+	c := boardPage(t)
+	c.run("connect", choose("speed", "16"), chromedp.Click("#connect-board", chromedp.ByID),
+		waitFor(c.ctx, `window.__serial.baud === 115200 && document.getElementById("board-state") !== null`))
 
 	// The emulator prints until the world has seen its readings travel.
 	sk := &sketch{}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		var delivered string
-		step("feed the board", chromedp.Evaluate(`window.__serial.push(`+fmt.Sprintf("%q", sk.next())+`)`, nil),
-			chromedp.Evaluate(metric("delivered", 1), &delivered))
-		var state string
-		step("state", chromedp.Text("#board-state", &state, chromedp.ByID))
-		if delivered != "" && delivered != "0" && strings.Contains(state, "readings") {
-			if !strings.Contains(state, "driving board") || !strings.Contains(state, "last temp") {
-				t.Errorf("board state %q", state)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the board's readings never reached the world: state %q, delivered %q", state, delivered)
-		}
-		step("pace", chromedp.Sleep(100*time.Millisecond))
+	c.feedUntil(sk, "the board's readings in the world", `(() => {
+		const s = document.getElementById("board-state").textContent;
+		return s.includes("readings") && !s.includes(" 0 readings") && `+metric("delivered", 1)+` > 0 })()`)
+	var state string
+	c.run("state", chromedp.Text("#board-state", &state, chromedp.ByID))
+	if !strings.Contains(state, "plotter lines") || !strings.Contains(state, "driving board") || !strings.Contains(state, "last temp") {
+		t.Errorf("board state %q", state)
 	}
 
-	var written string
-	step("send", js(`document.getElementById("board-send").value = "blink 3"`, nil),
+	c.run("send", js(`document.getElementById("board-send").value = "blink 3"`, nil),
 		js(`document.getElementById("board-send-button").click()`, nil),
-		waitFor(ctx, `window.__serial.written.includes("blink 3\n")`),
-		js(`window.__serial.written`, &written))
+		waitFor(c.ctx, `window.__serial.written.includes("blink 3\n")`))
 
-	var console, state string
-	step("unplug", js(`window.__serial.unplug()`, nil),
-		waitFor(ctx, `document.getElementById("board-state").textContent.includes("unplugged")`),
-		chromedp.Text("#board-console", &console, chromedp.ByID),
-		chromedp.Text("#board-state", &state, chromedp.ByID))
+	var console string
+	c.run("unplug", js(`window.__serial.unplug()`, nil),
+		waitFor(c.ctx, `document.getElementById("board-state").textContent.includes("unplugged")`),
+		waitFor(c.ctx, `window.thingyard.device("board").powered === false`),
+		chromedp.Text("#board-console", &console, chromedp.ByID))
 	if !strings.Contains(console, "temp:") || !strings.Contains(console, "> blink 3") {
 		t.Errorf("console %q", console)
 	}
 	var shot []byte
-	step("screenshot", chromedp.FullScreenshot(&shot, 90))
+	c.run("screenshot", chromedp.FullScreenshot(&shot, 90))
 	saveShot(t, "board.jpg", shot)
-	for _, e := range *errs {
+
+	// Plugged back in, it reconnects by itself and reads again.
+	c.run("replug", js(`window.__serial.replug()`, nil), waitFor(c.ctx, `window.__serial.opens === 2`))
+	c.feedUntil(sk, "readings after the replug", `document.getElementById("board-state").textContent.startsWith("Connected") &&
+		window.thingyard.device("board").powered === true`)
+	c.checkErrors()
+}
+
+// checkErrors fails on console errors other than the unplugged device's.
+func (c *canvas) checkErrors() {
+	c.t.Helper()
+	for _, e := range *c.errs {
 		if !strings.Contains(e, "device has been lost") {
-			t.Errorf("console error: %s", e)
+			c.t.Errorf("console error: %s", e)
 		}
 	}
+}
+
+// A board held by one browser of a live room: a second browser in the
+// room sees its readings, commands it, and sees it go offline.
+func TestBoardInARoom(t *testing.T) {
+	a := boardPage(t)
+	var link string
+	a.run("start a room", chromedp.Click("#new-room", chromedp.ByID),
+		waitFor(a.ctx, `document.getElementById("room-link") !== null && document.querySelector("#room .ty-live") !== null`),
+		chromedp.Value("#room-link", &link, chromedp.ByID),
+		chromedp.Click("#connect-board", chromedp.ByID), waitFor(a.ctx, `window.__serial.baud === 115200`))
+	sk := &sketch{}
+	a.feedUntil(sk, "readings in the room", `document.getElementById("board-state").textContent.includes("last temp")`)
+
+	bctx, berrs := browser(t)
+	b := &canvas{t: t, ctx: bctx, errs: berrs}
+	// The second browser has no Web Serial, as Firefox and Safari: the
+	// panel says why and what to use instead.
+	var why string
+	b.run("join the room", chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(`Object.defineProperty(navigator, "serial", { value: undefined, configurable: true })`).Do(ctx)
+		return err
+	}), chromedp.Navigate(link), waitFor(b.ctx, `window.thingyard && window.thingyard.ready`),
+		waitFor(b.ctx, `document.querySelector("#room .ty-live") !== null`),
+		chromedp.Text("#board", &why, chromedp.ByID))
+	if !strings.Contains(why, "Chromium-based") || !strings.Contains(why, "-serial") {
+		t.Errorf("without Web Serial the panel says %q", why)
+	}
+	var connect int
+	b.run("no connect button", js(`document.querySelectorAll("#connect-board").length`, &connect))
+	if connect != 0 {
+		t.Error("a Connect button without Web Serial")
+	}
+	// The second browser sees the board's readings: the board device's
+	// value follows the sketch's temperature.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		a.run("feed", js(`window.__serial.push(`+fmt.Sprintf("%q", sk.next())+`)`, nil))
+		var d struct {
+			Powered bool    `json:"powered"`
+			Value   float64 `json:"value"`
+		}
+		var raw string
+		b.run("device", js(`JSON.stringify(window.thingyard.device("board"))`, &raw))
+		json.Unmarshal([]byte(raw), &d)
+		if d.Powered && d.Value >= 20 && d.Value <= 25 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other browser never saw the board's readings: %s", raw)
+		}
+		b.run("pace", chromedp.Sleep(100*time.Millisecond))
+	}
+
+	// The second browser commands the board on; the line reaches the
+	// emulator through the first browser's port.
+	b.click(b.where("board"))
+	b.run("command", waitFor(b.ctx, `document.getElementById("command") !== null`),
+		js(`document.getElementById("command").click()`, nil))
+	a.run("the command at the board", waitFor(a.ctx, `window.__serial.written.includes("on\n")`))
+
+	a.run("unplug", js(`window.__serial.unplug()`, nil),
+		waitFor(a.ctx, `document.getElementById("board-state").textContent.includes("unplugged")`))
+	b.run("offline in the other browser", waitFor(b.ctx, `window.thingyard.device("board").powered === false`))
+	a.checkErrors()
+	b.checkErrors()
+}
+
+// StandardFirmata through the fake port: the page detects it, does the
+// handshake with the emulated Uno and its analog pins drive the device;
+// a command switches the Uno's LED pin.
+func TestFirmataThroughWebSerial(t *testing.T) {
+	c := boardPage(t)
+	c.run("connect", choose("board-protocol", "auto"), choose("baud", "57600"),
+		chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 57600`))
+	u := firmata.NewUno()
+	u.SetAnalog(0, 512)
+	// The bridge: what the page wrote goes to the emulator, its replies
+	// and a sampling cycle go back, until cond holds.
+	sent := 0
+	pushed := false
+	bridge := func(what, cond string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			var bytes []int
+			c.run("read the port", js(`window.__serial.bytes.slice(`+fmt.Sprint(sent)+`)`, &bytes))
+			sent += len(bytes)
+			in := make([]byte, len(bytes))
+			for i, v := range bytes {
+				in[i] = byte(v)
+			}
+			out := u.Feed(in)
+			if !pushed {
+				out = append(u.Boot(), out...)
+				pushed = true
+			}
+			out = append(out, u.Sample()...)
+			if len(out) > 0 {
+				arr, _ := json.Marshal(toInts(out))
+				c.run("write the port", js(`window.__serial.pushBytes(`+string(arr)+`)`, nil))
+			}
+			var ok bool
+			c.run("check", js(cond, &ok))
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				var state string
+				c.run("state", js(`(document.getElementById("board-state") || {}).textContent`, &state))
+				t.Fatalf("%s: not within 2 minutes (board state %q)", what, state)
+			}
+			c.run("pace", chromedp.Sleep(100*time.Millisecond))
+		}
+	}
+	bridge("Firmata readings", `(() => { const s = document.getElementById("board-state").textContent;
+		return s.includes("StandardFirmata") && s.includes("last A0 512") && window.thingyard.device("board").value === 512 })()`)
+	if u.Interval() != firmata.DefaultSamplingMs {
+		t.Errorf("the page asked for sampling every %d ms", u.Interval())
+	}
+	c.click(c.where("board"))
+	c.run("command", waitFor(c.ctx, `document.getElementById("command") !== null`),
+		js(`document.getElementById("command").click()`, nil))
+	bridge("the LED on", `true`)
+	boardOn := func() bool { _, v := u.Pin(13); return v == 1 }
+	for i := 0; i < 50 && !boardOn(); i++ {
+		bridge("the LED on", `true`)
+	}
+	if m, v := u.Pin(13); m != firmata.ModeOutput || v != 1 {
+		t.Errorf("pin 13 is %v %d after the command, want output 1", m, v)
+	}
+	var console string
+	c.run("console", chromedp.Text("#board-console", &console, chromedp.ByID))
+	if !strings.Contains(console, "StandardFirmata.ino") {
+		t.Errorf("console %q", console)
+	}
+	c.checkErrors()
+}
+
+func toInts(b []byte) []int {
+	out := make([]int, len(b))
+	for i, v := range b {
+		out[i] = int(v)
+	}
+	return out
 }

@@ -5,14 +5,12 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
 
-	"github.com/thingyard/thingyard/board/plotter"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/sim/proto"
@@ -75,13 +73,9 @@ type app struct {
 	reported  int64  // tick of the last hash mark reported to the room
 	mqttAddr  string // the server's MQTT broker, from the welcome
 
-	// A real board through Web Serial: its events arrive on boardIn from
-	// JavaScript callbacks and are handled on the game loop.
-	boardIn   chan boardEvent
-	plot      plotter.Decoder
-	board     ui.Board
-	lastRead  float64 // performance.now() of the last reading applied
-	boardOpen bool
+	// A real board through Web Serial (see board.go).
+	brd   boardLink
+	board ui.Board
 
 	cmds  chan ui.Command
 	model *ui.Model
@@ -90,7 +84,7 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), boardIn: make(chan boardEvent, 1024),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
@@ -298,6 +292,10 @@ func (a *app) roomEnvelopes() bool {
 
 // roomEnvelope applies one logged envelope of the room to its timeline.
 func (a *app) roomEnvelope(e wire.Envelope) {
+	if e.Kind == wire.KindCommand {
+		a.boardCommand(e.Body)
+		return
+	}
 	if a.tl == nil || (e.Kind != wire.KindAction && e.Kind != wire.KindReading) {
 		return
 	}
@@ -471,11 +469,7 @@ func (a *app) run(c ui.Command) {
 	case c.JoinRoom != "":
 		a.joinRoom(c.JoinRoom)
 	case c.SendBoard != "":
-		if err := webserial.Write([]byte(c.SendBoard)); err != nil {
-			notice(err.Error())
-		} else {
-			a.console("> " + c.SendBoard)
-		}
+		a.sendBoard(c.SendBoard)
 	case c.Share:
 		l := a.link()
 		a.setURL(l)
@@ -699,114 +693,4 @@ func (a *app) createRoom() {
 	js.Global().Call("fetch", "/rooms", opts).
 		Call("then", js.FuncOf(func(this js.Value, args []js.Value) any { return args[0].Call("json") })).
 		Call("then", onJSON).Call("catch", onErr)
-}
-
-// boardEvent is what Web Serial reported.
-type boardEvent struct {
-	data          []byte
-	state, detail string
-}
-
-// maxReadingsPerSecond caps how often a board's readings enter the world
-// (and the room), however fast the sketch prints.
-const maxReadingsPerSecond = 10
-
-// connectBoard runs inside the click on "Connect a board".
-func (a *app) connectBoard(baud int) {
-	webserial.Request(baud, webserial.Events{
-		Data: func(b []byte) {
-			select {
-			case a.boardIn <- boardEvent{data: b}:
-			default:
-			}
-		},
-		State: func(state, detail string) {
-			select {
-			case a.boardIn <- boardEvent{state: state, detail: detail}:
-			default:
-			}
-		},
-	})
-}
-
-// boardEvents turns what the board printed into readings of the world's
-// board device.
-func (a *app) boardEvents() bool {
-	changed := false
-	for {
-		var ev boardEvent
-		select {
-		case ev = <-a.boardIn:
-		default:
-			return changed
-		}
-		changed = true
-		if ev.state != "" {
-			a.board.State, a.board.Detail = ev.state, ev.detail
-			a.boardOpen = ev.state == "open"
-			if a.boardOpen {
-				a.board.Device = a.boardDevice()
-				if a.board.Device == "" {
-					notice("This scene has no board device: choose the real-board scene to see your board in the world.")
-				} else {
-					a.apply(sim.Action{Kind: sim.ActPower, Device: a.board.Device, On: true})
-					if a.room != nil {
-						a.room.Send(wire.KindBoard, wire.Board{Device: a.board.Device})
-					}
-				}
-			}
-			if ev.state == "unplugged" && a.board.Device != "" {
-				a.apply(sim.Action{Kind: sim.ActPower, Device: a.board.Device, On: false})
-			}
-			continue
-		}
-		a.console(string(ev.data))
-		for _, rs := range a.plot.Feed(ev.data) {
-			a.board.Lines, a.board.Bad = a.plot.Lines, a.plot.Bad
-			a.board.Last = rs[0].Name + " " + strconv.FormatFloat(rs[0].Value, 'g', 6, 64)
-			now := js.Global().Get("performance").Call("now").Float()
-			if a.board.Device == "" || now-a.lastRead < 1000/maxReadingsPerSecond {
-				continue
-			}
-			a.lastRead = now
-			a.apply(sim.Action{Kind: sim.ActReading, Device: a.board.Device, Readings: rs})
-		}
-		a.board.Bad = a.plot.Bad
-	}
-}
-
-// boardDevice is the world's first device of kind board.
-func (a *app) boardDevice() string {
-	for _, d := range a.scene.Devices {
-		if d.Kind == "board" {
-			return d.ID
-		}
-	}
-	return ""
-}
-
-// toBoard writes a command for the board device to the real board, as a
-// line a sketch can read ("on" or "off").
-func (a *app) toBoard(act sim.Action) {
-	if act.Kind != sim.ActCommand || !a.boardOpen || act.Device != a.board.Device {
-		return
-	}
-	line := "off\n"
-	if act.On {
-		line = "on\n"
-	}
-	if webserial.Write([]byte(line)) == nil {
-		a.console("> " + line)
-	}
-}
-
-// consoleMax is how much of the board's output the console keeps.
-const consoleMax = 2000
-
-func (a *app) console(s string) {
-	c := a.board.Console + s
-	if len(c) > consoleMax {
-		c = c[len(c)-consoleMax:]
-	}
-	a.board.Console = c
 }

@@ -69,11 +69,15 @@ type Board struct {
 	State     string // "", "open", "closed", "unplugged", "error"
 	Detail    string
 	Device    string // the world's board device it drives
-	Lines     int    // readings decoded
+	Protocol  string // what it speaks: plotter, firmata or modbus
+	Lines     int    // readings that reached the world
 	Bad       int    // lines that were not readings
 	Last      string // the last reading, as text
 	Console   string // the tail of what the board printed
 }
+
+// BoardProtocols are the choices of what a board speaks; auto finds out.
+var BoardProtocols = []string{"auto", "plotter", "firmata", "modbus"}
 
 // Bauds are the choices of the board's speed.
 var Bauds = []int{9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}

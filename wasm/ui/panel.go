@@ -487,7 +487,37 @@ func (c *Root) SetBaud(e vugu.DOMEvent) { c.baud, _ = strconv.Atoi(e.PropString(
 // ConnectBoard asks the browser for a serial port.
 func (c *Root) ConnectBoard(vugu.DOMEvent) {
 	b, _ := strconv.Atoi(c.baudText())
-	c.Connect(b)
+	c.Connect(b, c.protocolText())
+}
+
+func (c *Root) protocols() []string { return BoardProtocols }
+
+func (c *Root) protocolText() string {
+	if c.protocol == "" {
+		return "auto"
+	}
+	return c.protocol
+}
+
+func (c *Root) protocolLabel(p string) string {
+	switch p {
+	case "auto":
+		return "find out"
+	case "plotter":
+		return "plotter lines"
+	case "firmata":
+		return "StandardFirmata"
+	}
+	return "Modbus RTU"
+}
+
+// SetProtocol chooses what the board speaks; StandardFirmata brings its
+// baud rate along unless one was chosen.
+func (c *Root) SetProtocol(e vugu.DOMEvent) {
+	c.protocol = e.PropString("target", "value")
+	if c.protocol == "firmata" && c.baud == 0 {
+		c.baud = 57600
+	}
 }
 
 func (c *Root) boardState() string {
@@ -495,23 +525,37 @@ func (c *Root) boardState() string {
 	switch b.State {
 	case "open":
 		s := "Connected"
+		if b.Protocol != "" {
+			s += " (" + protocolName(b.Protocol) + ")"
+		}
 		if b.Device != "" {
 			s += ", driving " + b.Device
 		}
 		s += " · " + strconv.Itoa(b.Lines) + " readings"
-		if b.Bad > 0 {
-			s += ", " + strconv.Itoa(b.Bad) + " lines not understood"
-		}
 		if b.Last != "" {
 			s += " · last " + b.Last
 		}
 		return s
+	case "detecting":
+		return "Connected; finding out what the board speaks…"
 	case "unplugged":
-		return "Board unplugged: the device shows as offline. Plug it back in and connect again."
+		return "Board unplugged: the device shows as offline. Plug it back in: it reconnects by itself (or press Connect a board)."
 	case "closed":
 		return "Not connected: " + b.Detail
 	}
 	return "Error: " + b.Detail
+}
+
+func protocolName(p string) string {
+	switch p {
+	case "plotter":
+		return "plotter lines"
+	case "firmata":
+		return "StandardFirmata"
+	case "modbus":
+		return "Modbus RTU"
+	}
+	return p
 }
 
 // EditSend keeps the text to send as the person types.
