@@ -82,7 +82,13 @@ type Renderer struct {
 
 	// Per-frame buffers, reused.
 	bg, dash, fg, over batch
+	plate              batch // dark plates under labels, over the links
 	world, top         []label
+	captions           []label // link names, placed after the device labels
+	placed             []Box   // labels placed in the cached layer so far
+	visible            int     // devices on screen at the last cached redraw
+	widths             map[*text.GoTextFace]map[string]float64
+	lineH              float64 // a label's height at this DPR
 	triOp, dashOp      ebiten.DrawTrianglesOptions
 	textOp             text.DrawOptions
 	minX, minY         [4]float32
@@ -140,6 +146,7 @@ func New() *Renderer {
 	if err != nil {
 		panic(err)
 	}
+	r.widths = map[*text.GoTextFace]map[string]float64{}
 	r.face = &text.GoTextFace{Source: reg, Size: 13}
 	r.small = &text.GoTextFace{Source: reg, Size: 11}
 	r.bold = &text.GoTextFace{Source: bold, Size: 15}
@@ -177,6 +184,8 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 		r.face.Size, r.small.Size, r.bold.Size = 13*dpr, 11*dpr, 15*dpr
 		r.tip.key = tipKey{}
 		r.legendW = [maxProto]float64{}
+		clear(r.widths)
+		r.lineH = 0
 		r.helpW, r.slowW = 0, 0
 	}
 	if float64(w) != r.Cam.W || float64(h) != r.Cam.H {
@@ -243,7 +252,7 @@ func (r *Renderer) onScreen(x, y, m float64) bool {
 // top: messages, busy rings, selection, the legend and the tooltip. A
 // world of thousands of devices then costs per frame what is in flight.
 func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
-	r.rad = IconRadius(r.Cam.Scale, r.dpr)
+	r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 	r.trunks(v)
 	b := screen.Bounds()
 	if r.cache == nil || r.cache.Bounds() != b {
@@ -255,6 +264,8 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	}
 	dragging := r.drag.active && r.drag.moved && r.drag.device >= 0
 	if key := r.staticKey(v); key != r.cacheKey || dragging {
+		r.visible = r.countVisible(v)
+		r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 		r.drawStatic(r.cache, v)
 		r.cacheKey = key
 		if dragging {
@@ -287,26 +298,99 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.bg.reset()
 	r.dash.reset()
 	r.fg.reset()
+	r.plate.reset()
 	r.world = r.world[:0]
-	visible := 0
-	for i := range v.Devices {
-		x, y := r.pos(v, int32(i))
-		if r.onScreen(x, y, r.rad) {
-			visible++
+	r.captions = r.captions[:0]
+	r.placed = r.placed[:0]
+	if r.visible <= maxLabelled {
+		// Names keep off the icons too.
+		for i := range v.Devices {
+			if x, y := r.pos(v, int32(i)); r.onScreen(x, y, r.rad) {
+				q := r.rad * 1.1
+				r.placed = append(r.placed, Box{x - q, y - q, x + q, y + q})
+			}
 		}
 	}
 	r.drawSides(v)
 	for i := range v.Links {
 		r.drawLink(v, &v.Links[i], r.trunk[i])
 	}
-	labels := ShowLabels(r.rad, r.dpr, visible)
+	labels := ShowLabels(r.rad, r.dpr, r.visible)
 	for i := range v.Devices {
 		r.drawDevice(v, int32(i), labels)
 	}
+	// Links are named where no device's name already is.
+	for i := range r.captions {
+		r.place(r.captions[i], true, false)
+	}
 	r.bg.draw(dst, r.at.img, &r.triOp)
 	r.dash.draw(dst, r.at.dash, &r.dashOp)
+	r.plate.draw(dst, r.at.img, &r.triOp)
 	r.fg.draw(dst, r.at.img, &r.triOp)
 	r.texts(dst, r.world)
+}
+
+// maxLabelled is the most devices on screen for which names are placed
+// around icons: beyond it no device is labelled (see ShowLabels).
+const maxLabelled = 400
+
+// countVisible is how many devices are on screen.
+func (r *Renderer) countVisible(v *sim.View) int {
+	n := 0
+	for i := range v.Devices {
+		if x, y := r.pos(v, int32(i)); r.onScreen(x, y, 0) {
+			n++
+		}
+	}
+	return n
+}
+
+// width is how wide s is in face, measured once.
+func (r *Renderer) width(s string, face *text.GoTextFace) float64 {
+	m := r.widths[face]
+	if m == nil {
+		m = map[string]float64{}
+		r.widths[face] = m
+	}
+	w, ok := m[s]
+	if !ok {
+		w, _ = text.Measure(s, face, 0)
+		m[s] = w
+	}
+	return w
+}
+
+// place puts a label in the cached layer unless it would overlap an icon
+// or a label placed before it (always places it anyway), so names never
+// print over each other; with a plate,
+// a dark backing keeps the links behind it from striking it through. It
+// reports whether the label was placed.
+func (r *Renderer) place(l label, plate, always bool) bool {
+	if r.lineH == 0 {
+		m := r.face.Metrics()
+		r.lineH = m.HAscent + m.HDescent
+	}
+	w, h := r.width(l.s, l.face), r.lineH*l.face.Size/r.face.Size
+	x0 := l.x
+	switch l.align {
+	case text.AlignCenter:
+		x0 -= w / 2
+	case text.AlignEnd:
+		x0 -= w
+	}
+	pad := 2 * r.dpr
+	b := Box{x0 - pad, l.y, x0 + w + pad, l.y + h}
+	for _, o := range r.placed {
+		if !always && b.Overlaps(o) {
+			return false
+		}
+	}
+	r.placed = append(r.placed, b)
+	r.world = append(r.world, l)
+	if plate {
+		r.plate.rect(float32(b.X0), float32(b.Y0), float32(b.X1-b.X0), float32(b.Y1-b.Y0), colourOf(colBackground, 0.72))
+	}
+	return true
 }
 
 // staticKey sums up everything drawStatic depends on: the camera, the
@@ -392,7 +476,7 @@ func (r *Renderer) drawSides(v *sim.View) {
 		if s < len(r.Titles) && r.Titles[s] != "" {
 			title = r.Titles[s]
 		}
-		r.world = append(r.world, label{title, x0 + 10*r.dpr, y0 + 8*r.dpr, r.bold, c, text.AlignStart})
+		r.place(label{title, x0 + 10*r.dpr, y0 + 8*r.dpr, r.bold, c, text.AlignStart}, false, true)
 	}
 }
 
@@ -551,7 +635,7 @@ func (r *Renderer) caption(s string, x, y float64, c rgba) {
 	if r.rad < 6*r.dpr || !r.onScreen(x, y, 100*r.dpr) {
 		return
 	}
-	r.world = append(r.world, label{s, x, y, r.small, color.RGBA{uint8(c.R * 255), uint8(c.G * 255), uint8(c.B * 255), 0xff}, text.AlignStart})
+	r.captions = append(r.captions, label{s, x, y, r.small, color.RGBA{uint8(c.R * 255), uint8(c.G * 255), uint8(c.B * 255), 0xff}, text.AlignStart})
 }
 
 // messagePos is where a message in flight is on screen.
@@ -627,7 +711,7 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 	if !d.Powered {
 		c = colOff
 	}
-	r.world = append(r.world, label{d.Label, x, y + rad + 4*r.dpr, r.face, c, text.AlignCenter})
+	r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, text.AlignCenter}, true, false)
 }
 
 // loss is a lost packet's mark: it stays where the packet died for a

@@ -5,6 +5,8 @@ package render
 import (
 	"testing"
 
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+
 	"github.com/thingyard/thingyard/sim"
 )
 
@@ -24,7 +26,7 @@ func view() *sim.View {
 func renderer() *Renderer {
 	r := &Renderer{dpr: 1}
 	r.Cam = Camera{CX: 50, CY: 0, Scale: 1, W: 400, H: 300}
-	r.rad = IconRadius(r.Cam.Scale, r.dpr)
+	r.rad = IconRadius(r.Cam.Scale, r.dpr, 2)
 	return r
 }
 
@@ -121,5 +123,38 @@ func TestMessageFollowsTheBus(t *testing.T) {
 	x, y = r.messagePos(v, &v.Messages[0])
 	if wx, wy := r.Cam.ToWorld(x, y); wx != 0 || wy != 0 {
 		t.Errorf("with reduced motion a frame short of halfway is at its sender, got world (%v,%v)", wx, wy)
+	}
+}
+
+// Names never print over each other or over an icon; a title is placed
+// whatever it covers; a placed name gets a plate that hides the links
+// behind it.
+func TestLabelsKeepApart(t *testing.T) {
+	r := New()
+	r.dpr, r.rad = 1, 10
+	r.placed = append(r.placed, Box{100, 100, 120, 120}) // an icon
+	tests := []struct {
+		name   string
+		l      label
+		always bool
+		want   bool
+	}{
+		{"a free place", label{s: "Oven temp", x: 50, y: 20, face: r.face, align: text.AlignCenter}, false, true},
+		{"over the first name", label{s: "Oil temp", x: 60, y: 24, face: r.face, align: text.AlignCenter}, false, false},
+		{"over an icon", label{s: "rs485 bus", x: 95, y: 105, face: r.small}, false, false},
+		{"beside both", label{s: "Valve", x: 200, y: 20, face: r.face, align: text.AlignCenter}, false, true},
+		{"a side's title goes over anything", label{s: "M2M: factory cell", x: 40, y: 15, face: r.bold}, true, true},
+	}
+	for _, tt := range tests {
+		plates, world := len(r.plate.vs), len(r.world)
+		if got := r.place(tt.l, !tt.always, tt.always); got != tt.want {
+			t.Errorf("%s: placed = %v, want %v", tt.name, got, tt.want)
+		}
+		if placed := len(r.world) > world; placed != tt.want {
+			t.Errorf("%s: label drawn = %v, want %v", tt.name, placed, tt.want)
+		}
+		if plated := len(r.plate.vs) > plates; plated != (tt.want && !tt.always) {
+			t.Errorf("%s: plate drawn = %v", tt.name, plated)
+		}
 	}
 }

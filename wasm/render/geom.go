@@ -124,11 +124,28 @@ func WheelZoom(wy float64) float64 {
 // keyZoomStep is the zoom of one +/− press or one wheel notch.
 const keyZoomStep = 1.25
 
-// IconRadius is a device's radius on screen for a camera scale: it grows
-// with zoom but stays visible when zoomed far out and modest when zoomed
-// in.
-func IconRadius(scale, dpr float64) float64 {
-	return clamp(18*scale, 4*dpr, 30*dpr)
+// IconRadius is a device's radius on screen for a camera scale and the
+// number of devices on screen: it grows with zoom but stays modest when
+// zoomed in, and when zoomed far out it stays big enough to read in a
+// small scene (a city of a dozen sensors) while a crowd of thousands
+// shrinks to dots.
+func IconRadius(scale, dpr float64, onScreen int) float64 {
+	least := 4.0
+	switch {
+	case onScreen <= 40:
+		least = 10
+	case onScreen <= 150:
+		least = 7
+	}
+	return clamp(18*scale, least*dpr, 30*dpr)
+}
+
+// Box is a rectangle on screen: where a label goes.
+type Box struct{ X0, Y0, X1, Y1 float64 }
+
+// Overlaps reports whether two boxes share any area.
+func (b Box) Overlaps(o Box) bool {
+	return b.X0 < o.X1 && o.X0 < b.X1 && b.Y0 < o.Y1 && o.Y0 < b.Y1
 }
 
 // SegmentDistance is the distance from px,py to the segment x0,y0–x1,y1:

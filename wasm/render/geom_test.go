@@ -139,16 +139,48 @@ func TestShowLabels(t *testing.T) {
 }
 
 func TestIconRadius(t *testing.T) {
-	tests := []struct{ scale, dpr, want float64 }{
-		{1, 1, 18},
-		{0.01, 1, 4},
-		{0.01, 2, 8},
-		{10, 1, 30},
-		{10, 2, 60},
+	tests := []struct {
+		name       string
+		scale, dpr float64
+		onScreen   int
+		want       float64
+	}{
+		{"life size", 1, 1, 10, 18},
+		{"a crowd far away shrinks to dots", 0.01, 1, 5000, 4},
+		{"the same at DPR 2", 0.01, 2, 5000, 8},
+		{"a hundred devices far away", 0.01, 1, 100, 7},
+		{"a city of a dozen sensors stays legible", 0.01, 1, 12, 10},
+		{"a dozen at DPR 2", 0.01, 2, 12, 20},
+		{"zoomed right in", 10, 1, 3, 30},
+		{"zoomed right in at DPR 2", 10, 2, 3, 60},
 	}
 	for _, tt := range tests {
-		if got := IconRadius(tt.scale, tt.dpr); !near(got, tt.want) {
-			t.Errorf("IconRadius(%v, %v) = %v, want %v", tt.scale, tt.dpr, got, tt.want)
+		if got := IconRadius(tt.scale, tt.dpr, tt.onScreen); !near(got, tt.want) {
+			t.Errorf("%s: IconRadius(%v, %v, %d) = %v, want %v", tt.name, tt.scale, tt.dpr, tt.onScreen, got, tt.want)
+		}
+	}
+}
+
+func TestBoxOverlaps(t *testing.T) {
+	a := Box{0, 0, 10, 10}
+	tests := []struct {
+		name string
+		b    Box
+		want bool
+	}{
+		{"the same", a, true},
+		{"inside", Box{2, 2, 4, 4}, true},
+		{"across a corner", Box{8, 8, 20, 20}, true},
+		{"touching edges only", Box{10, 0, 20, 10}, false},
+		{"below", Box{0, 11, 10, 20}, false},
+		{"left", Box{-20, 0, -1, 10}, false},
+	}
+	for _, tt := range tests {
+		if got := a.Overlaps(tt.b); got != tt.want {
+			t.Errorf("%s: %v overlaps %v = %v, want %v", tt.name, a, tt.b, got, tt.want)
+		}
+		if got := tt.b.Overlaps(a); got != tt.want {
+			t.Errorf("%s (swapped): %v", tt.name, got)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func (r *Renderer) Update(v *sim.View) []sim.Action {
 	if !r.fitted && len(v.Devices) > 0 && r.Cam.W > 0 {
 		r.FitTo(v)
 	}
-	r.rad = IconRadius(r.Cam.Scale, r.dpr)
+	r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 	r.keys(v)
 	cx, cy := ebiten.CursorPosition()
 	if _, wy := ebiten.Wheel(); wy != 0 {
