@@ -11,9 +11,10 @@ ADDR     ?= 127.0.0.1:8080
 BROTLI_QUALITY ?= 11
 
 # Debian packages the tests use: Chromium for the browser tests, socat and
-# libmodbus for serial tests, mosquitto as an outside MQTT client and
+# libmodbus for serial tests (g++ and python3 run the example boards of
+# assets/boards), mosquitto as an outside MQTT client and
 # benchmark peer, brotli to precompress the WebAssembly program.
-DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc pkg-config
+DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config
 
 export PATH := $(BIN):$(PATH)
 

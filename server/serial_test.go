@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard"
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
 	"github.com/thingyard/thingyard/sim"
@@ -247,6 +249,21 @@ func TestSerialFlags(t *testing.T) {
 		err := run(context.Background(), append([]string{"serve", "-dev", "-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+// The ready-to-flash examples travel inside the binary, served beside the
+// page, so a classroom machine has them without the repository.
+func TestExamplesAreEmbedded(t *testing.T) {
+	for _, name := range []string{"README.md", "plotter/plotter.ino", "micropython/main.py", "modbus/modbus_slave.ino"} {
+		want, err := os.ReadFile("../assets/boards/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fs.ReadFile(thingyard.Web, "assets/boards/"+name)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: embedded %d bytes, %v", name, len(got), err)
 		}
 	}
 }

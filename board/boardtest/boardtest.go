@@ -28,6 +28,8 @@ import (
 type Cable struct {
 	Host, Board string
 	t           *testing.T
+	far         string   // socat's address of the board's end
+	env         []string // the board program's environment
 	mu          sync.Mutex
 	cmd         *exec.Cmd
 }
@@ -38,6 +40,21 @@ func NewCable(t *testing.T) *Cable {
 	need(t, "socat")
 	dir := t.TempDir()
 	c := &Cable{Host: filepath.Join(dir, "ttyACM0"), Board: filepath.Join(dir, "board"), t: t}
+	c.far = "pty,raw,echo=0,link=" + c.Board
+	c.Plug()
+	t.Cleanup(c.Unplug)
+	return c
+}
+
+// NewProgramCable makes a cable whose board end is a program's stdin and
+// stdout, started by socat with env added to the environment: an example
+// sketch built for this machine (BuildSketch) or a MicroPython script run
+// by python3. Board is then empty.
+func NewProgramCable(t *testing.T, env []string, argv ...string) *Cable {
+	t.Helper()
+	need(t, "socat")
+	c := &Cable{Host: filepath.Join(t.TempDir(), "ttyACM0"), t: t, env: env}
+	c.far = "EXEC:" + strings.Join(argv, " ")
 	c.Plug()
 	t.Cleanup(c.Unplug)
 	return c
@@ -51,7 +68,8 @@ func (c *Cable) Plug() {
 	if c.cmd != nil {
 		return
 	}
-	cmd := exec.Command("socat", "-d", "-d", "pty,raw,echo=0,link="+c.Host, "pty,raw,echo=0,link="+c.Board)
+	cmd := exec.Command("socat", "-d", "-d", "pty,raw,echo=0,link="+c.Host, c.far)
+	cmd.Env = append(os.Environ(), c.env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("start socat: %v", err)
@@ -62,7 +80,7 @@ func (c *Cable) Plug() {
 	for sc.Scan() && !strings.Contains(sc.Text(), "starting data transfer") {
 		said = append(said, sc.Text())
 	}
-	if _, err := os.Stat(c.Board); err != nil {
+	if _, err := os.Stat(c.Host); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		c.t.Fatalf("socat made no pty pair: %v\n%s", err, strings.Join(said, "\n"))
@@ -102,7 +120,7 @@ func need(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing: run make deps (it installs socat, gcc, pkg-config and libmodbus-dev)", tool)
+			t.Fatalf("%s is missing: run make deps (it installs socat, gcc, g++, python3, pkg-config and libmodbus-dev)", tool)
 		}
 	}
 }
@@ -190,6 +208,31 @@ func (s *Sketch) Serve(ctx context.Context, port io.ReadWriter) error {
 	}
 }
 
+// BuildSketch builds an example sketch of assets/boards (its path
+// below that folder) for this machine, against the stand-in Arduino core
+// in arduino/, and returns the program.
+func BuildSketch(t *testing.T, ino string) string {
+	t.Helper()
+	need(t, "g++")
+	src := filepath.Join(Examples(), ino)
+	core := filepath.Join(here(), "arduino")
+	bin := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(ino), ".ino"))
+	out, err := exec.Command("g++", "-Wall", "-Werror", "-o", bin, "-include", filepath.Join(core, "Arduino.h"),
+		"-x", "c++", src, "-x", "none", filepath.Join(core, "core.cpp")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("build %s: %v\n%s", ino, err, out)
+	}
+	return bin
+}
+
+// Examples is the folder of the ready-to-flash examples.
+func Examples() string { return filepath.Join(here(), "..", "..", "assets", "boards") }
+
+func here() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
+}
+
 // Libmodbus runs board/modbus/testdata/slave.c, built against Debian's
 // libmodbus, on a pty path: slave 17 at 9600 baud, holding registers
 // 100..115, input registers 200..215, 16 coils. It returns once the slave
@@ -197,8 +240,7 @@ func (s *Sketch) Serve(ctx context.Context, port io.ReadWriter) error {
 func Libmodbus(t *testing.T, path string) {
 	t.Helper()
 	need(t, "gcc", "pkg-config")
-	_, here, _, _ := runtime.Caller(0)
-	src := filepath.Join(filepath.Dir(here), "..", "modbus", "testdata", "slave.c")
+	src := filepath.Join(here(), "..", "modbus", "testdata", "slave.c")
 	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libmodbus").Output()
 	if err != nil {
 		t.Fatalf("libmodbus is missing: run make deps (sudo apt-get install libmodbus-dev): %v", err)
