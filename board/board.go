@@ -69,7 +69,8 @@ type Options struct {
 	// resets when its port opens, and its bootloader waits about 1.5 s).
 	DetectFor time.Duration
 	// MaxRate is how many readings a second reach the world at most
-	// (default 10); faster ones are dropped.
+	// (default 10); a faster board's readings are thinned, the latest
+	// always kept.
 	MaxRate float64
 
 	// Modbus RTU: the slave polled (default 1), the first holding
@@ -293,13 +294,21 @@ func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
 			return fmt.Errorf("board: firmata handshake: %w", err)
 		}
 	}
+	var pending []sim.Reading // the latest reading held back by MaxRate
 	for {
-		chunk, err := s.s.next(ctx, time.Time{})
+		var due time.Time
+		if pending != nil {
+			due = s.last.Add(s.gap())
+		}
+		chunk, err := s.s.next(ctx, due)
+		if isTimeout(err) {
+			s.reading(&pending, emit)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		s.mu.Lock()
-		var readings [][]sim.Reading
 		if s.proto == Firmata {
 			reply, msgs, complete := s.fc.Feed(chunk, nil)
 			if len(reply) > 0 {
@@ -314,32 +323,41 @@ func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
 				}
 			}
 			if complete {
-				readings = append(readings, s.fc.Readings())
+				pending = s.fc.Readings()
 			}
 		} else {
 			s.opt.Console(string(chunk))
-			readings = s.plot.Feed(chunk)
+			if rs := s.plot.Feed(chunk); len(rs) > 0 {
+				pending = rs[len(rs)-1]
+			}
 		}
 		s.mu.Unlock()
-		for _, rs := range readings {
-			s.reading(rs, emit)
-		}
+		s.reading(&pending, emit)
 	}
 }
 
-// reading emits a reading action unless one went out too recently.
-func (s *Session) reading(rs []sim.Reading, emit func(sim.Action)) {
-	if len(rs) == 0 {
+// gap is the least time between two readings.
+func (s *Session) gap() time.Duration {
+	// A little slack, so a board reporting at exactly MaxRate is not
+	// thinned by jitter.
+	return time.Duration(0.8 * float64(time.Second) / s.opt.MaxRate)
+}
+
+// reading emits the pending reading once the gap since the last one has
+// passed; until then it waits, replaced by any newer one, so the latest
+// value always arrives.
+func (s *Session) reading(pending *[]sim.Reading, emit func(sim.Action)) {
+	if len(*pending) == 0 {
+		*pending = nil
 		return
 	}
 	now := s.opt.Now()
-	// A little slack, so a board reporting at exactly MaxRate is not
-	// thinned by jitter.
-	if !s.last.IsZero() && now.Sub(s.last) < time.Duration(0.8*float64(time.Second)/s.opt.MaxRate) {
+	if !s.last.IsZero() && now.Sub(s.last) < s.gap() {
 		return
 	}
 	s.last = now
-	emit(sim.Action{Kind: sim.ActReading, Device: s.opt.Device, Readings: rs})
+	emit(sim.Action{Kind: sim.ActReading, Device: s.opt.Device, Readings: *pending})
+	*pending = nil
 }
 
 func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
@@ -357,7 +375,7 @@ func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
 				rs[i] = sim.Reading{Name: "hr" + strconv.Itoa(int(s.opt.Register)+i), Value: float64(v)}
 			}
 			s.opt.Console(fmt.Sprintf("slave %d holding %d..: %v\n", s.opt.Slave, s.opt.Register, regs))
-			s.reading(rs, emit)
+			s.reading(&rs, emit)
 		case s.s.failed() != nil:
 			return s.s.failed()
 		default:

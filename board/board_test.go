@@ -172,3 +172,28 @@ func FuzzSniff(f *testing.F) {
 		}
 	})
 }
+
+// A board faster than MaxRate is thinned, and its latest reading still
+// arrives (held back until the gap has passed), so the world never keeps
+// a stale value.
+func TestMaxRateKeepsTheLatest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cable := boardtest.NewCable(t)
+	far := boardtest.Open(t, cable.Board)
+	s, err := board.Open(ctx, boardtest.Open(t, cable.Host), board.Options{Protocol: board.Plotter, MaxRate: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got collect
+	go s.Run(ctx, got.emit)
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(far, "n:%d\n", i)
+	}
+	boardtest.Eventually(t, 5*time.Second, "the last line's reading", func() bool {
+		return got.n() > 0 && got.last().Readings[0].Value == 20
+	})
+	if n := got.n(); n > 3 {
+		t.Errorf("%d readings from a burst at 5 a second", n)
+	}
+}

@@ -33,6 +33,7 @@ type serialConfig struct {
 	baud                                int
 	slave, register, count, coil        uint
 	detect                              time.Duration
+	rate                                float64
 }
 
 func (c *serialConfig) flags(fl *flag.FlagSet) {
@@ -46,6 +47,7 @@ func (c *serialConfig) flags(fl *flag.FlagSet) {
 	fl.UintVar(&c.register, "modbus-register", 0, "Modbus RTU: the first holding register read")
 	fl.UintVar(&c.count, "modbus-count", board.DefaultCount, "Modbus RTU: how many holding registers are read")
 	fl.UintVar(&c.coil, "modbus-coil", 0, "Modbus RTU: the coil an on/off command writes")
+	fl.Float64Var(&c.rate, "serial-rate", board.DefaultMaxRate, "readings a second the board may send the room at most; a faster board is thinned, its latest reading kept")
 	fl.DurationVar(&c.detect, "serial-detect", board.DefaultDetectFor, "with auto: how long to listen for Firmata or plotter lines before probing Modbus")
 }
 
@@ -72,6 +74,9 @@ func (c *serialConfig) check() error {
 	if c.count < 1 || c.count > 32 || c.register > 0xFFFF || c.coil > 0xFFFF {
 		return fmt.Errorf("-modbus-register %d -modbus-count %d: read 1 to 32 registers within 0..65535", c.register, c.count)
 	}
+	if c.rate <= 0 || c.rate > 10000 {
+		return fmt.Errorf("-serial-rate %g: between 0 and 10000 readings a second", c.rate)
+	}
 	if _, err := scenes.Builtin(c.scene); err != nil {
 		return fmt.Errorf("-serial-scene: %w", err)
 	}
@@ -80,7 +85,7 @@ func (c *serialConfig) check() error {
 
 func (c *serialConfig) options() board.Options {
 	p, _ := board.ParseProtocol(c.protocol)
-	return board.Options{Protocol: p, Device: c.device, Baud: c.baud, DetectFor: c.detect,
+	return board.Options{Protocol: p, Device: c.device, Baud: c.baud, DetectFor: c.detect, MaxRate: c.rate,
 		Slave: byte(c.slave), Register: uint16(c.register), Count: uint16(c.count), Coil: uint16(c.coil)}
 }
 

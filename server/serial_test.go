@@ -34,7 +34,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 
 // startServer runs the real program (run) with args on a free port and
 // returns its address.
-func startServer(t *testing.T, args ...string) string {
+func startServer(t testing.TB, args ...string) string {
 	t.Helper()
 	// -dev serves a page from the working directory: these tests need the
 	// relay, not a built WebAssembly program.
@@ -78,12 +78,12 @@ func startServer(t *testing.T, args ...string) string {
 
 // member is a WebSocket client in a room, as a browser is.
 type member struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 	ctx  context.Context
 }
 
-func joinRoom(t *testing.T, addr, room string) *member {
+func joinRoom(t testing.TB, addr, room string) *member {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)

@@ -27,7 +27,7 @@ import (
 // symlinks that stay the same across Unplug and Plug.
 type Cable struct {
 	Host, Board string
-	t           *testing.T
+	t           testing.TB
 	far         string   // socat's address of the board's end
 	env         []string // the board program's environment
 	mu          sync.Mutex
@@ -35,7 +35,7 @@ type Cable struct {
 }
 
 // NewCable makes a pty pair in a test's temporary directory.
-func NewCable(t *testing.T) *Cable {
+func NewCable(t testing.TB) *Cable {
 	t.Helper()
 	need(t, "socat")
 	dir := t.TempDir()

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/thingyard/thingyard/board/boardtest"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// BenchmarkSerialRoundTrip measures a command's round trip through the
+// server's serial path against a raw echo over the same kind of pty pair,
+// in one run, so the overhead reads as a ratio:
+//
+//   - raw-pty-echo: a line written to a socat pty pair comes back from an
+//     echo on the far end;
+//   - server-gateway: a browser in a live room sends a command action; the
+//     relay orders it, the -serial gateway writes "on"/"off" to the board
+//     over the pty, the board answers with a plotter line (led:1), and the
+//     reading it becomes reaches the browser through the room.
+//
+// Run it with: go test -run '^$' -bench SerialRoundTrip -benchtime 200x ./server
+func BenchmarkSerialRoundTrip(b *testing.B) {
+	b.Run("raw-pty-echo", func(b *testing.B) {
+		cable := boardtest.NewCable(b)
+		far, near := boardtest.Open(b, cable.Board), boardtest.Open(b, cable.Host)
+		go io.Copy(far, far) // the echo
+		r := bufio.NewReader(near)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := io.WriteString(near, "on\n"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := r.ReadString('\n'); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("server-gateway", func(b *testing.B) {
+		cable := boardtest.NewCable(b)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go answer(ctx, boardtest.Open(b, cable.Board))
+		room := "bench-round-trip"
+		addr := startServer(b, "-serial", cable.Host, "-serial-room", room, "-serial-protocol", "plotter",
+			"-serial-rate", "10000", "-rate", "100000", "-burst", "100000")
+		m := joinRoom(b, addr, room)
+		online := m.action("the board online", power(true))
+		at := online.At
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			on := i%2 == 0
+			at += wire.Lead
+			m.send(wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: on, At: at})
+			want := 0.0
+			if on {
+				want = 1
+			}
+			m.action("the board's answer", func(a sim.Action) bool {
+				return a.Kind == sim.ActReading && len(a.Readings) == 1 && a.Readings[0].Name == "led" && a.Readings[0].Value == want
+			})
+		}
+	})
+}
+
+// answer is a board that replies to each on/off line with its LED's state
+// as a plotter line, at once.
+func answer(ctx context.Context, port io.ReadWriter) {
+	sc := bufio.NewScanner(port)
+	for sc.Scan() && ctx.Err() == nil {
+		switch strings.TrimSpace(sc.Text()) {
+		case "on":
+			fmt.Fprint(port, "led:1\r\n")
+		case "off":
+			fmt.Fprint(port, "led:0\r\n")
+		}
+	}
+}
