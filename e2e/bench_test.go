@@ -41,7 +41,7 @@ func TestBenchReport(t *testing.T) {
 		time.Now().UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion())
 
 	// THINGYARD_BENCH picks parts (comma-separated: sizes, browser,
-	// simulation, relay, idle); a partial run prints its report and leaves
+	// simulation, relay, idle, serial); a partial run prints its report and leaves
 	// docs/benchmarks.md alone.
 	only := os.Getenv("THINGYARD_BENCH")
 	part := func(name string) bool { return only == "" || slices.Contains(strings.Split(only, ","), name) }
@@ -64,6 +64,9 @@ func TestBenchReport(t *testing.T) {
 	}
 	if part("idle") {
 		r.idle(t)
+	}
+	if part("serial") {
+		r.serial(t)
 	}
 	t.Log("\n" + r.String())
 	if only != "" {
@@ -483,4 +486,40 @@ func mosquittoFanout(t *testing.T, pace time.Duration) fanoutResult {
 	mu.Lock()
 	defer mu.Unlock()
 	return summarize(lat, len(lat), time.Since(start))
+}
+
+var serialRoundTrip = regexp.MustCompile(`BenchmarkSerialRoundTrip/(\S+?)-\d+\s+\d+\s+([\d.]+) ns/op`)
+
+// serial times a command and the board's reply through the server's
+// serial gateway over a pty pair, beside a raw echo over the same kind of
+// pair (BenchmarkSerialRoundTrip in server/, median of three runs).
+func (r *report) serial(t *testing.T) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkSerialRoundTrip", "-benchtime", "2000x", "-count", "3", "../server")
+	out, err := cmd.CombinedOutput()
+	r.line("## Serial\n")
+	if err != nil {
+		r.line("Not measured: %v.\n", err)
+		t.Logf("serial benchmark: %v\n%s", err, out)
+		return
+	}
+	runs := map[string][]float64{}
+	for _, m := range serialRoundTrip.FindAllStringSubmatch(string(out), -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		runs[m[1]] = append(runs[m[1]], v)
+	}
+	median := func(name string) time.Duration {
+		vs := runs[name]
+		if len(vs) == 0 {
+			return 0
+		}
+		slices.Sort(vs)
+		return time.Duration(vs[len(vs)/2])
+	}
+	raw, gw := median("raw-pty-echo"), median("server-gateway")
+	r.line("A command's round trip through the server-side serial path: a WebSocket client in the room sends `command on`, the server writes `on` to a socat pty pair, a board emulator answers `led:1`, and the reading comes back to the client as an envelope. The baseline is a raw echo over the same kind of pty pair. Median of three runs of 2,000 round trips.\n")
+	r.line("| path | round trip | ratio |\n|---|---|---|")
+	r.line("| raw pty echo | %v | 1.00× |", raw.Round(time.Microsecond))
+	if raw > 0 {
+		r.line("| WebSocket → server → board → server → WebSocket | %v | %.1f× |\n", gw.Round(time.Microsecond), gw.Seconds()/raw.Seconds())
+	}
 }
