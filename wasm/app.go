@@ -89,6 +89,11 @@ func newApp() *app {
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
 		a.r.ReducedMotion = mq.Get("matches").Bool()
+		// The setting can change while the page is open.
+		mq.Call("addEventListener", "change", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			a.r.ReducedMotion = args[0].Get("matches").Bool()
+			return nil
+		}))
 	}
 	a.board.Supported, a.board.Why = webserial.Supported(), webserial.Why()
 	a.state = js.Global().Get("Object").New()
@@ -100,6 +105,7 @@ func newApp() *app {
 	a.state.Set("where", js.FuncOf(a.where))
 	a.state.Set("device", js.FuncOf(a.deviceJS))
 	a.state.Set("log", js.FuncOf(a.logJS))
+	a.state.Set("messages", js.FuncOf(a.messagesJS))
 	js.Global().Set("thingyard", a.state)
 	return a
 }
@@ -118,6 +124,23 @@ func (a *app) where(_ js.Value, args []js.Value) any {
 	box := canvas.Call("getBoundingClientRect")
 	dpr := a.r.DPR()
 	return map[string]any{"x": box.Get("left").Float() + x/dpr, "y": box.Get("top").Float() + y/dpr}
+}
+
+// messagesJS is window.thingyard.messages(): every message drawn in
+// flight as {id, x, y} in page (CSS) pixels, so tests can see how messages
+// move.
+func (a *app) messagesJS(js.Value, []js.Value) any {
+	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
+	if !canvas.Truthy() {
+		return nil
+	}
+	box := canvas.Call("getBoundingClientRect")
+	left, top, dpr := box.Get("left").Float(), box.Get("top").Float(), a.r.DPR()
+	out := []any{}
+	a.r.EachMessage(&a.view, func(id uint64, x, y float64) {
+		out = append(out, map[string]any{"id": id, "x": left + x/dpr, "y": top + y/dpr})
+	})
+	return out
 }
 
 // deviceJS is window.thingyard.device(id): what the inspector knows of a

@@ -84,9 +84,10 @@ type Renderer struct {
 	bg, dash, fg, over batch
 	plate              batch // dark plates under labels, over the links
 	world, top         []label
-	captions           []label // link names, placed after the device labels
-	placed             []Box   // labels placed in the cached layer so far
-	visible            int     // devices on screen at the last cached redraw
+	captions           []label    // link names, placed after the device labels
+	clouds             []netCloud // network clouds, placed after the device labels
+	placed             []Box      // labels placed in the cached layer so far
+	visible            int        // devices on screen at the last cached redraw
 	widths             map[*text.GoTextFace]map[string]float64
 	lineH              float64 // a label's height at this DPR
 	triOp, dashOp      ebiten.DrawTrianglesOptions
@@ -113,6 +114,15 @@ type Renderer struct {
 	helpW       float64           // width of help at this DPR
 	slowS       string            // the slow-down caption measured
 	slowW       float64           // and its width
+
+	// The legend band, drawn into its own image when the canvas or the
+	// time scale changes and blitted every frame: text is the dearest
+	// thing to draw.
+	band    *ebiten.Image
+	bandKey [3]float64 // canvas width, DPR, slow-down
+	bandB   batch
+	bandL   []label
+	bandOp  ebiten.DrawImageOptions
 
 	drag struct {
 		active, moved bool
@@ -285,9 +295,9 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 		r.drawDeviceState(v, int32(i))
 	}
 	r.drawOutage(v)
-	r.drawLegend()
 	r.drawTooltip(v)
 	r.fg.draw(screen, r.at.img, &r.triOp)
+	r.drawBand(screen)
 	r.over.draw(screen, r.at.img, &r.triOp)
 	r.texts(screen, r.top)
 }
@@ -301,6 +311,7 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.plate.reset()
 	r.world = r.world[:0]
 	r.captions = r.captions[:0]
+	r.clouds = r.clouds[:0]
 	r.placed = r.placed[:0]
 	if r.visible <= maxLabelled {
 		// Names keep off the icons too.
@@ -319,10 +330,14 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	for i := range v.Devices {
 		r.drawDevice(v, int32(i), labels)
 	}
+	for i := range r.clouds {
+		r.drawCloud(&r.clouds[i])
+	}
 	// Links are named where no device's name already is.
 	for i := range r.captions {
 		r.place(r.captions[i], true, false)
 	}
+	r.drawHints()
 	r.bg.draw(dst, r.at.img, &r.triOp)
 	r.dash.draw(dst, r.at.dash, &r.dashOp)
 	r.plate.draw(dst, r.at.img, &r.triOp)
@@ -406,6 +421,7 @@ func (r *Renderer) staticKey(v *sim.View) uint64 {
 		mix(math.Float64bits(f))
 	}
 	mix(r.gen)
+	mix(math.Float64bits(r.SlowDown)) // the caption at the top
 	mix(uint64(len(v.Devices))<<32 | uint64(len(v.Links)))
 	for i := range v.Devices {
 		d := &v.Devices[i]
@@ -567,28 +583,16 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 		}
 	case sim.MediumInternet, sim.MediumCellular:
 		// One cloud for the network, between the hub and its members.
-		var sx, sy float64
+		var sx, sy, sd float64
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
-			sx, sy = sx+x, sy+y
+			sx, sy, sd = sx+x, sy+y, sd+math.Hypot(x-hx, y-hy)
 		}
 		r.spokes(v, l.Members, hx, hy, 2*r.dpr, c, 14*r.dpr)
 		n := float64(len(l.Members) - 1)
-		mx, my := (hx+sx/n)/2, (hy+sy/n)/2
-		s := 16 * r.dpr
-		if math.Hypot(mx-hx, my-hy) < 2*s {
-			// Members all around the hub: the cloud goes above it.
-			mx, my = hx, hy-r.rad-2.5*s
-		}
-		if r.onScreen(mx, my, 3*s) {
-			hw, hh := float32(s*cloudW/2/cloudS), float32(s*cell/2/cloudS)
-			r.fg.sprite(spriteRect(spCloud, 2), float32(mx), float32(my), hw, hh, colourOf(colPanel, 1))
-			r.fg.sprite(spriteRect(spCloudLine, 2), float32(mx), float32(my), hw, hh, c)
-			if !l.Up {
-				r.fg.cross(float32(mx), float32(my), float32(s*0.6), colourOf(colBad, 1))
-			}
-			r.caption(r.mediumNames[l.Medium%maxProto], mx+s*1.4, my-6*r.dpr, c)
-		}
+		s := clamp(1.2*r.rad, 9*r.dpr, 16*r.dpr) // the cloud's size follows the icons'
+		mx, my, above := CloudAt(hx, hy, sx/n, sy/n, sd/n, r.rad+2.5*s)
+		r.clouds = append(r.clouds, netCloud{hx: hx, hy: hy, x: mx, y: my, s: s, above: above, c: c, up: l.Up, medium: l.Medium})
 	default: // a wire: RS-232, Ethernet
 		for _, m := range l.Members[1:] {
 			x, y := r.pos(v, m)
@@ -599,6 +603,57 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 			r.fg.cross(float32((hx+x)/2), float32((hy+y)/2), float32(8*r.dpr), colourOf(colBad, 1))
 		}
 	}
+}
+
+// netCloud is an internet or cellular star's cloud, waiting for a place.
+type netCloud struct {
+	hx, hy, x, y, s float64 // the hub, where the cloud would best go, its size
+	above, up       bool
+	c               rgba
+	medium          sim.Medium
+}
+
+// drawCloud puts a network's cloud on its line where it covers no icon
+// and no name: halfway, else a little nearer either end. Where there is
+// no such place the line and its name stand for the network, but a cut
+// is always marked.
+func (r *Renderer) drawCloud(k *netCloud) {
+	if !r.onScreen(k.x, k.y, 3*k.s) {
+		return
+	}
+	hw, hh := k.s*cloudW/2/cloudS, k.s*cell/2/cloudS
+	x, y, free := k.x, k.y, false
+	for _, t := range [...]float64{1, 0.8, 1.2, 0.6, 1.4} {
+		x, y = k.x, k.y
+		if !k.above {
+			// t scales the way from the hub to the midpoint.
+			x, y = k.hx+(k.x-k.hx)*t, k.hy+(k.y-k.hy)*t
+		} else if t != 1 {
+			break
+		}
+		b := Box{x - hw, y - hh, x + hw, y + hh}
+		free = true
+		for _, o := range r.placed {
+			if b.Overlaps(o) {
+				free = false
+				break
+			}
+		}
+		if free {
+			r.placed = append(r.placed, b)
+			break
+		}
+	}
+	if !free {
+		x, y = k.x, k.y
+	} else {
+		r.fg.sprite(spriteRect(spCloud, 2), float32(x), float32(y), float32(hw), float32(hh), colourOf(colPanel, 1))
+		r.fg.sprite(spriteRect(spCloudLine, 2), float32(x), float32(y), float32(hw), float32(hh), k.c)
+	}
+	if !k.up {
+		r.fg.cross(float32(x), float32(y), float32(k.s*0.6), colourOf(colBad, 1))
+	}
+	r.caption(r.mediumNames[k.medium%maxProto], x+k.s*1.4, y-6*r.dpr, k.c)
 }
 
 // maxSpokes is how many members of a star get a full line to its hub;
@@ -647,6 +702,19 @@ func (r *Renderer) messagePos(v *sim.View, m *sim.MessageView) (float64, float64
 		return AlongBus(x0, y0, x1, y1, r.trunk[m.Link], float64(m.Progress))
 	}
 	return Lerp(x0, y0, x1, y1, float64(m.Progress), r.ReducedMotion)
+}
+
+// EachMessage calls f with every message drawn in flight and where it is
+// drawn on screen, in device pixels: what tests see of the motion.
+func (r *Renderer) EachMessage(v *sim.View, f func(id uint64, x, y float64)) {
+	for i := range v.Messages {
+		m := &v.Messages[i]
+		if m.Lost || (m.Progress == 0 && m.ID != r.SelectedMsg) {
+			continue
+		}
+		x, y := r.messagePos(v, m)
+		f(m.ID, x, y)
+	}
 }
 
 func (r *Renderer) drawMessage(v *sim.View, m *sim.MessageView) {
@@ -815,43 +883,101 @@ func (r *Renderer) drawDeviceState(v *sim.View, i int32) {
 	}
 }
 
-// drawLegend names the protocol colours, the lost mark and the time
-// scale, on a band along the bottom; the controls hint sits at the top.
-func (r *Renderer) drawLegend() {
+// legendEntries is how many entries the legend has: the protocols, then
+// the lost mark.
+const legendEntries = int(sim.ProtoLoRaWAN-sim.ProtoModbusRTU) + 2
+
+// legendEntry is the legend's i-th entry: its colour and name, and its
+// width with the gap after it.
+func (r *Renderer) legendEntry(i int) (c rgba, name string, w float64, lost bool) {
 	d := r.dpr
-	h := 26 * d
-	y := r.Cam.H - h
-	r.over.rect(0, float32(y), float32(r.Cam.W), float32(h), colourOf(colBackground, 0.85))
-	x, ty, cy := 14*d, y+6*d, float32(y+13*d)
-	for p := sim.ProtoModbusRTU; p <= sim.ProtoLoRaWAN; p++ {
-		r.over.disc(float32(x+5*d), cy, float32(4.5*d), colourOf(ProtocolColours[p], 1))
-		name := r.protoNames[p%maxProto]
-		r.top = append(r.top, label{name, x + 13*d, ty, r.small, colMuted, text.AlignStart})
-		if r.legendW[p%maxProto] == 0 {
-			r.legendW[p%maxProto], _ = text.Measure(name, r.small, 0)
-		}
-		x += r.legendW[p%maxProto] + 26*d
+	if i == legendEntries-1 {
+		return colourOf(colBad, 1), "lost", 50 * d, true
 	}
-	r.over.cross(float32(x+5*d), cy, float32(4.5*d), colourOf(colBad, 1))
-	r.top = append(r.top, label{"lost", x + 13*d, ty, r.small, colMuted, text.AlignStart})
-	x += 50 * d
+	p := sim.ProtoModbusRTU + sim.Protocol(i)
+	if r.legendW[p%maxProto] == 0 {
+		r.legendW[p%maxProto], _ = text.Measure(r.protoNames[p%maxProto], r.small, 0)
+	}
+	return colourOf(ProtocolColours[p], 1), r.protoNames[p%maxProto], r.legendW[p%maxProto] + 26*d, false
+}
+
+// bandLayout is how many rows the legend takes on this canvas, where its
+// last row ends, and whether the time caption fits after it.
+func (r *Renderer) bandLayout() (rows int, end float64, slowFits bool) {
+	d := r.dpr
+	rows, x := 1, 14*d
+	for i := range legendEntries {
+		_, _, w, _ := r.legendEntry(i)
+		if x+w > r.Cam.W-8*d && x > 14*d {
+			rows, x = rows+1, 14*d
+		}
+		x += w
+	}
 	if r.SlowDown > 0 {
 		s := slowCaption(r.SlowDown)
 		if r.slowW == 0 || r.slowS != s {
 			r.slowS = s
 			r.slowW, _ = text.Measure(s, r.small, 0)
 		}
-		if x+r.slowW < r.Cam.W {
-			r.top = append(r.top, label{s, x, ty, r.small, colMuted, text.AlignStart})
-		} else {
-			// No room beside the legend: top left, under the side titles.
-			r.top = append(r.top, label{s, 12 * d, 8 * d, r.small, colMuted, text.AlignStart})
+	}
+	return rows, x, r.SlowDown > 0 && x+r.slowW < r.Cam.W-8*d
+}
+
+// drawBand draws the legend along the bottom: the protocol colours, the
+// lost mark and the time scale, in a second row on a narrow canvas. It is
+// drawn into its own image when the canvas or the time scale changes.
+func (r *Renderer) drawBand(screen *ebiten.Image) {
+	d := r.dpr
+	rows, _, slowFits := r.bandLayout()
+	rowH := 20 * d
+	h := rowH*float64(rows) + 6*d
+	if key := [3]float64{r.Cam.W, r.dpr, r.SlowDown}; r.band == nil || key != r.bandKey || r.band.Bounds().Dy() != int(math.Ceil(h)) {
+		r.bandKey = key
+		if r.band != nil {
+			r.band.Deallocate()
 		}
+		r.band = ebiten.NewImage(max(1, int(r.Cam.W)), int(math.Ceil(h)))
+		r.bandB.reset()
+		r.bandL = r.bandL[:0]
+		r.bandB.rect(0, 0, float32(r.Cam.W), float32(h), colourOf(colBackground, 0.85))
+		x, y := 14*d, 3*d
+		for i := range legendEntries {
+			c, name, w, lost := r.legendEntry(i)
+			if x+w > r.Cam.W-8*d && x > 14*d {
+				x, y = 14*d, y+rowH
+			}
+			cy := float32(y + 10*d)
+			if lost {
+				r.bandB.cross(float32(x+5*d), cy, float32(4.5*d), c)
+			} else {
+				r.bandB.disc(float32(x+5*d), cy, float32(4.5*d), c)
+			}
+			r.bandL = append(r.bandL, label{name, x + 13*d, y + 3*d, r.small, colMuted, text.AlignStart})
+			x += w
+		}
+		if slowFits {
+			r.bandL = append(r.bandL, label{r.slowS, x, y + 3*d, r.small, colMuted, text.AlignStart})
+		}
+		r.bandB.draw(r.band, r.at.img, &r.triOp)
+		r.texts(r.band, r.bandL)
+	}
+	r.bandOp.GeoM.Reset()
+	r.bandOp.GeoM.Translate(0, r.Cam.H-h)
+	screen.DrawImage(r.band, &r.bandOp)
+}
+
+// drawHints puts the controls hint at the top right of the cached layer,
+// and the time scale at the top left when the legend has no room for it.
+func (r *Renderer) drawHints() {
+	d := r.dpr
+	_, _, slowFits := r.bandLayout()
+	if r.SlowDown > 0 && !slowFits {
+		r.world = append(r.world, label{r.slowS, 12 * d, 8 * d, r.small, colMuted, text.AlignStart})
 	}
 	if r.helpW == 0 {
 		r.helpW, _ = text.Measure(r.help, r.small, 0)
 	}
 	if r.Cam.W > r.helpW+r.slowW+60*d {
-		r.top = append(r.top, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, text.AlignEnd})
+		r.world = append(r.world, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, text.AlignEnd})
 	}
 }

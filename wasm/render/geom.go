@@ -106,10 +106,26 @@ func ShowLabels(iconRadius, dpr float64, onScreen int) bool {
 	}
 }
 
+// CloudAt is where a star's network cloud goes, for a hub at hx, hy whose
+// members' centre is cx, cy and whose mean distance from the hub is
+// spread: halfway to the members, or, when they stand all around the hub
+// (their centre near it for how far they spread), lift above it, which it
+// reports.
+func CloudAt(hx, hy, cx, cy, spread, lift float64) (x, y float64, above bool) {
+	if math.Hypot(cx-hx, cy-hy) < 0.5*spread {
+		return hx, hy - lift, true
+	}
+	return (hx + cx) / 2, (hy + cy) / 2, false
+}
+
 // FitMargin is the margin around the world when it is fitted to a screen
-// of w×h pixels: generous on a big screen, modest on a phone.
+// of w×h pixels: generous on a big screen, modest on a phone, and on any
+// screen wide enough for the sides' tinted areas, which reach about 40 CSS
+// pixels beyond their outermost devices, unless that would leave the
+// world less than three fifths of the screen.
 func FitMargin(w, h, dpr float64) float64 {
-	return math.Min(90*dpr, 0.1*math.Min(w, h))
+	short := math.Min(w, h)
+	return math.Min(math.Max(0.1*short, 50*dpr), math.Min(90*dpr, 0.2*short))
 }
 
 // WheelZoom is the zoom factor for a wheel movement of wy as a browser

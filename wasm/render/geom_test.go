@@ -241,7 +241,10 @@ func TestFitMargin(t *testing.T) {
 		{1920, 1080, 1, 90},
 		{1920, 1080, 2, 108},
 		{3840, 2160, 2, 180},
-		{400, 700, 2, 40},
+		{400, 700, 2, 80},
+		{920, 800, 1, 80},
+		{1170, 1600, 3, 150}, // a phone, 390 CSS pixels wide
+		{300, 300, 1, 50},
 	}
 	for _, tt := range tests {
 		if got := FitMargin(tt.w, tt.h, tt.dpr); !near(got, tt.want) {
@@ -265,6 +268,26 @@ func TestWheelZoom(t *testing.T) {
 	for _, tt := range tests {
 		if got := WheelZoom(tt.wy); math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("%s: WheelZoom(%v) = %v, want %v", tt.name, tt.wy, got, tt.want)
+		}
+	}
+}
+
+func TestCloudAt(t *testing.T) {
+	tests := []struct {
+		name                   string
+		hx, hy, cx, cy, spread float64
+		wantX, wantY           float64
+		above                  bool
+	}{
+		{"one member, near", 0, 0, 40, 0, 40, 20, 0, false},
+		{"one member, far", 0, 0, 400, 300, 500, 200, 150, false},
+		{"members all around", 100, 100, 102, 98, 200, 100, 60, true},
+		{"a crowd beside the hub", 0, 0, 300, 0, 420, 150, 0, false},
+	}
+	for _, tt := range tests {
+		x, y, above := CloudAt(tt.hx, tt.hy, tt.cx, tt.cy, tt.spread, 40)
+		if !near(x, tt.wantX) || !near(y, tt.wantY) || above != tt.above {
+			t.Errorf("%s: CloudAt = (%v,%v,%v), want (%v,%v,%v)", tt.name, x, y, above, tt.wantX, tt.wantY, tt.above)
 		}
 	}
 }
