@@ -18,7 +18,7 @@ DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev 
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm test test-native test-wasm e2e vet fmt-check bench bench-browser deps tools clean
+.PHONY: run build wasm test test-native test-wasm e2e vet fmt-check bench bench-browser screenshots deps tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -75,6 +75,17 @@ e2e: wasm
 bench: deps tools wasm
 	$(GO) test -run='^$$' -bench=. -benchmem ./sim/... ./server/relay/... ./server/replica/...
 	$(GO) test -tags bench -run '^TestBenchReport$$' -timeout 30m -count=1 -v ./e2e
+
+# screenshots opens every built-in scene in headless Chromium and writes
+# docs/scenes/NAME.png, docs/scenes.md and docs/screenshot.png.
+screenshots: deps wasm
+	$(GO) test -tags screenshots -run '^TestSceneScreenshots$$' -timeout 30m -count=1 -v ./e2e
+
+# bench-browser is the browser part of bench alone: frame rates from 100
+# to 10,000 devices and the time to the first frame, beside a bare
+# Ebitengine page measured in the same run. It prints and writes nothing.
+bench-browser: deps tools wasm
+	$(GO) test -tags bench -run '^TestBenchBrowser$$' -timeout 30m -count=1 -v ./e2e
 
 tools: $(BIN)/go_js_wasm_exec
 
