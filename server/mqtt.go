@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -57,7 +58,9 @@ type broker struct {
 	last    map[string]map[string]string // room -> topic -> what was last published
 	buckets map[string]*bucket           // client id -> its set allowance
 
-	published, refused atomic.Int64
+	// published counts the broker's own publishes of readings, sets the
+	// client publishes that became actions, refused those it turned down.
+	published, sets, refused atomic.Int64
 }
 
 type bucket struct {
@@ -193,9 +196,20 @@ func (b *broker) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, 
 	if err != nil {
 		return refuse(packets.ErrImplementationSpecificError, err.Error())
 	}
+	b.sets.Add(1)
 	b.log.Info("mqtt set became an action", "client", cl.ID, "topic", pk.TopicName, "room", room, "seq", res.Seq, "kind", act.Kind)
 	pk.FixedHeader.Retain = false // a command is an event, not a state
 	return pk, nil
+}
+
+// WriteMetrics writes the broker's counters in Prometheus' text format,
+// after the relay's on /metrics.
+func (b *broker) WriteMetrics(w io.Writer) {
+	clients := atomic.LoadInt64(&b.srv.Info.ClientsConnected)
+	fmt.Fprintf(w, "# HELP thingyard_mqtt_clients Connected MQTT clients.\n# TYPE thingyard_mqtt_clients gauge\nthingyard_mqtt_clients %d\n", clients)
+	fmt.Fprintf(w, "# HELP thingyard_mqtt_published_total Readings the broker published for the open devices.\n# TYPE thingyard_mqtt_published_total counter\nthingyard_mqtt_published_total %d\n", b.published.Load())
+	fmt.Fprintf(w, "# HELP thingyard_mqtt_sets_total Client publishes to set topics that became actions.\n# TYPE thingyard_mqtt_sets_total counter\nthingyard_mqtt_sets_total %d\n", b.sets.Load())
+	fmt.Fprintf(w, "# HELP thingyard_mqtt_refused_total Client publishes refused (wrong topic, payload, device or rate).\n# TYPE thingyard_mqtt_refused_total counter\nthingyard_mqtt_refused_total %d\n", b.refused.Load())
 }
 
 func (b *broker) reject(cl *mqtt.Client, topic, why string) {

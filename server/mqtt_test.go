@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +38,12 @@ func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 // startTestBroker adds the MQTT broker to an API server.
 func startTestBroker(t *testing.T, s *apiServer) (string, *logBuffer) {
 	t.Helper()
+	_, addr, logs := startTestBrokerOf(t, s)
+	return addr, logs
+}
+
+func startTestBrokerOf(t *testing.T, s *apiServer) (*broker, string, *logBuffer) {
+	t.Helper()
 	logs := &logBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -44,7 +54,7 @@ func startTestBroker(t *testing.T, s *apiServer) (string, *logBuffer) {
 	if err := b.start(ctx, s.rel); err != nil {
 		t.Fatal(err)
 	}
-	return addr, logs
+	return b, addr, logs
 }
 
 // mqttClient is a paho client that keeps what it receives.
@@ -255,5 +265,80 @@ func TestParseSet(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s %q: %+v, %v; want %+v", tt.kind, tt.payload, got, err, tt.want)
 		}
+	}
+}
+
+// scrape reads a /metrics page into sample name -> value.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	got := map[string]float64{}
+	for _, l := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(l, " ")
+		if !ok || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", l, err)
+		}
+		got[name] = f
+	}
+	return got
+}
+
+// /metrics counts the broker's clients, its own publishes, the set
+// publishes that became actions and those it refused.
+func TestMQTTMetrics(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, _ := startTestBrokerOf(t, s)
+	mux := http.NewServeMux()
+	routes(mux, nil, s.rel, nil, b)
+	web := httptest.NewServer(mux)
+	t.Cleanup(web.Close)
+	id := s.newRoom(t, "open-api")
+	ws := dialRoom(t, s, id)
+	ws.kind(t, wire.KindPresence)
+	s.clock.Advance(1000)
+	p := "thingyard/" + id + "/"
+
+	m := scrape(t, web.URL+"/metrics")
+	for _, name := range []string{"thingyard_mqtt_clients", "thingyard_mqtt_published_total", "thingyard_mqtt_sets_total", "thingyard_mqtt_refused_total"} {
+		if v, ok := m[name]; !ok || v != 0 {
+			t.Errorf("before any client: %s = %v (present %v), want 0", name, v, ok)
+		}
+	}
+	if m["thingyard_rooms"] != 1 || m["thingyard_replicas"] != 1 {
+		t.Errorf("the relay's and replicas' metrics are missing: %v", m)
+	}
+
+	sub := dialMQTT(t, addr, "reader")
+	sub.subscribe(t, "thingyard/#")
+	got := sub.waitTopics(t, p+"meter/power", p+"fan/on")
+	pub := dialMQTT(t, addr, "writer")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "press/set", Payload: []byte("on"), QoS: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "fan/set", Payload: []byte("on"), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ws.kind(t, wire.KindAction) // the accepted set, after the refused one on the same connection
+
+	m = scrape(t, web.URL+"/metrics")
+	want := map[string]float64{"thingyard_mqtt_clients": 2, "thingyard_mqtt_sets_total": 1, "thingyard_mqtt_refused_total": 1}
+	for name, v := range want {
+		if m[name] != v {
+			t.Errorf("%s = %v, want %v", name, m[name], v)
+		}
+	}
+	if n := m["thingyard_mqtt_published_total"]; n < float64(len(got)) {
+		t.Errorf("thingyard_mqtt_published_total = %v, but a subscriber got %d topics", n, len(got))
 	}
 }

@@ -99,7 +99,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	routes(mux, site, rel, log)
+	var extra []metricsWriter
+	if mq != nil {
+		extra = append(extra, mq)
+	}
+	routes(mux, site, rel, log, extra...)
 	apiRoutes(mux, &api{rel: rel, reps: reps, log: log})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -142,14 +146,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// routes mounts every handler of the server on mux.
-func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger) {
+// metricsWriter is a part of the server with counters on /metrics.
+type metricsWriter interface{ WriteMetrics(io.Writer) }
+
+// routes mounts every handler of the server on mux; /metrics also has
+// extra's counters.
+func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger, extra ...metricsWriter) {
 	if rel != nil {
 		mux.Handle("GET /ws", rel)
 		mux.HandleFunc("POST /rooms", rel.HandleCreate(scenes.Default))
 		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 			rel.HandleMetrics(w, r)
-			if m, ok := rel.Observer().(interface{ WriteMetrics(io.Writer) }); ok {
+			if m, ok := rel.Observer().(metricsWriter); ok {
+				m.WriteMetrics(w)
+			}
+			for _, m := range extra {
 				m.WriteMetrics(w)
 			}
 		})
