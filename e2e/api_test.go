@@ -201,6 +201,14 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	if !strings.Contains(metrics, "thingyard_replica_divergences_total 0\n") {
 		t.Errorf("the browser and the replica diverged:\n%s", metrics)
 	}
+	// Nothing here came late, so no report may be stale either.
+	if !strings.Contains(metrics, "thingyard_replica_hash_stale_total 0\n") {
+		t.Errorf("a browser's report was stale though no action came late:\n%s", metrics)
+	}
+	// The broker counted the two set publishes that became actions.
+	if !strings.Contains(metrics, "thingyard_mqtt_sets_total 2\n") || !strings.Contains(metrics, "thingyard_mqtt_refused_total 0\n") {
+		t.Errorf("the broker's counters are not on /metrics:\n%s", metrics)
+	}
 	if len(*errs) > 0 {
 		t.Errorf("console errors: %v", *errs)
 	}

@@ -29,10 +29,6 @@ const (
 	// by eye. The speed control multiplies on top of it. A live room's
 	// clock runs at the same rate for every member and the server.
 	slowDown = wire.MsPerTick
-	// hashReportDelay is how long after a hash mark a browser in a room
-	// reports it to the server (500 ticks, 5 s at 1×), so an action that
-	// reached it late has been replayed into the mark first.
-	hashReportDelay = sim.HashEvery / 2
 	// modelEvery is how many updates pass between panel refreshes (4 a
 	// second), so the panels never stall the canvas.
 	modelEvery = tps / 4
@@ -71,6 +67,7 @@ type app struct {
 	members   int
 	folded    bool   // the scene came folded from the room
 	reported  int64  // tick of the last hash mark reported to the room
+	seq       uint64 // seq of the last room envelope applied: the world has every action up to it
 	mqttAddr  string // the server's MQTT broker, from the welcome
 
 	// A real board through Web Serial (see board.go).
@@ -256,7 +253,7 @@ func (a *app) joinRoom(id string) {
 	if a.room != nil {
 		a.room.Close()
 	}
-	a.roomID, a.tl = id, nil
+	a.roomID, a.tl, a.seq = id, nil, 0
 	a.room = room.Dial(id)
 	a.paused, a.speed = false, 1
 }
@@ -296,6 +293,7 @@ func (a *app) roomEnvelopes() bool {
 			for _, le := range w.Log {
 				a.roomEnvelope(le)
 			}
+			a.seq = w.Seq
 			a.roomBase = w.Now / slowDown
 			a.roomStart = js.Global().Get("performance").Call("now").Float()
 		case wire.KindPresence:
@@ -310,6 +308,10 @@ func (a *app) roomEnvelopes() bool {
 		default:
 			a.roomEnvelope(e)
 		}
+		// Envelopes come in the room's order; a command for another
+		// member's board is the only kind not sent to all, and it changes
+		// no world.
+		a.seq = max(a.seq, e.Seq)
 	}
 }
 
@@ -386,14 +388,15 @@ func (a *app) Update() error {
 }
 
 // reportHash sends the room the latest hash mark old enough to be final,
-// once, so the server's replica can tell whether this world diverged.
+// once, with the seq of the last envelope applied, so the server's replica
+// can tell whether this world diverged.
 func (a *app) reportHash() {
-	t := (a.world.Tick() - hashReportDelay) / sim.HashEvery * sim.HashEvery
+	t := wire.ReportTick(a.world.Tick())
 	if t <= a.reported || t <= 0 {
 		return
 	}
 	h, ok := a.world.HashAt(t)
-	if ok && a.room.Send(wire.KindHash, wire.Hash{Tick: t, Hash: sim.HashString(h)}) {
+	if ok && a.room.Send(wire.KindHash, wire.Hash{Tick: t, Seq: a.seq, Hash: sim.HashString(h)}) {
 		a.reported = t
 	} else if !ok {
 		a.reported = t

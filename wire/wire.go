@@ -14,7 +14,8 @@
 //   - command: {"device":…,"on":…} for a real board; delivered only to the
 //     member that holds the board
 //   - board: {"device":…} announces that this member holds that board
-//   - hash: {"tick":…,"hash":…} this browser's state hash, for divergence checks
+//   - hash: {"tick":…,"seq":…,"hash":…} this browser's state hash at a
+//     mark, with the last seq it had applied, for divergence checks
 //
 // Kinds only the server sends: welcome (first, on join), presence (a member
 // joined or left), error (a frame was refused; the connection stays).
@@ -25,6 +26,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/thingyard/thingyard/sim"
 )
 
 // Envelope is one message of a room.
@@ -138,10 +141,30 @@ type Board struct {
 	Device string `json:"device"`
 }
 
-// Hash is the body of a hash report.
+// Hash is the body of a hash report: the state hash of a member's world at
+// the mark of tick Tick, when it had applied every envelope of the room up
+// to Seq. The mark holds exactly the room's actions up to Seq whose tick is
+// before Tick, so the server can tell a member that is wrong from one that
+// had not yet got an action of an earlier tick (a late one): its report is
+// stale, and its next marks, replayed with the action, are checked.
 type Hash struct {
 	Tick int64  `json:"tick"`
+	Seq  uint64 `json:"seq"`
 	Hash string `json:"hash"`
+}
+
+// HashDelay is how long after a hash mark a member reports it: 500 ticks,
+// 5 s of the room's clock, so an action that reached it late has usually
+// been replayed into the mark first.
+const HashDelay = sim.HashEvery / 2
+
+// ReportTick is the tick of the latest hash mark a member whose world is at
+// tick reports: the newest at least HashDelay old, or 0 when there is none.
+func ReportTick(tick int64) int64 {
+	if tick < HashDelay {
+		return 0
+	}
+	return (tick - HashDelay) / sim.HashEvery * sim.HashEvery
 }
 
 // Error is the body of an error envelope.

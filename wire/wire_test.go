@@ -42,3 +42,14 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestReportTick(t *testing.T) {
+	tests := []struct{ tick, want int64 }{
+		{0, 0}, {499, 0}, {1499, 0}, {1500, 1000}, {2499, 1000}, {2500, 2000}, {10_700, 10_000},
+	}
+	for _, tt := range tests {
+		if got := wire.ReportTick(tt.tick); got != tt.want {
+			t.Errorf("ReportTick(%d) = %d, want %d", tt.tick, got, tt.want)
+		}
+	}
+}

@@ -54,7 +54,7 @@ type Set struct {
 	rooms map[string]*Replica
 	check chan *Replica
 
-	checks, divergences, unchecked, stepped, rebuilds atomic.Int64
+	checks, divergences, unchecked, stale, stepped, rebuilds atomic.Int64
 }
 
 // New makes an empty set.
@@ -83,10 +83,17 @@ type Replica struct {
 	queue  []wire.Envelope // logged but not yet applied
 	queued bool            // waiting in set.check
 
-	mu  sync.Mutex // guards what follows; held while stepping
-	tl  *sim.Timeline
-	err error  // the scene could not be built
-	seq uint64 // last envelope applied
+	mu   sync.Mutex // guards what follows; held while stepping
+	tl   *sim.Timeline
+	err  error    // the scene could not be built
+	seq  uint64   // last envelope applied
+	acts []logged // the actions applied, in the room's order
+}
+
+// logged is an action of the room's log: its seq and its tick.
+type logged struct {
+	seq uint64
+	at  int64
 }
 
 // Created starts a replica for a new room; its world is built on first use.
@@ -176,6 +183,7 @@ type Stats struct {
 	Checks      int64 // browser hash reports compared
 	Divergences int64 // reports that differed from the replica
 	Unchecked   int64 // reports of a tick the replica has no mark for
+	Stale       int64 // reports taken before the browser had an action that changes the mark
 	Ticks       int64 // device-ticks stepped, over all replicas
 	Rebuilds    int64 // late actions that made a replica replay its log
 }
@@ -183,7 +191,7 @@ type Stats struct {
 // Stats reads the counters.
 func (s *Set) Stats() Stats {
 	return Stats{Replicas: s.Len(), Checks: s.checks.Load(), Divergences: s.divergences.Load(),
-		Unchecked: s.unchecked.Load(), Ticks: s.stepped.Load(), Rebuilds: s.rebuilds.Load()}
+		Unchecked: s.unchecked.Load(), Stale: s.stale.Load(), Ticks: s.stepped.Load(), Rebuilds: s.rebuilds.Load()}
 }
 
 // WriteMetrics writes the counters in Prometheus' text format.
@@ -193,6 +201,7 @@ func (s *Set) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# HELP thingyard_replica_hash_checks_total Browser state hashes compared with the server's replica.\n# TYPE thingyard_replica_hash_checks_total counter\nthingyard_replica_hash_checks_total %d\n", st.Checks)
 	fmt.Fprintf(w, "# HELP thingyard_replica_divergences_total Browser state hashes that differed from the server's replica.\n# TYPE thingyard_replica_divergences_total counter\nthingyard_replica_divergences_total %d\n", st.Divergences)
 	fmt.Fprintf(w, "# HELP thingyard_replica_unchecked_total Browser hash reports of a tick the replica kept no mark for.\n# TYPE thingyard_replica_unchecked_total counter\nthingyard_replica_unchecked_total %d\n", st.Unchecked)
+	fmt.Fprintf(w, "# HELP thingyard_replica_hash_stale_total Browser hash reports of a mark taken before the browser had a late action of an earlier tick; its later marks are checked.\n# TYPE thingyard_replica_hash_stale_total counter\nthingyard_replica_hash_stale_total %d\n", st.Stale)
 	fmt.Fprintf(w, "# HELP thingyard_replica_device_ticks_total Device-ticks the replicas simulated.\n# TYPE thingyard_replica_device_ticks_total counter\nthingyard_replica_device_ticks_total %d\n", st.Ticks)
 	fmt.Fprintf(w, "# HELP thingyard_replica_rebuilds_total Late actions that made a replica replay its log.\n# TYPE thingyard_replica_rebuilds_total counter\nthingyard_replica_rebuilds_total %d\n", st.Rebuilds)
 }
@@ -245,6 +254,7 @@ func (r *Replica) sync() error {
 			if err := json.Unmarshal(e.Body, &a); err == nil {
 				// A refused action is refused by every member alike.
 				r.tl.Add(a)
+				r.acts = append(r.acts, logged{e.Seq, a.At})
 			}
 		}
 		r.seq = e.Seq
@@ -264,12 +274,25 @@ func (r *Replica) sync() error {
 }
 
 // compare checks a browser's hash report against the replica's mark of the
-// same tick, stepping there first when the replica is behind.
+// same tick, stepping there first when the replica is behind. The replica
+// has applied the room's log up to the report (e.Seq), the browser up to
+// h.Seq: the two marks must agree exactly when no action between the two
+// is of a tick before the mark. When one is, the browser got it late, after
+// it took the mark; the report is stale, neither right nor wrong, and the
+// browser's next marks, replayed with the action, are checked.
 func (r *Replica) compare(e wire.Envelope) {
 	var h wire.Hash
-	if json.Unmarshal(e.Body, &h) != nil || h.Tick <= 0 {
+	if json.Unmarshal(e.Body, &h) != nil || h.Tick <= 0 || h.Seq > r.seq {
 		r.set.unchecked.Add(1)
 		return
+	}
+	for i := len(r.acts) - 1; i >= 0 && r.acts[i].seq > h.Seq; i-- {
+		if r.acts[i].at < h.Tick {
+			r.set.stale.Add(1)
+			r.set.log.Info("a browser reported a hash mark taken before it had a late action",
+				"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser_seq", h.Seq, "action_seq", r.acts[i].seq, "action_tick", r.acts[i].at)
+			return
+		}
 	}
 	if h.Tick > e.At/wire.MsPerTick+futureSlack {
 		r.set.unchecked.Add(1)
@@ -286,7 +309,7 @@ func (r *Replica) compare(e wire.Envelope) {
 	if sim.HashString(got) != h.Hash {
 		r.set.divergences.Add(1)
 		r.set.log.Warn("a browser's world diverged from the server's replica",
-			"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser", h.Hash, "replica", sim.HashString(got))
+			"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser_seq", h.Seq, "browser", h.Hash, "replica", sim.HashString(got))
 	}
 }
 

@@ -159,3 +159,151 @@ func TestHashReportsAreChecked(t *testing.T) {
 		t.Error("the replica outlived its room")
 	}
 }
+
+// browser is a room member as the page runs it: a timeline fed by the
+// envelopes it has got, in order, and the seq of the last.
+type browser struct {
+	tl  *sim.Timeline
+	seq uint64
+}
+
+func newBrowser(t *testing.T, scene string) *browser {
+	t.Helper()
+	sc, err := scenes.Builtin(scene)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{tl: tl}
+}
+
+// receive applies an envelope at the browser's tick now.
+func (b *browser) receive(t *testing.T, tick int64, e wire.Envelope) {
+	t.Helper()
+	b.tl.AdvanceTo(tick)
+	var a sim.Action
+	if err := json.Unmarshal(e.Body, &a); err != nil {
+		t.Fatal(err)
+	}
+	b.tl.Add(a)
+	b.seq = e.Seq
+}
+
+// report is the hash report the browser sends at tick, as the page makes
+// it.
+func (b *browser) report(t *testing.T, tick int64) wire.Hash {
+	t.Helper()
+	b.tl.AdvanceTo(tick)
+	mark := wire.ReportTick(tick)
+	h, ok := b.tl.World().HashAt(mark)
+	if !ok {
+		t.Fatalf("the browser has no mark at %d", mark)
+	}
+	return wire.Hash{Tick: mark, Seq: b.seq, Hash: sim.HashString(h)}
+}
+
+// A browser that gets an action more than HashDelay after its tick has
+// already reported a mark without it; the replica, which had the action in
+// time, must not count that report as a divergence, and must still count a
+// browser that is really wrong, late action or not.
+func TestLateActionIsNotADivergence(t *testing.T) {
+	set, clk, logs := newSet(t)
+	start := clk.Now()
+	set.Created("room-one", "open-api", start)
+	r := set.Get("room-one")
+	at := func(tick int64) { clk.Set(start.Add(time.Duration(tick*wire.MsPerTick) * time.Millisecond)) }
+
+	// prompt gets everything in time; late gets the second action only at
+	// tick 2600, 1,100 ticks after its tick; wrong claims the second
+	// action (its seq) but lost it, as a browser that drops an envelope.
+	prompt, late, wrong := newBrowser(t, "open-api"), newBrowser(t, "open-api"), newBrowser(t, "open-api")
+	var seq uint64
+	var held []wire.Envelope
+	logAction := func(tick int64, a sim.Action, holdLate bool) {
+		at(tick)
+		seq++
+		e := envelope(t, seq, wire.KindAction, a)
+		e.At = tick * wire.MsPerTick
+		set.Envelope("room-one", e)
+		prompt.receive(t, tick, e)
+		if holdLate {
+			held = append(held, e)
+			wrong.tl.AdvanceTo(tick)
+			wrong.seq = e.Seq
+		} else {
+			late.receive(t, tick, e)
+			wrong.receive(t, tick, e)
+		}
+	}
+	// send reports what b sends at tick and says what the replica made of
+	// it.
+	send := func(b *browser, tick int64) string {
+		at(tick)
+		e := envelope(t, seq, wire.KindHash, b.report(t, tick))
+		e.At = tick * wire.MsPerTick
+		before := set.Stats()
+		set.Envelope("room-one", e)
+		if err := r.Read(func(*sim.World, uint64) {}); err != nil {
+			t.Fatal(err)
+		}
+		d := set.Stats()
+		switch {
+		case d.Divergences > before.Divergences:
+			return "diverged"
+		case d.Checks > before.Checks:
+			return "agreed"
+		case d.Stale > before.Stale:
+			return "stale"
+		}
+		return "unchecked"
+	}
+
+	logAction(280, sim.Action{At: 300, Kind: sim.ActCut, Link: sim.Internet}, false)
+	logAction(1480, sim.Action{At: 1500, Kind: sim.ActPower, Device: "air", On: false}, true)
+	steps := []struct {
+		tick    int64
+		deliver bool // the late browser gets what it missed first
+		name    string
+		b       *browser
+		want    string
+	}{
+		// Mark 1000 is before the second action's tick: all agree.
+		{1500, false, "prompt", prompt, "agreed"},
+		{1500, false, "late", late, "agreed"},
+		{1500, false, "wrong", wrong, "agreed"},
+		// Mark 2000 holds the second action.
+		{2500, false, "prompt", prompt, "agreed"},
+		{2500, false, "late", late, "stale"},
+		{2500, false, "wrong", wrong, "diverged"},
+		// The late browser got it at 2600 and replayed it into its marks.
+		{3500, true, "late", late, "agreed"},
+		{3500, false, "prompt", prompt, "agreed"},
+		{3500, false, "wrong", wrong, "diverged"},
+	}
+	for _, st := range steps {
+		if st.deliver {
+			for _, e := range held {
+				late.receive(t, 2600, e)
+			}
+			held = nil
+		}
+		if st.tick == 2500 && st.name == "late" {
+			// The premise: the late browser's mark really lacks the action.
+			if p, l := prompt.report(t, 2500), late.report(t, 2500); p.Hash == l.Hash {
+				t.Fatalf("the late browser's mark 2000 equals the prompt one's (%s): the action changed nothing", p.Hash)
+			}
+		}
+		if got := send(st.b, st.tick); got != st.want {
+			t.Errorf("tick %d, %s browser: the replica says %s, want %s", st.tick, st.name, got, st.want)
+		}
+	}
+	if st := set.Stats(); st.Checks != 8 || st.Divergences != 2 || st.Stale != 1 {
+		t.Errorf("stats %+v, want 8 checks (2 of them divergences), 1 stale", st)
+	}
+	if l := logs.String(); !strings.Contains(l, "late action") || !strings.Contains(l, "browser_seq=1") || !strings.Contains(l, "action_seq=2") {
+		t.Errorf("the stale report was not logged with the seqs:\n%s", l)
+	}
+}
