@@ -60,9 +60,20 @@ func (c *Client) connect() {
 	c.release()
 	ws := js.Global().Get("WebSocket").New(url)
 	c.ws = ws
+	full := false
 	onMsg := js.FuncOf(func(this js.Value, args []js.Value) any {
 		var e wire.Envelope
-		if json.Unmarshal([]byte(args[0].Get("data").String()), &e) != nil {
+		if full || json.Unmarshal([]byte(args[0].Get("data").String()), &e) != nil {
+			return nil
+		}
+		select {
+		case c.in <- e:
+		default:
+			// The game loop is far behind (a hidden tab draws no frames):
+			// drop this connection rather than an envelope, and resume
+			// after the last one queued.
+			full = true
+			ws.Call("close")
 			return nil
 		}
 		if e.Kind == wire.KindWelcome {
@@ -70,10 +81,6 @@ func (c *Client) connect() {
 		}
 		if e.Seq > c.last {
 			c.last = e.Seq
-		}
-		select {
-		case c.in <- e:
-		default: // the game loop is far behind: resume from here later
 		}
 		return nil
 	})
