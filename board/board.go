@@ -109,6 +109,39 @@ const (
 	FirmataBaud = 57600
 )
 
+// MaxCount is the most holding registers a Session reads in one poll.
+const MaxCount = 32
+
+// ModbusError is a Modbus RTU setting out of range. Field names it:
+// "slave", "register", "count" or "coil".
+type ModbusError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ModbusError) Error() string { return e.Msg }
+
+// CheckModbus checks the Modbus RTU settings a person gave, as numbers
+// before they are narrowed to the types of Options: a slave address 1 to
+// 247, a first holding register 0 to 65535, 1 to MaxCount registers that
+// end by 65535, and a coil 0 to 65535. The server's flags and the page's
+// Real board panel both check with it; the error is a *ModbusError.
+func CheckModbus(slave, register, count, coil int) error {
+	switch {
+	case slave < 1 || slave > 247:
+		return &ModbusError{"slave", fmt.Sprintf("a slave address is 1 to 247 (0 is broadcast, 248 to 255 are reserved), not %d", slave)}
+	case register < 0 || register > 0xFFFF:
+		return &ModbusError{"register", fmt.Sprintf("a holding register is 0 to 65535, not %d", register)}
+	case count < 1 || count > MaxCount:
+		return &ModbusError{"count", fmt.Sprintf("read 1 to %d registers at once, not %d", MaxCount, count)}
+	case register+count-1 > 0xFFFF:
+		return &ModbusError{"count", fmt.Sprintf("%d registers from %d run past register 65535", count, register)}
+	case coil < 0 || coil > 0xFFFF:
+		return &ModbusError{"coil", fmt.Sprintf("a coil is 0 to 65535, not %d", coil)}
+	}
+	return nil
+}
+
 func (o *Options) fill() {
 	if o.Protocol == "" {
 		o.Protocol = Auto

@@ -2,6 +2,7 @@ package board_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -195,5 +196,37 @@ func TestMaxRateKeepsTheLatest(t *testing.T) {
 	})
 	if n := got.n(); n > 3 {
 		t.Errorf("%d readings from a burst at 5 a second", n)
+	}
+}
+
+func TestCheckModbus(t *testing.T) {
+	tests := []struct {
+		slave, register, count, coil int
+		field, msg                   string
+	}{
+		{1, 0, 2, 0, "", ""},
+		{247, 65534, 2, 65535, "", ""},
+		{17, 100, 32, 5, "", ""},
+		{0, 0, 2, 0, "slave", "0 is broadcast"},
+		{248, 0, 2, 0, "slave", "1 to 247"},
+		{1, -1, 2, 0, "register", "0 to 65535, not -1"},
+		{1, 65536, 1, 0, "register", "not 65536"},
+		{1, 0, 0, 0, "count", "1 to 32 registers at once, not 0"},
+		{1, 0, 33, 0, "count", "not 33"},
+		{1, 65535, 2, 0, "count", "2 registers from 65535 run past register 65535"},
+		{1, 0, 2, 65536, "coil", "a coil is 0 to 65535, not 65536"},
+	}
+	for _, tt := range tests {
+		err := board.CheckModbus(tt.slave, tt.register, tt.count, tt.coil)
+		if tt.field == "" {
+			if err != nil {
+				t.Errorf("CheckModbus(%d, %d, %d, %d) = %v, want nil", tt.slave, tt.register, tt.count, tt.coil, err)
+			}
+			continue
+		}
+		var me *board.ModbusError
+		if !errors.As(err, &me) || me.Field != tt.field || !strings.Contains(me.Msg, tt.msg) {
+			t.Errorf("CheckModbus(%d, %d, %d, %d) = %v, want field %s saying %q", tt.slave, tt.register, tt.count, tt.coil, err, tt.field, tt.msg)
+		}
 	}
 }

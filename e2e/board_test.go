@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/sim/proto"
 )
 
 // fakeSerial stands in for navigator.serial, which headless Chromium
@@ -293,4 +297,137 @@ func toInts(b []byte) []int {
 		out[i] = int(v)
 	}
 	return out
+}
+
+// typeInto replaces an input's text by typing, as a person does.
+func typeInto(id, text string) chromedp.Action {
+	return chromedp.Tasks{
+		js(`(() => { const e = document.getElementById(`+strconv.Quote(id)+`); e.focus(); e.select(); return true })()`, nil),
+		chromedp.KeyEvent(text),
+	}
+}
+
+// Modbus RTU through the fake port to Debian's libmodbus slave on a socat
+// pty (slave 17; its holding registers 0 to 15 hold 100 to 115): the
+// slave, registers and coil chosen in the Real board panel are the ones
+// the page's session polls and writes, and a setting out of range is
+// refused with a message before any port is asked for.
+func TestModbusThroughWebSerial(t *testing.T) {
+	cable := boardtest.NewCable(t)
+	boardtest.Libmodbus(t, cable.Board)
+	host := boardtest.Open(t, cable.Host)
+	c := boardPage(t)
+	c.run("choose Modbus RTU", choose("board-protocol", "modbus"), choose("baud", "9600"),
+		waitFor(c.ctx, `document.getElementById("modbus-slave") !== null`))
+	var defaults []string
+	c.run("defaults", js(`["modbus-slave", "modbus-register", "modbus-count", "modbus-coil"].map(id => document.getElementById(id).value)`, &defaults))
+	if strings.Join(defaults, " ") != "1 0 2 0" {
+		t.Errorf("the Modbus settings start at %v, want slave 1, register 0, 2 registers, coil 0", defaults)
+	}
+
+	bad := []struct{ id, text, msg string }{
+		{"modbus-slave", "0", "Slave: a slave address is 1 to 247 (0 is broadcast"},
+		{"modbus-slave", "x", `Slave: "x" is not a whole number`},
+		{"modbus-count", "40", "Registers: read 1 to 32 registers at once, not 40."},
+		{"modbus-coil", "70000", "Coil: a coil is 0 to 65535, not 70000."},
+	}
+	for _, b := range bad {
+		var msg string
+		var disabled bool
+		c.run("type "+b.text+" into "+b.id, typeInto(b.id, b.text),
+			waitFor(c.ctx, `document.getElementById("board-modbus-error") !== null`),
+			chromedp.Text("#board-modbus-error", &msg, chromedp.ByID),
+			js(`document.getElementById("connect-board").disabled`, &disabled))
+		if !strings.Contains(msg, b.msg) || !disabled {
+			t.Errorf("%s = %q: the panel says %q (Connect disabled: %v), want %q", b.id, b.text, msg, disabled, b.msg)
+		}
+		c.run("fix "+b.id, typeInto(b.id, map[string]string{"modbus-slave": "1", "modbus-count": "2", "modbus-coil": "0"}[b.id]),
+			waitFor(c.ctx, `document.getElementById("board-modbus-error") === null`))
+	}
+	var opens int
+	c.run("no port asked for", js(`window.__serial.opens`, &opens))
+	if opens != 0 {
+		t.Errorf("a wrong setting opened the port %d times", opens)
+	}
+
+	// The board's inspector is open before the port, so the command
+	// below is a click while the bridge runs.
+	c.click(c.where("board"))
+	c.run("inspect the board", waitFor(c.ctx, `document.getElementById("command") !== null`))
+	c.run("choose slave 17, registers 3 to 5, coil 5", typeInto("modbus-slave", "17"), typeInto("modbus-register", "3"),
+		typeInto("modbus-count", "3"), typeInto("modbus-coil", "5"),
+		waitFor(c.ctx, `document.getElementById("board-modbus-error") === null && !document.getElementById("connect-board").disabled`),
+		choose("speed", "16"), chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 9600`))
+
+	// The bridge: what the page wrote goes to the slave's pty, the
+	// slave's replies come back, until cond holds.
+	var wrote []byte
+	bridge := func(what, cond string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		buf := make([]byte, 512)
+		for {
+			var out []int
+			c.run("read the port", js(`window.__serial.bytes.slice(`+fmt.Sprint(len(wrote))+`)`, &out))
+			req := make([]byte, len(out))
+			for i, v := range out {
+				req[i] = byte(v)
+			}
+			wrote = append(wrote, req...)
+			if len(req) > 0 {
+				if _, err := host.Write(req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			host.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+			if n, _ := host.Read(buf); n > 0 {
+				arr, _ := json.Marshal(toInts(buf[:n]))
+				c.run("write the port", js(`window.__serial.pushBytes(`+string(arr)+`)`, nil))
+			}
+			var ok bool
+			c.run("check", js(cond, &ok))
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				var state, console string
+				c.run("state", js(`(document.getElementById("board-state") || {}).textContent`, &state),
+					js(`(document.getElementById("board-console") || {}).textContent`, &console))
+				t.Fatalf("%s: not within 2 minutes (board state %q, console %q, page wrote % x)", what, state, console, wrote)
+			}
+		}
+	}
+	bridge("registers 3 to 5 of slave 17 in the world", `(() => { const s = document.getElementById("board-state").textContent;
+		return s.includes("Modbus RTU") && s.includes("last hr3 103") && window.thingyard.device("board").value === 103 })()`)
+	poll := proto.AppendModbusRead(nil, 17, proto.FuncReadHoldingRegisters, 3, 3)
+	if !bytes.HasPrefix(wrote, poll) {
+		t.Errorf("the page's first request is % x, want % x (slave 17, 3 registers from 3)", wrote[:min(len(wrote), len(poll))], poll)
+	}
+	var console string
+	c.run("console", chromedp.Text("#board-console", &console, chromedp.ByID))
+	if !strings.Contains(console, "slave 17 holding 3..: [103 104 105]") {
+		t.Errorf("console %q", console)
+	}
+
+	// A command from the inspector writes coil 5 of slave 17, and the
+	// slave's echo confirms it.
+	c.run("command", js(`document.getElementById("command").click()`, nil))
+	coil := proto.AppendModbusWriteSingle(nil, 17, proto.FuncWriteSingleCoil, 5, 0xFF00)
+	// Written, and polled twice after: the slave's echo came back and
+	// the session went on.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		bridge("the command", `true`)
+		if i := bytes.Index(wrote, coil); i >= 0 && bytes.Count(wrote[i:], poll) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page never wrote % x and polled on (wrote % x)", coil, wrote)
+		}
+	}
+	c.run("console", chromedp.Text("#board-console", &console, chromedp.ByID))
+	if !strings.Contains(console, "> on") || strings.Contains(console, "command not written") {
+		t.Errorf("the slave did not take the command: console %q", console)
+	}
+	c.checkErrors()
 }

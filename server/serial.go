@@ -68,11 +68,10 @@ func (c *serialConfig) check() error {
 	if c.baud < 50 || c.baud > 4_000_000 {
 		return fmt.Errorf("-baud %d: want a rate such as 9600, 57600 or 115200", c.baud)
 	}
-	if c.slave < 1 || c.slave > 247 {
-		return fmt.Errorf("-modbus-slave %d: a slave address is 1 to 247", c.slave)
-	}
-	if c.count < 1 || c.count > 32 || c.register > 0xFFFF || c.coil > 0xFFFF {
-		return fmt.Errorf("-modbus-register %d -modbus-count %d: read 1 to 32 registers within 0..65535", c.register, c.count)
+	if err := board.CheckModbus(int(c.slave), int(c.register), int(c.count), int(c.coil)); err != nil {
+		v := map[string]uint{"slave": c.slave, "register": c.register, "count": c.count, "coil": c.coil}
+		field := err.(*board.ModbusError).Field
+		return fmt.Errorf("-modbus-%s %d: %w", field, v[field], err)
 	}
 	if c.rate <= 0 || c.rate > 10000 {
 		return fmt.Errorf("-serial-rate %g: between 0 and 10000 readings a second", c.rate)

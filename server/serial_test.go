@@ -241,6 +241,9 @@ func TestSerialFlags(t *testing.T) {
 		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-serial-protocol", "midi"}, "valid: auto, plotter, firmata, modbus"},
 		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-baud", "0"}, "-baud 0"},
 		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-modbus-slave", "300"}, "1 to 247"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-modbus-count", "40"}, "-modbus-count 40: read 1 to 32 registers"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-modbus-register", "65535", "-modbus-count", "2"}, "-modbus-count 2: 2 registers from 65535 run past"},
+		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-modbus-coil", "70000"}, "-modbus-coil 70000: a coil is 0 to 65535"},
 		{[]string{"-serial", "/dev/x", "-serial-room", "bad room!"}, "-serial-room bad room!"},
 	}
 	t.Chdir(t.TempDir())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/thingyard/thingyard/board"
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wasm/ui"
 	"github.com/thingyard/thingyard/wasm/webserial"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -52,20 +53,28 @@ func (l *boardLink) push(ev boardEvent) {
 
 // connectBoard runs inside the click on "Connect a board", as Web Serial
 // requires for choosing a port.
-func (a *app) connectBoard(baud int, protocol string) {
-	p, err := board.ParseProtocol(protocol)
+func (a *app) connectBoard(ch ui.BoardChoice) {
+	p, err := board.ParseProtocol(ch.Protocol)
 	if err != nil {
 		notice(err.Error())
 		return
 	}
+	opt := board.Options{Protocol: p, Baud: ch.Baud}
+	if p == board.Modbus {
+		if err := board.CheckModbus(ch.Slave, ch.Register, ch.Count, ch.Coil); err != nil {
+			notice(err.Error())
+			return
+		}
+		opt.Slave, opt.Register, opt.Count, opt.Coil = byte(ch.Slave), uint16(ch.Register), uint16(ch.Count), uint16(ch.Coil)
+	}
 	l := &a.brd
 	gen := l.stop()
-	webserial.Request(baud, func(port *webserial.Port, err error) {
+	webserial.Request(ch.Baud, func(port *webserial.Port, err error) {
 		if err != nil {
 			l.push(boardEvent{gen: gen, state: "closed", detail: err.Error()})
 			return
 		}
-		go l.run(gen, port, baud, p, a.board.Device)
+		go l.run(gen, port, opt, a.board.Device)
 	})
 }
 
@@ -90,7 +99,7 @@ func (l *boardLink) stop() int {
 
 // run detects what the board speaks and reads it until it goes; an
 // unplugged board is opened again when the browser sees it come back.
-func (l *boardLink) run(gen int, port *webserial.Port, baud int, p board.Protocol, device string) {
+func (l *boardLink) run(gen int, port *webserial.Port, opt board.Options, device string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.mu.Lock()
 	if gen != l.gen {
@@ -105,8 +114,9 @@ func (l *boardLink) run(gen int, port *webserial.Port, baud int, p board.Protoco
 	if device == "" {
 		device = board.DefaultDevice
 	}
-	sess, err := board.Open(ctx, port, board.Options{Protocol: p, Baud: baud, Device: device,
-		Console: func(s string) { l.push(boardEvent{gen: gen, console: s}) }})
+	opt.Device = device
+	opt.Console = func(s string) { l.push(boardEvent{gen: gen, console: s}) }
+	sess, err := board.Open(ctx, port, opt)
 	if err == nil {
 		l.mu.Lock()
 		l.sess = sess
@@ -126,12 +136,12 @@ func (l *boardLink) run(gen int, port *webserial.Port, baud int, p board.Protoco
 	}
 	if port.Unplugged() {
 		l.push(boardEvent{gen: gen, state: "unplugged", detail: "the board was unplugged"})
-		stop := webserial.OnReconnect(baud, func(np *webserial.Port, err error) {
+		stop := webserial.OnReconnect(opt.Baud, func(np *webserial.Port, err error) {
 			if err != nil {
 				l.push(boardEvent{gen: gen, state: "error", detail: err.Error()})
 				return
 			}
-			go l.run(gen, np, baud, p, device)
+			go l.run(gen, np, opt, device)
 		})
 		l.mu.Lock()
 		l.stopReconnect = stop

@@ -484,10 +484,49 @@ func (c *Root) open() string { return "open" }
 // SetBaud chooses the board's speed.
 func (c *Root) SetBaud(e vugu.DOMEvent) { c.baud, _ = strconv.Atoi(e.PropString("target", "value")) }
 
-// ConnectBoard asks the browser for a serial port.
+// ConnectBoard asks the browser for a serial port, unless a Modbus RTU
+// setting is wrong (the panel says which).
 func (c *Root) ConnectBoard(vugu.DOMEvent) {
-	b, _ := strconv.Atoi(c.baudText())
-	c.Connect(b, c.protocolText())
+	ch := BoardChoice{Protocol: c.protocolText()}
+	ch.Baud, _ = strconv.Atoi(c.baudText())
+	if ch.Protocol == "modbus" && ParseModbus(c.modbusTexts(), &ch) != nil {
+		return
+	}
+	c.Connect(ch)
+}
+
+func (c *Root) modbusFields() []ModbusField { return ModbusFields[:] }
+
+// modbusTexts are the Modbus RTU settings as typed, the defaults until
+// the person types.
+func (c *Root) modbusTexts() [4]string {
+	var t [4]string
+	for i, f := range ModbusFields {
+		t[i] = f.Default
+		if c.modbus[i] != nil {
+			t[i] = *c.modbus[i]
+		}
+	}
+	return t
+}
+
+func (c *Root) modbusText(i int) string { return c.modbusTexts()[i] }
+
+// SetModbus keeps a Modbus RTU setting as the person types it.
+func (c *Root) SetModbus(e vugu.DOMEvent, i int) {
+	v := e.PropString("target", "value")
+	c.modbus[i] = &v
+}
+
+// modbusError says what is wrong with the Modbus RTU settings, or "".
+func (c *Root) modbusError() string {
+	if c.protocolText() != "modbus" {
+		return ""
+	}
+	if err := ParseModbus(c.modbusTexts(), new(BoardChoice)); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 func (c *Root) protocols() []string { return BoardProtocols }

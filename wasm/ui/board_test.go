@@ -1,0 +1,50 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseModbus(t *testing.T) {
+	tests := []struct {
+		text [4]string
+		want BoardChoice
+		err  string
+	}{
+		{[4]string{"1", "0", "2", "0"}, BoardChoice{Slave: 1, Count: 2}, ""},
+		{[4]string{" 17 ", "100", "32", "5"}, BoardChoice{Slave: 17, Register: 100, Count: 32, Coil: 5}, ""},
+		{[4]string{"0", "0", "2", "0"}, BoardChoice{}, "Slave: a slave address is 1 to 247 (0 is broadcast, 248 to 255 are reserved), not 0."},
+		{[4]string{"248", "0", "2", "0"}, BoardChoice{}, "Slave: a slave address is 1 to 247"},
+		{[4]string{"", "0", "2", "0"}, BoardChoice{}, "Slave: give a number (1 to 247)."},
+		{[4]string{"1", "x1", "2", "0"}, BoardChoice{}, `First register: "x1" is not a whole number (a holding register, 0 to 65535).`},
+		{[4]string{"1", "1.5", "2", "0"}, BoardChoice{}, `First register: "1.5" is not a whole number`},
+		{[4]string{"1", "99999999999999999999", "2", "0"}, BoardChoice{}, "First register: a holding register is 0 to 65535"},
+		{[4]string{"1", "0", "33", "0"}, BoardChoice{}, "Registers: read 1 to 32 registers at once, not 33."},
+		{[4]string{"1", "65535", "2", "0"}, BoardChoice{}, "Registers: 2 registers from 65535 run past register 65535."},
+		{[4]string{"1", "0", "2", "-1"}, BoardChoice{}, "Coil: a coil is 0 to 65535, not -1."},
+	}
+	for _, tt := range tests {
+		var got BoardChoice
+		err := ParseModbus(tt.text, &got)
+		if tt.err != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+				t.Errorf("ParseModbus(%q) = %v, want %q", tt.text, err, tt.err)
+			}
+			if got != (BoardChoice{}) {
+				t.Errorf("ParseModbus(%q) set %+v despite the error", tt.text, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseModbus(%q) = %+v, %v; want %+v", tt.text, got, err, tt.want)
+		}
+	}
+	// The defaults the panel starts with are valid.
+	var def [4]string
+	for i, f := range ModbusFields {
+		def[i] = f.Default
+	}
+	if err := ParseModbus(def, new(BoardChoice)); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+}
