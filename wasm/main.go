@@ -43,6 +43,9 @@ func main() {
 
 	ebiten.SetWindowTitle("Thingyard")
 	ebiten.SetTPS(tps)
+	// Every frame starts with a copy of the cached layer over the whole
+	// screen, so clearing it first would only cost a full-screen fill.
+	ebiten.SetScreenClearedEveryFrame(false)
 	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{}); err != nil {
 		fail("The device world stopped: " + err.Error())
 	}

@@ -82,7 +82,7 @@ type Renderer struct {
 
 	// Per-frame buffers, reused.
 	bg, dash, fg, over batch
-	plate              batch // dark plates under labels, over the links
+	plate              batch // plates under labels and clouds, over the links
 	world, top         []label
 	captions           []label    // link names, placed after the device labels
 	clouds             []netCloud // network clouds, placed after the device labels
@@ -647,8 +647,10 @@ func (r *Renderer) drawCloud(k *netCloud) {
 	if !free {
 		x, y = k.x, k.y
 	} else {
-		r.fg.sprite(spriteRect(spCloud, 2), float32(x), float32(y), float32(hw), float32(hh), colourOf(colPanel, 1))
-		r.fg.sprite(spriteRect(spCloudLine, 2), float32(x), float32(y), float32(hw), float32(hh), k.c)
+		// Under the icons: in a crowd too big to keep clear of, the cloud
+		// is behind its members, not over them.
+		r.plate.sprite(spriteRect(spCloud, 2), float32(x), float32(y), float32(hw), float32(hh), colourOf(colPanel, 1))
+		r.plate.sprite(spriteRect(spCloudLine, 2), float32(x), float32(y), float32(hw), float32(hh), k.c)
 	}
 	if !k.up {
 		r.fg.cross(float32(x), float32(y), float32(k.s*0.6), colourOf(colBad, 1))
