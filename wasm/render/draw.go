@@ -631,7 +631,7 @@ func (r *Renderer) drawCloud(k *netCloud) {
 		} else if t != 1 {
 			break
 		}
-		b := Box{x - hw, y - hh, x + hw, y + hh}
+		b := Box{x - 1.25*k.s, y - 0.8*k.s, x + 1.25*k.s, y + 0.8*k.s} // the puffs, not the sprite's cell
 		free = true
 		for _, o := range r.placed {
 			if b.Overlaps(o) {
@@ -655,7 +655,7 @@ func (r *Renderer) drawCloud(k *netCloud) {
 	if !k.up {
 		r.fg.cross(float32(x), float32(y), float32(k.s*0.6), colourOf(colBad, 1))
 	}
-	r.caption(r.mediumNames[k.medium%maxProto], x+k.s*1.4, y-6*r.dpr, k.c)
+	r.caption(r.mediumNames[k.medium%maxProto], x+1.4*k.s, y-6*r.dpr, k.c) // just clear of the puffs
 }
 
 // maxSpokes is how many members of a star get a full line to its hub;
