@@ -1,0 +1,99 @@
+//go:build screenshots
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/thingyard/thingyard/scenes"
+)
+
+// shotTick is the moment each scene is photographed at, in ticks (1 ms of
+// simulated time): after its opening events, and for the scenes that cut
+// the internet, while it is cut.
+var shotTick = map[string]int64{
+	"internet-outage": 25_000,
+	"intelligence":    45_000,
+	"scalability":     21_000,
+}
+
+// TestSceneScreenshots is make screenshots: it opens every built-in scene
+// in headless Chromium at a fixed moment, saves the page as
+// docs/scenes/NAME.png, writes docs/scenes.md showing them, and refreshes
+// docs/screenshot.png from the default scene.
+func TestSceneScreenshots(t *testing.T) {
+	if err := os.MkdirAll("../docs/scenes", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var md strings.Builder
+	md.WriteString("# The built-in scenes\n\n")
+	md.WriteString("Each scene as it looks in the page a few simulated seconds in (made by `make screenshots`). Orange is the M2M side, blue the IoT side; the panel on the right holds the lesson, the live comparison and the inspector.\n\n")
+	for _, s := range scenes.Summaries() {
+		sc, err := scenes.Builtin(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&md, "## %s (`%s`)\n\n%s\n\n![%s](scenes/%s.png)\n\n", sc.Title, s.Name, s.Line, sc.Title, s.Name)
+		t.Run(s.Name, func(t *testing.T) {
+			tick := shotTick[s.Name]
+			if tick == 0 {
+				tick = 12_000
+			}
+			link, err := scenes.Link(baseURL, scenes.Scenario{Name: s.Name, Scene: sc, Seed: sc.Seed, Tick: tick})
+			if err != nil {
+				t.Fatal(err)
+			}
+			png := sceneShot(t, link, 1280, 800, 1)
+			if err := os.WriteFile(filepath.Join("../docs/scenes", s.Name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if s.Name == scenes.Default {
+				if err := os.WriteFile("../docs/screenshot.png", png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+	md.WriteString("## On a phone\n\nThe default scene in a 390×844 window at a device pixel ratio of 2: the panel moves below the world and the legend takes two rows.\n\n![The default scene on a phone](scenes/phone.png)\n")
+	t.Run("phone", func(t *testing.T) {
+		png := sceneShot(t, baseURL, 390, 844, 2)
+		if err := os.WriteFile("../docs/scenes/phone.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := os.WriteFile("../docs/scenes.md", []byte(md.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sceneShot opens a link in a viewport of w×h CSS pixels at a device
+// pixel ratio and returns the page as a PNG once it has drawn a while.
+func sceneShot(t *testing.T, link string, w, h int64, dpr float64) []byte {
+	t.Helper()
+	ctx, errs := browser(t)
+	var png []byte
+	err := chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			return emulation.SetDeviceMetricsOverride(w, h, dpr, w < 760).Do(ctx)
+		}),
+		chromedp.Navigate(link),
+		waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 40`),
+		waitFor(ctx, `document.querySelector(".ty-lesson h2") !== null`),
+		chromedp.CaptureScreenshot(&png),
+	)
+	if err != nil {
+		t.Fatalf("%s: %v (console: %v)", link, err, *errs)
+	}
+	if len(*errs) > 0 {
+		t.Errorf("%s: console errors: %v", link, *errs)
+	}
+	return png
+}
