@@ -536,6 +536,24 @@ func (s *stream) unread(p []byte) {
 	s.mu.Unlock()
 }
 
+// Discard drops what was read from the port and not yet taken, and
+// returns how many bytes: the Modbus master's way to start a request on a
+// quiet line.
+func (s *stream) Discard() int {
+	s.mu.Lock()
+	n := len(s.pending)
+	s.pending = nil
+	s.mu.Unlock()
+	for {
+		select {
+		case p := <-s.ch:
+			n += len(p)
+		default:
+			return n
+		}
+	}
+}
+
 // next returns the next chunk, waiting until deadline (zero: no limit).
 func (s *stream) next(ctx context.Context, deadline time.Time) ([]byte, error) {
 	s.mu.Lock()

@@ -1,9 +1,11 @@
 package board_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/sim/proto"
 )
 
 func TestSniff(t *testing.T) {
@@ -228,5 +231,77 @@ func TestCheckModbus(t *testing.T) {
 		if !errors.As(err, &me) || me.Field != tt.field || !strings.Contains(me.Msg, tt.msg) {
 			t.Errorf("CheckModbus(%d, %d, %d, %d) = %v, want field %s saying %q", tt.slave, tt.register, tt.count, tt.coil, err, tt.field, tt.msg)
 		}
+	}
+}
+
+// lateSlave is a Modbus line whose slave the test answers by hand:
+// what the master writes arrives on written, what the test sends on in
+// is what the master reads.
+type lateSlave struct {
+	mu      sync.Mutex
+	reads   int // Read calls begun
+	in      chan []byte
+	written chan []byte
+}
+
+func (p *lateSlave) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	p.reads++
+	p.mu.Unlock()
+	chunk, ok := <-p.in
+	if !ok {
+		return 0, io.EOF
+	}
+	return copy(b, chunk), nil
+}
+
+func (p *lateSlave) Write(b []byte) (int, error) {
+	p.written <- append([]byte(nil), b...)
+	return len(b), nil
+}
+
+func (p *lateSlave) readsBegun() int { p.mu.Lock(); defer p.mu.Unlock(); return p.reads }
+
+// A reply that comes after its timeout is not taken for the reply to the
+// next request: the command after it is written and confirmed.
+func TestModbusLateReplyIsDropped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	line := &lateSlave{in: make(chan []byte), written: make(chan []byte, 4)}
+	defer close(line.in)
+	var console struct {
+		sync.Mutex
+		text string
+	}
+	s, err := board.Open(ctx, line, board.Options{Protocol: board.Modbus, Slave: 17, Register: 3, Count: 3, Coil: 5, Baud: 9600, Poll: time.Hour,
+		Console: func(c string) { console.Lock(); console.text += c; console.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Run(ctx, func(sim.Action) {})
+	poll := <-line.written
+	if want := proto.AppendModbusRead(nil, 17, proto.FuncReadHoldingRegisters, 3, 3); !bytes.Equal(poll, want) {
+		t.Fatalf("poll % x, want % x", poll, want)
+	}
+	boardtest.Eventually(t, 5*time.Second, "the poll's timeout", func() bool {
+		console.Lock()
+		defer console.Unlock()
+		return strings.Contains(console.text, "no reply in time")
+	})
+	// The reply comes late, and is read into the session before the
+	// command is written.
+	begun := line.readsBegun()
+	line.in <- proto.AppendModbusReadResponse(nil, 17, proto.FuncReadHoldingRegisters, proto.AppendModbusRegisters(nil, []uint16{103, 104, 105}))
+	boardtest.Eventually(t, 5*time.Second, "the late reply read", func() bool { return line.readsBegun() > begun })
+
+	done := make(chan error, 1)
+	go func() { done <- s.Command(true) }()
+	req := <-line.written
+	if want := proto.AppendModbusWriteSingle(nil, 17, proto.FuncWriteSingleCoil, 5, 0xFF00); !bytes.Equal(req, want) {
+		t.Fatalf("command % x, want % x", req, want)
+	}
+	line.in <- req // the slave's echo
+	if err := <-done; err != nil {
+		t.Errorf("the command after a late reply: %v", err)
 	}
 }

@@ -19,6 +19,15 @@ type Deadliner interface {
 	SetReadDeadline(time.Time) error
 }
 
+// Discarder is a port that can drop what it has received but not yet
+// handed to a reader. On a Modbus line a slave speaks only when asked, so
+// whatever waits there before a request is stale (a reply that came after
+// its timeout, noise) and would be read as the start of the next reply:
+// the master drops it first.
+type Discarder interface {
+	Discard() int
+}
+
 // Master asks slaves on one line, one request at a time.
 type Master struct {
 	port io.ReadWriter
@@ -120,6 +129,9 @@ func (m *Master) readBits(slave, fn byte, addr, count uint16) ([]bool, error) {
 func (m *Master) do(req []byte, fn byte, count uint16) (proto.ModbusPDU, error) {
 	silence := time.Duration(proto.ModbusFrameTime(0, m.baud)) * time.Microsecond
 	time.Sleep(silence) // the 3.5-character gap that separates frames on the line
+	if d, ok := m.port.(Discarder); ok {
+		d.Discard()
+	}
 	if _, err := m.port.Write(req); err != nil {
 		return proto.ModbusPDU{}, fmt.Errorf("modbus: write request: %w", err)
 	}
