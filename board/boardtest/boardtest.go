@@ -70,6 +70,7 @@ func (c *Cable) Plug() {
 	}
 	cmd := exec.Command("socat", "-d", "-d", "pty,raw,echo=0,link="+c.Host, c.far)
 	cmd.Env = append(os.Environ(), c.env...)
+	dieWithTest(cmd)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("start socat: %v", err)
@@ -235,9 +236,9 @@ func here() string {
 
 // Libmodbus runs board/modbus/testdata/slave.c, built against Debian's
 // libmodbus, on a pty path: slave 17 at 9600 baud, holding registers
-// 100..115, input registers 200..215, 16 coils. It returns once the slave
-// listens; the test's cleanup stops it.
-func Libmodbus(t *testing.T, path string) {
+// 100..115, input registers 200..215, 16 coils. It returns the slave's
+// process once it listens; the test's cleanup stops it.
+func Libmodbus(t *testing.T, path string) *os.Process {
 	t.Helper()
 	need(t, "gcc", "pkg-config")
 	src := filepath.Join(here(), "..", "modbus", "testdata", "slave.c")
@@ -251,6 +252,7 @@ func Libmodbus(t *testing.T, path string) {
 		t.Fatalf("build the libmodbus slave: %v\n%s", err, out)
 	}
 	slave := exec.Command(bin, path)
+	dieWithTest(slave)
 	out, _ := slave.StdoutPipe()
 	slave.Stderr = os.Stderr
 	if err := slave.Start(); err != nil {
@@ -260,6 +262,7 @@ func Libmodbus(t *testing.T, path string) {
 	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("slave did not start: %q %v", line, err)
 	}
+	return slave.Process
 }
 
 // Eventually polls cond until it holds or the deadline passes.
