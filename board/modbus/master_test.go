@@ -1,72 +1,23 @@
 package modbus_test
 
 import (
-	"bufio"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/modbus"
 	"github.com/thingyard/thingyard/sim/proto"
 )
 
-// libmodbusSlave builds the C slave, joins it to a socat pty pair and
-// returns the master's end, opened raw.
+// libmodbusSlave joins the C slave (boardtest.Libmodbus) to a socat pty
+// pair and returns the master's end, opened raw.
 func libmodbusSlave(t *testing.T) *os.File {
 	t.Helper()
-	for _, tool := range []string{"gcc", "socat", "pkg-config"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing: run make deps (sudo apt-get install gcc socat pkg-config libmodbus-dev)", tool)
-		}
-	}
-	dir := t.TempDir()
-	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libmodbus").Output()
-	if err != nil {
-		t.Fatalf("libmodbus is missing: run make deps (sudo apt-get install libmodbus-dev): %v", err)
-	}
-	bin := filepath.Join(dir, "slave")
-	args := append([]string{"-o", bin, "testdata/slave.c"}, strings.Fields(string(flags))...)
-	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-		t.Fatalf("build the libmodbus slave: %v\n%s", err, out)
-	}
-	a, b := filepath.Join(dir, "master"), filepath.Join(dir, "slave-tty")
-	socat := exec.Command("socat", "pty,raw,echo=0,link="+a, "pty,raw,echo=0,link="+b)
-	stderr, _ := socat.StderrPipe()
-	socat.Args = append(socat.Args[:1], append([]string{"-d", "-d"}, socat.Args[1:]...)...)
-	if err := socat.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { socat.Process.Kill(); socat.Wait() })
-	// socat reports each pty as it makes it, then that it is transferring.
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() && !strings.Contains(sc.Text(), "starting data transfer") {
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	slave := exec.Command(bin, b)
-	out, _ := slave.StdoutPipe()
-	slave.Stderr = os.Stderr
-	if err := slave.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { slave.Process.Kill(); slave.Wait() })
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("slave did not start: %q %v", line, err)
-	}
-	f, err := os.OpenFile(a, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	cable := boardtest.NewCable(t)
+	boardtest.Libmodbus(t, cable.Board)
+	return boardtest.Open(t, cable.Host)
 }
 
 func TestMasterAgainstLibmodbus(t *testing.T) {
