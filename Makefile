@@ -51,11 +51,11 @@ test: deps tools fmt-check vet wasm test-native test-wasm
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; echo "run: gofmt -w <files>"; exit 1; fi
 
-# The benchmark report is vetted too, so a change that breaks make bench
-# fails make test.
+# The benchmark report and the screenshots are vetted too, so a change
+# that breaks make bench or make screenshots fails make test.
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags bench ./e2e
+	$(GO) vet -tags bench,screenshots ./e2e
 	GOOS=js GOARCH=wasm $(GO) vet ./sim/... ./wasm/...
 
 # Native tests include e2e/, which builds the real binary and drives Chromium.
