@@ -39,6 +39,8 @@ type World struct {
 
 	appsBySide [][]int32
 	appVers    uint64
+	brokerList []int32 // the brokers, while brokerVers is topoVers+1
+	brokerVers uint64
 
 	hashes  []HashMark
 	scratch []byte // payload being encoded
@@ -330,8 +332,10 @@ func (w *World) join(i, li int32) error {
 	if d.fixed && d.stds&(1<<l.medium) == 0 {
 		return fmt.Errorf("%w: %s", ErrRefused, refusal(d.id, w.standardsOf(d), l.medium))
 	}
-	for _, m := range l.members {
-		if m == i {
+	// A device's own links say what it is on: a few, where a star's
+	// members may be thousands.
+	for _, dl := range d.links {
+		if dl == li {
 			return fmt.Errorf("%w: %q is already on %q", ErrRefused, d.id, l.id)
 		}
 	}

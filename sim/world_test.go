@@ -623,3 +623,21 @@ func TestAddedCrowdHasNoTwoDevicesInOnePlace(t *testing.T) {
 		})
 	}
 }
+
+// A device already on a link is refused a second place on it, and a
+// device of the same link's crowd is found by its own links, not by a
+// walk over thousands of members.
+func TestConnectTwiceIsRefused(t *testing.T) {
+	w := newWorld(t, sim.Demo(), 1)
+	apply(t, w, sim.Action{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 3000})
+	tests := []struct{ device, link string }{
+		{"door", "zigbee"},
+		{"sensor-3000", "mobile"},
+	}
+	for _, tt := range tests {
+		err := w.Apply(sim.Action{Kind: sim.ActConnect, Device: tt.device, Link: tt.link})
+		if !errors.Is(err, sim.ErrRefused) || !strings.Contains(err.Error(), "already on") {
+			t.Errorf("connect %s to %s again: %v, want refused as already on it", tt.device, tt.link, err)
+		}
+	}
+}
