@@ -700,9 +700,10 @@ func (w *World) reading(i int32, rs []Reading) {
 	d := &w.devices[i]
 	d.value = milli(rs[0].Value)
 	d.valueAt = w.now
-	if d.quantity == "" || d.quantity == "temp" {
+	if (d.quantity == "" || d.quantity == "temp") && d.quantity != rs[0].Name {
 		d.quantity = rs[0].Name
 		d.topic = ""
+		w.shapeVers++
 	}
 	if d.powered && w.pushes(i) && len(d.links) > 0 {
 		w.sendReading(i)

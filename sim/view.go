@@ -12,6 +12,10 @@ type View struct {
 	Sides    []string
 	members  []int32
 	index    []int32
+	// What the view was last filled from: while the world, its topology
+	// and its shape are the same, only what changes is copied again.
+	of          *World
+	topo, shape uint64
 }
 
 // Rect is an axis-aligned box in world units.
@@ -55,10 +59,18 @@ type MessageView struct {
 	Lost     bool
 }
 
-// View fills v with the world as it is now.
+// View fills v with the world as it is now. Filling the same view again
+// from the same world copies only what can change without a change of
+// topology (places, power, activity, values), so a frame of 10,000
+// devices does not copy their names again.
 func (w *World) View(v *View) {
 	v.Tick = w.tick
 	v.Sides = w.sides
+	if v.of == w && v.topo == w.topoVers && v.shape == w.shapeVers && len(v.index) == len(w.devices) {
+		w.refreshView(v)
+		return
+	}
+	v.of, v.topo, v.shape = w, w.topoVers, w.shapeVers
 	if cap(v.index) < len(w.devices) {
 		v.index = make([]int32, len(w.devices))
 	}
@@ -116,6 +128,48 @@ func (w *World) View(v *View) {
 		v.Links[li].Members = v.members[off : off+n : off+n]
 		off += n
 	}
+	w.viewMessages(v)
+}
+
+// refreshView updates a view filled from w under the same topology: the
+// devices' changing state, the links' state and the messages.
+func (w *World) refreshView(v *View) {
+	b := Rect{MinX: 1 << 30, MinY: 1 << 30, MaxX: -1 << 30, MaxY: -1 << 30}
+	for i := range w.devices {
+		j := v.index[i]
+		if j < 0 {
+			continue
+		}
+		d, dv := &w.devices[i], &v.Devices[j]
+		online := false
+		if d.powered {
+			for _, li := range d.links {
+				if w.links[li].up {
+					online = true
+					break
+				}
+			}
+		}
+		x, y := float32(d.x), float32(d.y)
+		b.MinX, b.MaxX = min(b.MinX, x), max(b.MaxX, x)
+		b.MinY, b.MaxY = min(b.MinY, y), max(b.MaxY, y)
+		dv.X, dv.Y = x, y
+		dv.Powered, dv.Online, dv.Busy = d.powered, online, d.busyUntil > w.now
+		dv.Refused, dv.On, dv.Value = d.refusedTil > w.now, d.on, d.value
+	}
+	if len(v.Devices) == 0 {
+		b = Rect{}
+	}
+	v.Bounds = b
+	for li := range v.Links {
+		l := &w.links[li]
+		v.Links[li].Up = l.up && !l.removed
+	}
+	w.viewMessages(v)
+}
+
+// viewMessages fills the view's messages in flight.
+func (w *World) viewMessages(v *View) {
 	v.Messages = v.Messages[:0]
 	for i := range w.msgs {
 		m := &w.msgs[i]

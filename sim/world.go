@@ -41,6 +41,9 @@ type World struct {
 	appVers    uint64
 	brokerList []int32 // the brokers, while brokerVers is topoVers+1
 	brokerVers uint64
+	// shapeVers counts changes to what a view copies of a device once and
+	// keeps (its label, its quantity) while the topology stays the same.
+	shapeVers uint64
 
 	hashes  []HashMark
 	scratch []byte // payload being encoded
@@ -674,6 +677,7 @@ func (w *World) applySet(a Action) error {
 				return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxIDLen*2)
 			}
 			d.label = a.Text
+			w.shapeVers++
 		case "address":
 			if a.Value < 1 || a.Value > 0x7FF || a.Value != math.Trunc(a.Value) {
 				return fmt.Errorf("%w: address %v out of range (1..247 for Modbus, up to 2047 for CAN)", ErrBadAction, a.Value)

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -640,4 +641,44 @@ func TestConnectTwiceIsRefused(t *testing.T) {
 			t.Errorf("connect %s to %s again: %v, want refused as already on it", tt.device, tt.link, err)
 		}
 	}
+}
+
+// A view filled again from the same world shows what a fresh view shows,
+// after every kind of change a person can make.
+func TestViewRefreshMatchesFresh(t *testing.T) {
+	w := newWorld(t, sim.Demo(), 3)
+	var reused sim.View
+	steps := append([]sim.Action{
+		{Kind: sim.ActSet, Device: "door", Key: "label", Text: "Front door"},
+		{Kind: sim.ActReading, Device: "living-temp", Readings: []sim.Reading{{Name: "humidity", Value: 40}}},
+		{Kind: sim.ActRemove, Device: "oven-temp"},
+		{Kind: sim.ActAdd, Link: "zigbee", DeviceKind: "sensor", Count: 3},
+	}, scriptedActions()...)
+	for i, a := range steps {
+		w.Step(700)
+		w.View(&reused) // filled before the change, refreshed after it
+		apply(t, w, a)
+		for k := 0; k < 3; k++ {
+			w.Step(50)
+			w.View(&reused)
+			var fresh sim.View
+			w.View(&fresh)
+			if !same(reused.Devices, fresh.Devices) || reused.Bounds != fresh.Bounds ||
+				!same(reused.Messages, fresh.Messages) || len(reused.Links) != len(fresh.Links) {
+				t.Fatalf("after %d: %+v: the refreshed view differs from a fresh one", i, a)
+			}
+			for l := range fresh.Links {
+				r, f := reused.Links[l], fresh.Links[l]
+				if r.ID != f.ID || r.Up != f.Up || !same(r.Members, f.Members) {
+					t.Fatalf("after %+v: link %s refreshed %+v, fresh %+v", a, f.ID, r, f)
+				}
+			}
+		}
+	}
+}
+
+// same reports whether two slices hold equal elements, an empty slice
+// being the same as none.
+func same[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
 }
