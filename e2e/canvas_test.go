@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/input"
@@ -222,8 +223,27 @@ func TestCanvasInput(t *testing.T) {
 	c.run("load", chromedp.Navigate(baseURL), waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 10`),
 		waitFor(ctx, `document.getElementById("play") !== null`))
 	// A still world: what moves between screenshots is the camera only.
+	// It is paused while a message is on its way, away from every device.
+	c.run("a message in flight", waitFor(ctx, inFlight))
 	c.run("pause", js(`document.getElementById("play").click()`, nil),
 		waitFor(ctx, `document.getElementById("play").textContent === "Play"`))
+
+	t.Run("click selects a message", func(t *testing.T) {
+		c := c.on(t)
+		var m struct {
+			ID   uint64
+			X, Y float64
+		}
+		c.run("messages", waitFor(ctx, inFlight), js(farthest, &m))
+		c.click(point{m.X, m.Y})
+		var hex string
+		c.run("inspector", waitFor(ctx, `window.thingyard.selectedMessage === `+strconv.FormatUint(m.ID, 10)),
+			waitFor(ctx, `document.querySelector("#inspector .ty-hex") !== null && document.querySelector("#inspector .ty-hex").textContent.length > 0`),
+			chromedp.Text("#inspector .ty-hex", &hex))
+		if len(hex) < 8 {
+			t.Errorf("the inspector shows %q for message %d, want its bytes", hex, m.ID)
+		}
+	})
 
 	t.Run("click selects", func(t *testing.T) {
 		c := c.on(t)
@@ -383,6 +403,22 @@ func TestCanvasInput(t *testing.T) {
 		t.Errorf("console errors: %v", *errs)
 	}
 }
+
+// farthest is the message drawn farthest from every device, as
+// {ID, X, Y}, or null.
+var farthest = `(() => {
+	const ids = ["` + strings.Join(overviewIDs, `", "`) + `"];
+	const at = ids.map(id => window.thingyard.where(id));
+	let best = null, bestD = 0;
+	for (const m of window.thingyard.messages()) {
+		const d = Math.min(...at.map(p => Math.hypot(p.x - m.x, p.y - m.y)));
+		if (d > bestD) { best = {ID: m.id, X: m.x, Y: m.y}; bestD = d; }
+	}
+	return bestD > 20 ? best : null;
+})()`
+
+// inFlight is true while a message is drawn well away from every device.
+var inFlight = farthest + ` !== null`
 
 // zoomAbout is the zoom factor that took the points at0 to at1, checked to
 // be one zoom about p: every point's distance from p scales alike.
