@@ -317,6 +317,10 @@ func TestModbusThroughWebSerial(t *testing.T) {
 	boardtest.Libmodbus(t, cable.Board)
 	host := boardtest.Open(t, cable.Host)
 	c := boardPage(t)
+	// A scene without a board device says so before a board is connected.
+	c.run("a scene without a board", choose("scene-picker", "overview"),
+		waitFor(c.ctx, `(document.getElementById("board-no-device") || {}).textContent === "This scene has no board device, so a board's readings would go nowhere: choose Your board in the world first."`),
+		choose("scene-picker", "real-board"), waitFor(c.ctx, `document.getElementById("board-no-device") === null`))
 	c.run("choose Modbus RTU", choose("board-protocol", "modbus"), choose("baud", "9600"),
 		waitFor(c.ctx, `document.getElementById("modbus-slave") !== null`))
 	var defaults []string
@@ -328,7 +332,7 @@ func TestModbusThroughWebSerial(t *testing.T) {
 	bad := []struct{ id, text, msg string }{
 		{"modbus-slave", "0", "Slave: a slave address is 1 to 247 (0 is broadcast"},
 		{"modbus-slave", "x", `Slave: "x" is not a whole number`},
-		{"modbus-count", "40", "Registers: read 1 to 32 registers at once, not 40."},
+		{"modbus-count", "40", "Count: read 1 to 32 registers at once, not 40."},
 		{"modbus-coil", "70000", "Coil: a coil is 0 to 65535, not 70000."},
 	}
 	for _, b := range bad {
@@ -357,6 +361,7 @@ func TestModbusThroughWebSerial(t *testing.T) {
 	c.run("choose slave 17, registers 3 to 5, coil 5", typeInto("modbus-slave", "17"), typeInto("modbus-register", "3"),
 		typeInto("modbus-count", "3"), typeInto("modbus-coil", "5"),
 		waitFor(c.ctx, `document.getElementById("board-modbus-error") === null && !document.getElementById("connect-board").disabled`),
+		waitFor(c.ctx, `document.getElementById("board").textContent.includes("Reads holding registers 3 to 5 of slave 17 twice a second (readings hr3 to hr5); on and off write coil 5.")`),
 		choose("speed", "16"), chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 9600`))
 
 	// The bridge: what the page wrote goes to the slave's pty, the

@@ -221,6 +221,7 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 		a.r.Titles = append(a.r.Titles, s.Title)
 	}
 	a.r.Refit()
+	a.board.InScene = a.boardDevice()
 	m := a.model
 	m.Links = m.Links[:0]
 	for _, l := range sc.Links {

@@ -32,8 +32,8 @@ type ModbusField struct {
 var ModbusFields = [4]ModbusField{
 	{"modbus-slave", "Slave", strconv.Itoa(board.DefaultSlave), "1 to 247"},
 	{"modbus-register", "First register", "0", "a holding register, 0 to 65535"},
-	{"modbus-count", "Registers", strconv.Itoa(board.DefaultCount), "1 to " + strconv.Itoa(board.MaxCount)},
-	{"modbus-coil", "Coil", "0", "0 to 65535"},
+	{"modbus-count", "Count", strconv.Itoa(board.DefaultCount), "registers read, 1 to " + strconv.Itoa(board.MaxCount)},
+	{"modbus-coil", "Coil", "0", "written by on and off, 0 to 65535"},
 }
 
 // ParseModbus reads the Modbus RTU settings as typed into c, or says which

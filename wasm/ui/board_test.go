@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/thingyard/thingyard/sim"
 )
 
 func TestParseModbus(t *testing.T) {
@@ -19,8 +21,8 @@ func TestParseModbus(t *testing.T) {
 		{[4]string{"1", "x1", "2", "0"}, BoardChoice{}, `First register: "x1" is not a whole number (a holding register, 0 to 65535).`},
 		{[4]string{"1", "1.5", "2", "0"}, BoardChoice{}, `First register: "1.5" is not a whole number`},
 		{[4]string{"1", "99999999999999999999", "2", "0"}, BoardChoice{}, "First register: a holding register is 0 to 65535"},
-		{[4]string{"1", "0", "33", "0"}, BoardChoice{}, "Registers: read 1 to 32 registers at once, not 33."},
-		{[4]string{"1", "65535", "2", "0"}, BoardChoice{}, "Registers: 2 registers from 65535 run past register 65535."},
+		{[4]string{"1", "0", "33", "0"}, BoardChoice{}, "Count: read 1 to 32 registers at once, not 33."},
+		{[4]string{"1", "65535", "2", "0"}, BoardChoice{}, "Count: 2 registers from 65535 run past register 65535."},
 		{[4]string{"1", "0", "2", "-1"}, BoardChoice{}, "Coil: a coil is 0 to 65535, not -1."},
 	}
 	for _, tt := range tests {
@@ -46,5 +48,43 @@ func TestParseModbus(t *testing.T) {
 	}
 	if err := ParseModbus(def, new(BoardChoice)); err != nil {
 		t.Errorf("the defaults: %v", err)
+	}
+}
+
+func TestModbusNote(t *testing.T) {
+	tests := []struct {
+		text [4]string
+		want string
+	}{
+		{[4]string{"1", "0", "2", "0"}, "Reads holding registers 0 to 1 of slave 1 twice a second (readings hr0 to hr1); on and off write coil 0."},
+		{[4]string{"17", "40", "1", "5"}, "Reads holding register 40 of slave 17 twice a second (readings hr40); on and off write coil 5."},
+		{[4]string{"0", "0", "2", "0"}, ""},
+	}
+	for _, tt := range tests {
+		c := &Root{Model: &Model{}}
+		for i := range tt.text {
+			c.modbus[i] = &tt.text[i]
+		}
+		if got := c.modbusNote(); got != tt.want {
+			t.Errorf("%q: %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestTopicsText(t *testing.T) {
+	tests := []struct {
+		dev  sim.DeviceInfo
+		want string
+	}{
+		{sim.DeviceInfo{ID: "meter", Kind: "sensor", Quantity: "power"}, "thingyard/r1/meter/power, …/online; commands on …/set"},
+		{sim.DeviceInfo{ID: "fan", Kind: "actuator"}, "thingyard/r1/fan/on, …/online; commands on …/set"},
+		{sim.DeviceInfo{ID: "board", Kind: "board"}, "thingyard/r1/board/value, …/on, …/online; commands on …/set"},
+		{sim.DeviceInfo{ID: "broker", Kind: "broker"}, "thingyard/r1/broker/online; commands on …/set"},
+	}
+	for _, tt := range tests {
+		c := &Root{Model: &Model{Room: "r1", Device: &tt.dev}}
+		if got := c.topicsText(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.dev.ID, got, tt.want)
+		}
 	}
 }

@@ -69,6 +69,7 @@ type Board struct {
 	State     string // "", "open", "closed", "unplugged", "error"
 	Detail    string
 	Device    string // the world's board device it drives
+	InScene   string // the scene's board device, "" when it has none
 	Protocol  string // what it speaks: plotter, firmata or modbus
 	Lines     int    // readings that reached the world
 	Bad       int    // lines that were not readings

@@ -306,6 +306,30 @@ func (c *Root) inRoom() bool { return len(c.Model.Room) > 0 }
 // topic is the inspected device's MQTT topic prefix in the room.
 func (c *Root) topic() string { return "thingyard/" + c.Model.Room + "/" + c.Model.Device.ID }
 
+// topicsText names the inspected device's topics: what it publishes, then
+// where it takes commands.
+func (c *Root) topicsText() string {
+	d := c.Model.Device
+	var metrics []string
+	switch d.Kind {
+	case "sensor", "board":
+		m := d.Quantity
+		if m == "" {
+			m = "value"
+		}
+		metrics = append(metrics, m)
+	}
+	if d.Kind == "actuator" || d.Kind == "board" {
+		metrics = append(metrics, "on")
+	}
+	metrics = append(metrics, "online")
+	s := c.topic() + "/" + metrics[0]
+	for _, m := range metrics[1:] {
+		s += ", …/" + m
+	}
+	return s + "; commands on …/set"
+}
+
 // curlLine reads the inspected device from the room's REST API.
 func (c *Root) curlLine() string {
 	return "curl -s " + c.Model.Origin + "/api/rooms/" + c.Model.Room + "/devices/" + c.Model.Device.ID
@@ -516,6 +540,23 @@ func (c *Root) modbusText(i int) string { return c.modbusTexts()[i] }
 func (c *Root) SetModbus(e vugu.DOMEvent, i int) {
 	v := e.PropString("target", "value")
 	c.modbus[i] = &v
+}
+
+// modbusNote says what the Modbus RTU settings will do.
+func (c *Root) modbusNote() string {
+	var ch BoardChoice
+	if ParseModbus(c.modbusTexts(), &ch) != nil {
+		return ""
+	}
+	regs := "register " + strconv.Itoa(ch.Register)
+	names := "hr" + strconv.Itoa(ch.Register)
+	if ch.Count > 1 {
+		last := strconv.Itoa(ch.Register + ch.Count - 1)
+		regs = "registers " + strconv.Itoa(ch.Register) + " to " + last
+		names += " to hr" + last
+	}
+	return "Reads holding " + regs + " of slave " + strconv.Itoa(ch.Slave) + " twice a second (readings " + names +
+		"); on and off write coil " + strconv.Itoa(ch.Coil) + "."
 }
 
 // modbusError says what is wrong with the Modbus RTU settings, or "".

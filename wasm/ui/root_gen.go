@@ -668,7 +668,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							_ = vgparent
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
 							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-field"}}}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-field ty-fill"}}}
 							vgparent.AppendChild(vgn)
 							{
 								vgparent := vgn
@@ -768,16 +768,18 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 								_ = vgparent
 								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
 								vgparent.AppendChild(vgn)
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted"}}}
-								vgparent.AppendChild(vgn)
-								{
-									vgparent := vgn
-									_ = vgparent
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "MQTT topic "}
+								if c.hasMQTT() {
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted"}}}
 									vgparent.AppendChild(vgn)
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "code", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "device-topic"}}}
-									vgparent.AppendChild(vgn)
-									vgn.SetInnerHTML(c.topic() + "/…")
+									{
+										vgparent := vgn
+										_ = vgparent
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "MQTT topics "}
+										vgparent.AppendChild(vgn)
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "code", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "device-topic"}}}
+										vgparent.AppendChild(vgn)
+										vgn.SetInnerHTML(c.topicsText())
+									}
 								}
 								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
 								vgparent.AppendChild(vgn)
@@ -788,9 +790,9 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 									_ = vgparent
 									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Read it with curl\n            "}
 									vgparent.AppendChild(vgn)
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-input"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "device-curl"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "text"}, vugu.VGAttribute{Namespace: "", Key: "readonly", Val: "readonly"}}}
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "textarea", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-input ty-line"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "device-curl"}, vugu.VGAttribute{Namespace: "", Key: "rows", Val: "2"}, vugu.VGAttribute{Namespace: "", Key: "readonly", Val: "readonly"}, vugu.VGAttribute{Namespace: "", Key: "spellcheck", Val: "false"}}}
 									vgparent.AppendChild(vgn)
-									vgn.AddAttrInterface("value", c.curlLine())
+									vgn.SetInnerHTML(c.curlLine())
 									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 										EventType: "focus",
 										Func:      func(event vugu.DOMEvent) { c.SelectAll(event) },
@@ -809,9 +811,9 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 										_ = vgparent
 										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Follow it over MQTT\n            "}
 										vgparent.AppendChild(vgn)
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-input"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "device-sub"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "text"}, vugu.VGAttribute{Namespace: "", Key: "readonly", Val: "readonly"}}}
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "textarea", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-input ty-line"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "device-sub"}, vugu.VGAttribute{Namespace: "", Key: "rows", Val: "3"}, vugu.VGAttribute{Namespace: "", Key: "readonly", Val: "readonly"}, vugu.VGAttribute{Namespace: "", Key: "spellcheck", Val: "false"}}}
 										vgparent.AppendChild(vgn)
-										vgn.AddAttrInterface("value", c.subLine())
+										vgn.SetInnerHTML(c.subLine())
 										vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 											EventType: "focus",
 											Func:      func(event vugu.DOMEvent) { c.SelectAll(event) },
@@ -831,9 +833,9 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 										_ = vgparent
 										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Command it over MQTT\n            "}
 										vgparent.AppendChild(vgn)
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-input"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "device-pub"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "text"}, vugu.VGAttribute{Namespace: "", Key: "readonly", Val: "readonly"}}}
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "textarea", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-input ty-line"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "device-pub"}, vugu.VGAttribute{Namespace: "", Key: "rows", Val: "3"}, vugu.VGAttribute{Namespace: "", Key: "readonly", Val: "readonly"}, vugu.VGAttribute{Namespace: "", Key: "spellcheck", Val: "false"}}}
 										vgparent.AppendChild(vgn)
-										vgn.AddAttrInterface("value", c.pubLine())
+										vgn.SetInnerHTML(c.pubLine())
 										vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 											EventType: "focus",
 											Func:      func(event vugu.DOMEvent) { c.SelectAll(event) },
@@ -1258,22 +1260,6 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 						vgparent.AppendChild(vgn)
 					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "connect-board"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("disabled", c.modbusError() != "")
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "click",
-						Func:      func(event vugu.DOMEvent) { c.ConnectBoard(event) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					{
-						vgparent := vgn
-						_ = vgparent
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Connect a board"}
-						vgparent.AppendChild(vgn)
-					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
 				}
@@ -1327,21 +1313,88 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			if c.Model.Board.Supported && c.protocolText() == "modbus" && c.modbusError() == "" {
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted"}}}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted ty-note"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-modbus-note"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(c.modbusNote())
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			if c.modbusError() != "" {
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-errors ty-note"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "alert"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-modbus-error"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(c.modbusError())
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			if c.Model.Board.Supported {
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
 				vgparent.AppendChild(vgn)
 				{
 					vgparent := vgn
 					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Polls the holding registers twice a second as readings hr…; on and off write the coil."}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "connect-board"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("disabled", c.modbusError() != "")
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.ConnectBoard(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Connect a board"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
 				}
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
-			if c.modbusError() != "" {
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-errors"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "alert"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-modbus-error"}}}
+			if c.Model.Board.Supported && len(c.Model.Board.InScene) == 0 && len(c.Model.Board.State) == 0 && !c.inRoom() {
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted ty-note"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-no-device"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.modbusError())
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "This scene has no board device, so a board's readings would go nowhere: choose "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
+					vgparent.AppendChild(vgn)
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Your board in the world"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " first."}
+					vgparent.AppendChild(vgn)
+				}
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			if c.Model.Board.Supported && len(c.Model.Board.InScene) == 0 && len(c.Model.Board.State) == 0 && c.inRoom() {
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted ty-note"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-no-device"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "This room's scene has no board device, so a board's readings would go nowhere: start a live room on "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
+					vgparent.AppendChild(vgn)
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Your board in the world"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " for it."}
+					vgparent.AppendChild(vgn)
+				}
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
@@ -1466,7 +1519,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	}
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Data: "style", Attr: []vugu.VGAttribute(nil)}
 	{
-		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: #f2a93b; } .ty-head h1 .iot { color: #4fc3f7; }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: #8fa3bf; margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: #e6edf5; }\n.ty-lesson p { margin: 0; color: #c9d5e3; }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: #9fc4dc; }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid #263142; border-radius: 10px; background: #121822; }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: #8fa3bf; }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input { font: inherit; color: #e6edf5; background: #1d2633; border: 1px solid #33425a;\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: #4fc3f7; }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: #ff6b6b; color: #ffb3b3; }\n.ty-ui :focus-visible { outline: 2px solid #4fc3f7; outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: #8fa3bf; font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ff6b6b; background: #2a1a1f; color: #ffd0d0; font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid #1e2836; }\n.ty-cmp th[scope=row] { text-align: left; color: #8fa3bf; font-weight: normal; }\n.ty-cmp .side-m2m { color: #f2a93b; } .ty-cmp .side-iot { color: #4fc3f7; }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: #4fc3f7; font-size: .85rem; }\n.ty-muted { color: #8fa3bf; margin: 0; font-size: .85rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: #8fa3bf; } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: #0b1017; padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: #b8e0ff; }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid #1e2836; }\n.ty-fields th { color: #8fa3bf; font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: #5f7390; font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: #cfe8f7; word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: #e6edf5; background: #0b1017; border: 1px solid #33425a; border-radius: 6px; padding: .5rem; }\n.ty-errors { white-space: pre-wrap; color: #ffd0d0; background: #2a1a1f; padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: #8fa3bf; }\n.ty-num { width: 7rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-sub { font-size: .8rem !important; color: #8fa3bf; margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: #9fc4dc; text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-live { color: #5dd39e; } .ty-reconnecting { color: #ffb347; }\n", Attr: []vugu.VGAttribute(nil)})
+		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: #f2a93b; } .ty-head h1 .iot { color: #4fc3f7; }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: #8fa3bf; margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: #e6edf5; }\n.ty-lesson p { margin: 0; color: #c9d5e3; }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: #9fc4dc; }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid #263142; border-radius: 10px; background: #121822; }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: #8fa3bf; }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: #e6edf5; background: #1d2633; border: 1px solid #33425a;\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: #4fc3f7; }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: #ff6b6b; color: #ffb3b3; }\n.ty-ui :focus-visible { outline: 2px solid #4fc3f7; outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: #8fa3bf; font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ff6b6b; background: #2a1a1f; color: #ffd0d0; font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid #1e2836; }\n.ty-cmp th[scope=row] { text-align: left; color: #8fa3bf; font-weight: normal; }\n.ty-cmp .side-m2m { color: #f2a93b; } .ty-cmp .side-iot { color: #4fc3f7; }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: #4fc3f7; font-size: .85rem; }\n.ty-muted { color: #8fa3bf; margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: #8fa3bf; } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: #0b1017; padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: #b8e0ff; }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid #1e2836; }\n.ty-fields th { color: #8fa3bf; font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: #5f7390; font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: #cfe8f7; word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: #e6edf5; background: #0b1017; border: 1px solid #33425a; border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: #ffd0d0; background: #2a1a1f; padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: #8fa3bf; }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: #8fa3bf; margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: #9fc4dc; text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-live { color: #5dd39e; } .ty-reconnecting { color: #ffb347; }\n", Attr: []vugu.VGAttribute(nil)})
 	}
 	vgout.AppendCSS(vgn)
 	return vgout
