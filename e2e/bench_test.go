@@ -166,7 +166,10 @@ func pageStats(t *testing.T, url string) (first time.Duration, fps float64, err 
 }
 
 func (r *report) browser(t *testing.T, dir, bare string) {
-	index := `<!doctype html><html><body style="margin:0"><script src="wasm_exec.js"></script><script>
+	// The bare canvas is as large as Thingyard's, which leaves room for its
+	// 360 px panel (index.html), so both fill the same pixels.
+	index := `<!doctype html><html><head><style>html, body { margin: 0; height: 100%; overflow: hidden; }
+body { width: calc(100vw - 360px); } body > canvas { display: block; }</style></head><body><script src="wasm_exec.js"></script><script>
 const go = new Go(); WebAssembly.instantiateStreaming(fetch("bare.wasm"), go.importObject).then(r => go.run(r.instance));</script></body></html>`
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte(index), 0o644)
 	exec.Command("cp", "../assets/wasm_exec.js", dir).Run()

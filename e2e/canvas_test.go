@@ -204,6 +204,27 @@ func (c *canvas) empty(ids []string, margin int) point {
 	return best
 }
 
+// pauseInFlight pauses the world while a message is on its way, away from
+// every device. On a loaded machine many ticks can pass between seeing a
+// message and the pause taking effect, so it tries again until the paused
+// world still has one.
+func (c *canvas) pauseInFlight() {
+	c.t.Helper()
+	const attempts = 20
+	for range attempts {
+		c.run("a message in flight", waitFor(c.ctx, `document.getElementById("play").textContent === "Pause"`), waitFor(c.ctx, inFlight))
+		c.run("pause", js(`document.getElementById("play").click()`, nil),
+			waitFor(c.ctx, `document.getElementById("play").textContent === "Play"`))
+		var ok bool
+		c.run("still in flight", js(inFlight, &ok))
+		if ok {
+			return
+		}
+		c.run("play", js(`document.getElementById("play").click()`, nil))
+	}
+	c.t.Fatalf("no message was in flight when the world paused, %d times", attempts)
+}
+
 // rest moves the pointer to an empty place and waits, so no hover ring or
 // tooltip is in the next screenshot.
 func (c *canvas) rest(ids []string) {
@@ -224,9 +245,7 @@ func TestCanvasInput(t *testing.T) {
 		waitFor(ctx, `document.getElementById("play") !== null`))
 	// A still world: what moves between screenshots is the camera only.
 	// It is paused while a message is on its way, away from every device.
-	c.run("a message in flight", waitFor(ctx, inFlight))
-	c.run("pause", js(`document.getElementById("play").click()`, nil),
-		waitFor(ctx, `document.getElementById("play").textContent === "Play"`))
+	c.pauseInFlight()
 
 	t.Run("click selects a message", func(t *testing.T) {
 		c := c.on(t)
@@ -234,7 +253,7 @@ func TestCanvasInput(t *testing.T) {
 			ID   uint64
 			X, Y float64
 		}
-		c.run("messages", waitFor(ctx, inFlight), js(farthest, &m))
+		c.run("messages", js(farthest, &m))
 		c.click(point{m.X, m.Y})
 		var hex string
 		c.run("inspector", waitFor(ctx, `window.thingyard.selectedMessage === `+strconv.FormatUint(m.ID, 10)),
