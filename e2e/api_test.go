@@ -68,10 +68,7 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	start := time.Now()
 	logStep := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 
-	var room struct{ ID string }
-	if st := httpJSON(t, "POST", base+"/rooms", `{"scene":"open-api"}`, &room); st != http.StatusCreated {
-		t.Fatalf("POST /rooms: %d", st)
-	}
+	room := struct{ ID string }{createRoom(t, base+"/", "open-api")}
 	ctx, errs := browser(t)
 	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/?room="+room.ID), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
 		waitFor(ctx, `document.querySelector("#room .ty-live") !== null`),

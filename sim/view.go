@@ -84,15 +84,7 @@ func (w *World) View(v *View) {
 			continue
 		}
 		v.index[i] = int32(len(v.Devices))
-		online := false
-		if d.powered {
-			for _, li := range d.links {
-				if w.links[li].up {
-					online = true
-					break
-				}
-			}
-		}
+		online := w.online(d)
 		x, y := float32(d.x), float32(d.y)
 		b.MinX, b.MaxX = min(b.MinX, x), max(b.MaxX, x)
 		b.MinY, b.MaxY = min(b.MinY, y), max(b.MaxY, y)
@@ -141,15 +133,7 @@ func (w *World) refreshView(v *View) {
 			continue
 		}
 		d, dv := &w.devices[i], &v.Devices[j]
-		online := false
-		if d.powered {
-			for _, li := range d.links {
-				if w.links[li].up {
-					online = true
-					break
-				}
-			}
-		}
+		online := w.online(d)
 		x, y := float32(d.x), float32(d.y)
 		b.MinX, b.MaxX = min(b.MinX, x), max(b.MaxX, x)
 		b.MinY, b.MaxY = min(b.MinY, y), max(b.MaxY, y)
@@ -301,4 +285,18 @@ func (w *World) Message(id uint64) (MessageInfo, bool) {
 		}, true
 	}
 	return MessageInfo{}, false
+}
+
+// online reports whether a device is powered and reachable over at least
+// one of its links that is up.
+func (w *World) online(d *device) bool {
+	if !d.powered {
+		return false
+	}
+	for _, li := range d.links {
+		if w.links[li].up {
+			return true
+		}
+	}
+	return false
 }
