@@ -121,6 +121,9 @@ type Welcome struct {
 	// MQTT is the address of the server's MQTT broker ("host:port"), when
 	// it runs one: the page shows it in the inspector of open devices.
 	MQTT string `json:"mqtt,omitempty"`
+	// Token is the room's MQTT password (the user name is the room id): it
+	// lets an outside MQTT client see and command this room and no other.
+	Token string `json:"token,omitempty"`
 }
 
 // Presence is the body of a presence envelope.

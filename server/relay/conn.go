@@ -120,6 +120,9 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 	rm.members[m.id] = m
 	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.store.Seq(), Now: rm.now(),
 		Members: rm.memberIDs(), Log: rm.store.Since(since), MQTT: r.opt.MQTT}
+	if r.opt.MQTT != "" {
+		welcome.Token = r.Token(rm.id)
+	}
 	if since == 0 && r.opt.Folder != nil && len(welcome.Log) >= r.opt.FoldAfter {
 		r.fold(rm, &welcome)
 	}

@@ -9,7 +9,9 @@ package relay
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -60,6 +62,9 @@ type Options struct {
 	// MQTT is the address of the server's MQTT broker, told to every
 	// joiner; "" when there is none.
 	MQTT string
+	// Secret keys the rooms' tokens (Token); nil makes a random one, so
+	// tokens change when the server restarts.
+	Secret []byte
 	// SubQueue is how many envelopes wait for a slow subscriber (an event
 	// stream) before it is cut off (default 1024).
 	SubQueue int
@@ -128,6 +133,10 @@ func (o *Options) fill() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if len(o.Secret) == 0 {
+		o.Secret = make([]byte, 32)
+		rand.Read(o.Secret)
+	}
 }
 
 // Relay holds the rooms.
@@ -164,6 +173,20 @@ func NewRoomID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// Token is room id's secret for outside programs (the MQTT password of
+// user id): an HMAC of the id under the relay's secret, so it needs no
+// storage and proves that whoever shows it was given it with the room.
+func (r *Relay) Token(id string) string {
+	mac := hmac.New(sha256.New, r.opt.Secret)
+	mac.Write([]byte(id))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac.Sum(nil)[:15]))
+}
+
+// ValidToken reports whether token is room id's token, in constant time.
+func (r *Relay) ValidToken(id, token string) bool {
+	return hmac.Equal([]byte(r.Token(id)), []byte(token))
 }
 
 func validRoomID(id string) bool {
