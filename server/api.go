@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/replica"
 	"github.com/thingyard/thingyard/sim"
@@ -41,19 +43,42 @@ const whyClosed = "an M2M device answers only its own master on its own bus (Mod
 
 // api serves the open API of the live rooms: REST and server-sent events.
 type api struct {
-	rel  *relay.Relay
-	reps *replica.Set
-	log  *slog.Logger
+	rel   *relay.Relay
+	reps  *replica.Set
+	log   *slog.Logger
+	calls *limit.Keyed // API calls per IP address
+}
+
+// API rate limits per IP address: every call of the open API but the
+// OpenAPI document counts, reads too, since a read steps a room's world.
+const (
+	apiRate  = 30 // calls a second
+	apiBurst = 60 // calls at once
+)
+
+// limited wraps an API handler with the per-address rate limit.
+func (a *api) limited(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !a.calls.Allow(limit.Source(r)) {
+			w.Header().Set("Retry-After", "1")
+			problem(w, http.StatusTooManyRequests, fmt.Sprintf("rate limit: at most %d API calls a second from one address", apiRate), "")
+			return
+		}
+		h(w, r)
+	}
 }
 
 func apiRoutes(mux *http.ServeMux, a *api) {
 	mux.HandleFunc("GET /api/openapi.json", serveOpenAPI)
 	mux.HandleFunc("POST /api/rooms", a.rel.HandleCreate(scenes.Default))
-	mux.HandleFunc("GET /api/rooms/{id}", a.room)
-	mux.HandleFunc("GET /api/rooms/{id}/devices", a.devices)
-	mux.HandleFunc("GET /api/rooms/{id}/devices/{device}", a.device)
-	mux.HandleFunc("POST /api/rooms/{id}/actions", a.action)
-	mux.HandleFunc("GET /api/rooms/{id}/events", a.events)
+	if a.calls == nil {
+		a.calls = limit.New(apiRate, apiBurst, nil)
+	}
+	mux.HandleFunc("GET /api/rooms/{id}", a.limited(a.room))
+	mux.HandleFunc("GET /api/rooms/{id}/devices", a.limited(a.devices))
+	mux.HandleFunc("GET /api/rooms/{id}/devices/{device}", a.limited(a.device))
+	mux.HandleFunc("POST /api/rooms/{id}/actions", a.limited(a.action))
+	mux.HandleFunc("GET /api/rooms/{id}/events", a.limited(a.events))
 	unknown := func(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, fmt.Sprintf("no %s %s in the API: see /api/openapi.json", r.Method, r.URL.Path), "")
 	}
@@ -235,6 +260,10 @@ type actionResult struct {
 }
 
 func (a *api) action(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		problem(w, http.StatusUnsupportedMediaType, fmt.Sprintf("an action is sent as Content-Type: application/json, not %q (so that no other web page can post one)", r.Header.Get("Content-Type")), "")
+		return
+	}
 	info, rep, ok := a.live(w, r)
 	if !ok {
 		return
@@ -256,6 +285,8 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 			problem(w, http.StatusUnprocessableEntity, err.Error(), ae.Field)
 		case errors.Is(err, relay.ErrNoRoom):
 			problem(w, http.StatusNotFound, err.Error(), "")
+		case errors.Is(err, relay.ErrLogFull), errors.Is(err, wire.ErrBadJSON):
+			problem(w, http.StatusUnprocessableEntity, err.Error(), "")
 		default:
 			problem(w, http.StatusServiceUnavailable, err.Error(), "")
 		}
@@ -264,73 +295,41 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, res)
 }
 
-// submit checks an action from an outside program exactly as the relay
-// checks a browser's, and also that what it names is in the room's world,
-// schedules it apiLead ticks ahead unless it names its tick, and logs it
-// in the room for every browser.
-func submit(rel *relay.Relay, rep *replica.Replica, room, from string, body []byte) (actionResult, error) {
-	var act sim.Action
-	if err := json.Unmarshal(body, &act); err != nil {
-		act.Kind = "" // decodeAction explains it
+// submit logs an action from an outside program in the room for every
+// browser, through the room's gate as a browser's action goes: checked
+// alike, and scheduled wire.Lead ticks ahead unless it names its tick.
+func submit(rel *relay.Relay, _ *replica.Replica, room, from string, body []byte) (actionResult, error) {
+	var probe struct {
+		Kind sim.ActionKind `json:"kind"`
 	}
+	json.Unmarshal(body, &probe) // the gate explains a body that is not an action
 	kind := wire.KindAction
-	if act.Kind == sim.ActReading {
+	if probe.Kind == sim.ActReading {
 		kind = wire.KindReading
 	}
-	act, err := decodeAction(kind, body)
+	e, err := rel.Publish(room, from, kind, body)
 	if err != nil {
 		return actionResult{}, err
 	}
-	var v sim.View
-	var bad error
-	if err := rep.Read(func(w *sim.World, _ uint64) {
-		if act.At == 0 {
-			act.At = w.Tick() + apiLead
-		}
-		bad = names(w, &v, act)
-	}); err != nil {
-		return actionResult{}, err
-	}
-	if bad != nil {
-		return actionResult{}, bad
-	}
-	b, _ := json.Marshal(act)
-	e, err := rel.Publish(room, from, kind, b)
-	if err != nil {
-		return actionResult{}, err
+	var act sim.Action
+	if err := json.Unmarshal(e.Body, &act); err != nil {
+		return actionResult{}, fmt.Errorf("the room logged an action it cannot read back: %w", err)
 	}
 	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
 }
 
-// names checks that the device and link an action names are in the world.
-func names(w *sim.World, v *sim.View, a sim.Action) error {
-	if a.Device != "" && a.Kind != sim.ActAdd {
-		if _, ok := w.Device(a.Device); !ok {
-			return &sim.ActionError{Field: "device", Msg: fmt.Sprintf("%s: this room has no device %q", a.Kind, a.Device)}
-		}
-	}
-	if a.Link != "" && a.Link != sim.Internet && (a.Device == "" || a.Kind == sim.ActConnect || a.Kind == sim.ActAdd) {
-		w.View(v)
-		for _, l := range v.Links {
-			if l.ID == a.Link {
-				return nil
-			}
-		}
-		return &sim.ActionError{Field: "link", Msg: fmt.Sprintf("%s: this room has no link %q", a.Kind, a.Link)}
-	}
-	return nil
-}
-
 // events is GET /api/rooms/{id}/events: the room's envelopes as
 // server-sent events, each with its seq as the event id, so a client that
-// reconnects with Last-Event-ID misses nothing.
+// reconnects with Last-Event-ID misses nothing. Without since or
+// Last-Event-ID the stream starts with what comes next; a since older than
+// the room's latest snapshot gets it first, as one "snapshot" event.
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	since := r.URL.Query().Get("since")
 	if l := r.Header.Get("Last-Event-ID"); l != "" {
 		since = l
 	}
-	var from uint64
+	from := relay.FromNow
 	if since != "" {
 		n, err := strconv.ParseUint(since, 10, 64)
 		if err != nil {
@@ -339,7 +338,12 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		}
 		from = n
 	}
-	backlog, sub, err := a.rel.Subscribe(id, from)
+	snap, backlog, sub, err := a.rel.Subscribe(id, from)
+	if errors.Is(err, relay.ErrSubs) {
+		w.Header().Set("Retry-After", "10")
+		problem(w, http.StatusServiceUnavailable, err.Error(), "")
+		return
+	}
 	if err != nil {
 		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms", id), "")
 		return
@@ -356,6 +360,12 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		return err
 	}
 	io.WriteString(w, "retry: 2000\n\n")
+	if snap != nil {
+		// The log up to the snapshot, folded into its actions.
+		fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: {\"seq\":%d,\"actions\":", snap.Seq, snap.Seq)
+		w.Write(snap.JSON())
+		io.WriteString(w, "}\n\n")
+	}
 	for _, e := range backlog {
 		if send(e) != nil {
 			return

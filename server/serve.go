@@ -16,6 +16,7 @@ import (
 
 	"github.com/thingyard/thingyard"
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/replica"
 )
@@ -33,7 +34,9 @@ type config struct {
 	origin string
 	mqtt   string
 	relay  relay.Options
-	serial serialConfig
+	// maxDevices is how many devices a room's world may hold.
+	maxDevices int
+	serial     serialConfig
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,6 +53,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&cfg.mqtt, "mqtt", "", "also serve MQTT on this address (e.g. 127.0.0.1:1883): open devices publish readings on thingyard/{room}/{device}/{metric} and take commands on .../set")
 	fl.IntVar(&cfg.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
 	fl.IntVar(&cfg.relay.MaxMembers, "max-members", relay.DefaultMaxMembers, "browsers per room")
+	fl.IntVar(&cfg.maxDevices, "max-devices", gate.DefaultMaxDevices, "devices a room's world may hold, its scene's included")
+	fl.IntVar(&cfg.relay.MaxLogBytes, "max-log-bytes", relay.DefaultMaxLogBytes, "bytes of actions a room keeps")
+	fl.IntVar(&cfg.relay.MaxSubs, "max-streams", relay.DefaultMaxSubs, "event streams (GET …/events) per room")
+	fl.Float64Var(&cfg.relay.CreateRate, "create-rate", relay.DefaultCreateRate, "rooms one IP address may make a minute")
 	fl.Float64Var(&cfg.relay.Rate, "rate", relay.DefaultRate, "frames per second one browser may send")
 	fl.IntVar(&cfg.relay.Burst, "burst", relay.DefaultBurst, "frames one browser may send at once")
 	fl.IntVar(&cfg.relay.QueueLen, "queue", relay.DefaultQueueLen, "frames queued for a slow browser before it is dropped")
@@ -82,8 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.relay.OriginPatterns = strings.Split(cfg.origin, ",")
 	}
 	cfg.relay.Scenes = scenes.Names()
-	cfg.relay.Folder = sceneFolder{}
-	cfg.relay.Check = checkAction
+	cfg.relay.Gate = gate.New(gate.Limits{MaxDevices: cfg.maxDevices}, nil)
 	reps := replica.New(replica.Options{}, log)
 	cfg.relay.Observer = reps
 	go reps.Run(ctx)

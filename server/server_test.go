@@ -13,8 +13,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/thingyard/thingyard/scenes"
-	"github.com/thingyard/thingyard/sim"
 )
 
 func testSite(t *testing.T) *httptest.Server {
@@ -171,38 +169,5 @@ func TestSimCommandErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want %q", tt.args, err, tt.want)
 		}
-	}
-}
-
-// A folded room log is a scene that replays to the same world as the log.
-func TestSceneFolder(t *testing.T) {
-	var bodies []json.RawMessage
-	var acts []sim.Action
-	for i := range 30 {
-		a := sim.Action{At: int64(500 * (i + 1)), Kind: sim.ActMove, Device: "door", X: int32(700 + i), Y: 400}
-		if i%10 == 5 {
-			a = sim.Action{At: int64(500 * (i + 1)), Kind: sim.ActCut, Link: sim.Internet}
-		}
-		b, _ := json.Marshal(a)
-		bodies, acts = append(bodies, b), append(acts, a)
-	}
-	y, err := sceneFolder{}.Fold("overview", bodies)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := scenes.Parse("folded.yaml", []byte(y))
-	if err != nil {
-		t.Fatalf("the folded scene does not parse: %v", err)
-	}
-	w, _ := sim.New(sc.Spec, sc.Seed)
-	w.Step(20_000)
-	base, _ := scenes.Builtin("overview")
-	tl, _ := sim.NewTimeline(base.Spec, base.Seed)
-	for _, a := range acts {
-		tl.Add(a)
-	}
-	tl.AdvanceTo(20_000)
-	if w.Hash() != tl.World().Hash() {
-		t.Errorf("folded %x, log %x", w.Hash(), tl.World().Hash())
 	}
 }

@@ -56,6 +56,36 @@ const MaxAddCount = 10000
 // MaxReadings is the most values one reading action may carry.
 const MaxReadings = 32
 
+// MaxTextLen is the longest Text an action carries: a label, a protocol
+// or a side's name.
+const MaxTextLen = 2 * MaxIDLen
+
+// checkSizes bounds every field whatever the kind, so an action the world
+// would ignore or refuse only when applying it is never logged and relayed
+// at a size the world would not keep.
+func (a *Action) checkSizes() error {
+	long := func(field string, n, max int) error {
+		return &ActionError{Field: field, Msg: fmt.Sprintf("%s: %s is %d bytes, at most %d", a.Kind, field, n, max)}
+	}
+	switch {
+	case len(a.Kind) > MaxIDLen:
+		return long("kind", len(a.Kind), MaxIDLen)
+	case len(a.Device) > MaxIDLen:
+		return long("device", len(a.Device), MaxIDLen)
+	case len(a.Link) > MaxIDLen:
+		return long("link", len(a.Link), MaxIDLen)
+	case len(a.Key) > MaxIDLen:
+		return long("key", len(a.Key), MaxIDLen)
+	case len(a.DeviceKind) > MaxIDLen:
+		return long("device_kind", len(a.DeviceKind), MaxIDLen)
+	case len(a.Text) > MaxTextLen:
+		return long("text", len(a.Text), MaxTextLen)
+	case len(a.Readings) > MaxReadings:
+		return &ActionError{Field: "readings", Msg: fmt.Sprintf("%s: %d readings, at most %d", a.Kind, len(a.Readings), MaxReadings)}
+	}
+	return nil
+}
+
 // settable keys of ActSet.
 var deviceKeys = map[string]bool{"period_ms": true, "qos": true, "protocol": true, "base": true, "swing": true, "label": true, "address": true}
 var linkKeys = map[string]bool{"loss_pct": true, "latency_ms": true, "jitter_ms": true, "baud": true, "range": true}
@@ -83,6 +113,9 @@ func (a *Action) check() error {
 	}
 	if a.At < 0 {
 		return bad("at", "at %d is negative", a.At)
+	}
+	if err := a.checkSizes(); err != nil {
+		return err
 	}
 	needDevice := func() error {
 		if !validID(a.Device) {

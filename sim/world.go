@@ -673,8 +673,8 @@ func (w *World) applySet(a Action) error {
 		case "swing":
 			d.swing = milli(a.Value)
 		case "label":
-			if len(a.Text) > MaxIDLen*2 {
-				return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxIDLen*2)
+			if len(a.Text) > MaxTextLen {
+				return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxTextLen)
 			}
 			d.label = a.Text
 			w.shapeVers++

@@ -68,7 +68,6 @@ type app struct {
 	roomBase  int64   // room tick at roomStart
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
-	folded    bool   // the scene came folded from the room
 	reported  int64  // tick of the last hash mark reported to the room
 	seq       uint64 // seq of the last room envelope applied: the world has every action up to it
 	mqttAddr  string // the server's MQTT broker, from the welcome
@@ -280,19 +279,19 @@ func (a *app) roomEnvelopes() bool {
 			a.room.You = w.You
 			a.mqttAddr = w.MQTT
 			a.members = len(w.Members)
-			if a.tl == nil || a.name != w.Scene || w.Folded != "" {
-				// A long-lived room sends its log folded into its scene.
+			if a.tl == nil || a.name != w.Scene || w.FoldedSeq > 0 {
+				// A long-lived room sends the actions of its log folded
+				// out of their envelopes: the world is rebuilt from them.
 				sc, err := scenes.Builtin(w.Scene)
-				if w.Folded != "" {
-					sc, err = scenes.Parse(w.Scene+" (room)", []byte(w.Folded))
-				}
 				if err != nil {
 					notice("This room's scene cannot be shown: " + err.Error())
 					continue
 				}
 				a.load(sc, w.Scene, sc.Seed, nil)
-				a.folded = w.Folded != ""
 				a.tl, _ = sim.NewTimeline(sc.Spec, sc.Seed)
+				if err := a.foldedActions(w.Actions); err != nil {
+					notice("This room's history cannot be read: " + err.Error())
+				}
 			}
 			for _, le := range w.Log {
 				a.roomEnvelope(le)
@@ -320,6 +319,22 @@ func (a *app) roomEnvelopes() bool {
 }
 
 // roomEnvelope applies one logged envelope of the room to its timeline.
+// foldedActions applies the actions of a welcome's folded log.
+func (a *app) foldedActions(raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	var acts []sim.Action
+	if err := json.Unmarshal(raw, &acts); err != nil {
+		return err
+	}
+	for _, act := range acts {
+		a.tl.Add(act) // a refused action is refused by every member alike
+	}
+	a.log = a.tl.Log()
+	return nil
+}
+
 func (a *app) roomEnvelope(e wire.Envelope) {
 	if e.Kind == wire.KindCommand {
 		a.boardCommand(e.Body)
@@ -558,11 +573,7 @@ func (a *app) apply(act sim.Action) {
 func (a *app) link() string {
 	loc := js.Global().Get("location")
 	base := loc.Get("origin").String() + loc.Get("pathname").String()
-	name := a.name
-	if a.folded {
-		name = "" // the scene carries the room's folded actions
-	}
-	l, err := scenes.Link(base, scenes.Scenario{Name: name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick()})
+	l, err := scenes.Link(base, scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick()})
 	if err != nil {
 		return base
 	}

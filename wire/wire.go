@@ -113,11 +113,12 @@ type Welcome struct {
 	Now     int64      `json:"now"`     // ms since the room was made
 	Members []string   `json:"members"` // ids present, you included
 	Log     []Envelope `json:"log"`     // envelopes after the since the member asked for
-	// Folded, when set, is the room's scene as YAML with every action up
-	// to FoldedSeq among its events: a long log sent as an equivalent
-	// scene. Log then holds only what came after FoldedSeq.
-	Folded    string `json:"folded,omitempty"`
-	FoldedSeq uint64 `json:"folded_seq,omitempty"`
+	// Actions, when set, is the room's log up to FoldedSeq folded into
+	// the bodies of its action and reading envelopes (a JSON array of
+	// sim.Action, in order): the member rebuilds its world from the scene
+	// and these, then applies Log, which holds what came after FoldedSeq.
+	Actions   json.RawMessage `json:"actions,omitempty"`
+	FoldedSeq uint64          `json:"folded_seq,omitempty"`
 	// MQTT is the address of the server's MQTT broker ("host:port"), when
 	// it runs one: the page shows it in the inspector of open devices.
 	MQTT string `json:"mqtt,omitempty"`

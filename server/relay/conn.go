@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
+	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -78,71 +81,92 @@ func (r *Relay) room(id, scene string) (*room, error) {
 	if len(r.rooms) >= r.opt.MaxRooms {
 		return nil, fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
 	}
-	rm := newRoom(id, scene, r.opt.Now(), r)
+	rm, err := newRoom(id, scene, r.opt.Now(), r)
+	if err != nil {
+		return nil, err
+	}
 	r.rooms[id] = rm
 	return rm, nil
 }
 
+// serve runs one WebSocket member until it goes, however it goes: a close
+// frame, a reset or silent peer (its read fails, or its ping goes
+// unanswered), a refusal, or a slow reader dropped. Whichever way, the
+// connection is closed and its writer ended before serve returns, so no
+// socket or goroutine outlives the member.
 func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since uint64) {
+	r.conns.Add(1)
+	defer r.conns.Add(-1)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	m := &member{out: newQueue(r.opt.QueueLen)}
-	var closing = make(chan struct{})
-	var once bool
+	closed := make(chan struct{}) // the close handshake is over
+	var once sync.Once
 	m.kill = func(code websocket.StatusCode, reason string) {
-		if once {
-			return
-		}
-		once = true
-		close(closing)
-		go conn.Close(code, reason)
+		once.Do(func() {
+			go func() {
+				defer close(closed)
+				conn.Close(code, reason) // bounded by the library's own close timeouts
+			}()
+		})
 	}
 
 	r.join(rm, m, since)
 	r.log.Info("member joined", "room", rm.id, "member", m.id, "since", since)
 
-	go r.write(ctx, conn, m, closing)
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		r.write(ctx, conn, m)
+	}()
 	reason := r.read(ctx, rm, conn, m)
 
 	rm.mu.Lock()
 	rm.leave(m)
 	rm.mu.Unlock()
+	m.kill(websocket.StatusGoingAway, reason)
+	cancel()
+	<-wrote
+	<-closed
+	conn.CloseNow()
 	r.log.Info("member left", "room", rm.id, "member", m.id, "reason", reason)
 }
 
 // join makes m a member of rm: it gets an id, the welcome first in its
-// queue, and the room hears of it.
+// queue, and the room hears of it. Under the room's lock it copies only
+// the log's tail; the snapshot, however long, is shared and marshalled
+// once, and the welcome is encoded after the lock is released.
 func (r *Relay) join(rm *room, m *member, since uint64) {
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
 	rm.nextID++
 	m.id = "m" + strconv.Itoa(rm.nextID)
 	rm.members[m.id] = m
-	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.store.Seq(), Now: rm.now(),
-		Members: rm.memberIDs(), Log: rm.store.Since(since), MQTT: r.opt.MQTT}
+	snap, tail := rm.log.since(since)
+	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.log.seq, Now: rm.now(),
+		Members: rm.memberIDs(), Log: tail, MQTT: r.opt.MQTT}
+	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: welcome.Members})
+	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}, "")
+	rm.mu.Unlock()
+
 	if r.opt.MQTT != "" {
 		welcome.Token = r.Token(rm.id)
 	}
-	if since == 0 && r.opt.Folder != nil && len(welcome.Log) >= r.opt.FoldAfter {
-		r.fold(rm, &welcome)
+	if snap != nil {
+		welcome.Actions, welcome.FoldedSeq = snap.JSON(), snap.Seq
 	}
 	body, _ := json.Marshal(welcome)
 	data, _ := json.Marshal(wire.Envelope{Room: rm.id, Kind: wire.KindWelcome, At: welcome.Now, Body: body})
-	m.out.push(data) // the queue is empty: the welcome is first
-	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: welcome.Members})
-	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}, "")
+	m.out.first(data) // before anything the room sent since the member joined
 }
 
-// write sends a member's queue and pings; it never holds the room's lock.
-func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member, closing chan struct{}) {
+// write sends a member's queue and pings until ctx ends or the connection
+// fails; it never holds the room's lock.
+func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
 	ping := time.NewTicker(r.opt.PingEvery)
 	defer ping.Stop()
 	var batch [][]byte
 	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-closing:
 			return
 		case <-m.out.ready:
 			batch = m.out.take(batch)
@@ -152,7 +176,7 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member, clos
 				cancel()
 				batch[i] = nil
 				if err != nil {
-					conn.Close(websocket.StatusGoingAway, "write failed")
+					m.kill(websocket.StatusGoingAway, "write failed")
 					return
 				}
 			}
@@ -161,7 +185,7 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member, clos
 			err := conn.Ping(pctx)
 			cancel()
 			if err != nil {
-				conn.Close(websocket.StatusPolicyViolation, "no answer to ping")
+				m.kill(websocket.StatusPolicyViolation, "no answer to ping")
 				return
 			}
 		}
@@ -170,7 +194,7 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member, clos
 
 // read handles what a member sends until it goes; it returns why.
 func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *member) string {
-	tokens, last := float64(r.opt.Burst), r.opt.Now()
+	lim := rate.NewLimiter(rate.Limit(r.opt.Rate), r.opt.Burst)
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
@@ -180,18 +204,14 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 			return err.Error()
 		}
 		r.in.Add(1)
-		now := r.opt.Now()
-		tokens = min(float64(r.opt.Burst), tokens+now.Sub(last).Seconds()*r.opt.Rate)
-		last = now
-		if tokens < 1 {
+		if !lim.AllowN(r.opt.Now(), 1) {
 			r.refused.Add(1)
-			conn.Close(websocket.StatusPolicyViolation, fmt.Sprintf("rate limit: at most %g frames a second", r.opt.Rate))
+			m.kill(websocket.StatusPolicyViolation, fmt.Sprintf("rate limit: at most %g frames a second", r.opt.Rate))
 			return "rate limit"
 		}
-		tokens--
 		if typ != websocket.MessageText {
 			r.refused.Add(1)
-			conn.Close(websocket.StatusUnsupportedData, "frames are JSON text")
+			m.kill(websocket.StatusUnsupportedData, "frames are JSON text")
 			return "binary frame"
 		}
 		e, err := wire.Decode(data)
@@ -215,14 +235,15 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 		// Reports are not relayed: the server's replica compares
 		// them with its own world.
 		if o := r.opt.Observer; o != nil {
-			e.Room, e.Seq, e.At = rm.id, rm.store.Seq(), rm.now()
+			e.Room, e.Seq, e.At = rm.id, rm.log.seq, rm.now()
 			o.Envelope(rm.id, e)
 		}
 	case wire.KindBoard:
 		var b wire.Board
-		if json.Unmarshal(e.Body, &b) != nil || b.Device == "" {
+		if json.Unmarshal(e.Body, &b) != nil || !rm.hasDevice(b.Device) {
 			rm.mu.Unlock()
-			r.tell(rm, m, "a board announcement needs {\"device\":\"ID\"}")
+			r.refused.Add(1)
+			r.tell(rm, m, "a board announcement needs {\"device\":\"ID\"} naming a device of this room")
 			return
 		}
 		rm.boards[b.Device] = m.id
@@ -231,6 +252,7 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 		var c wire.Command
 		if json.Unmarshal(e.Body, &c) != nil || c.Device == "" {
 			rm.mu.Unlock()
+			r.refused.Add(1)
 			r.tell(rm, m, "a command needs {\"device\":\"ID\",\"on\":true|false}")
 			return
 		}
@@ -242,18 +264,21 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 		}
 		_, err = rm.publish(e, holder)
 	default:
-		if r.opt.Check != nil {
-			if err = r.opt.Check(e.Kind, e.Body); err != nil {
-				r.refused.Add(1)
-				break
-			}
-		}
-		_, err = rm.publish(e, "")
+		_, err = rm.admit(e)
 	}
 	rm.mu.Unlock()
 	if err != nil {
 		r.tell(rm, m, err.Error())
 	}
+}
+
+// hasDevice reports whether a board announcement may name id. Call with
+// rm.mu held.
+func (rm *room) hasDevice(id string) bool {
+	if id == "" || len(id) > sim.MaxIDLen {
+		return false
+	}
+	return rm.door == nil || rm.door.Has(id)
 }
 
 // tell sends one member an error envelope, outside the room's log.
@@ -265,21 +290,4 @@ func (r *Relay) tell(rm *room, m *member, msg string) {
 	if _, ok := rm.members[m.id]; ok {
 		rm.send(m, data)
 	}
-}
-
-// fold replaces a fresh joiner's long log by the room's scene with the
-// actions among its events. On failure the log goes as it is.
-func (r *Relay) fold(rm *room, w *wire.Welcome) {
-	var acts []json.RawMessage
-	for _, e := range w.Log {
-		if e.Kind == wire.KindAction || e.Kind == wire.KindReading {
-			acts = append(acts, e.Body)
-		}
-	}
-	y, err := r.opt.Folder.Fold(rm.scene, acts)
-	if err != nil {
-		r.log.Warn("cannot fold a room's log; sending it whole", "room", rm.id, "err", err)
-		return
-	}
-	w.Folded, w.FoldedSeq, w.Log = y, w.Seq, nil
 }

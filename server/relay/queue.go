@@ -32,6 +32,20 @@ func (q *queue) push(data []byte) bool {
 	return true
 }
 
+// first puts a frame before every frame waiting, whatever max says: the
+// welcome, encoded after the member joined.
+func (q *queue) first(data []byte) {
+	q.mu.Lock()
+	q.frames = append(q.frames, nil)
+	copy(q.frames[1:], q.frames)
+	q.frames[0] = data
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
 // take returns every waiting frame, oldest first, and empties the queue.
 // A queue drained to nothing lets go of its backing array.
 func (q *queue) take(buf [][]byte) [][]byte {

@@ -2,9 +2,9 @@
 // server orders and relays what they send (wire envelopes); each browser
 // runs the deterministic simulation itself, so the relay never needs to.
 //
-// A room keeps its log in memory behind the Store interface, so that rooms
-// can later live in an embedded database or a message broker without
-// touching the WebSocket code.
+// A room keeps its log in memory, folded every few hundred envelopes into
+// a snapshot of its actions, so a join or an event stream copies a short
+// tail however old the room is, and no room's log fills with presence.
 package relay
 
 import (
@@ -28,6 +28,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard/server/gate"
+	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -35,9 +37,12 @@ import (
 type Options struct {
 	MaxRooms       int           // rooms at once (default 1000)
 	MaxMembers     int           // members per room (default 50)
-	MaxLog         int           // envelopes a room keeps (default 100000)
+	MaxLogBytes    int           // bytes of actions a room's log keeps (default 16 MiB)
+	FoldEvery      int           // envelopes after which a room's log is folded into a snapshot (default 500)
+	MaxSubs        int           // event streams per room (default 64)
 	Rate           float64       // frames per second a connection may send (default 30)
 	Burst          int           // frames a connection may send at once (default 60)
+	CreateRate     float64       // rooms per minute one IP address may make (default 10)
 	QueueLen       int           // frames waiting for a slow reader before it is dropped (default 512)
 	WriteTimeout   time.Duration // one frame's write (default 10 s)
 	PingEvery      time.Duration // ping period; a peer that does not answer is dropped (default 20 s)
@@ -48,15 +53,10 @@ type Options struct {
 	Scenes []string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// Folder turns a long log into an equivalent scene for a fresh joiner;
-	// nil sends logs as they are.
-	Folder Folder
-	// FoldAfter is the log length from which a fresh joiner gets a folded
-	// scene (default 500).
-	FoldAfter int
-	// Check vets the body of an action or reading envelope before it is
-	// logged, from a browser or from Publish alike; nil accepts any object.
-	Check func(kind string, body json.RawMessage) error
+	// Gate vets every action and reading before a room logs it, from a
+	// browser, the REST or MQTT API or a local member alike; nil accepts
+	// any JSON object (tests of the relay alone).
+	Gate *gate.Gate
 	// Observer sees every room's life in order; nil sees nothing.
 	Observer Observer
 	// MQTT is the address of the server's MQTT broker, told to every
@@ -84,24 +84,20 @@ type Observer interface {
 	Removed(room string)
 }
 
-// Folder folds a room's actions (the bodies of its action and reading
-// envelopes, in order) into the room's scene, returned as YAML.
-type Folder interface {
-	Fold(scene string, actions []json.RawMessage) (string, error)
-}
-
 // Defaults of Options.
 const (
 	DefaultMaxRooms     = 1000
 	DefaultMaxMembers   = 50
-	DefaultMaxLog       = 100_000
+	DefaultMaxLogBytes  = 16 << 20
+	DefaultMaxSubs      = 64
+	DefaultCreateRate   = 10
 	DefaultRate         = 30
 	DefaultBurst        = 60
 	DefaultQueueLen     = 512
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultPingEvery    = 20 * time.Second
 	DefaultIdleAfter    = 10 * time.Minute
-	DefaultFoldAfter    = 500
+	DefaultFoldEvery    = 500
 	DefaultSubQueue     = 1024
 )
 
@@ -113,13 +109,17 @@ func (o *Options) fill() {
 	}
 	def(&o.MaxRooms, DefaultMaxRooms)
 	def(&o.MaxMembers, DefaultMaxMembers)
-	def(&o.MaxLog, DefaultMaxLog)
+	def(&o.MaxLogBytes, DefaultMaxLogBytes)
+	def(&o.MaxSubs, DefaultMaxSubs)
 	def(&o.Burst, DefaultBurst)
 	def(&o.QueueLen, DefaultQueueLen)
-	def(&o.FoldAfter, DefaultFoldAfter)
+	def(&o.FoldEvery, DefaultFoldEvery)
 	def(&o.SubQueue, DefaultSubQueue)
 	if o.Rate <= 0 {
 		o.Rate = DefaultRate
+	}
+	if o.CreateRate <= 0 {
+		o.CreateRate = DefaultCreateRate
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
@@ -144,10 +144,12 @@ type Relay struct {
 	opt Options
 	log *slog.Logger
 
+	creates *limit.Keyed // rooms made per IP address
+
 	mu    sync.Mutex
 	rooms map[string]*room
 
-	in, out, drops, refused atomic.Int64
+	in, out, drops, refused, conns atomic.Int64
 }
 
 // New makes a relay.
@@ -156,7 +158,8 @@ func New(opt Options, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Relay{opt: opt, log: log, rooms: map[string]*room{}}
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{},
+		creates: limit.New(opt.CreateRate/60, max(1, int(opt.CreateRate)), opt.Now)}
 }
 
 // Errors a join can be refused with.
@@ -166,6 +169,8 @@ var (
 	ErrTooMany   = errors.New("relay: too many rooms")
 	ErrBadScene  = errors.New("relay: unknown scene")
 	ErrBadRoomID = errors.New("relay: bad room id")
+	ErrTooFast   = errors.New("relay: too many rooms made from this address")
+	ErrSubs      = errors.New("relay: too many event streams on this room")
 )
 
 // NewRoomID is 128 random bits in lower-case base32, without padding.
@@ -219,7 +224,11 @@ func (r *Relay) Create(scene string) (string, error) {
 		return "", fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
 	}
 	id := NewRoomID()
-	r.rooms[id] = newRoom(id, scene, r.opt.Now(), r)
+	rm, err := newRoom(id, scene, r.opt.Now(), r)
+	if err != nil {
+		return "", err
+	}
+	r.rooms[id] = rm
 	return id, nil
 }
 
@@ -230,14 +239,8 @@ func (r *Relay) Publish(id, from, kind string, body json.RawMessage) (wire.Envel
 	if kind != wire.KindAction && kind != wire.KindReading {
 		return wire.Envelope{}, fmt.Errorf("%w: %q (an outside program may publish action or reading)", wire.ErrKind, kind)
 	}
-	if len(body) == 0 || body[0] != '{' {
+	if r.opt.Gate == nil && (len(body) == 0 || body[0] != '{') {
 		return wire.Envelope{}, fmt.Errorf("%w: body must be a JSON object", wire.ErrBadJSON)
-	}
-	if r.opt.Check != nil {
-		if err := r.opt.Check(kind, body); err != nil {
-			r.refused.Add(1)
-			return wire.Envelope{}, err
-		}
 	}
 	r.mu.Lock()
 	rm := r.rooms[id]
@@ -248,7 +251,7 @@ func (r *Relay) Publish(id, from, kind string, body json.RawMessage) (wire.Envel
 	r.in.Add(1)
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	return rm.publish(wire.Envelope{Kind: kind, From: from, Body: body}, "")
+	return rm.admit(wire.Envelope{Kind: kind, From: from, Body: body})
 }
 
 // ErrCutOff closes a subscription whose reader fell too far behind.
@@ -278,25 +281,34 @@ func (s *Subscription) Close() {
 	s.rm.unsubscribe(s, nil)
 }
 
-// Subscribe follows room id from after seq since: it returns the logged
-// envelopes after since and a subscription for what comes next, with no
-// gap or overlap between them.
-func (r *Relay) Subscribe(id string, since uint64) ([]wire.Envelope, *Subscription, error) {
+// FromNow, as since, follows a room from its next envelope on.
+const FromNow = ^uint64(0)
+
+// Subscribe follows room id from after seq since (FromNow: only what comes
+// next): it returns what was logged after since (a snapshot, when since
+// lies before the room's latest one, and the envelopes after it) and a
+// subscription for what comes next, with no gap or overlap between them.
+func (r *Relay) Subscribe(id string, since uint64) (*Snapshot, []wire.Envelope, *Subscription, error) {
 	r.mu.Lock()
 	rm := r.rooms[id]
 	r.mu.Unlock()
 	if rm == nil {
-		return nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+		return nil, nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
 	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	if rm.gone {
-		return nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+		return nil, nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+	}
+	if len(rm.subs) >= r.opt.MaxSubs {
+		r.refused.Add(1)
+		return nil, nil, nil, fmt.Errorf("%w: %d at most; close one or try again later", ErrSubs, r.opt.MaxSubs)
 	}
 	s := &Subscription{c: make(chan wire.Envelope, r.opt.SubQueue), rm: rm}
 	s.C = s.c
 	rm.subs[s] = true
-	return rm.store.Since(since), s, nil
+	snap, tail := rm.log.since(since)
+	return snap, tail, s, nil
 }
 
 // unsubscribe drops a subscription, saying why. Call with rm.mu held.
@@ -317,7 +329,8 @@ type room struct {
 	created   time.Time
 
 	mu      sync.Mutex
-	store   Store
+	log     *history
+	door    *gate.Room // nil without a gate
 	members map[string]*member
 	subs    map[*Subscription]bool
 	gone    bool              // removed from the relay
@@ -333,22 +346,43 @@ type member struct {
 	kill func(websocket.StatusCode, string)
 }
 
-func newRoom(id, scene string, now time.Time, r *Relay) *room {
-	rm := &room{id: id, scene: scene, relay: r, created: now, store: newMemStore(r.opt.MaxLog),
+func newRoom(id, scene string, now time.Time, r *Relay) (*room, error) {
+	rm := &room{id: id, scene: scene, relay: r, created: now, log: newHistory(r.opt.FoldEvery, r.opt.MaxLogBytes),
 		members: map[string]*member{}, subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: now}
+	if r.opt.Gate != nil {
+		door, err := r.opt.Gate.Open(scene)
+		if err != nil {
+			return nil, fmt.Errorf("%w %q: %v", ErrBadScene, scene, err)
+		}
+		rm.door = door
+	}
 	if r.opt.Observer != nil {
 		r.opt.Observer.Created(id, scene, now)
 	}
-	return rm
+	return rm, nil
 }
 
 func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Milliseconds() }
+
+// admit passes an action or reading through the room's gate and publishes
+// what the gate returns. Call with rm.mu held.
+func (rm *room) admit(e wire.Envelope) (wire.Envelope, error) {
+	if rm.door != nil {
+		body, err := rm.door.Admit(e.Kind, e.Body, wire.Tick(rm.now()))
+		if err != nil {
+			rm.relay.refused.Add(1)
+			return e, err
+		}
+		e.Body = body
+	}
+	return rm.publish(e, "")
+}
 
 // publish stamps an envelope, appends it to the log and queues it for
 // every member (or only to, when set). Call with rm.mu held.
 func (rm *room) publish(e wire.Envelope, to string) (wire.Envelope, error) {
 	e.Room, e.At = rm.id, rm.now()
-	e, err := rm.store.Append(e)
+	e, err := rm.log.append(e)
 	if err != nil {
 		return e, err
 	}
@@ -471,6 +505,16 @@ func (r *Relay) HandleCreate(defaultScene string) http.HandlerFunc {
 		if body.Scene == "" {
 			body.Scene = defaultScene
 		}
+		if !r.validScene(body.Scene) {
+			problem(w, http.StatusUnprocessableEntity, fmt.Sprintf("%v %q", ErrBadScene, body.Scene))
+			return
+		}
+		if !r.creates.Allow(limit.Source(req)) {
+			r.refused.Add(1)
+			w.Header().Set("Retry-After", strconv.Itoa(int(60/r.opt.CreateRate)+1))
+			problem(w, http.StatusTooManyRequests, fmt.Sprintf("%v: at most %g a minute; use the room you made, or wait", ErrTooFast, r.opt.CreateRate))
+			return
+		}
 		id, err := r.Create(body.Scene)
 		switch {
 		case errors.Is(err, ErrBadScene):
@@ -533,7 +577,7 @@ func (r *Relay) Info(id string) (Room, bool) {
 	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	return Room{ID: rm.id, Scene: rm.scene, Seq: rm.store.Seq(), Members: rm.memberIDs()}, true
+	return Room{ID: rm.id, Scene: rm.scene, Seq: rm.log.seq, Members: rm.memberIDs()}, true
 }
 
 func parseSince(s string) (uint64, error) {

@@ -15,7 +15,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -182,7 +184,7 @@ func seqs(es []wire.Envelope) []uint64 {
 }
 
 func TestCreateRoom(t *testing.T) {
-	_, srv := newServer(t, relay.Options{Scenes: []string{"overview", "protocols"}})
+	_, srv := newServer(t, relay.Options{Scenes: []string{"overview", "protocols"}, CreateRate: 20})
 	ids := map[string]bool{}
 	for range 20 {
 		res, err := http.Post(srv.URL+"/rooms", "application/json", strings.NewReader(`{"scene":"protocols"}`))
@@ -200,9 +202,23 @@ func TestCreateRoom(t *testing.T) {
 	if len(ids) != 20 {
 		t.Errorf("ids repeat: %d unique of 20", len(ids))
 	}
-	res, _ := http.Post(srv.URL+"/rooms", "application/json", strings.NewReader(`{"scene":"nowhere"}`))
+	res, err := http.Post(srv.URL+"/rooms", "application/json", strings.NewReader(`{"scene":"nowhere"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	if res.StatusCode != 422 || res.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("unknown scene: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	// One address has made its 20 rooms of the minute: the next is refused
+	// with when to come back, and the 20 rooms are still there.
+	res, err = http.Post(srv.URL+"/rooms", "application/json", strings.NewReader(`{"scene":"protocols"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("the 21st room of the minute: %d, Retry-After %q; want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	res, _ = http.Get(strings.Replace(srv.URL, "http", "http", 1) + "/ws?room=nosuchroom1")
 	if res.StatusCode != 404 {
@@ -369,32 +385,33 @@ func TestCommandsReachTheBoardHolder(t *testing.T) {
 	}
 }
 
-type countingFolder struct{ got int }
-
-func (f *countingFolder) Fold(scene string, actions []json.RawMessage) (string, error) {
-	f.got = len(actions)
-	return "name: " + scene + "\nevents: " + fmt.Sprint(len(actions)) + "\n", nil
-}
-
-// A fresh joiner of a room with a long log gets one folded scene; a
-// reconnecting member still gets exactly what it missed.
+// A long log is folded into a snapshot of its actions: a fresh joiner
+// gets the snapshot and the short tail after it, never the presence or the
+// whole log; a reconnecting member still gets exactly what it missed.
 func TestLongLogsAreFolded(t *testing.T) {
-	f := &countingFolder{}
-	_, srv := newServer(t, relay.Options{Folder: f, FoldAfter: 20, Rate: 1000, Burst: 1000})
+	_, srv := newServer(t, relay.Options{FoldEvery: 20, Rate: 1000, Burst: 1000})
 	a := dial(t, srv, "room=foldroom1&scene=overview")
 	welcome(t, a)
 	for i := range 30 {
 		a.send("action", fmt.Sprintf(`{"kind":"move","device":"plc","x":%d}`, i))
 		a.nextKind(wire.KindAction)
 	}
+	// seq 1 is a's presence, 2..31 its moves: the fold came at seq 20.
 	b := dial(t, srv, "room=foldroom1")
 	w := welcome(t, b)
-	if w.Folded == "" || w.FoldedSeq != w.Seq || len(w.Log) != 0 || f.got != 30 {
-		t.Fatalf("welcome folded %q at %d of %d, log %d, folder got %d actions", w.Folded, w.FoldedSeq, w.Seq, len(w.Log), f.got)
+	var acts []sim.Action
+	if err := json.Unmarshal(w.Actions, &acts); err != nil {
+		t.Fatalf("welcome actions %s: %v", w.Actions, err)
+	}
+	if w.FoldedSeq != 20 || len(acts) != 19 || acts[0].X != 0 || acts[18].X != 18 {
+		t.Fatalf("welcome folded at %d with %d actions %v", w.FoldedSeq, len(acts), acts)
+	}
+	if got := seqs(w.Log); fmt.Sprint(got) != "[21 22 23 24 25 26 27 28 29 30 31]" {
+		t.Fatalf("welcome tail %v", got)
 	}
 	c := dial(t, srv, "room=foldroom1&since=25")
-	if w := welcome(t, c); w.Folded != "" || len(w.Log) == 0 || w.Log[0].Seq != 26 {
-		t.Fatalf("resume got folded %q, log %v", w.Folded, seqs(w.Log))
+	if w := welcome(t, c); w.FoldedSeq != 0 || len(w.Actions) != 0 || len(w.Log) == 0 || w.Log[0].Seq != 26 {
+		t.Fatalf("resume got folded %d, log %v", w.FoldedSeq, seqs(w.Log))
 	}
 }
 
@@ -426,22 +443,16 @@ func TestObserverCheckAndPublish(t *testing.T) {
 	now := time.Now()
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	check := func(kind string, body json.RawMessage) error {
-		if strings.Contains(string(body), "explode") {
-			return fmt.Errorf("no exploding")
-		}
-		return nil
-	}
-	r, srv := newServer(t, relay.Options{Observer: rec, Check: check, Now: clock, IdleAfter: time.Minute})
+	r, srv := newServer(t, relay.Options{Observer: rec, Gate: gate.New(gate.Limits{}, nil), Now: clock, IdleAfter: time.Minute})
 	c := dial(t, srv, "room=observed-room&scene=overview")
 	welcome(t, c)
 	c.nextKind(wire.KindPresence)
 	c.send(wire.KindHash, `{"tick":1000,"hash":"00000000000000aa"}`)
 	c.send(wire.KindAction, `{"kind":"explode"}`) // its refusal says the hash was read
-	if e := c.nextKind(wire.KindError); !strings.Contains(string(e.Body), "no exploding") {
+	if e := c.nextKind(wire.KindError); !strings.Contains(string(e.Body), `unknown kind \"explode\"`) {
 		t.Errorf("refusal %s", e.Body)
 	}
-	e, err := r.Publish("observed-room", "api", wire.KindAction, json.RawMessage(`{"kind":"cut","link":"internet"}`))
+	e, err := r.Publish("observed-room", "api", wire.KindAction, json.RawMessage(`{"at":50,"kind":"cut","link":"internet"}`))
 	if err != nil || e.Seq != 2 || e.From != "api" {
 		t.Fatalf("Publish = %+v, %v", e, err)
 	}
@@ -468,7 +479,7 @@ func TestObserverCheckAndPublish(t *testing.T) {
 		"created overview",
 		`presence 1 {"member":"m1","joined":true,"members":["m1"]}`,
 		`hash 1 {"tick":1000,"hash":"00000000000000aa"}`,
-		`action 2 {"kind":"cut","link":"internet"}`,
+		`action 2 {"at":50,"kind":"cut","link":"internet"}`,
 		`presence 3 {"member":"m1","joined":false,"members":[]}`,
 		"removed",
 	}
@@ -488,7 +499,7 @@ func TestSubscribe(t *testing.T) {
 	for range 3 {
 		r.Publish(id, "api", wire.KindAction, json.RawMessage(`{"kind":"cut","link":"internet"}`))
 	}
-	backlog, sub, err := r.Subscribe(id, 1)
+	_, backlog, sub, err := r.Subscribe(id, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +520,7 @@ func TestSubscribe(t *testing.T) {
 	if n != 4 || !errors.Is(sub.Err(), relay.ErrCutOff) {
 		t.Errorf("a stalled subscriber got %d then %v, want 4 then cut off", n, sub.Err())
 	}
-	if _, _, err := r.Subscribe("no-such-room", 0); !errors.Is(err, relay.ErrNoRoom) {
+	if _, _, _, err := r.Subscribe("no-such-room", 0); !errors.Is(err, relay.ErrNoRoom) {
 		t.Errorf("Subscribe to no room: %v", err)
 	}
 }

@@ -1,47 +1,114 @@
 package relay
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
+	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
 
-// Store keeps one room's ordered log. The in-memory store serves one
-// machine; an embedded database or a broker can implement the same calls.
-type Store interface {
-	// Append gives e the next seq and keeps it.
-	Append(e wire.Envelope) (wire.Envelope, error)
-	// Since returns the envelopes after seq, in order.
-	Since(seq uint64) []wire.Envelope
-	// Seq is the last seq given.
-	Seq() uint64
-}
-
-// ErrLogFull is returned when a room's log reached its limit.
+// ErrLogFull is returned when a room's history reached one of its limits.
 var ErrLogFull = errors.New("relay: room log is full")
 
-type memStore struct {
-	log []wire.Envelope
-	max int
+// Snapshot is a room's log up to Seq folded into what a world needs of it:
+// the bodies of its action and reading envelopes, in order. Presence,
+// board and command envelopes fold away. A Snapshot never changes once
+// made, so a join or an event stream reads it without the room's lock.
+type Snapshot struct {
+	Seq     uint64
+	Actions []json.RawMessage
+
+	once sync.Once
+	raw  json.RawMessage
 }
 
-func newMemStore(max int) *memStore { return &memStore{max: max} }
+// JSON is Actions as one JSON array, made once and shared by every joiner.
+func (s *Snapshot) JSON() json.RawMessage {
+	s.once.Do(func() {
+		s.raw, _ = json.Marshal(s.Actions)
+	})
+	return s.raw
+}
 
-func (s *memStore) Append(e wire.Envelope) (wire.Envelope, error) {
-	if len(s.log) >= s.max {
-		return e, fmt.Errorf("%w (%d envelopes): start a new room", ErrLogFull, s.max)
+// history is one room's log: a snapshot of everything up to some seq and
+// the envelopes after it (the tail). The tail is folded into a new
+// snapshot every foldEvery envelopes, so it stays short, and a joiner or
+// an event stream copies at most that many envelopes under the room's lock,
+// however old the room. Call its methods with the room's lock held.
+type history struct {
+	seq       uint64          // the last seq given
+	snap      *Snapshot       // nil until the first fold
+	tail      []wire.Envelope // the envelopes after snap.Seq
+	actions   int             // action and reading envelopes ever logged
+	bytes     int             // bytes of those bodies
+	foldEvery int
+	maxBytes  int
+}
+
+func newHistory(foldEvery, maxBytes int) *history {
+	return &history{foldEvery: foldEvery, maxBytes: maxBytes}
+}
+
+func isAction(kind string) bool { return kind == wire.KindAction || kind == wire.KindReading }
+
+// append gives e the next seq and keeps it. An action or reading that
+// would take the room past what a world replays (sim.MaxLog actions) or
+// past its bytes is refused, and nothing kept changes; what is not an
+// action (presence, boards, commands) is always kept, since it folds away.
+func (h *history) append(e wire.Envelope) (wire.Envelope, error) {
+	if isAction(e.Kind) {
+		if h.actions >= sim.MaxLog {
+			return e, fmt.Errorf("%w: it holds %d actions, the most a world replays; start a new room (the Share panel's link carries this scene)", ErrLogFull, sim.MaxLog)
+		}
+		if h.bytes+len(e.Body) > h.maxBytes {
+			return e, fmt.Errorf("%w: its actions take %d bytes and may take %d; start a new room (the Share panel's link carries this scene)", ErrLogFull, h.bytes, h.maxBytes)
+		}
+		h.actions++
+		h.bytes += len(e.Body)
 	}
-	e.Seq = uint64(len(s.log)) + 1
-	s.log = append(s.log, e)
+	h.seq++
+	e.Seq = h.seq
+	h.tail = append(h.tail, e)
+	if len(h.tail) >= h.foldEvery {
+		h.fold()
+	}
 	return e, nil
 }
 
-func (s *memStore) Since(seq uint64) []wire.Envelope {
-	if seq >= uint64(len(s.log)) {
-		return nil
+// fold moves the tail's actions into a new snapshot. The old snapshot's
+// array is appended to in place: what an older snapshot holds lies before
+// its own length and is never written again.
+func (h *history) fold() {
+	s := &Snapshot{}
+	if h.snap != nil {
+		s.Actions = h.snap.Actions
 	}
-	return append([]wire.Envelope(nil), s.log[seq:]...)
+	for _, e := range h.tail {
+		if isAction(e.Kind) {
+			s.Actions = append(s.Actions, e.Body)
+		}
+	}
+	s.Seq = h.seq
+	h.snap = s
+	h.tail = nil
 }
 
-func (s *memStore) Seq() uint64 { return uint64(len(s.log)) }
+// since is the log after seq: the envelopes after it, or, when seq lies
+// before the snapshot, the snapshot and every envelope after it. The
+// returned tail is a copy of at most foldEvery envelopes.
+func (h *history) since(seq uint64) (*Snapshot, []wire.Envelope) {
+	if seq >= h.seq {
+		return nil, nil
+	}
+	var base uint64
+	if h.snap != nil {
+		base = h.snap.Seq
+	}
+	if seq < base {
+		return h.snap, append([]wire.Envelope(nil), h.tail...)
+	}
+	return nil, append([]wire.Envelope(nil), h.tail[seq-base:]...)
+}
