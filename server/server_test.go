@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-
 )
 
 func testSite(t *testing.T) *httptest.Server {
