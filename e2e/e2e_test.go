@@ -55,7 +55,9 @@ func setup(m *testing.M) (int, error) {
 	if err := build.Run(); err != nil {
 		return 0, fmt.Errorf("build the server: %w", err)
 	}
-	srv, url, err := startServer(binary, "-addr", "127.0.0.1:0")
+	// The tests share one server and make many rooms and API calls from
+	// one address; hostile_test.go checks the default limits on its own.
+	srv, url, err := startServer(binary, "-addr", "127.0.0.1:0", "-create-rate", "100000", "-api-rate", "100000")
 	if err != nil {
 		return 0, err
 	}

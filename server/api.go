@@ -61,7 +61,7 @@ func (a *api) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !a.calls.Allow(limit.Source(r)) {
 			w.Header().Set("Retry-After", "1")
-			problem(w, http.StatusTooManyRequests, fmt.Sprintf("rate limit: at most %d API calls a second from one address", apiRate), "")
+			problem(w, http.StatusTooManyRequests, fmt.Sprintf("rate limit: at most %g API calls a second from one address", a.calls.Rate()), "")
 			return
 		}
 		h(w, r)

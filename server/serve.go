@@ -11,12 +11,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/thingyard/thingyard"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/gate"
+	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/replica"
 )
@@ -36,6 +38,8 @@ type config struct {
 	relay  relay.Options
 	// maxDevices is how many devices a room's world may hold.
 	maxDevices int
+	// apiRate is how many open API calls a second one address may make.
+	apiRate float64
 	serial     serialConfig
 }
 
@@ -57,6 +61,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.IntVar(&cfg.relay.MaxLogBytes, "max-log-bytes", relay.DefaultMaxLogBytes, "bytes of actions a room keeps")
 	fl.IntVar(&cfg.relay.MaxSubs, "max-streams", relay.DefaultMaxSubs, "event streams (GET …/events) per room")
 	fl.Float64Var(&cfg.relay.CreateRate, "create-rate", relay.DefaultCreateRate, "rooms one IP address may make a minute")
+	fl.Float64Var(&cfg.apiRate, "api-rate", apiRate, "open API calls (REST, event streams) one IP address may make a second")
 	fl.Float64Var(&cfg.relay.Rate, "rate", relay.DefaultRate, "frames per second one browser may send")
 	fl.IntVar(&cfg.relay.Burst, "burst", relay.DefaultBurst, "frames one browser may send at once")
 	fl.IntVar(&cfg.relay.QueueLen, "queue", relay.DefaultQueueLen, "frames queued for a slow browser before it is dropped")
@@ -110,7 +115,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		extra = append(extra, mq)
 	}
 	routes(mux, site, rel, log, extra...)
-	apiRoutes(mux, &api{rel: rel, reps: reps, log: log})
+	apiRoutes(mux, &api{rel: rel, reps: reps, log: log, calls: limit.New(cfg.apiRate, int(2*cfg.apiRate)+1, nil)})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -169,6 +174,7 @@ func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger, 
 			for _, m := range extra {
 				m.WriteMetrics(w)
 			}
+			writeProcessMetrics(w)
 		})
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -202,3 +208,12 @@ func (w *statusWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection (WebSocket
 // upgrades, flushing server-sent events).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writeProcessMetrics writes the process's goroutines and open files, the
+// figures that show a leak of connections first.
+func writeProcessMetrics(w io.Writer) {
+	fmt.Fprintf(w, "# HELP go_goroutines Goroutines that currently exist.\n# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		fmt.Fprintf(w, "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds %d\n", len(fds))
+	}
+}

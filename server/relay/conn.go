@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -35,14 +36,18 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		problem(w, http.StatusBadRequest, "room must be 8 to 64 letters, digits, - or _")
 		return
 	}
-	rm, err := r.room(id, scene)
+	rm, err := r.room(id, scene, limit.Source(req))
 	if err != nil {
 		r.refused.Add(1)
 		status := http.StatusServiceUnavailable
-		if errors.Is(err, ErrNoRoom) {
+		switch {
+		case errors.Is(err, ErrNoRoom):
 			status = http.StatusNotFound
-		} else if errors.Is(err, ErrBadScene) {
+		case errors.Is(err, ErrBadScene):
 			status = http.StatusUnprocessableEntity
+		case errors.Is(err, ErrTooFast):
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(int(60/r.opt.CreateRate)+1))
 		}
 		problem(w, status, err.Error())
 		return
@@ -65,8 +70,9 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.serve(req.Context(), rm, conn, since)
 }
 
-// room finds a room, creating it for a first join that names a scene.
-func (r *Relay) room(id, scene string) (*room, error) {
+// room finds a room, creating it for a first join that names a scene, as
+// many a minute from one address (source) as POST /rooms allows.
+func (r *Relay) room(id, scene, source string) (*room, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rm, ok := r.rooms[id]; ok {
@@ -80,6 +86,9 @@ func (r *Relay) room(id, scene string) (*room, error) {
 	}
 	if len(r.rooms) >= r.opt.MaxRooms {
 		return nil, fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
+	}
+	if source != "" && !r.creates.Allow(source) {
+		return nil, fmt.Errorf("%w: at most %g a minute", ErrTooFast, r.opt.CreateRate)
 	}
 	rm, err := newRoom(id, scene, r.opt.Now(), r)
 	if err != nil {

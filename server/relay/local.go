@@ -40,7 +40,7 @@ func (r *Relay) JoinLocal(id, scene string) (*Local, error) {
 	if !validRoomID(id) {
 		return nil, fmt.Errorf("%w %q: 8 to 64 letters, digits, - or _", ErrBadRoomID, id)
 	}
-	rm, err := r.room(id, scene)
+	rm, err := r.room(id, scene, "")
 	if err != nil {
 		return nil, err
 	}

@@ -556,6 +556,7 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "# HELP thingyard_messages_in_total Frames received from browsers.\n# TYPE thingyard_messages_in_total counter\nthingyard_messages_in_total %d\n", r.in.Load())
 	fmt.Fprintf(w, "# HELP thingyard_messages_out_total Frames queued to browsers.\n# TYPE thingyard_messages_out_total counter\nthingyard_messages_out_total %d\n", r.out.Load())
 	fmt.Fprintf(w, "# HELP thingyard_drops_total Slow readers dropped.\n# TYPE thingyard_drops_total counter\nthingyard_drops_total %d\n", r.drops.Load())
+	fmt.Fprintf(w, "# HELP thingyard_connections Open WebSocket connections.\n# TYPE thingyard_connections gauge\nthingyard_connections %d\n", r.conns.Load())
 	fmt.Fprintf(w, "# HELP thingyard_refused_total Frames or connections refused.\n# TYPE thingyard_refused_total counter\nthingyard_refused_total %d\n", r.refused.Load())
 }
 
