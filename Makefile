@@ -18,7 +18,7 @@ DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev 
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm test test-native test-wasm e2e vet fmt-check bench bench-browser screenshots deps tools clean
+.PHONY: run build wasm test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser screenshots deps tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -45,8 +45,18 @@ $(WASM).gz: $(WASM)
 assets/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-test: deps tools fmt-check vet wasm test-native test-wasm
+test: deps tools fmt-check vet wasm test-native test-wasm fuzz
 	@echo "all tests passed"
+
+# fuzz runs each decoder of what strangers send for FUZZTIME beyond its
+# committed seed corpus (testdata/fuzz): a browser's envelope, an action
+# from any way into a room, an MQTT set payload.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; echo "run: gofmt -w <files>"; exit 1; fi
