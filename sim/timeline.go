@@ -58,6 +58,31 @@ func (t *Timeline) Add(a Action) error {
 	return t.rebuild(t.w.tick)
 }
 
+// AddAll adds actions in order as Add does, but replays the world at most
+// once, however many of them arrived after their tick: a server catching
+// up on a room's log pays for one rebuild, not one per late action. It
+// returns how many it kept (a malformed action, or one past MaxLog, is
+// dropped, as Add refuses it).
+func (t *Timeline) AddAll(acts []Action) int {
+	late, kept := false, 0
+	for _, a := range acts {
+		if a.check() != nil || len(t.log) >= MaxLog {
+			continue
+		}
+		t.log = append(t.log, a)
+		kept++
+		if !late && a.At >= t.w.tick {
+			t.w.Apply(a) // a refusal is every party's alike
+		} else {
+			late = true
+		}
+	}
+	if late {
+		t.rebuild(t.w.tick)
+	}
+	return kept
+}
+
 // AdvanceTo steps the world until tick.
 func (t *Timeline) AdvanceTo(tick int64) {
 	if n := tick - t.w.tick; n > 0 {

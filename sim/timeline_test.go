@@ -66,3 +66,29 @@ func newTimeline(t *testing.T) *sim.Timeline {
 	}
 	return tl
 }
+
+// A party catching up on many late actions at once replays its world once,
+// and ends where one that had each on time ends.
+func TestTimelineAddAllReplaysOnce(t *testing.T) {
+	prompt, batched := newTimeline(t), newTimeline(t)
+	acts := scriptedActions()
+	for i := range acts {
+		acts[i].At = int64(1000 * (i + 1))
+	}
+	for _, a := range acts {
+		prompt.AdvanceTo(a.At - 1)
+		prompt.Add(a)
+	}
+	batched.AdvanceTo(int64(1000*len(acts)) + 500) // every action is late
+	if n := batched.AddAll(acts); n != len(acts) {
+		t.Fatalf("kept %d of %d", n, len(acts))
+	}
+	if batched.Rebuilds() != 1 {
+		t.Errorf("%d late actions replayed the world %d times, want once", len(acts), batched.Rebuilds())
+	}
+	prompt.AdvanceTo(30 * second)
+	batched.AdvanceTo(30 * second)
+	if p, b := prompt.World().Hash(), batched.World().Hash(); p != b {
+		t.Fatalf("hashes differ: prompt %x, batched %x", p, b)
+	}
+}

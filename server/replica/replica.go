@@ -244,21 +244,30 @@ func (r *Replica) sync() error {
 	r.queue = nil
 	r.qmu.Unlock()
 	before, rebuilds := r.tl.World().Tick(), r.tl.Rebuilds()
+	// Actions go to the timeline in batches, one between two hash
+	// reports, so late ones cost one replay per batch.
+	var batch []sim.Action
+	flush := func() {
+		r.tl.AddAll(batch)
+		batch = batch[:0]
+	}
 	for _, e := range q {
 		switch e.Kind {
 		case wire.KindHash:
+			flush()
 			r.compare(e)
 			continue
 		case wire.KindAction, wire.KindReading:
 			var a sim.Action
 			if err := json.Unmarshal(e.Body, &a); err == nil {
 				// A refused action is refused by every member alike.
-				r.tl.Add(a)
+				batch = append(batch, a)
 				r.acts = append(r.acts, logged{e.Seq, a.At})
 			}
 		}
 		r.seq = e.Seq
 	}
+	flush()
 	r.tl.AdvanceTo(r.Tick())
 	w := r.tl.World()
 	if n := r.tl.Rebuilds() - rebuilds; n > 0 {
