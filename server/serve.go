@@ -40,7 +40,7 @@ type config struct {
 	maxDevices int
 	// apiRate is how many open API calls a second one address may make.
 	apiRate float64
-	serial     serialConfig
+	serial  serialConfig
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
