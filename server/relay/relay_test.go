@@ -324,8 +324,13 @@ func TestCapsAndIdleRooms(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	r, srv := newServer(t, relay.Options{MaxMembers: 2, MaxRooms: 2, IdleAfter: time.Minute, Now: clock})
 	a := dial(t, srv, "room=caproom01&scene=overview")
-	dial(t, srv, "room=caproom01")
-	res, _ := http.Get(srv.URL + "/ws?room=caproom01")
+	welcome(t, a) // a member once welcomed, not only upgraded
+	welcome(t, dial(t, srv, "room=caproom01"))
+	res, err := http.Get(srv.URL + "/ws?room=caproom01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	if res.StatusCode != 503 {
 		t.Errorf("third member: %d, want 503", res.StatusCode)
 	}
