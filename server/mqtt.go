@@ -195,9 +195,6 @@ func (b *broker) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // refuseConnect answers a CONNECT with code (its MQTT 3.1.1 twin for an old
 // client) and logs why.
 func (b *broker) refuseConnect(cl *mqtt.Client, pk packets.Packet, code packets.Code, why string) error {
-	b.refused.Add(1)
-	b.log.Warn("mqtt connection refused", "client", truncate(pk.Connect.ClientIdentifier, 64), "remote", cl.Net.Remote,
-		"code", fmt.Sprintf("%#x", code.Code), "why", why)
 	ack := code
 	if cl.Properties.ProtocolVersion < 5 {
 		ack = packets.Err3NotAuthorized
@@ -205,6 +202,9 @@ func (b *broker) refuseConnect(cl *mqtt.Client, pk packets.Packet, code packets.
 			ack = packets.ErrMalformedUsernameOrPassword // 0x04, "bad user name or password" in 3.1.1
 		}
 	}
+	b.refused.Add(1)
+	b.log.Warn("mqtt connection refused", "client", truncate(pk.Connect.ClientIdentifier, 64), "remote", cl.Net.Remote,
+		"code", fmt.Sprintf("%#x", ack.Code), "why", why)
 	if err := b.srv.SendConnack(cl, ack, false, nil); err != nil {
 		return fmt.Errorf("mqtt: refuse %s: %w", cl.Net.Remote, err)
 	}
