@@ -77,11 +77,20 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	}
 
 	logStep("joined the room")
-	// mosquitto_sub sees the open devices' readings, retained or live.
+	// Without the room's credentials the broker refuses mosquitto_sub; with
+	// them (the token from REST), it sees the open devices' readings,
+	// retained or live, and thingyard/# shows this room's topics only.
 	prefix := "thingyard/" + room.ID + "/"
 	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(sctx, "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "thingyard/#", "-v", "-C", "6", "-W", "50").CombinedOutput()
+	out, err := exec.CommandContext(sctx, "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", prefix+"#", "-C", "1", "-W", "50").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bad user name or password") {
+		t.Errorf("mosquitto_sub without credentials: %v\n%s", err, out)
+	}
+	var token struct{ Token string }
+	httpJSON(t, "GET", base+"/api/rooms/"+room.ID, "", &token)
+	login := []string{"-h", "127.0.0.1", "-p", port, "-u", room.ID, "-P", token.Token}
+	out, err = exec.CommandContext(sctx, "mosquitto_sub", append(login, "-t", "thingyard/#", "-t", prefix+"#", "-v", "-C", "6", "-W", "50")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("mosquitto_sub: %v\n%s", err, out)
 	}
@@ -116,7 +125,7 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	// mosquitto_pub relabels the meter and switches the air sensor off in
 	// the browser (nothing in the scene does either by itself).
 	for _, pub := range [][2]string{{"meter/set", `{"key":"label","text":"Hall meter"}`}, {"air/set", `{"power":false}`}} {
-		if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", prefix+pub[0], "-m", pub[1]).CombinedOutput(); err != nil {
+		if out, err := exec.Command("mosquitto_pub", append(login, "-t", prefix+pub[0], "-m", pub[1])...).CombinedOutput(); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
 	}
@@ -157,7 +166,7 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	if want := "curl -s " + base + "/api/rooms/" + room.ID + "/devices/meter"; curl != want {
 		t.Errorf("curl line %q, want %q", curl, want)
 	}
-	if want := "mosquitto_sub -h 127.0.0.1 -p " + port + " -t '" + prefix + "meter/#' -v"; sub != want {
+	if want := "mosquitto_sub -h 127.0.0.1 -p " + port + " -u " + room.ID + " -P " + token.Token + " -t '" + prefix + "meter/#' -v"; sub != want {
 		t.Errorf("mosquitto_sub line %q, want %q", sub, want)
 	}
 	// The line the page shows works.
@@ -202,8 +211,9 @@ func TestOpenAPIFromOutside(t *testing.T) {
 	if !strings.Contains(metrics, "thingyard_replica_hash_stale_total 0\n") {
 		t.Errorf("a browser's report was stale though no action came late:\n%s", metrics)
 	}
-	// The broker counted the two set publishes that became actions.
-	if !strings.Contains(metrics, "thingyard_mqtt_sets_total 2\n") || !strings.Contains(metrics, "thingyard_mqtt_refused_total 0\n") {
+	// The broker counted the two set publishes that became actions, and
+	// what it refused: the client without credentials, thingyard/#.
+	if !strings.Contains(metrics, "thingyard_mqtt_sets_total 2\n") || !strings.Contains(metrics, "thingyard_mqtt_refused_total 2\n") {
 		t.Errorf("the broker's counters are not on /metrics:\n%s", metrics)
 	}
 	if len(*errs) > 0 {

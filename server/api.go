@@ -126,6 +126,9 @@ type roomJSON struct {
 	Members []string `json:"members"`
 	Tick    int64    `json:"tick"`
 	Hash    string   `json:"hash"`
+	// Token is the room's password for outside programs (MQTT: user name
+	// the room id): whoever reads this already holds the room's link.
+	Token string `json:"token"`
 }
 
 func (a *api) room(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +136,7 @@ func (a *api) room(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members}
+	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members, Token: a.rel.Token(info.ID)}
 	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Hash = wd.Tick(), sim.HashString(wd.Hash()) }); err != nil {
 		problem(w, http.StatusInternalServerError, err.Error(), "")
 		return

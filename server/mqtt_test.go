@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -38,19 +40,22 @@ func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 // startTestBroker adds the MQTT broker to an API server.
 func startTestBroker(t *testing.T, s *apiServer) (string, *logBuffer) {
 	t.Helper()
-	_, addr, logs := startTestBrokerOf(t, s)
+	_, addr, logs := startTestBrokerOf(t, s, false)
 	return addr, logs
 }
 
-func startTestBrokerOf(t *testing.T, s *apiServer) (*broker, string, *logBuffer) {
+// startTestBrokerOf starts a broker for s's rooms, open or not, whose rate
+// limits run on s's clock.
+func startTestBrokerOf(t *testing.T, s *apiServer, open bool) (*broker, string, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	b, addr, err := newBroker("127.0.0.1:0", s.reps, slog.New(slog.NewTextHandler(logs, nil)))
+	b, addr, err := newBroker("127.0.0.1:0", s.reps, open, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.now = s.clock.Now
 	if err := b.start(ctx, s.rel); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +70,9 @@ type mqttClient struct {
 	keep map[string]bool // retained flags as received
 }
 
-func dialMQTT(t *testing.T, addr, id string) *mqttClient {
+// connectMQTT connects a paho client (MQTT 5) with cp, and returns the
+// server's CONNACK and the error Connect returned.
+func connectMQTT(t *testing.T, addr string, cp paho.Connect) (*mqttClient, *paho.Connack, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -74,7 +81,7 @@ func dialMQTT(t *testing.T, addr, id string) *mqttClient {
 		t.Fatal(err)
 	}
 	mc := &mqttClient{got: map[string][]byte{}, keep: map[string]bool{}}
-	mc.Client = paho.NewClient(paho.ClientConfig{ClientID: id, Conn: conn,
+	mc.Client = paho.NewClient(paho.ClientConfig{ClientID: cp.ClientID, Conn: conn,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(p paho.PublishReceived) (bool, error) {
 			mc.mu.Lock()
 			mc.got[p.Packet.Topic] = p.Packet.Payload
@@ -82,20 +89,63 @@ func dialMQTT(t *testing.T, addr, id string) *mqttClient {
 			mc.mu.Unlock()
 			return true, nil
 		}}})
-	if _, err := mc.Connect(ctx, &paho.Connect{ClientID: id, CleanStart: true, KeepAlive: 30}); err != nil {
-		t.Fatal(err)
+	if cp.KeepAlive == 0 {
+		cp.KeepAlive = 30
+	}
+	ca, err := mc.Connect(ctx, &cp)
+	if err != nil {
+		conn.Close()
+		return mc, ca, err
 	}
 	t.Cleanup(func() { mc.Disconnect(&paho.Disconnect{}) })
+	return mc, ca, nil
+}
+
+// login is a CONNECT of client id to room with the room's token.
+func (s *apiServer) login(id, room string) paho.Connect {
+	return paho.Connect{ClientID: id, CleanStart: true, UsernameFlag: true, Username: room,
+		PasswordFlag: true, Password: []byte(s.rel.Token(room))}
+}
+
+// dialMQTT connects client id to room with the room's credentials.
+func dialMQTT(t *testing.T, s *apiServer, addr, id, room string) *mqttClient {
+	t.Helper()
+	mc, _, err := connectMQTT(t, addr, s.login(id, room))
+	if err != nil {
+		t.Fatalf("connect %s to room %s: %v", id, room, err)
+	}
 	return mc
 }
 
 func (mc *mqttClient) subscribe(t *testing.T, filter string) {
 	t.Helper()
+	if codes := mc.trySubscribe(t, filter); codes[0] >= 0x80 {
+		t.Fatalf("subscribe to %s: reason code %#x", filter, codes[0])
+	}
+}
+
+// trySubscribe subscribes to each filter and returns the SUBACK's reason
+// codes, one per filter.
+func (mc *mqttClient) trySubscribe(t *testing.T, filters ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := mc.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: 0}}}); err != nil {
-		t.Fatal(err)
+	var subs []paho.SubscribeOptions
+	for _, f := range filters {
+		subs = append(subs, paho.SubscribeOptions{Topic: f, QoS: 0})
 	}
+	sa, err := mc.Subscribe(ctx, &paho.Subscribe{Subscriptions: subs})
+	if sa == nil {
+		t.Fatalf("subscribe to %v: %v", filters, err)
+	}
+	return sa.Reasons
+}
+
+// topics is every topic received so far.
+func (mc *mqttClient) topics() []string {
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	return keys(mc.got)
 }
 
 // waitTopics waits until every topic has arrived and returns what has.
@@ -141,8 +191,8 @@ func TestMQTTReadings(t *testing.T) {
 	id := s.newRoom(t, "open-api")
 	s.clock.Advance(30_000)
 	p := "thingyard/" + id + "/"
-	sub := dialMQTT(t, addr, "reader")
-	sub.subscribe(t, "thingyard/#")
+	sub := dialMQTT(t, s, addr, "reader", id)
+	sub.subscribe(t, p+"#")
 	got := sub.waitTopics(t, p+"meter/power", p+"air/co2", p+"fan/on", p+"broker/online", p+"outside/online")
 	for topic := range got {
 		for _, closed := range []string{"plc", "press", "guard"} {
@@ -170,7 +220,7 @@ func TestMQTTReadings(t *testing.T) {
 	}
 
 	// A late subscriber gets the last values at once, retained.
-	late := dialMQTT(t, addr, "late")
+	late := dialMQTT(t, s, addr, "late", id)
 	late.subscribe(t, p+"meter/#")
 	late.waitTopics(t, p+"meter/power", p+"meter/online")
 	late.mu.Lock()
@@ -190,7 +240,7 @@ func TestMQTTSet(t *testing.T) {
 	ws := dialRoom(t, s, id)
 	ws.kind(t, wire.KindPresence)
 	s.clock.Advance(1000)
-	pub := dialMQTT(t, addr, "writer")
+	pub := dialMQTT(t, s, addr, "writer", id)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	p := "thingyard/" + id + "/"
@@ -200,7 +250,7 @@ func TestMQTTSet(t *testing.T) {
 		{p + "meter/set", `{"on":true}`, "is a sensor"},
 		{p + "fan/set", `{"spin":true}`, "unknown field"},
 		{p + "ghost/set", `on`, "has no device"},
-		{"thingyard/nosuchroom1/fan/set", `on`, "no live room"},
+		{"thingyard/nosuchroom1/fan/set", `on`, "publishes only to thingyard/" + id + "/{device}/set"},
 		{p + "fan/set", strings.Repeat("x", maxSet+1), "at most 1024 bytes"},
 	}
 	for _, r := range refused {
@@ -296,7 +346,7 @@ func scrape(t *testing.T, url string) map[string]float64 {
 // publishes that became actions and those it refused.
 func TestMQTTMetrics(t *testing.T) {
 	s := newAPIServer(t)
-	b, addr, _ := startTestBrokerOf(t, s)
+	b, addr, _ := startTestBrokerOf(t, s, false)
 	mux := http.NewServeMux()
 	routes(mux, nil, s.rel, nil, b)
 	web := httptest.NewServer(mux)
@@ -317,10 +367,10 @@ func TestMQTTMetrics(t *testing.T) {
 		t.Errorf("the relay's and replicas' metrics are missing: %v", m)
 	}
 
-	sub := dialMQTT(t, addr, "reader")
-	sub.subscribe(t, "thingyard/#")
+	sub := dialMQTT(t, s, addr, "reader", id)
+	sub.subscribe(t, p+"#")
 	got := sub.waitTopics(t, p+"meter/power", p+"fan/on")
-	pub := dialMQTT(t, addr, "writer")
+	pub := dialMQTT(t, s, addr, "writer", id)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "press/set", Payload: []byte("on"), QoS: 0}); err != nil {
@@ -340,5 +390,92 @@ func TestMQTTMetrics(t *testing.T) {
 	}
 	if n := m["thingyard_mqtt_published_total"]; n < float64(len(got)) {
 		t.Errorf("thingyard_mqtt_published_total = %v, but a subscriber got %d topics", n, len(got))
+	}
+}
+
+// The broker steps and publishes only the rooms a connected client
+// follows, and drops a room's retained topics once nobody follows it.
+func TestMQTTPublishesOnlyFollowedRooms(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, _ := startTestBrokerOf(t, s, false)
+	a := s.newRoom(t, "open-api")
+	other := s.newRoom(t, "open-api")
+	s.clock.Advance(3000)
+	var devs struct {
+		Tick    int64
+		Devices []deviceJSON
+	}
+	s.do(t, "GET", "/api/rooms/"+a+"/devices", "", &devs)
+	pa := "thingyard/" + a + "/"
+	mc := dialMQTT(t, s, addr, "follower", a)
+	mc.subscribe(t, pa+"#")
+	mc.waitTopics(t, pa+"meter/power")
+	b.publish() // a whole round, whatever the broker's own were doing
+	if got, want := s.reps.Stats().Ticks, devs.Tick*int64(len(devs.Devices)); got != want {
+		t.Errorf("the replicas stepped %d device-ticks, room A alone %d: a room nobody follows was stepped", got, want)
+	}
+	if n := len(b.srv.Topics.Messages("thingyard/" + other + "/#")); n > 0 {
+		t.Errorf("a room nobody follows has %d retained topics", n)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := mc.Unsubscribe(ctx, &paho.Unsubscribe{Topics: []string{pa + "#"}}); err != nil {
+		t.Fatal(err)
+	}
+	b.publish()
+	if n := len(b.srv.Topics.Messages(pa + "#")); n > 0 {
+		t.Errorf("room A keeps %d retained topics after its last follower left", n)
+	}
+}
+
+// A removed room's retained topics go, and so do its MQTT clients.
+func TestMQTTRoomRemoved(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, logs := startTestBrokerOf(t, s, false)
+	id := s.newRoom(t, "open-api")
+	s.clock.Advance(1000)
+	p := "thingyard/" + id + "/"
+	mc := dialMQTT(t, s, addr, "follower", id)
+	mc.subscribe(t, p+"#")
+	mc.waitTopics(t, p+"meter/power")
+	s.clock.Advance(relay.DefaultIdleAfter.Milliseconds() / wire.MsPerTick)
+	if n := s.rel.Sweep(); n != 1 {
+		t.Fatalf("swept %d rooms, want the idle one", n)
+	}
+	b.publish()
+	if n := len(b.srv.Topics.Messages(p + "#")); n > 0 {
+		t.Errorf("a removed room keeps %d retained topics", n)
+	}
+	select {
+	case <-mc.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the client of a removed room is still connected")
+	}
+	if l := logs.String(); !strings.Contains(l, "its room was removed") {
+		t.Errorf("no log line saying why the client was dropped:\n%s", l)
+	}
+}
+
+// A room keeps at most maxRoomTopics retained topics, however many open
+// devices it has, and the log says it publishes only part of it.
+func TestMQTTRoomTopicsBounded(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, logs := startTestBrokerOf(t, s, false)
+	id := s.newRoom(t, "open-api")
+	const sensors = maxRoomTopics * 3 / 5 // a reading and online each: more topics than the bound
+	if res := s.do(t, "POST", "/api/rooms/"+id+"/actions", fmt.Sprintf(`{"kind":"add","count":%d,"device_kind":"sensor","link":"net"}`, sensors), nil); res.StatusCode != http.StatusAccepted {
+		t.Fatalf("add sensors: %d", res.StatusCode)
+	}
+	s.clock.Advance(1000)
+	p := "thingyard/" + id + "/"
+	mc := dialMQTT(t, s, addr, "follower", id)
+	mc.subscribe(t, p+"#")
+	b.publish()
+	if n := len(b.srv.Topics.Messages(p + "#")); n != maxRoomTopics {
+		t.Errorf("the room has %d retained topics, want %d", n, maxRoomTopics)
+	}
+	if l := logs.String(); !strings.Contains(l, "mqtt publishes only part of a room") {
+		t.Errorf("no log line saying the room is published in part:\n%s", l)
 	}
 }

@@ -35,6 +35,7 @@ type config struct {
 	dev    bool
 	origin string
 	mqtt   string
+	open   bool // -mqtt-open
 	relay  relay.Options
 	// maxDevices is how many devices a room's world may hold.
 	maxDevices int
@@ -54,7 +55,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env THINGYARD_ADDR); 0.0.0.0:8080 serves a classroom")
 	fl.BoolVar(&cfg.dev, "dev", false, "serve index.html and assets/ from the current directory instead of the embedded copy")
 	fl.StringVar(&cfg.origin, "origin", "", "comma-separated extra Origin host patterns allowed to join rooms (same origin is always allowed)")
-	fl.StringVar(&cfg.mqtt, "mqtt", "", "also serve MQTT on this address (e.g. 127.0.0.1:1883): open devices publish readings on thingyard/{room}/{device}/{metric} and take commands on .../set")
+	fl.StringVar(&cfg.mqtt, "mqtt", "", "also serve MQTT on this address (e.g. 127.0.0.1:1883): open devices publish readings on thingyard/{room}/{device}/{metric} and take commands on .../set; a client connects with user name = room id and password = the room's token, and sees only that room")
+	fl.BoolVar(&cfg.open, "mqtt-open", false, "let anyone connect to the MQTT broker without credentials and read every room (a lab on a closed network)")
 	fl.IntVar(&cfg.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
 	fl.IntVar(&cfg.relay.MaxMembers, "max-members", relay.DefaultMaxMembers, "browsers per room")
 	fl.IntVar(&cfg.maxDevices, "max-devices", gate.DefaultMaxDevices, "devices a room's world may hold, its scene's included")
@@ -100,7 +102,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go reps.Run(ctx)
 	var mq *broker
 	if cfg.mqtt != "" {
-		if mq, cfg.relay.MQTT, err = newBroker(cfg.mqtt, reps, log); err != nil {
+		if mq, cfg.relay.MQTT, err = newBroker(cfg.mqtt, reps, cfg.open, log); err != nil {
 			return err
 		}
 	}
@@ -135,7 +137,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Thingyard %s serving on http://%s/\n", version, ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "version", version, "dev", cfg.dev)
 	if mq != nil {
-		fmt.Fprintf(stdout, "MQTT broker on %s: topics thingyard/{room}/{device}/{metric}, commands on .../set\n", cfg.relay.MQTT)
+		fmt.Fprintln(stdout, mq.banner(cfg.relay.MQTT))
 	}
 
 	errc := make(chan error, 1)

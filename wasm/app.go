@@ -71,6 +71,7 @@ type app struct {
 	reported  int64  // tick of the last hash mark reported to the room
 	seq       uint64 // seq of the last room envelope applied: the world has every action up to it
 	mqttAddr  string // the server's MQTT broker, from the welcome
+	mqttToken string // the room's MQTT password, from the welcome
 
 	// A real board through Web Serial (see board.go).
 	brd   boardLink
@@ -277,7 +278,7 @@ func (a *app) roomEnvelopes() bool {
 				continue
 			}
 			a.room.You = w.You
-			a.mqttAddr = w.MQTT
+			a.mqttAddr, a.mqttToken = w.MQTT, w.Token
 			a.members = len(w.Members)
 			if a.tl == nil || a.name != w.Scene || w.FoldedSeq > 0 {
 				// A long-lived room sends the actions of its log folded
@@ -613,7 +614,7 @@ func (a *app) refreshModel() {
 		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
 		m.Origin = js.Global().Get("location").Get("origin").String()
 		m.RoomLink = m.Origin + "/?room=" + a.roomID
-		m.MQTTHost, m.MQTTPort = "", ""
+		m.MQTTHost, m.MQTTPort, m.MQTTToken = "", "", a.mqttToken
 		// Split "host:port" by hand: package net would grow the download.
 		if i := strings.LastIndexByte(a.mqttAddr, ':'); i >= 0 {
 			m.MQTTHost, m.MQTTPort = strings.Trim(a.mqttAddr[:i], "[]"), a.mqttAddr[i+1:]

@@ -56,8 +56,9 @@ type Model struct {
 	Members                    int
 	// Origin is the page's origin (scheme://host:port), for the curl line
 	// of the open API; MQTTHost and MQTTPort where the server's MQTT
-	// broker answers, "" when it runs none.
-	Origin, MQTTHost, MQTTPort string
+	// broker answers, "" when it runs none, and MQTTToken the room's
+	// password there (the user name is the room id).
+	Origin, MQTTHost, MQTTPort, MQTTToken string
 
 	Board Board
 }

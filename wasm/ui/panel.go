@@ -337,14 +337,20 @@ func (c *Root) curlLine() string {
 
 func (c *Root) hasMQTT() bool { return len(c.Model.MQTTPort) > 0 }
 
+// mqttLogin is a mosquitto client's address and credentials for the room:
+// the user name is the room id, the password the room's token.
+func (c *Root) mqttLogin() string {
+	return "-h " + c.Model.MQTTHost + " -p " + c.Model.MQTTPort + " -u " + c.Model.Room + " -P " + c.Model.MQTTToken
+}
+
 // subLine follows the inspected device's readings over MQTT.
 func (c *Root) subLine() string {
-	return "mosquitto_sub -h " + c.Model.MQTTHost + " -p " + c.Model.MQTTPort + " -t '" + c.topic() + "/#' -v"
+	return "mosquitto_sub " + c.mqttLogin() + " -t '" + c.topic() + "/#' -v"
 }
 
 // pubLine commands the inspected actuator over MQTT.
 func (c *Root) pubLine() string {
-	return "mosquitto_pub -h " + c.Model.MQTTHost + " -p " + c.Model.MQTTPort + " -t '" + c.topic() + "/set' -m on"
+	return "mosquitto_pub " + c.mqttLogin() + " -t '" + c.topic() + "/set' -m on"
 }
 
 // SelectAll selects the text of a copyable line when it gets the focus.

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/thingyard/thingyard/server/replica"
+	"github.com/thingyard/thingyard/sim"
+)
+
+// run publishes the readings every period and when a client subscribes,
+// until ctx ends.
+func (b *broker) run(ctx context.Context) {
+	t := time.NewTicker(publishEvery)
+	defer t.Stop()
+	defer b.srv.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-b.wake:
+		}
+		b.publish()
+		b.limits.sweep(b.now())
+	}
+}
+
+// reading is the payload of a reading topic.
+type reading struct {
+	Value any    `json:"value"`
+	Unit  string `json:"unit,omitempty"`
+	Time  string `json:"time"` // RFC 3339, by the room's clock
+	Tick  int64  `json:"tick"` // the world's tick it was measured at
+}
+
+// publish sends what changed in the open devices of every room a connected
+// client subscribes to, and clears the retained topics of the rooms nobody
+// subscribes to any more and of the rooms gone: a room nobody follows costs
+// no simulation and no memory in the broker.
+func (b *broker) publish() {
+	b.round.Lock()
+	defer b.round.Unlock()
+	watched, all := b.watched()
+	live := map[string]bool{}
+	b.reps.Each(func(r *replica.Replica) {
+		live[r.ID] = true
+		if all || watched[r.ID] {
+			b.publishRoom(r)
+		}
+	})
+	b.mu.Lock()
+	var gone []string
+	for room, topics := range b.last {
+		if live[room] && (all || watched[room]) {
+			continue
+		}
+		for topic := range topics {
+			gone = append(gone, topic)
+		}
+		delete(b.last, room)
+		delete(b.capped, room)
+	}
+	b.mu.Unlock()
+	for _, topic := range gone {
+		b.srv.Publish(topic, nil, true, 0) // an empty retained message clears the topic
+	}
+}
+
+// watched is the set of rooms that a connected client subscribes to, or
+// all when one subscribes to every room (only an open broker lets it). It
+// drops the clients whose room is gone.
+func (b *broker) watched() (rooms map[string]bool, all bool) {
+	rooms = map[string]bool{}
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.Net.Inline || cl.Closed() {
+			continue
+		}
+		if !b.open && b.reps.Get(b.room(cl)) == nil {
+			b.log.Info("mqtt client dropped: its room was removed", "client", cl.ID, "remote", cl.Net.Remote)
+			cl.Stop(packets.ErrNotAuthorized)
+			continue
+		}
+		for filter := range cl.State.Subscriptions.GetAll() {
+			room, every, ok := filterRoom(filter)
+			switch {
+			case !ok:
+			case every:
+				all = true
+			default:
+				rooms[room] = true
+			}
+		}
+	}
+	return rooms, all
+}
+
+// filterRoom says which room's reading topics (thingyard/{room}/{device}/
+// {metric}) a subscription filter matches: one room, every room, or none.
+func filterRoom(filter string) (room string, every, ok bool) {
+	levels := strings.Split(filter, "/")
+	for i, l := range levels {
+		switch {
+		case l == "#":
+			return room, every || i <= 1, true
+		case i >= 4:
+			return "", false, false
+		case l == "+":
+			every = every || i == 1
+		case i == 0 && l != topicPrefix:
+			return "", false, false
+		case i == 1:
+			room = l
+		}
+	}
+	if len(levels) != 4 {
+		return "", false, false
+	}
+	return room, every, true
+}
+
+// publishRoom publishes what changed in a room's open devices, retained,
+// at most maxRoomTopics topics, and clears the topics it no longer has (a
+// device removed, or past the bound).
+func (b *broker) publishRoom(r *replica.Replica) {
+	type msg struct{ topic, key string }
+	var out []msg
+	var payloads [][]byte
+	var v sim.View
+	total := 0
+	r.Read(func(w *sim.World, _ uint64) {
+		now := w.Tick()
+		for _, d := range devicesOf(r.ID, w, &v) {
+			if !d.Open {
+				continue
+			}
+			add := func(metric string, p reading, key string) {
+				total++
+				if len(out) >= maxRoomTopics {
+					return
+				}
+				body, _ := json.Marshal(p)
+				out = append(out, msg{d.Topic + "/" + metric, key})
+				payloads = append(payloads, body)
+			}
+			for _, rd := range d.Readings {
+				add(rd.Metric, reading{Value: rd.Value, Unit: rd.Unit, Time: r.Time(rd.SampledMs), Tick: rd.SampledMs}, fmt.Sprint(rd.Value, rd.SampledMs))
+			}
+			if d.On != nil {
+				add("on", reading{Value: *d.On, Time: r.Time(now), Tick: now}, fmt.Sprint(*d.On))
+			}
+			add("online", reading{Value: d.Online, Time: r.Time(now), Tick: now}, fmt.Sprint(d.Online))
+		}
+	})
+	b.mu.Lock()
+	last := b.last[r.ID]
+	if last == nil {
+		last = map[string]string{}
+		b.last[r.ID] = last
+	}
+	keep := make(map[string]bool, len(out))
+	var send []int
+	for i, m := range out {
+		keep[m.topic] = true
+		if last[m.topic] != m.key {
+			last[m.topic] = m.key
+			send = append(send, i)
+		}
+	}
+	var stale []string
+	for topic := range last {
+		if !keep[topic] {
+			stale = append(stale, topic)
+			delete(last, topic)
+		}
+	}
+	tell := total > maxRoomTopics && !b.capped[r.ID]
+	if tell {
+		b.capped[r.ID] = true
+	}
+	b.mu.Unlock()
+	if tell {
+		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
+			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
+	}
+	for _, topic := range stale {
+		b.srv.Publish(topic, nil, true, 0)
+	}
+	for _, i := range send {
+		if err := b.srv.Publish(out[i].topic, payloads[i], true, 0); err == nil {
+			b.published.Add(1)
+		}
+	}
+}
