@@ -39,8 +39,6 @@ func TestPageUnderItsPolicy(t *testing.T) {
 			document.body.appendChild(s);
 			return window.injected === true;
 		})()`, &ran),
-		waitFor(ctx, `window.violations.length > `+itoa(len(before))),
-		chromedp.Evaluate(`window.violations`, &after),
 	)
 	if err != nil {
 		t.Fatalf("page: %v (console: %v)", err, *errs)
@@ -49,7 +47,13 @@ func TestPageUnderItsPolicy(t *testing.T) {
 		t.Errorf("the page broke its own policy: %v", before)
 	}
 	if ran {
-		t.Error("an injected inline script ran: the policy is not in force")
+		t.Fatal("an injected inline script ran: the policy is not in force")
+	}
+	// The refusal is reported too, so the listener that found none for
+	// the page itself hears violations.
+	if err := chromedp.Run(ctx, waitFor(ctx, `window.violations.length > `+itoa(len(before))),
+		chromedp.Evaluate(`window.violations`, &after)); err != nil {
+		t.Fatalf("the injected script's refusal was not reported: %v", err)
 	}
 	t.Logf("the injected script: %v", after[len(before):])
 	if len(*errs) > 0 {
