@@ -68,9 +68,10 @@ type Options struct {
 	// or a plotter line before it probes Modbus (default 2.5 s: an Uno
 	// resets when its port opens, and its bootloader waits about 1.5 s).
 	DetectFor time.Duration
-	// MaxRate is how many readings a second reach the world at most
-	// (default 10); a faster board's readings are thinned, the latest
-	// always kept.
+	// MaxRate is how many reading actions a second reach the world at
+	// most (default 10); a faster board's readings are held back and
+	// merged, so each action has the latest value of every name the
+	// board printed since the last one.
 	MaxRate float64
 
 	// Modbus RTU: the slave polled (default 1), the first holding
@@ -204,7 +205,6 @@ type Session struct {
 	plot   plotter.Decoder
 	fc     firmata.Client
 	master *modbus.Master
-	last   time.Time // when the last reading went out
 }
 
 // Open starts a session on a port: with Protocol Auto it detects what the
@@ -327,15 +327,11 @@ func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
 			return fmt.Errorf("board: firmata handshake: %w", err)
 		}
 	}
-	var pending []sim.Reading // the latest reading held back by MaxRate
+	th := &thinner{gap: s.gap()}
 	for {
-		var due time.Time
-		if pending != nil {
-			due = s.last.Add(s.gap())
-		}
-		chunk, err := s.s.next(ctx, due)
+		chunk, err := s.s.next(ctx, th.due())
 		if isTimeout(err) {
-			s.reading(&pending, emit)
+			s.reading(th, emit)
 			continue
 		}
 		if err != nil {
@@ -356,47 +352,40 @@ func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
 				}
 			}
 			if complete {
-				pending = s.fc.Readings()
+				th.add(s.fc.Readings())
 			}
 		} else {
 			s.opt.Console(string(chunk))
-			if rs := s.plot.Feed(chunk); len(rs) > 0 {
-				pending = rs[len(rs)-1]
+			for _, rs := range s.plot.Feed(chunk) {
+				th.add(rs)
 			}
 		}
 		s.mu.Unlock()
-		s.reading(&pending, emit)
+		s.reading(th, emit)
 	}
 }
 
-// gap is the least time between two readings.
+// gap is the least time between two reading actions: 1/MaxRate. A board
+// printing at about MaxRate loses nothing to jitter: a line that comes a
+// little early waits for the rest of the gap.
 func (s *Session) gap() time.Duration {
-	// A little slack, so a board reporting at exactly MaxRate is not
-	// thinned by jitter.
-	return time.Duration(0.8 * float64(time.Second) / s.opt.MaxRate)
+	return time.Duration(float64(time.Second) / s.opt.MaxRate)
 }
 
-// reading emits the pending reading once the gap since the last one has
-// passed; until then it waits, replaced by any newer one, so the latest
-// value always arrives.
-func (s *Session) reading(pending *[]sim.Reading, emit func(sim.Action)) {
-	if len(*pending) == 0 {
-		*pending = nil
-		return
+// reading emits the readings th holds once the gap since the last action
+// has passed; until then they wait, merged with newer ones, so the latest
+// value of every name arrives.
+func (s *Session) reading(th *thinner, emit func(sim.Action)) {
+	if rs := th.take(s.opt.Now()); rs != nil {
+		emit(sim.Action{Kind: sim.ActReading, Device: s.opt.Device, Readings: rs})
 	}
-	now := s.opt.Now()
-	if !s.last.IsZero() && now.Sub(s.last) < s.gap() {
-		return
-	}
-	s.last = now
-	emit(sim.Action{Kind: sim.ActReading, Device: s.opt.Device, Readings: *pending})
-	*pending = nil
 }
 
 func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
 	s.master.Timeout = 500 * time.Millisecond
 	t := time.NewTicker(s.opt.Poll)
 	defer t.Stop()
+	th := &thinner{gap: s.gap()}
 	for {
 		s.mu.Lock()
 		regs, err := s.master.ReadHoldingRegisters(s.opt.Slave, s.opt.Register, s.opt.Count)
@@ -408,12 +397,13 @@ func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
 				rs[i] = sim.Reading{Name: "hr" + strconv.Itoa(int(s.opt.Register)+i), Value: float64(v)}
 			}
 			s.opt.Console(fmt.Sprintf("slave %d holding %d..: %v\n", s.opt.Slave, s.opt.Register, regs))
-			s.reading(&rs, emit)
+			th.add(rs)
 		case s.s.failed() != nil:
 			return s.s.failed()
 		default:
 			s.opt.Console(err.Error() + "\n")
 		}
+		s.reading(th, emit)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

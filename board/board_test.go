@@ -202,6 +202,73 @@ func TestMaxRateKeepsTheLatest(t *testing.T) {
 	}
 }
 
+// A sketch that prints one sensor a line (temp, then hum), faster than
+// MaxRate: every action but the first and the last has both names, the
+// last value of each arrives, and no action follows another sooner than
+// 1/MaxRate on the session's clock.
+func TestMaxRateKeepsEveryName(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cable := boardtest.NewCable(t)
+	far := boardtest.Open(t, cable.Board)
+	// now is the time the session last read, which is the time it sent
+	// an action at when emit is called (both run on the session's
+	// goroutine).
+	var now time.Time
+	clock := func() time.Time { now = time.Now(); return now }
+	s, err := board.Open(ctx, boardtest.Open(t, cable.Host), board.Options{Protocol: board.Plotter, MaxRate: 10, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var acts []sim.Action
+	var sentAt []time.Time
+	go s.Run(ctx, func(a sim.Action) {
+		mu.Lock()
+		acts, sentAt = append(acts, a), append(sentAt, now)
+		mu.Unlock()
+	})
+	const lines = 80
+	tick := time.NewTicker(5 * time.Millisecond) // 200 lines a second
+	for i := 1; i <= lines; i++ {
+		<-tick.C
+		name := "temp"
+		if i%2 == 0 {
+			name = "hum"
+		}
+		fmt.Fprintf(far, "%s:%d\n", name, i)
+	}
+	tick.Stop()
+	latest := func() map[string]float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		m := map[string]float64{}
+		for _, a := range acts {
+			for _, r := range a.Readings {
+				m[r.Name] = r.Value
+			}
+		}
+		return m
+	}
+	boardtest.Eventually(t, 10*time.Second, "the last line of each name", func() bool {
+		m := latest()
+		return m["temp"] == lines-1 && m["hum"] == lines
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i, a := range acts {
+		if err := a.Check(); err != nil {
+			t.Errorf("action %d: %v", i, err)
+		}
+		if i > 0 && i < len(acts)-1 && len(a.Readings) != 2 {
+			t.Errorf("action %d of %d carries %v: a name was lost", i, len(acts), a.Readings)
+		}
+		if i > 0 && sentAt[i].Sub(sentAt[i-1]) < 100*time.Millisecond {
+			t.Errorf("action %d came %v after the one before, sooner than 1/MaxRate", i, sentAt[i].Sub(sentAt[i-1]))
+		}
+	}
+}
+
 func TestCheckModbus(t *testing.T) {
 	tests := []struct {
 		slave, register, count, coil int

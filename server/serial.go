@@ -47,7 +47,7 @@ func (c *serialConfig) flags(fl *flag.FlagSet) {
 	fl.UintVar(&c.register, "modbus-register", 0, "Modbus RTU: the first holding register read")
 	fl.UintVar(&c.count, "modbus-count", board.DefaultCount, "Modbus RTU: how many holding registers are read")
 	fl.UintVar(&c.coil, "modbus-coil", 0, "Modbus RTU: the coil an on/off command writes")
-	fl.Float64Var(&c.rate, "serial-rate", board.DefaultMaxRate, "readings a second the board may send the room at most; a faster board is thinned, its latest reading kept")
+	fl.Float64Var(&c.rate, "serial-rate", board.DefaultMaxRate, "readings a second the board may send the room at most; a faster board is thinned, each reading with the latest value of every name")
 	fl.DurationVar(&c.detect, "serial-detect", board.DefaultDetectFor, "with auto: how long to listen for Firmata or plotter lines before probing Modbus")
 }
 

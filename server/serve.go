@@ -23,11 +23,51 @@ import (
 	"github.com/thingyard/thingyard/server/replica"
 )
 
-// Server timing defaults.
+// HTTP server limits. readTimeout bounds how long a request takes to
+// arrive, body included; it does not cut a WebSocket member or an event
+// stream: net/http clears a connection's read deadline once a request's
+// body has been read, and hijacking (the WebSocket upgrade) clears it too.
+// Tests against the real server hold them to that.
 const (
-	readHeaderTimeout = 10 * time.Second // a client must send its headers within this
-	shutdownTimeout   = 5 * time.Second  // graceful shutdown waits this long for requests
+	// readHeaderTimeout: a client must send its request line and headers
+	// within this (10 s), which cuts a header slowloris.
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout: a client must send its whole request, body included,
+	// within this (30 s), which cuts a body sent a byte at a time. The
+	// largest body the server takes (an action) is a few kilobytes.
+	readTimeout = 30 * time.Second
+	// idleTimeout: a keep-alive connection waiting for its next request
+	// is closed after this (60 s).
+	idleTimeout = 60 * time.Second
+	// maxHeaderBytes bounds a request's line and headers (32 KiB;
+	// net/http's default is 1 MiB). A larger request gets 431.
+	maxHeaderBytes = 32 << 10
+	// shutdownTimeout: graceful shutdown waits this long for requests (5 s).
+	shutdownTimeout = 5 * time.Second
 )
+
+// httpLimits are the HTTP server's limits.
+type httpLimits struct {
+	readHeader, read, idle time.Duration
+	maxHeaderBytes         int
+}
+
+// serverLimits are the limits serve uses: the constants above (tests
+// shorten them, to see a limit act without waiting for it long).
+var serverLimits = httpLimits{readHeaderTimeout, readTimeout, idleTimeout, maxHeaderBytes}
+
+// newHTTPServer is the server's HTTP side: every handler behind the
+// security headers and the failure log, under lim.
+func newHTTPServer(ctx context.Context, mux http.Handler, log *slog.Logger, lim httpLimits) *http.Server {
+	return &http.Server{
+		Handler:           logRequests(secureHeaders(mux), log),
+		ReadHeaderTimeout: lim.readHeader,
+		ReadTimeout:       lim.read,
+		IdleTimeout:       lim.idle,
+		MaxHeaderBytes:    lim.maxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+}
 
 // config is what serve's flags set.
 type config struct {
@@ -123,11 +163,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	srv := &http.Server{
-		Handler:           logRequests(mux, log),
-		ReadHeaderTimeout: readHeaderTimeout,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := newHTTPServer(ctx, mux, log, serverLimits)
 	if mq != nil {
 		if err := mq.start(ctx, rel); err != nil {
 			ln.Close()
@@ -184,6 +220,23 @@ func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger, 
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /", site)
+}
+
+// secureHeaders sets the security headers on every response, the page's,
+// the API's, problems and assets alike: a Content-Security-Policy (the
+// page's own, which the site extends with the hashes of the page's inline
+// scripts) whose frame-ancestors 'self' keeps a live room's buttons out of
+// a foreign frame, X-Frame-Options for browsers before it, nosniff, and no
+// Referrer header, as room links carry the room's id.
+func secureHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy())
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "SAMEORIGIN")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // logRequests logs each request that failed on the server's side.

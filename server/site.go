@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +34,7 @@ type site struct {
 type doc struct {
 	name     string
 	ctype    string
+	csp      string    // an HTML page's policy, with its inline scripts' hashes
 	variants []variant // identity first
 }
 
@@ -68,6 +71,10 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.load(name)
 	if err != nil {
+		if st, serr := fs.Stat(s.web, name); serr == nil && st.IsDir() {
+			s.serveDir(w, r, name)
+			return
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			http.NotFound(w, r)
 			return
@@ -93,14 +100,13 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", d.ctype)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", v.etag)
-	h.Set("X-Content-Type-Options", "nosniff")
 	if strings.HasSuffix(name, ".wasm") {
 		// The decoded size, for the page's progress bar: Content-Length
 		// counts the compressed bytes.
 		h.Set("X-Thingyard-Size", strconv.Itoa(len(d.variants[0].data)))
 	}
-	if name == "index.html" {
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:")
+	if d.csp != "" {
+		h.Set("Content-Security-Policy", d.csp)
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(v.data))
 }
@@ -117,6 +123,9 @@ func (s *site) load(name string) (*doc, error) {
 		return nil, err
 	}
 	d := &doc{name: name, ctype: contentType(name)}
+	if path.Ext(name) == ".html" {
+		d.csp = contentSecurityPolicy(inlineScriptHashes(data)...)
+	}
 	d.variants = append(d.variants, variant{data: data, etag: etag(data, "")})
 	for _, e := range encodings {
 		if c, err := fs.ReadFile(s.web, name+e.ext); err == nil {
@@ -148,6 +157,9 @@ func contentType(name string) string {
 		return "text/javascript; charset=utf-8"
 	case ".svg":
 		return "image/svg+xml"
+	case ".ino", ".py", ".md", ".yaml", ".txt":
+		// The example boards' sources, shown as text to read or copy.
+		return "text/plain; charset=utf-8"
 	}
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
 		return t
@@ -167,4 +179,98 @@ func acceptsEncoding(header, enc string) bool {
 		return params != "q=0" && params != "q=0.0" && params != "q=0.00" && params != "q=0.000"
 	}
 	return false
+}
+
+// contentSecurityPolicy is the policy of every response, extended on the
+// page with the hashes ('sha256-…') of its inline scripts. The page needs
+// 'wasm-unsafe-eval' to start its WebAssembly program and 'unsafe-eval'
+// for the panels (vugu's DOM renderer installs its helper script with
+// eval); styles stay 'unsafe-inline', as the panels and ebiten create
+// style elements and attributes at run time. frame-ancestors 'self'
+// lets no other site frame a live room.
+func contentSecurityPolicy(scriptHashes ...string) string {
+	script := "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'"
+	for _, h := range scriptHashes {
+		script += " '" + h + "'"
+	}
+	return "default-src 'self'; " + script + "; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; " +
+		"form-action 'self'; frame-ancestors 'self'"
+}
+
+// inlineScript is a script element of a page without a src attribute,
+// and its text.
+var inlineScript = regexp.MustCompile(`(?is)<script(\s[^>]*)?>(.*?)</script\s*>`)
+
+// inlineScriptHashes are the CSP hashes of a page's inline scripts: the
+// SHA-256 of each one's text, exactly as it stands between its tags.
+func inlineScriptHashes(page []byte) []string {
+	var out []string
+	for _, m := range inlineScript.FindAllSubmatch(page, -1) {
+		if bytes.Contains(bytes.ToLower(m[1]), []byte("src=")) {
+			continue
+		}
+		sum := sha256.Sum256(m[2])
+		out = append(out, "sha256-"+base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	return out
+}
+
+// dirPage lists a folder of assets (such as the example boards at
+// /assets/boards/) with a link to each of its files.
+var dirPage = template.Must(template.New("dir").Parse(`<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Thingyard: /{{.Dir}}/</title>
+<h1>/{{.Dir}}/</h1>
+{{if .Files}}<ul>
+{{range .Files}}<li><a href="./{{.}}">{{.}}</a></li>
+{{end}}</ul>{{else}}<p>This folder is empty.</p>{{end}}
+<p><a href="{{.Home}}">Back to Thingyard</a></p>
+</html>
+`))
+
+// serveDir answers a folder under assets/ with a list of every file in it
+// and its subfolders, linked relative to the folder.
+func (s *site) serveDir(w http.ResponseWriter, r *http.Request, dir string) {
+	if !strings.HasSuffix(r.URL.Path, "/") {
+		// The links are relative to the folder, so the folder's URL ends
+		// with a slash.
+		w.Header().Set("Location", path.Base(dir)+"/")
+		w.WriteHeader(http.StatusMovedPermanently)
+		return
+	}
+	var files []string
+	err := fs.WalkDir(s.web, dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(e.Name(), ".") && p != dir {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !e.IsDir() {
+			files = append(files, strings.TrimPrefix(p, dir+"/"))
+		}
+		return nil
+	})
+	if err != nil {
+		http.Error(w, "cannot list /"+dir+"/", http.StatusInternalServerError)
+		return
+	}
+	var page bytes.Buffer
+	home := strings.Repeat("../", strings.Count(dir, "/")+1)
+	if err := dirPage.Execute(&page, struct {
+		Dir, Home string
+		Files     []string
+	}{dir, home, files}); err != nil {
+		http.Error(w, "cannot list /"+dir+"/", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(page.Bytes())
 }
