@@ -299,7 +299,7 @@ func (a *app) roomEnvelopes() bool {
 			}
 			a.seq = w.Seq
 			a.roomBase = w.Now / slowDown
-			a.roomStart = js.Global().Get("performance").Call("now").Float()
+			a.roomStart = a.room.WelcomeAt()
 		case wire.KindPresence:
 			var p wire.Presence
 			if json.Unmarshal(e.Body, &p) == nil {
@@ -310,6 +310,7 @@ func (a *app) roomEnvelopes() bool {
 			json.Unmarshal(e.Body, &er)
 			notice("The room refused a message: " + er.Msg)
 		default:
+			a.keepUp(e.At)
 			a.roomEnvelope(e)
 		}
 		// Envelopes come in the room's order; a command for another
@@ -319,7 +320,19 @@ func (a *app) roomEnvelopes() bool {
 	}
 }
 
-// roomEnvelope applies one logged envelope of the room to its timeline.
+// keepUp moves the room's clock forward when an envelope stamped at room
+// time at (ms) shows it behind: the server stamped it before it arrived, so
+// the room is at least there. It never moves the clock back.
+func (a *app) keepUp(at int64) {
+	if a.tl == nil || at <= 0 {
+		return
+	}
+	now := js.Global().Get("performance").Call("now").Float()
+	if local := a.roomBase + int64(now-a.roomStart)/slowDown; at/slowDown > local {
+		a.roomBase, a.roomStart = at/slowDown, now
+	}
+}
+
 // foldedActions applies the actions of a welcome's folded log.
 func (a *app) foldedActions(raw json.RawMessage) error {
 	if len(raw) == 0 {
@@ -336,6 +349,7 @@ func (a *app) foldedActions(raw json.RawMessage) error {
 	return nil
 }
 
+// roomEnvelope applies one logged envelope of the room to its timeline.
 func (a *app) roomEnvelope(e wire.Envelope) {
 	if e.Kind == wire.KindCommand {
 		a.boardCommand(e.Body)

@@ -35,9 +35,10 @@ type Limits struct {
 	// make, not only its size now.
 	MaxDevices int
 	// Late is how many ticks before the room's now an action may name
-	// (default 500: 5 s of the room's clock). A browser's action that
-	// arrives after its tick is applied in its place by every member;
-	// further back, it would make every member replay the room.
+	// (default 3,000: 30 s of the room's clock). A browser's action that
+	// arrives after its tick is applied in its place by every member, who
+	// replay the room for it (once per batch, whatever how late); a
+	// browser on a slow network or a slow start can be seconds behind.
 	Late int64
 	// Ahead is how many ticks after the room's now an action may name
 	// (default 6,000: 60 s of the room's clock).
@@ -47,7 +48,7 @@ type Limits struct {
 // Defaults of Limits.
 const (
 	DefaultMaxDevices       = sim.MaxDevices
-	DefaultLate       int64 = 500
+	DefaultLate       int64 = 3000
 	DefaultAhead      int64 = 6000
 )
 

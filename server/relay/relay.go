@@ -371,6 +371,7 @@ func (rm *room) admit(e wire.Envelope) (wire.Envelope, error) {
 		body, err := rm.door.Admit(e.Kind, e.Body, wire.Tick(rm.now()))
 		if err != nil {
 			rm.relay.refused.Add(1)
+			rm.relay.log.Info("refused an action", "room", rm.id, "from", e.From, "err", err)
 			return e, err
 		}
 		e.Body = body

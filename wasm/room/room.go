@@ -34,6 +34,10 @@ type Client struct {
 	status  string
 	closed  bool
 	You     string
+	// welcomeAt is when the last welcome arrived (performance.now() ms):
+	// the room's clock is anchored there, not where the game loop got to
+	// it, which on a slow start can be seconds later.
+	welcomeAt float64
 }
 
 // Dial starts joining room id at the page's origin. Status says how it goes.
@@ -78,6 +82,7 @@ func (c *Client) connect() {
 		}
 		if e.Kind == wire.KindWelcome {
 			c.status, c.backoff = "live", minBackoff
+			c.welcomeAt = args[0].Get("timeStamp").Float()
 		}
 		if e.Seq > c.last {
 			c.last = e.Seq
@@ -117,6 +122,9 @@ func (c *Client) release() {
 	}
 	c.funcs = c.funcs[:0]
 }
+
+// WelcomeAt is when the last welcome arrived, in performance.now() ms.
+func (c *Client) WelcomeAt() float64 { return c.welcomeAt }
 
 // Poll returns the next envelope received, if any.
 func (c *Client) Poll() (wire.Envelope, bool) {
