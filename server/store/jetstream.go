@@ -40,8 +40,9 @@ type JetStreamOptions struct {
 	// three-node cluster).
 	Replicas int
 	Limits   Limits
-	// Timeout bounds one request to NATS when the caller's context has no
-	// deadline (default 5 s).
+	// Timeout bounds one request to NATS (default 5 s); a call whose
+	// context allows longer may make several, as Append does through a
+	// change of leader.
 	Timeout time.Duration
 	// Log gets the embedded server's warnings and errors and the
 	// connection's comings and goings; nil discards them.
@@ -369,11 +370,10 @@ func unavailable(what string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
 }
 
-// timeout gives ctx the store's request timeout when it has no deadline.
+// timeout bounds one request to NATS by the store's timeout, so that a
+// request lost with a server that died is given up in time to try again
+// within the caller's longer deadline.
 func (j *JetStream) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
 	return context.WithTimeout(ctx, j.opt.Timeout)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,6 +18,11 @@ import (
 // maxProbes bounds the direct gets of one locate: a bisection over 64-bit
 // stream sequences takes at most 64 (80, with the first guesses).
 const maxProbes = 80
+
+// subHeartbeat is how often the server tells a subscription's consumer
+// that it is there when the room is quiet; two missed, and the consumer is
+// made again on a server that answers (2 s).
+const subHeartbeat = 2 * time.Second
 
 // subResets is how many times a subscription's ordered consumer is made
 // again after NATS went away before the subscription ends (5).
@@ -70,7 +76,9 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		msg.Header.Set(hdrSeq, strconv.FormatUint(e.Seq, 10))
 		msg.Header.Set(hdrBytes, strconv.FormatUint(cum, 10))
 		msg.Header.Set(hdrAppend, nonce)
-		ack, perr := j.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(last.stream))
+		pctx, cancel := j.timeout(ctx)
+		ack, perr := j.js.PublishMsg(pctx, msg, jetstream.WithExpectLastSequencePerSubject(last.stream))
+		cancel()
 		if perr == nil {
 			rm.saw(pos{seq: e.Seq, stream: ack.Sequence, cum: cum, size: len(data), at: e.At})
 			return e, nil
@@ -80,7 +88,9 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		}
 		// Refused for a stale last, or the outcome is unknown: what
 		// follows the last we knew tells which.
-		after, by, err := j.next(ctx, rm, last.stream+1)
+		pctx, cancel = j.timeout(ctx)
+		after, by, err := j.next(pctx, rm, last.stream+1)
+		cancel()
 		if err != nil {
 			return wire.Envelope{}, fmt.Errorf("%w (the envelope may or may not be kept; publish: %v)", err, perr)
 		}
@@ -322,7 +332,7 @@ func (j *JetStream) Subscribe(ctx context.Context, id string, since uint64) (*Su
 	if err != nil {
 		return nil, unavailable("follow room "+id, err)
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullHeartbeat(subHeartbeat))
 	if err != nil {
 		return nil, unavailable("follow room "+id, err)
 	}
@@ -345,8 +355,9 @@ func (j *JetStream) feed(rm *jsRoom, s *Subscription, cons jetstream.Consumer, i
 	defer func() {
 		it.Stop()
 		// An ordered consumer outlives its iterator by minutes unless
-		// deleted.
-		if info := cons.CachedInfo(); info != nil {
+		// deleted; not worth waiting for when NATS is away or the store
+		// is closing.
+		if info := cons.CachedInfo(); info != nil && j.check() == nil && j.nc.IsConnected() {
 			ctx, cancel := context.WithTimeout(context.Background(), j.opt.Timeout)
 			j.js.DeleteConsumer(ctx, streamName, info.Name)
 			cancel()

@@ -72,8 +72,22 @@
 // takes one get. Then a batch direct get brings a page in one request, and
 // an ordered consumer follows the room from there.
 //
-// JetStream mode needs nats-server 2.11 or later (batch direct get, marker
-// TTLs); the embedded server is 2.15.
+// # What it does not promise
+//
+//   - JetStream mode needs nats-server 2.11 or later (batch direct get,
+//     marker TTLs); the embedded server is 2.15. Debian 12's nats-server
+//     package (2.9) is too old, and NewJetStream says so.
+//   - The embedded server's file store is synced to disk every two minutes
+//     (JetStream's default): what Append acknowledged survives the
+//     process being killed, but a power cut may lose the last minutes.
+//     On a three-node cluster an acknowledged envelope is on two servers.
+//   - On a replicated stream, a Read answered by a replica that is a
+//     moment behind may end a little before an append another instance
+//     was just told of; the page's next read has it.
+//   - An Append racing a Remove on another instance may be acknowledged
+//     and then lost with the room, which is what removing a room means.
+//   - Every instance must use the same Replicas: each makes the stream
+//     and buckets as it is told.
 package store
 
 import (
@@ -113,11 +127,13 @@ type Store interface {
 	// when there is no such room.
 	Append(ctx context.Context, id string, e wire.Envelope) (wire.Envelope, error)
 	// Read returns room id's envelopes after seq since, in order: at most
-	// max of them, at most ReadMax, and about ReadBytes of them. An empty
-	// page means since is the room's last seq; a caller pages by reading
-	// again from the last seq it got. ErrTrimmed when envelopes after
-	// since were dropped after a snapshot (read the snapshot, then from
-	// its seq), ErrAhead when since is past the room's last seq.
+	// max of them (ReadMax when max is 0 or more than ReadMax), and about
+	// ReadBytes of them. An empty page means since is the room's last seq;
+	// a caller pages by reading again from the last seq it got. ErrTrimmed
+	// when envelopes after since were dropped after a snapshot (read the
+	// snapshot, then from its seq), ErrAhead when since is past the
+	// room's last seq. The envelopes are the caller's, but their Body may
+	// be shared with the store: do not write into it.
 	Read(ctx context.Context, id string, since uint64, max int) ([]wire.Envelope, error)
 	// Head tells where room id's log stands.
 	Head(ctx context.Context, id string) (Head, error)
