@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "thingyard")
+	dataRoot = dir
 	build := exec.Command("go", "build", "-o", binary, "../server")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
@@ -68,8 +70,19 @@ func setup(m *testing.M) (int, error) {
 	return code, nil
 }
 
-// startServer runs the binary and reads the URL it prints.
+// dataRoot holds the servers' rooms folders; it goes when the tests end.
+var dataRoot string
+
+// startServer runs the binary and reads the URL it prints. Unless args
+// say where, its rooms are kept in a JetStream of its own in a new folder.
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
+	if !slices.Contains(args, "-data") && !slices.Contains(args, "-store") {
+		dir, err := os.MkdirTemp(dataRoot, "thingyard-data")
+		if err != nil {
+			return nil, "", err
+		}
+		args = append(args, "-data", dir)
+	}
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -291,7 +291,7 @@ func TestServeSaysMQTTIsOpen(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, []string{"-dev", "-addr", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-mqtt-open"}, &stdout, &stderr)
+		done <- serve(ctx, []string{"-dev", "-store", "memory", "-addr", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-mqtt-open"}, &stdout, &stderr)
 	}()
 	eventually(t, "the server to start", func() bool {
 		select {

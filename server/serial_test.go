@@ -47,7 +47,7 @@ func startServer(t testing.TB, args ...string) string {
 	var runErr error
 	finished := make(chan struct{})
 	go func() {
-		runErr = run(ctx, append([]string{"serve", "-dev", "-addr", "127.0.0.1:0"}, args...), &stdout, &stderr)
+		runErr = run(ctx, append([]string{"serve", "-dev", "-store", "memory", "-addr", "127.0.0.1:0"}, args...), &stdout, &stderr)
 		close(finished)
 	}()
 	t.Cleanup(func() {
@@ -249,7 +249,7 @@ func TestSerialFlags(t *testing.T) {
 	t.Chdir(t.TempDir())
 	os.WriteFile("index.html", []byte("<!doctype html>"), 0o644)
 	for _, tt := range tests {
-		err := run(context.Background(), append([]string{"serve", "-dev", "-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
+		err := run(context.Background(), append([]string{"serve", "-dev", "-store", "memory", "-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
 		}

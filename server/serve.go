@@ -82,6 +82,7 @@ type config struct {
 	// apiRate is how many open API calls a second one address may make.
 	apiRate float64
 	serial  serialConfig
+	store   storeConfig
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -108,8 +109,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.IntVar(&cfg.relay.Burst, "burst", relay.DefaultBurst, "frames one browser may send at once")
 	fl.IntVar(&cfg.relay.QueueLen, "queue", relay.DefaultQueueLen, "frames queued for a slow browser before it is dropped")
 	fl.DurationVar(&cfg.relay.PingEvery, "ping", relay.DefaultPingEvery, "ping period; a browser that does not answer is dropped")
-	fl.DurationVar(&cfg.relay.IdleAfter, "idle", relay.DefaultIdleAfter, "remove a room this long after its last member left")
+	fl.DurationVar(&cfg.relay.IdleAfter, "idle", relay.DefaultIdleAfter, "let go of a room in memory this long after its last member here left (it stays in the store)")
+	fl.DurationVar(&cfg.relay.RoomTTL, "room-ttl", relay.DefaultRoomTTL, "remove a room this long after anything last happened in it")
 	cfg.serial.flags(fl)
+	cfg.store.flags(fl)
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -119,7 +122,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.serial.check(); err != nil {
 		return err
 	}
+	if err := cfg.store.check(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	rooms, instance, err := cfg.store.open(ctx, cfg.addr, log)
+	if err != nil {
+		return err
+	}
+	defer rooms.Close()
+	cfg.relay.Store, cfg.relay.Instance = rooms, instance
+	secretCtx, cancelSecret := context.WithTimeout(ctx, relay.DefaultStoreTimeout)
+	cfg.relay.Secret, err = roomSecret(secretCtx, rooms)
+	cancelSecret()
+	if err != nil {
+		return err
+	}
 
 	var web fs.FS = thingyard.Web
 	if cfg.dev {
@@ -217,6 +235,14 @@ func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger, 
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if rel != nil {
+			if err := rel.Healthy(); err != nil {
+				w.Header().Set("Retry-After", "5")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, err.Error()+"\n")
+				return
+			}
+		}
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /", site)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -53,7 +54,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	rm.mu.Lock()
-	full := len(rm.members) >= r.opt.MaxMembers
+	full := len(rm.present) >= r.opt.MaxMembers
 	rm.mu.Unlock()
 	if full {
 		r.refused.Add(1)
@@ -73,10 +74,9 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // room finds a room, creating it for a first join that names a scene, as
 // many a minute from one address (source) as POST /rooms allows.
 func (r *Relay) room(id, scene, source string) (*room, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if rm, ok := r.rooms[id]; ok {
-		return rm, nil
+	rm, err := r.find(id)
+	if !errors.Is(err, ErrNoRoom) {
+		return rm, err
 	}
 	if scene == "" {
 		return nil, fmt.Errorf("%w %q: make one with POST /rooms, or join with a scene", ErrNoRoom, id)
@@ -84,18 +84,10 @@ func (r *Relay) room(id, scene, source string) (*room, error) {
 	if !r.validScene(scene) {
 		return nil, fmt.Errorf("%w %q", ErrBadScene, scene)
 	}
-	if len(r.rooms) >= r.opt.MaxRooms {
-		return nil, fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
-	}
 	if source != "" && !r.creates.Allow(source) {
 		return nil, fmt.Errorf("%w: at most %g a minute", ErrTooFast, r.opt.CreateRate)
 	}
-	rm, err := newRoom(id, scene, r.opt.Now(), r)
-	if err != nil {
-		return nil, err
-	}
-	r.rooms[id] = rm
-	return rm, nil
+	return r.create(id, scene)
 }
 
 // serve runs one WebSocket member until it goes, however it goes: a close
@@ -147,13 +139,13 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 func (r *Relay) join(rm *room, m *member, since uint64) {
 	rm.mu.Lock()
 	rm.nextID++
-	m.id = "m" + strconv.Itoa(rm.nextID)
+	m.id = r.memberID(rm.nextID)
 	rm.members[m.id] = m
 	snap, tail := rm.log.since(since)
+	members := append(rm.everyone(), m.id)
+	slices.Sort(members)
 	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.log.seq, Now: rm.now(),
-		Members: rm.memberIDs(), Log: tail, MQTT: r.opt.MQTT}
-	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: welcome.Members})
-	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}, "")
+		Members: members, Log: tail, MQTT: r.opt.MQTT}
 	rm.mu.Unlock()
 
 	if r.opt.MQTT != "" {
@@ -165,6 +157,10 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 	body, _ := json.Marshal(welcome)
 	data, _ := json.Marshal(wire.Envelope{Room: rm.id, Kind: wire.KindWelcome, At: welcome.Now, Body: body})
 	m.out.first(data) // before anything the room sent since the member joined
+	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: members})
+	if _, err := rm.append(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}); err != nil {
+		r.log.Warn("cannot tell the room of a member", "room", rm.id, "member", m.id, "err", err)
+	}
 }
 
 // write sends a member's queue and pings until ctx ends or the connection
@@ -238,44 +234,46 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 	var err error
 	e.From = m.id
-	rm.mu.Lock()
 	switch e.Kind {
 	case wire.KindHash:
 		// Reports are not relayed: the server's replica compares
 		// them with its own world.
 		if o := r.opt.Observer; o != nil {
+			rm.mu.Lock()
 			e.Room, e.Seq, e.At = rm.id, rm.log.seq, rm.now()
 			o.Envelope(rm.id, e)
+			rm.mu.Unlock()
 		}
+		return
 	case wire.KindBoard:
 		var b wire.Board
-		if json.Unmarshal(e.Body, &b) != nil || !rm.hasDevice(b.Device) {
-			rm.mu.Unlock()
+		rm.mu.Lock()
+		ok := json.Unmarshal(e.Body, &b) == nil && rm.hasDevice(b.Device)
+		rm.mu.Unlock()
+		if !ok {
 			r.refused.Add(1)
 			r.tell(rm, m, "a board announcement needs {\"device\":\"ID\"} naming a device of this room")
 			return
 		}
-		rm.boards[b.Device] = m.id
-		_, err = rm.publish(e, "")
+		_, err = rm.append(e)
 	case wire.KindCommand:
 		var c wire.Command
 		if json.Unmarshal(e.Body, &c) != nil || c.Device == "" {
-			rm.mu.Unlock()
 			r.refused.Add(1)
 			r.tell(rm, m, "a command needs {\"device\":\"ID\",\"on\":true|false}")
 			return
 		}
-		holder, ok := rm.boards[c.Device]
-		if !ok {
-			rm.mu.Unlock()
+		rm.mu.Lock()
+		_, held := rm.boards[c.Device]
+		rm.mu.Unlock()
+		if !held {
 			r.tell(rm, m, fmt.Sprintf("no browser in this room holds board %q", c.Device))
 			return
 		}
-		_, err = rm.publish(e, holder)
+		_, err = rm.append(e)
 	default:
 		_, err = rm.admit(e)
 	}
-	rm.mu.Unlock()
 	if err != nil {
 		r.tell(rm, m, err.Error())
 	}

@@ -26,10 +26,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
 
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
+	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -68,6 +68,19 @@ type Options struct {
 	// SubQueue is how many envelopes wait for a slow subscriber (an event
 	// stream) before it is cut off (default 1024).
 	SubQueue int
+	// Store keeps the rooms: their logs, order and fan-out go through it,
+	// so rooms outlive the process (JetStream) and several servers can
+	// share them. nil keeps them in this process's memory.
+	Store store.Store
+	// Instance names this server among those sharing a store; member ids
+	// begin with it (default: random).
+	Instance string
+	// RoomTTL removes a room this long after anything last happened in
+	// it, by the room's own log, so a restart does not reset the clock
+	// (default 7 days).
+	RoomTTL time.Duration
+	// StoreTimeout bounds one call to the store (default 10 s).
+	StoreTimeout time.Duration
 }
 
 // Observer follows every room without a connection: the server's replica
@@ -99,6 +112,8 @@ const (
 	DefaultIdleAfter    = 10 * time.Minute
 	DefaultFoldEvery    = 500
 	DefaultSubQueue     = 1024
+	DefaultRoomTTL      = 7 * 24 * time.Hour
+	DefaultStoreTimeout = 10 * time.Second
 )
 
 func (o *Options) fill() {
@@ -133,6 +148,20 @@ func (o *Options) fill() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RoomTTL <= 0 {
+		o.RoomTTL = DefaultRoomTTL
+	}
+	if o.StoreTimeout <= 0 {
+		o.StoreTimeout = DefaultStoreTimeout
+	}
+	if o.Store == nil {
+		o.Store = store.NewMemory(store.Limits{})
+	}
+	if o.Instance == "" {
+		var b [3]byte
+		rand.Read(b[:])
+		o.Instance = fmt.Sprintf("%x", b)
+	}
 	if len(o.Secret) == 0 {
 		o.Secret = make([]byte, 32)
 		rand.Read(o.Secret)
@@ -146,9 +175,12 @@ type Relay struct {
 
 	creates *limit.Keyed // rooms made per IP address
 
-	mu    sync.Mutex
-	rooms map[string]*room
+	mu      sync.Mutex
+	rooms   map[string]*room // the rooms open in this process
+	opening map[string]chan struct{}
 
+	run         string      // this run of the process, in its member ids
+	unavailable atomic.Bool // the store could not be reached lately
 	in, out, drops, refused, conns atomic.Int64
 }
 
@@ -158,7 +190,9 @@ func New(opt Options, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Relay{opt: opt, log: log, rooms: map[string]*room{},
+	var run [2]byte
+	rand.Read(run[:])
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
 		creates: limit.New(opt.CreateRate/60, max(1, int(opt.CreateRate)), opt.Now)}
 }
 
@@ -171,6 +205,8 @@ var (
 	ErrBadRoomID = errors.New("relay: bad room id")
 	ErrTooFast   = errors.New("relay: too many rooms made from this address")
 	ErrSubs      = errors.New("relay: too many event streams on this room")
+	// ErrUnavailable is a store that cannot be reached now.
+	ErrUnavailable = errors.New("relay: storage unavailable, reconnecting")
 )
 
 // NewRoomID is 128 random bits in lower-case base32, without padding.
@@ -178,6 +214,27 @@ func NewRoomID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// memberID names member n of this run of the server: the instance, the
+// run and n, so ids stay unique across servers sharing rooms and across
+// restarts.
+func (r *Relay) memberID(n int) string {
+	return r.opt.Instance + "." + r.run + ".m" + strconv.Itoa(n)
+}
+
+// ownedBefore reports whether member id was this instance's in an earlier
+// run: a member that cannot still be connected.
+func (r *Relay) ownedBefore(id string) bool {
+	return strings.HasPrefix(id, r.opt.Instance+".") && !strings.HasPrefix(id, r.opt.Instance+"."+r.run+".")
+}
+
+// Healthy reports whether the rooms' store could be reached lately.
+func (r *Relay) Healthy() error {
+	if r.unavailable.Load() {
+		return ErrUnavailable
+	}
+	return nil
 }
 
 // Token is room id's secret for outside programs (the MQTT password of
@@ -194,8 +251,10 @@ func (r *Relay) ValidToken(id, token string) bool {
 	return hmac.Equal([]byte(r.Token(id)), []byte(token))
 }
 
+// validRoomID reports whether id may name a room. Ids beginning with "_"
+// are the server's own (its secret lives in one).
 func validRoomID(id string) bool {
-	if len(id) < 8 || len(id) > 64 {
+	if len(id) < 8 || len(id) > 64 || id[0] == '_' {
 		return false
 	}
 	for _, c := range id {
@@ -218,17 +277,10 @@ func (r *Relay) Create(scene string) (string, error) {
 	if !r.validScene(scene) {
 		return "", fmt.Errorf("%w %q", ErrBadScene, scene)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.rooms) >= r.opt.MaxRooms {
-		return "", fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
-	}
 	id := NewRoomID()
-	rm, err := newRoom(id, scene, r.opt.Now(), r)
-	if err != nil {
+	if _, err := r.create(id, scene); err != nil {
 		return "", err
 	}
-	r.rooms[id] = rm
 	return id, nil
 }
 
@@ -242,15 +294,11 @@ func (r *Relay) Publish(id, from, kind string, body json.RawMessage) (wire.Envel
 	if r.opt.Gate == nil && (len(body) == 0 || body[0] != '{') {
 		return wire.Envelope{}, fmt.Errorf("%w: body must be a JSON object", wire.ErrBadJSON)
 	}
-	r.mu.Lock()
-	rm := r.rooms[id]
-	r.mu.Unlock()
-	if rm == nil {
-		return wire.Envelope{}, fmt.Errorf("%w %q", ErrNoRoom, id)
+	rm, err := r.find(id)
+	if err != nil {
+		return wire.Envelope{}, err
 	}
 	r.in.Add(1)
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
 	return rm.admit(wire.Envelope{Kind: kind, From: from, Body: body})
 }
 
@@ -289,11 +337,9 @@ const FromNow = ^uint64(0)
 // lies before the room's latest one, and the envelopes after it) and a
 // subscription for what comes next, with no gap or overlap between them.
 func (r *Relay) Subscribe(id string, since uint64) (*Snapshot, []wire.Envelope, *Subscription, error) {
-	r.mu.Lock()
-	rm := r.rooms[id]
-	r.mu.Unlock()
-	if rm == nil {
-		return nil, nil, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+	rm, err := r.find(id)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
@@ -321,156 +367,66 @@ func (rm *room) unsubscribe(s *Subscription, why error) {
 	close(s.c)
 }
 
-// room is one live room. Its mutex guards everything in it; publishing
-// never blocks: a member whose queue is full is dropped.
-type room struct {
-	id, scene string
-	relay     *Relay
-	created   time.Time
-
-	mu      sync.Mutex
-	log     *history
-	door    *gate.Room // nil without a gate
-	members map[string]*member
-	subs    map[*Subscription]bool
-	gone    bool              // removed from the relay
-	boards  map[string]string // device id -> member holding it
-	nextID  int
-	idle    time.Time // when the last member left
-}
-
-// member is one connection in a room.
-type member struct {
-	id   string
-	out  *queue
-	kill func(websocket.StatusCode, string)
-}
-
-func newRoom(id, scene string, now time.Time, r *Relay) (*room, error) {
-	rm := &room{id: id, scene: scene, relay: r, created: now, log: newHistory(r.opt.FoldEvery, r.opt.MaxLogBytes),
-		members: map[string]*member{}, subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: now}
-	if r.opt.Gate != nil {
-		door, err := r.opt.Gate.Open(scene)
-		if err != nil {
-			return nil, fmt.Errorf("%w %q: %v", ErrBadScene, scene, err)
-		}
-		rm.door = door
-	}
-	if r.opt.Observer != nil {
-		r.opt.Observer.Created(id, scene, now)
-	}
-	return rm, nil
-}
-
-func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Milliseconds() }
-
-// admit passes an action or reading through the room's gate and publishes
-// what the gate returns. Call with rm.mu held.
-func (rm *room) admit(e wire.Envelope) (wire.Envelope, error) {
-	if rm.door != nil {
-		body, err := rm.door.Admit(e.Kind, e.Body, wire.Tick(rm.now()))
-		if err != nil {
-			rm.relay.refused.Add(1)
-			rm.relay.log.Info("refused an action", "room", rm.id, "from", e.From, "err", err)
-			return e, err
-		}
-		e.Body = body
-	}
-	return rm.publish(e, "")
-}
-
-// publish stamps an envelope, appends it to the log and queues it for
-// every member (or only to, when set). Call with rm.mu held.
-func (rm *room) publish(e wire.Envelope, to string) (wire.Envelope, error) {
-	e.Room, e.At = rm.id, rm.now()
-	e, err := rm.log.append(e)
-	if err != nil {
-		return e, err
-	}
-	if o := rm.relay.opt.Observer; o != nil {
-		o.Envelope(rm.id, e)
-	}
-	for s := range rm.subs {
-		select {
-		case s.c <- e:
-		default:
-			rm.unsubscribe(s, ErrCutOff)
-		}
-	}
-	data, _ := json.Marshal(e)
-	for _, m := range rm.members {
-		if to != "" && m.id != to && m.id != e.From {
-			continue
-		}
-		rm.send(m, data)
-	}
-	return e, nil
-}
-
-// send queues a frame for a member, dropping the member when it is too
-// slow to keep up.
-func (rm *room) send(m *member, data []byte) {
-	if m.out.push(data) {
-		rm.relay.out.Add(1)
-	} else {
-		rm.relay.drops.Add(1)
-		rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
-		rm.leave(m)
-		m.kill(websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
-	}
-}
-
-func (rm *room) memberIDs() []string {
-	ids := make([]string, 0, len(rm.members))
-	for id := range rm.members {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// leave removes a member and tells the others. Call with rm.mu held.
-func (rm *room) leave(m *member) {
-	if _, ok := rm.members[m.id]; !ok {
-		return
-	}
-	delete(rm.members, m.id)
-	for dev, holder := range rm.boards {
-		if holder == m.id {
-			delete(rm.boards, dev)
-		}
-	}
-	if len(rm.members) == 0 {
-		rm.idle = rm.relay.opt.Now()
-	}
-	body, _ := json.Marshal(wire.Presence{Member: m.id, Joined: false, Members: rm.memberIDs()})
-	rm.publish(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: body}, "")
-}
-
-// Sweep removes rooms that have had no members for IdleAfter. The server
-// calls it every minute; tests call it with their own clock.
+// Sweep closes here the rooms that have had no member or event stream here
+// for IdleAfter (they stay in the store, and open again on the next join),
+// and removes from the store the rooms in which nothing happened for
+// RoomTTL. The server calls it every minute; tests call it with their own
+// clock. It returns how many rooms it closed or removed.
 func (r *Relay) Sweep() int {
 	now := r.opt.Now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for id, rm := range r.rooms {
+	var idle []*room
+	for _, rm := range r.rooms {
 		rm.mu.Lock()
-		idle := len(rm.members) == 0 && now.Sub(rm.idle) >= r.opt.IdleAfter
-		if idle {
-			rm.gone = true
-			for s := range rm.subs {
-				rm.unsubscribe(s, ErrNoRoom)
-			}
-			if r.opt.Observer != nil {
-				r.opt.Observer.Removed(id)
-			}
+		if len(rm.members) == 0 && len(rm.subs) == 0 && now.Sub(rm.idle) >= r.opt.IdleAfter {
+			idle = append(idle, rm)
 		}
 		rm.mu.Unlock()
-		if idle {
-			delete(r.rooms, id)
+	}
+	r.mu.Unlock()
+	for _, rm := range idle {
+		r.close(rm, ErrNoRoom)
+		r.log.Info("room closed here after being idle", "room", rm.id)
+	}
+	return len(idle) + r.expire(now)
+}
+
+// expire removes the rooms of the store that saw nothing for RoomTTL.
+func (r *Relay) expire(now time.Time) int {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opt.StoreTimeout)
+	defer cancel()
+	rooms, err := r.opt.Store.List(ctx)
+	if err != nil {
+		r.log.Warn("cannot list rooms to expire", "err", err)
+		return 0
+	}
+	n := 0
+	for _, sr := range rooms {
+		if sr.ID[0] == '_' {
+			continue
+		}
+		h, err := r.opt.Store.Head(ctx, sr.ID)
+		if err != nil {
+			continue
+		}
+		last := sr.Created.Add(time.Duration(h.At) * time.Millisecond)
+		if now.Sub(last) < r.opt.RoomTTL {
+			continue
+		}
+		r.mu.Lock()
+		rm := r.rooms[sr.ID]
+		r.mu.Unlock()
+		if rm != nil {
+			rm.mu.Lock()
+			busy := len(rm.members) > 0
+			rm.mu.Unlock()
+			if busy {
+				continue
+			}
+		}
+		if err := r.opt.Store.Remove(ctx, sr.ID); err == nil {
 			n++
-			r.log.Info("room removed after being idle", "room", id)
+			r.log.Info("room removed: nothing happened in it for the room TTL", "room", sr.ID, "ttl", r.opt.RoomTTL)
 		}
 	}
 	return n
@@ -571,15 +527,13 @@ type Room struct {
 
 // Info describes a room.
 func (r *Relay) Info(id string) (Room, bool) {
-	r.mu.Lock()
-	rm := r.rooms[id]
-	r.mu.Unlock()
-	if rm == nil {
+	rm, err := r.find(id)
+	if err != nil {
 		return Room{}, false
 	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	return Room{ID: rm.id, Scene: rm.scene, Seq: rm.log.seq, Members: rm.memberIDs()}, true
+	return Room{ID: rm.id, Scene: rm.scene, Seq: rm.log.seq, Members: rm.everyone()}, true
 }
 
 func parseSince(s string) (uint64, error) {

@@ -20,6 +20,9 @@ var ErrLogFull = errors.New("relay: room log is full")
 type Snapshot struct {
 	Seq     uint64
 	Actions []json.RawMessage
+	// Present is every member of the room at Seq, since presence folds
+	// away with the envelopes that told it.
+	Present []string
 
 	once sync.Once
 	raw  json.RawMessage
@@ -33,16 +36,18 @@ func (s *Snapshot) JSON() json.RawMessage {
 	return s.raw
 }
 
-// history is one room's log: a snapshot of everything up to some seq and
-// the envelopes after it (the tail). The tail is folded into a new
-// snapshot every foldEvery envelopes, so it stays short, and a joiner or
-// an event stream copies at most that many envelopes under the room's lock,
-// however old the room. Call its methods with the room's lock held.
+// history is one room's log as this process follows it: a snapshot of
+// everything up to some seq and the envelopes after it (the tail). The tail
+// is folded into a new snapshot every foldEvery envelopes, so it stays
+// short, and a joiner or an event stream copies at most that many envelopes
+// under the room's lock, however old the room. Call its methods with the
+// room's lock held.
 type history struct {
-	seq       uint64          // the last seq given
+	seq       uint64          // the last seq delivered
 	snap      *Snapshot       // nil until the first fold
 	tail      []wire.Envelope // the envelopes after snap.Seq
-	actions   int             // action and reading envelopes ever logged
+	fresh     *Snapshot       // a fold not yet taken by folded
+	actions   int             // action and reading envelopes in the room
 	bytes     int             // bytes of those bodies
 	foldEvery int
 	maxBytes  int
@@ -54,28 +59,49 @@ func newHistory(foldEvery, maxBytes int) *history {
 
 func isAction(kind string) bool { return kind == wire.KindAction || kind == wire.KindReading }
 
-// append gives e the next seq and keeps it. An action or reading that
-// would take the room past what a world replays (sim.MaxLog actions) or
-// past its bytes is refused, and nothing kept changes; what is not an
-// action (presence, boards, commands) is always kept, since it folds away.
-func (h *history) append(e wire.Envelope) (wire.Envelope, error) {
+// restore starts the history from a snapshot of the actions up to seq.
+func (h *history) restore(seq uint64, acts []json.RawMessage) {
+	h.snap = &Snapshot{Seq: seq, Actions: acts}
+	h.seq = seq
+	h.actions = len(acts)
+	for _, a := range acts {
+		h.bytes += len(a)
+	}
+}
+
+// admit reports whether an action or reading may still be logged: a room
+// keeps what a world replays (sim.MaxLog actions) and maxBytes of them.
+// What is not an action (presence, boards, commands) is always kept, since
+// it folds away.
+func (h *history) admit(e wire.Envelope) error {
+	if h.actions >= sim.MaxLog {
+		return fmt.Errorf("%w: it holds %d actions, the most a world replays; start a new room (the Share panel's link carries this scene)", ErrLogFull, sim.MaxLog)
+	}
+	if h.bytes+len(e.Body) > h.maxBytes {
+		return fmt.Errorf("%w: its actions take %d bytes and may take %d; start a new room (the Share panel's link carries this scene)", ErrLogFull, h.bytes, h.maxBytes)
+	}
+	return nil
+}
+
+// add takes the room's next envelope, as the store numbered it.
+func (h *history) add(e wire.Envelope) {
 	if isAction(e.Kind) {
-		if h.actions >= sim.MaxLog {
-			return e, fmt.Errorf("%w: it holds %d actions, the most a world replays; start a new room (the Share panel's link carries this scene)", ErrLogFull, sim.MaxLog)
-		}
-		if h.bytes+len(e.Body) > h.maxBytes {
-			return e, fmt.Errorf("%w: its actions take %d bytes and may take %d; start a new room (the Share panel's link carries this scene)", ErrLogFull, h.bytes, h.maxBytes)
-		}
 		h.actions++
 		h.bytes += len(e.Body)
 	}
-	h.seq++
-	e.Seq = h.seq
+	h.seq = e.Seq
 	h.tail = append(h.tail, e)
 	if len(h.tail) >= h.foldEvery {
 		h.fold()
 	}
-	return e, nil
+}
+
+// folded returns the snapshot of a fold that happened since it was last
+// called, or nil.
+func (h *history) folded() *Snapshot {
+	s := h.fresh
+	h.fresh = nil
+	return s
 }
 
 // fold moves the tail's actions into a new snapshot. The old snapshot's
@@ -92,7 +118,7 @@ func (h *history) fold() {
 		}
 	}
 	s.Seq = h.seq
-	h.snap = s
+	h.snap, h.fresh = s, s
 	h.tail = nil
 }
 

@@ -1,0 +1,504 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/thingyard/thingyard/server/gate"
+	"github.com/thingyard/thingyard/server/store"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// A room is open in a process while it has members or event streams
+// there. Its log lives in the store; the process follows it with one
+// subscription, and every envelope of the room, whichever process appended
+// it, reaches this process's members through deliver, in the room's order.
+// So members on several servers sharing a store see one room.
+//
+// resubscribeAfter is how long a room whose subscription failed (the store
+// could not be reached) waits before following again (1 s, doubling to
+// 30 s).
+const (
+	resubscribeAfter    = time.Second
+	maxResubscribeAfter = 30 * time.Second
+)
+
+// room is one live room open in this process. Its mutex guards everything
+// below it; delivering never blocks: a member whose queue is full is dropped.
+type room struct {
+	id, scene string
+	relay     *Relay
+	created   time.Time
+	ready     chan struct{} // closed once the log kept before opening is delivered
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the follower ended
+
+	mu        sync.Mutex
+	delivered chan struct{} // closed and replaced at each delivery
+	log       *history
+	door    *gate.Room         // nil without a gate
+	members map[string]*member // this process's members
+	present map[string]bool    // every member of the room, by presence
+	subs    map[*Subscription]bool
+	gone    bool              // closed here
+	boards  map[string]string // device id -> member holding it
+	nextID  int
+	idle    time.Time // when the last member here left
+}
+
+// member is one connection in a room.
+type member struct {
+	id   string
+	out  *queue
+	kill func(websocket.StatusCode, string)
+}
+
+func (r *Relay) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), r.opt.StoreTimeout)
+}
+
+// storeErr turns a store's refusal into the relay's.
+func storeErr(id string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNoRoom):
+		return fmt.Errorf("%w %q", ErrNoRoom, id)
+	case errors.Is(err, store.ErrFull), errors.Is(err, store.ErrTooLarge):
+		return fmt.Errorf("%w: %v; start a new room (the Share panel's link carries this scene)", ErrLogFull, err)
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return err
+}
+
+// create makes room id with scene in the store and opens it here.
+func (r *Relay) create(id, scene string) (*room, error) {
+	ctx, cancel := r.ctx()
+	defer cancel()
+	if r.opt.Gate != nil {
+		if _, err := r.opt.Gate.Open(scene); err != nil {
+			return nil, fmt.Errorf("%w %q: %v", ErrBadScene, scene, err)
+		}
+	}
+	rooms, err := r.opt.Store.List(ctx)
+	if err != nil {
+		return nil, storeErr(id, err)
+	}
+	if len(rooms) >= r.opt.MaxRooms {
+		return nil, fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
+	}
+	err = r.opt.Store.Create(ctx, store.Room{ID: id, Scene: scene, Created: r.opt.Now()})
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return nil, storeErr(id, err)
+	}
+	return r.find(id)
+}
+
+// find returns room id, opening it here when it is in the store.
+func (r *Relay) find(id string) (*room, error) {
+	for {
+		r.mu.Lock()
+		if rm := r.rooms[id]; rm != nil {
+			r.mu.Unlock()
+			return rm, rm.wait(r.opt.StoreTimeout)
+		}
+		if wait, ok := r.opening[id]; ok {
+			r.mu.Unlock()
+			<-wait
+			continue
+		}
+		wait := make(chan struct{})
+		r.opening[id] = wait
+		r.mu.Unlock()
+
+		rm, err := r.open(id)
+		r.mu.Lock()
+		delete(r.opening, id)
+		if err == nil {
+			r.rooms[id] = rm
+		}
+		r.mu.Unlock()
+		close(wait)
+		if err != nil {
+			return nil, err
+		}
+		return rm, rm.wait(r.opt.StoreTimeout)
+	}
+}
+
+// wait waits for the room to have delivered the log kept when it opened.
+func (rm *room) wait(d time.Duration) error {
+	select {
+	case <-rm.ready:
+		return nil
+	case <-time.After(d):
+		return fmt.Errorf("%w: room %s did not catch up with its log in %v", ErrUnavailable, rm.id, d)
+	}
+}
+
+// open reads room id's description, snapshot and the log after it from the
+// store, and starts following the room.
+func (r *Relay) open(id string) (*room, error) {
+	ctx, cancel := r.ctx()
+	defer cancel()
+	sr, err := r.opt.Store.Find(ctx, id)
+	if err != nil {
+		return nil, storeErr(id, err)
+	}
+	rm := &room{id: id, scene: sr.Scene, relay: r, created: sr.Created, ready: make(chan struct{}), done: make(chan struct{}), delivered: make(chan struct{}),
+		log: newHistory(r.opt.FoldEvery, r.opt.MaxLogBytes), members: map[string]*member{}, present: map[string]bool{},
+		subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: r.opt.Now()}
+	if r.opt.Gate != nil {
+		if rm.door, err = r.opt.Gate.Open(sr.Scene); err != nil {
+			return nil, fmt.Errorf("%w %q: %v", ErrBadScene, sr.Scene, err)
+		}
+	}
+	if o := r.opt.Observer; o != nil {
+		o.Created(id, sr.Scene, sr.Created)
+	}
+	var since uint64
+	snap, err := r.opt.Store.Snapshot(ctx, id)
+	switch {
+	case err == nil:
+		var st stored
+		var acts []json.RawMessage
+		if err := json.Unmarshal([]byte(snap.Scene), &st); err == nil {
+			err = json.Unmarshal(st.Actions, &acts)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("relay: room %s: its snapshot at seq %d cannot be read: %w", id, snap.Seq, err)
+		}
+		rm.restore(snap.Seq, acts)
+		for _, m := range st.Present {
+			rm.present[m] = true
+		}
+		since = snap.Seq
+	case !errors.Is(err, store.ErrNoSnapshot):
+		return nil, storeErr(id, err)
+	}
+	head, err := r.opt.Store.Head(ctx, id)
+	if err != nil {
+		return nil, storeErr(id, err)
+	}
+	if head.Seq <= since {
+		rm.caughtUp()
+	}
+	fctx, stop := context.WithCancel(context.Background())
+	rm.stop = stop
+	go rm.follow(fctx, since, head.Seq)
+	return rm, nil
+}
+
+// caughtUp marks the room ready, once it has delivered the log kept when
+// it opened, and says that the members this server had in it before it
+// restarted are gone: their connections died with it.
+func (rm *room) caughtUp() {
+	r := rm.relay
+	rm.mu.Lock()
+	var stale []string
+	for id := range rm.present {
+		if r.ownedBefore(id) {
+			stale = append(stale, id)
+		}
+	}
+	for _, id := range stale {
+		delete(rm.present, id)
+		body, _ := json.Marshal(wire.Presence{Member: id, Joined: false, Members: rm.everyone()})
+		go rm.append(wire.Envelope{Kind: wire.KindPresence, From: id, Body: body})
+	}
+	rm.mu.Unlock()
+	close(rm.ready)
+}
+
+// restore starts the room from a snapshot: its actions up to seq.
+func (rm *room) restore(seq uint64, acts []json.RawMessage) {
+	rm.log.restore(seq, acts)
+	o := rm.relay.opt.Observer
+	for _, a := range acts {
+		if rm.door != nil {
+			rm.door.Replay(a)
+		}
+		if o != nil {
+			kind := wire.KindAction
+			var probe struct{ Kind sim.ActionKind }
+			if json.Unmarshal(a, &probe) == nil && probe.Kind == sim.ActReading {
+				kind = wire.KindReading
+			}
+			o.Envelope(rm.id, wire.Envelope{Room: rm.id, Seq: seq, Kind: kind, Body: a})
+		}
+	}
+}
+
+// follow delivers the room's envelopes after since until ctx ends or the
+// room is removed, subscribing again when the store fails. The room is
+// ready once the envelopes up to caughtUp are delivered.
+func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
+	defer close(rm.done)
+	r := rm.relay
+	wait := resubscribeAfter
+	for {
+		sub, err := r.opt.Store.Subscribe(ctx, rm.id, since)
+		if err == nil {
+			r.unavailable.Store(false)
+			wait = resubscribeAfter
+			for e := range sub.C {
+				rm.mu.Lock()
+				rm.deliver(e)
+				since = e.Seq
+				rm.mu.Unlock()
+				if e.Seq == caughtUp {
+					rm.caughtUp()
+				}
+			}
+			err = sub.Err()
+			sub.Close()
+		}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, store.ErrNoRoom):
+			r.log.Info("room removed", "room", rm.id)
+			r.close(rm, ErrNoRoom)
+			return
+		case errors.Is(err, store.ErrCutOff):
+			continue // this process fell behind; follow again from since
+		}
+		r.unavailable.Store(true)
+		r.log.Warn("lost the room's log; following it again", "room", rm.id, "err", err, "in", wait)
+		rm.mu.Lock()
+		for _, m := range rm.members {
+			rm.drop(m, websocket.StatusTryAgainLater, "storage unavailable, reconnecting")
+		}
+		rm.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxResubscribeAfter)
+	}
+}
+
+// close takes the room out of this process: its members and event streams
+// end (why says why) and its follower stops. The store keeps the room.
+func (r *Relay) close(rm *room, why error) {
+	r.mu.Lock()
+	if r.rooms[rm.id] == rm {
+		delete(r.rooms, rm.id)
+	}
+	r.mu.Unlock()
+	rm.mu.Lock()
+	if rm.gone {
+		rm.mu.Unlock()
+		return
+	}
+	rm.gone = true
+	for s := range rm.subs {
+		rm.unsubscribe(s, why)
+	}
+	for _, m := range rm.members {
+		rm.drop(m, websocket.StatusGoingAway, "the room was closed: "+why.Error())
+	}
+	rm.mu.Unlock()
+	if rm.stop != nil {
+		rm.stop()
+	}
+	if o := r.opt.Observer; o != nil {
+		o.Removed(rm.id)
+	}
+}
+
+func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Milliseconds() }
+
+// admit passes an action or reading through the room's gate and appends
+// what the gate returns.
+func (rm *room) admit(e wire.Envelope) (wire.Envelope, error) {
+	if rm.door != nil {
+		rm.mu.Lock()
+		body, err := rm.door.Admit(e.Kind, e.Body, wire.Tick(rm.now()))
+		rm.mu.Unlock()
+		if err != nil {
+			rm.relay.refused.Add(1)
+			rm.relay.log.Info("refused an action", "room", rm.id, "from", e.From, "err", err)
+			return e, err
+		}
+		e.Body = body
+	}
+	return rm.append(e)
+}
+
+// append stamps an envelope with the room's clock and appends it to the
+// room's log in the store, which gives it its seq; every member of the
+// room, here or on another server, gets it through deliver. Call it
+// without rm.mu held.
+func (rm *room) append(e wire.Envelope) (wire.Envelope, error) {
+	e.Room, e.At = rm.id, rm.now()
+	if isAction(e.Kind) {
+		rm.mu.Lock()
+		err := rm.log.admit(e)
+		rm.mu.Unlock()
+		if err != nil {
+			return e, err
+		}
+	}
+	ctx, cancel := rm.relay.ctx()
+	defer cancel()
+	e, err := rm.relay.opt.Store.Append(ctx, rm.id, e)
+	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			rm.relay.unavailable.Store(true)
+		}
+		return e, storeErr(rm.id, err)
+	}
+	// What was appended is delivered here before append returns, so a
+	// caller reads its own writes (an event stream opened after a REST
+	// action has it).
+	for {
+		rm.mu.Lock()
+		done, next := rm.log.seq >= e.Seq || rm.gone, rm.delivered
+		rm.mu.Unlock()
+		if done {
+			return e, nil
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return e, nil // it is in the log; it will be delivered
+		}
+	}
+}
+
+// deliver takes the room's next envelope: the room's state follows it and
+// every member and event stream here gets it. Call with rm.mu held.
+func (rm *room) deliver(e wire.Envelope) {
+	rm.log.add(e)
+	close(rm.delivered)
+	rm.delivered = make(chan struct{})
+	to := ""
+	switch e.Kind {
+	case wire.KindAction, wire.KindReading:
+		if rm.door != nil {
+			rm.door.Replay(e.Body)
+		}
+	case wire.KindPresence:
+		var p wire.Presence
+		if json.Unmarshal(e.Body, &p) == nil {
+			if p.Joined {
+				rm.present[p.Member] = true
+			} else {
+				delete(rm.present, p.Member)
+				for dev, holder := range rm.boards {
+					if holder == p.Member {
+						delete(rm.boards, dev)
+					}
+				}
+			}
+		}
+	case wire.KindBoard:
+		var b wire.Board
+		if json.Unmarshal(e.Body, &b) == nil {
+			rm.boards[b.Device] = e.From
+		}
+	case wire.KindCommand:
+		var c wire.Command
+		json.Unmarshal(e.Body, &c)
+		to = rm.boards[c.Device]
+	}
+	if s := rm.log.folded(); s != nil {
+		s.Present = rm.everyone()
+		rm.putSnapshot(s)
+	}
+	if o := rm.relay.opt.Observer; o != nil {
+		o.Envelope(rm.id, e)
+	}
+	for s := range rm.subs {
+		select {
+		case s.c <- e:
+		default:
+			rm.unsubscribe(s, ErrCutOff)
+		}
+	}
+	data, _ := json.Marshal(e)
+	for _, m := range rm.members {
+		if e.Kind == wire.KindCommand && m.id != to && m.id != e.From {
+			continue
+		}
+		rm.send(m, data)
+	}
+}
+
+// stored is a snapshot as the store keeps it (its Scene).
+type stored struct {
+	Actions json.RawMessage `json:"actions"`
+	Present []string        `json:"present"`
+}
+
+// putSnapshot stores the room's log folded up to its latest fold, so a
+// server that opens the room reads that and a short tail. Every server
+// following the room folds at the same seqs; the store keeps the newest.
+func (rm *room) putSnapshot(s *Snapshot) {
+	present := s.Present
+	go func() {
+		ctx, cancel := rm.relay.ctx()
+		defer cancel()
+		b, _ := json.Marshal(stored{Actions: s.JSON(), Present: present})
+		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: string(b)}); err != nil {
+			rm.relay.log.Warn("cannot store the room's snapshot", "room", rm.id, "seq", s.Seq, "err", err)
+		}
+	}()
+}
+
+// send queues a frame for a member, dropping the member when it is too
+// slow to keep up. Call with rm.mu held.
+func (rm *room) send(m *member, data []byte) {
+	if m.out.push(data) {
+		rm.relay.out.Add(1)
+	} else {
+		rm.relay.drops.Add(1)
+		rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
+		rm.drop(m, websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
+	}
+}
+
+// drop ends a member here: it leaves the room and its connection closes.
+// Call with rm.mu held.
+func (rm *room) drop(m *member, code websocket.StatusCode, reason string) {
+	rm.leave(m)
+	m.kill(code, reason)
+}
+
+// everyone is every member of the room, on every server. Call with rm.mu
+// held.
+func (rm *room) everyone() []string {
+	ids := make([]string, 0, len(rm.present))
+	for id := range rm.present {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// leave takes a member out of the room here and tells everyone. Call with
+// rm.mu held.
+func (rm *room) leave(m *member) {
+	if _, ok := rm.members[m.id]; !ok {
+		return
+	}
+	delete(rm.members, m.id)
+	if len(rm.members) == 0 {
+		rm.idle = rm.relay.opt.Now()
+	}
+	others := rm.everyone()
+	others = slices.DeleteFunc(others, func(id string) bool { return id == m.id })
+	body, _ := json.Marshal(wire.Presence{Member: m.id, Joined: false, Members: others})
+	go rm.append(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: body})
+}
