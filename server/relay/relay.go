@@ -26,7 +26,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/store"
@@ -179,8 +178,8 @@ type Relay struct {
 	rooms   map[string]*room // the rooms open in this process
 	opening map[string]chan struct{}
 
-	run         string      // this run of the process, in its member ids
-	unavailable atomic.Bool // the store could not be reached lately
+	run                            string      // this run of the process, in its member ids
+	unavailable                    atomic.Bool // the store could not be reached lately
 	in, out, drops, refused, conns atomic.Int64
 }
 

@@ -44,14 +44,14 @@ type room struct {
 	mu        sync.Mutex
 	delivered chan struct{} // closed and replaced at each delivery
 	log       *history
-	door    *gate.Room         // nil without a gate
-	members map[string]*member // this process's members
-	present map[string]bool    // every member of the room, by presence
-	subs    map[*Subscription]bool
-	gone    bool              // closed here
-	boards  map[string]string // device id -> member holding it
-	nextID  int
-	idle    time.Time // when the last member here left
+	door      *gate.Room         // nil without a gate
+	members   map[string]*member // this process's members
+	present   map[string]bool    // every member of the room, by presence
+	subs      map[*Subscription]bool
+	gone      bool              // closed here
+	boards    map[string]string // device id -> member holding it
+	nextID    int
+	idle      time.Time // when the last member here left
 }
 
 // member is one connection in a room.
