@@ -146,6 +146,18 @@ func (j *JetStream) seek(ctx context.Context, rm *jsRoom, since uint64, last pos
 			return 0, false, err
 		}
 	}
+	if since > last.seq { // a replica a moment behind may have answered
+		m, err := j.leaderLast(ctx, streamName, rm.subj)
+		switch {
+		case err == nil:
+			if last, _, err = rawPos(m); err != nil {
+				return 0, false, err
+			}
+			rm.saw(last)
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
+			return 0, false, unavailable("read room "+rm.id, err)
+		}
+	}
 	if last.seq == 0 {
 		if err := j.exists(ctx, rm); err != nil {
 			return 0, false, err
