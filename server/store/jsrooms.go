@@ -219,9 +219,6 @@ func (rm *jsRoom) saw(p pos) {
 	if !rm.loaded || p.seq > rm.last.seq {
 		rm.last, rm.loaded = p, true
 	}
-	if rm.first.seq == 0 {
-		rm.first = p
-	}
 }
 
 // sawFirst notes envelope p as the room's first kept when it is newer.
@@ -347,7 +344,8 @@ func (j *JetStream) List(ctx context.Context) ([]Room, error) {
 }
 
 // Remove implements Store: the room's entry goes first (so no instance
-// finds it any more), then its log, then its snapshot.
+// finds it any more), then its log, then its snapshot. Should NATS fail
+// in between, the rest stays behind under a generation nobody reads.
 func (j *JetStream) Remove(ctx context.Context, id string) error {
 	if err := j.check(); err != nil {
 		return err
@@ -355,14 +353,11 @@ func (j *JetStream) Remove(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return fmt.Errorf("%w %q", ErrNoRoom, id)
 	}
-	entry, err := j.rooms.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("%w %q", ErrNoRoom, id)
-	}
+	_, rm, err := j.lookup(ctx, id)
 	if err != nil {
-		return unavailable("remove room "+id, err)
+		return err
 	}
-	gen := entry.Revision()
+	gen := rm.gen
 	err = j.rooms.Purge(ctx, id, jetstream.LastRevision(gen), jetstream.PurgeTTL(removedMarker))
 	if isConflict(err) {
 		return fmt.Errorf("%w %q: another instance removed it first", ErrNoRoom, id)
