@@ -72,7 +72,17 @@ func TestClusterKeepsAckedEnvelopesWhenANodeDies(t *testing.T) {
 	}
 	followed := make(chan []uint64, 1)
 	stopFollow := make(chan struct{})
+	var stopOnce sync.Once
+	var followedSeqs []uint64
+	endFollow := func() []uint64 {
+		stopOnce.Do(func() {
+			close(stopFollow)
+			followedSeqs = <-followed
+		})
+		return followedSeqs
+	}
 	go func() { followed <- follow(t, b, follower, "room-cluster", stopFollow) }()
+	t.Cleanup(func() { endFollow() }) // before the stores close, if the test fails
 
 	// Each appender keeps what was acknowledged to it, and tells the test
 	// of each acknowledgement as it comes.
@@ -157,8 +167,7 @@ func TestClusterKeepsAckedEnvelopesWhenANodeDies(t *testing.T) {
 	}
 	t.Logf("%d envelopes in the log, %d acknowledged", len(log), len(acked))
 
-	close(stopFollow)
-	got := <-followed
+	got := endFollow()
 	if len(got) < len(acked) {
 		t.Fatalf("the follower saw %d envelopes, fewer than the %d acknowledged", len(got), len(acked))
 	}
@@ -216,7 +225,8 @@ func follow(t *testing.T, s store.Store, sub *store.Subscription, id string, sto
 }
 
 // startCluster runs n nats-servers with JetStream, routed to each other
-// on loopback, and waits until their JetStream has a leader.
+// on loopback, and waits until their JetStream has a leader that knows
+// all n online (else a stream of n replicas finds no place).
 func startCluster(t *testing.T, n int) []*server.Server {
 	t.Helper()
 	ports := make([]int, n)
@@ -261,14 +271,14 @@ func startCluster(t *testing.T, n int) []*server.Server {
 	deadline := time.After(patience)
 	for {
 		for _, srv := range nodes {
-			if srv.JetStreamIsLeader() {
+			if srv.JetStreamIsLeader() && len(srv.JetStreamClusterPeers()) == n {
 				return nodes
 			}
 		}
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("no JetStream leader after %s", patience)
+			t.Fatalf("no JetStream leader with %d peers online after %s", n, patience)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		ack, perr := j.js.PublishMsg(pctx, msg, jetstream.WithExpectLastSequencePerSubject(last.stream))
 		cancel()
 		if perr == nil {
-			rm.saw(pos{seq: e.Seq, stream: ack.Sequence, cum: cum, size: len(data), at: e.At})
+			j.appended(rm, first, pos{seq: e.Seq, stream: ack.Sequence, cum: cum, size: len(data), at: e.At})
 			return e, nil
 		}
 		if err := refusal(id, perr); err != nil {
@@ -96,7 +96,7 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		}
 		switch {
 		case after.seq != 0 && by == nonce: // ours, stored after all
-			rm.saw(after)
+			j.appended(rm, first, after)
 			e.Seq = after.seq
 			return e, nil
 		case after.seq != 0: // another instance's: start from the new last
@@ -114,6 +114,15 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		// Otherwise nothing was stored: try again as before.
 	}
 	return wire.Envelope{}, unavailable("append to room "+id, fmt.Errorf("gave up after %d tries", maxTries))
+}
+
+// appended notes envelope p, just appended to room rm, as its last, and
+// as its first too when the room was empty (first stands for p then).
+func (j *JetStream) appended(rm *jsRoom, first, p pos) {
+	rm.saw(p)
+	if first.seq == p.seq {
+		rm.sawFirst(p)
+	}
 }
 
 // refusal turns JetStream's refusal to store an envelope for lack of
@@ -144,6 +153,18 @@ func (j *JetStream) seek(ctx context.Context, rm *jsRoom, since uint64, last pos
 	if !fresh && last.seq <= since {
 		if last, err = j.loadLast(ctx, rm); err != nil {
 			return 0, false, err
+		}
+	}
+	if since > last.seq { // a replica a moment behind may have answered
+		m, err := j.leaderLast(ctx, streamName, rm.subj)
+		switch {
+		case err == nil:
+			if last, _, err = rawPos(m); err != nil {
+				return 0, false, err
+			}
+			rm.saw(last)
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
+			return 0, false, unavailable("read room "+rm.id, err)
 		}
 	}
 	if last.seq == 0 {

@@ -90,20 +90,79 @@ func (j *JetStream) room(ctx context.Context, id string) (*jsRoom, error) {
 	return rm, err
 }
 
-// lookup reads room id from the rooms bucket.
+// lookup reads room id from the rooms bucket. A room another instance
+// made a moment ago may not have reached the replica that answers a get,
+// so "no such room" is asked again of the bucket's leader.
 func (j *JetStream) lookup(ctx context.Context, id string) (Room, *jsRoom, error) {
+	var value []byte
+	var rev uint64
 	entry, err := j.rooms.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Room{}, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		value, rev = entry.Value(), entry.Revision()
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		m, err := j.leaderLast(ctx, "KV_"+roomsBucket, "$KV."+roomsBucket+"."+id)
+		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return Room{}, nil, unavailable("find room "+id, err)
+		}
+		if err != nil {
+			return Room{}, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+		}
+		if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			return Room{}, nil, fmt.Errorf("%w %q", ErrNoRoom, id)
+		}
+		value, rev = m.Data, m.Sequence
+	default:
 		return Room{}, nil, unavailable("find room "+id, err)
 	}
 	var r Room
-	if err := json.Unmarshal(entry.Value(), &r); err != nil {
+	if err := json.Unmarshal(value, &r); err != nil {
 		return Room{}, nil, fmt.Errorf("store: room %s in bucket %s: %w", id, roomsBucket, err)
 	}
-	return r, j.remember(id, entry.Revision(), false), nil
+	return r, j.remember(id, rev, false), nil
+}
+
+// leaderLast asks the leader of stream for its last message on subj;
+// direct gets, which any replica answers, may come from one a moment
+// behind. ErrMsgNotFound when there is none.
+func (j *JetStream) leaderLast(ctx context.Context, stream, subj string) (*jetstream.RawStreamMsg, error) {
+	ctx, cancel := j.timeout(ctx)
+	defer cancel()
+	req, _ := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{subj})
+	reply, err := j.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Error   *jetstream.APIError `json:"error"`
+		Message *struct {
+			Subject  string `json:"subject"`
+			Sequence uint64 `json:"seq"`
+			Header   []byte `json:"hdrs"`
+			Data     []byte `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(reply.Data, &resp); err != nil {
+		return nil, fmt.Errorf("stream %s: get %s: %w", stream, subj, err)
+	}
+	if resp.Error != nil {
+		if resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound {
+			return nil, jetstream.ErrMsgNotFound
+		}
+		return nil, resp.Error
+	}
+	if resp.Message == nil {
+		return nil, fmt.Errorf("stream %s: get %s: an empty answer", stream, subj)
+	}
+	m := &jetstream.RawStreamMsg{Subject: resp.Message.Subject, Sequence: resp.Message.Sequence, Data: resp.Message.Data, Header: nats.Header{}}
+	if len(resp.Message.Header) > 0 {
+		if m.Header, err = nats.DecodeHeadersMsg(resp.Message.Header); err != nil {
+			return nil, fmt.Errorf("stream %s: get %s: %w", stream, subj, err)
+		}
+	}
+	return m, nil
 }
 
 // remember notes generation gen of room id; fresh says it was just made,
@@ -159,9 +218,6 @@ func (rm *jsRoom) saw(p pos) {
 	defer rm.mu.Unlock()
 	if !rm.loaded || p.seq > rm.last.seq {
 		rm.last, rm.loaded = p, true
-	}
-	if rm.first.seq == 0 {
-		rm.first = p
 	}
 }
 
@@ -288,7 +344,8 @@ func (j *JetStream) List(ctx context.Context) ([]Room, error) {
 }
 
 // Remove implements Store: the room's entry goes first (so no instance
-// finds it any more), then its log, then its snapshot.
+// finds it any more), then its log, then its snapshot. Should NATS fail
+// in between, the rest stays behind under a generation nobody reads.
 func (j *JetStream) Remove(ctx context.Context, id string) error {
 	if err := j.check(); err != nil {
 		return err
@@ -296,14 +353,11 @@ func (j *JetStream) Remove(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return fmt.Errorf("%w %q", ErrNoRoom, id)
 	}
-	entry, err := j.rooms.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("%w %q", ErrNoRoom, id)
-	}
+	_, rm, err := j.lookup(ctx, id)
 	if err != nil {
-		return unavailable("remove room "+id, err)
+		return err
 	}
-	gen := entry.Revision()
+	gen := rm.gen
 	err = j.rooms.Purge(ctx, id, jetstream.LastRevision(gen), jetstream.PurgeTTL(removedMarker))
 	if isConflict(err) {
 		return fmt.Errorf("%w %q: another instance removed it first", ErrNoRoom, id)

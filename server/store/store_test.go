@@ -168,6 +168,9 @@ func TestReadPages(t *testing.T) {
 		if _, err := s.Read(ctx(t), "room-page", 51, 10); !errors.Is(err, store.ErrAhead) {
 			t.Errorf("Read past the last: %v", err)
 		}
+		if _, err := s.Subscribe(ctx(t), "room-page", 51); !errors.Is(err, store.ErrAhead) {
+			t.Errorf("Subscribe past the last: %v", err)
+		}
 		if got, err := s.Read(ctx(t), "room-page", 0, 0); err != nil || len(got) != 50 {
 			t.Errorf("Read with no max = %d envelopes, %v", len(got), err)
 		}
@@ -361,12 +364,21 @@ func TestSnapshotTrimsTheLog(t *testing.T) {
 
 func TestLimitsRefuseAndKeep(t *testing.T) {
 	each(t, func(t *testing.T, k kind) {
-		s := k.open(t, store.Limits{MaxEnvelopes: 5}, false).s
+		r := k.open(t, store.Limits{MaxEnvelopes: 5}, true)
+		s := r.s
 		room(t, s, "room-many")
 		appendN(t, s, "room-many", 1, 6)
 		_, err := s.Append(ctx(t), "room-many", env("room-many", 6))
 		if !errors.Is(err, store.ErrFull) || !strings.Contains(err.Error(), "at most 5") {
 			t.Fatalf("Append of the 6th envelope: %v, want ErrFull saying at most 5", err)
+		}
+		// An instance that has not seen the room yet counts the same, the
+		// first time and after.
+		other := r.other(t)
+		for range 2 {
+			if _, err := other.Append(ctx(t), "room-many", env("room-many", 6)); !errors.Is(err, store.ErrFull) {
+				t.Fatalf("Append of the 6th envelope by another instance: %v, want ErrFull", err)
+			}
 		}
 		checkLog(t, readAll(t, s, "room-many", 0, 0), 1, func(seq uint64) int { return int(seq) })
 		// A snapshot makes room: it keeps seq 5 and drops 1 to 4.
