@@ -44,7 +44,13 @@ type follower struct {
 }
 
 func (f *follower) run(ctx context.Context, base, room string, send bool) {
+	f.follow(ctx, func() string { return base }, room, send)
+}
+
+// follow is run with the server to join asked anew at each join.
+func (f *follower) follow(ctx context.Context, server func() string, room string, send bool) {
 	for ctx.Err() == nil {
+		base := server()
 		f.mu.Lock()
 		q := fmt.Sprintf("room=%s&since=%d", room, f.last)
 		f.mu.Unlock()
@@ -265,4 +271,85 @@ func roomLog(t *testing.T, base, id string) []wire.Envelope {
 	}
 	t.Fatalf("the event stream ended before seq %v: %v", seq, sc.Err())
 	return nil
+}
+
+// Two servers share rooms through one JetStream: the first embeds it and
+// lets the second in (-nats-listen), the second joins it (-nats). Members on
+// both see one room in one order; when the second server is killed, its
+// members come back through the first, and every member saw every envelope
+// once.
+func TestTwoServersShareARoom(t *testing.T) {
+	natsAddr := freeAddr(t)
+	a, baseA, err := startServer(binary, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-nats-listen", natsAddr, "-instance", "a", "-create-rate", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { a.Process.Signal(os.Interrupt); a.Wait() }()
+	b, baseB, err := startServer(binary, "-addr", "127.0.0.1:0", "-nats", "nats://"+natsAddr, "-instance", "b", "-create-rate", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { b.Process.Signal(os.Interrupt); b.Wait() }()
+	baseA, baseB = strings.TrimSuffix(baseA, "/")+"/", strings.TrimSuffix(baseB, "/")+"/"
+	id := createRoom(t, baseB, "open-api") // made on one, found on the other
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	bAlive := true
+	onB := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if bAlive {
+			return baseB
+		}
+		return baseA
+	}
+	fs := make([]*follower, 4)
+	var wg sync.WaitGroup
+	for i := range fs {
+		fs[i] = &follower{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				fs[i].follow(ctx, func() string { return baseA }, id, true)
+			} else {
+				fs[i].follow(ctx, onB, id, true)
+			}
+		}()
+	}
+	sent := func(n int) func() (bool, string) {
+		return func() (bool, string) {
+			total := 0
+			for _, f := range fs {
+				f.mu.Lock()
+				total += f.sent
+				f.mu.Unlock()
+			}
+			return total >= n, fmt.Sprintf("%d actions sent", total)
+		}
+	}
+	eventually(t, time.Minute, sent(150))
+	mu.Lock()
+	bAlive = false
+	mu.Unlock()
+	b.Process.Signal(syscall.SIGKILL)
+	b.Wait()
+	eventually(t, time.Minute, sent(400))
+	cancel()
+	wg.Wait()
+
+	log := roomLog(t, baseA, id)
+	last := log[len(log)-1].Seq
+	for i, f := range fs {
+		for j, s := range f.seen {
+			if s != f.seen[0]+uint64(j) {
+				t.Fatalf("member %d: after seq %d came %d", i, f.seen[j-1], s)
+			}
+		}
+		if len(f.seen) == 0 || f.seen[0] != 1 || f.last < last-50 {
+			t.Errorf("member %d saw %d envelopes, up to seq %d of %d", i, len(f.seen), f.last, last)
+		}
+	}
 }
