@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
 	"github.com/thingyard/thingyard/scenes"
@@ -351,5 +352,78 @@ func TestTwoServersShareARoom(t *testing.T) {
 		if len(f.seen) == 0 || f.seen[0] != 1 || f.last < last-50 {
 			t.Errorf("member %d saw %d envelopes, up to seq %d of %d", i, len(f.seen), f.last, last)
 		}
+	}
+}
+
+// A page in a live room rides out a restart of the server: it says it is
+// reconnecting, comes back by itself without a reload, and its world is the
+// room's log replayed (equal state hashes at a mark after the restart).
+func TestPageRidesOutARestart(t *testing.T) {
+	addr, data := freeAddr(t), t.TempDir()
+	start := func() *exec.Cmd {
+		t.Helper()
+		srv, _, err := startServer(binary, "-addr", addr, "-data", data, "-create-rate", "1000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	srv := start()
+	base := "http://" + addr + "/"
+	id := createRoom(t, base, "internet-outage")
+	ctx, errs := browser(t)
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"?room="+id), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
+		waitFor(ctx, `document.querySelector("#room .ty-live") !== null`),
+		chromedp.Click("#internet", chromedp.ByID),
+		waitFor(ctx, `document.getElementById("internet").textContent === "Restore the internet"`)); err != nil {
+		t.Fatalf("join the room and cut the internet: %v (%v)", err, *errs)
+	}
+	srv.Process.Signal(syscall.SIGKILL)
+	srv.Wait()
+	if err := chromedp.Run(ctx, waitFor(ctx, `document.querySelector("#room .ty-reconnecting") !== null`)); err != nil {
+		t.Fatalf("the page never said it was reconnecting: %v", err)
+	}
+	srv = start()
+	defer func() {
+		srv.Process.Signal(os.Interrupt)
+		srv.Wait()
+	}()
+	var tick int64
+	if err := chromedp.Run(ctx, waitFor(ctx, `document.querySelector("#room .ty-live") !== null`),
+		chromedp.Evaluate(`window.thingyard.tick`, &tick)); err != nil {
+		t.Fatalf("the page did not come back: %v", err)
+	}
+	// A browser of the room reports hashes too: the page did not reload,
+	// the internet is still cut, and a mark after the restart agrees with
+	// the log replayed.
+	mark := (tick/sim.HashEvery + 2) * sim.HashEvery
+	var hash, button string
+	if err := chromedp.Run(ctx, waitFor(ctx, fmt.Sprintf(`window.thingyard.marks["%d"] !== undefined`, mark)),
+		chromedp.Evaluate(fmt.Sprintf(`window.thingyard.marks["%d"]`, mark), &hash),
+		chromedp.Text("#internet", &button, chromedp.ByID)); err != nil {
+		t.Fatal(err)
+	}
+	if button != "Restore the internet" {
+		t.Errorf("after the restart the page's button says %q: the cut was lost", button)
+	}
+	sc, _ := scenes.Builtin("internet-outage")
+	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range roomLog(t, base, id) {
+		if e.Kind == wire.KindAction || e.Kind == wire.KindReading {
+			var a sim.Action
+			json.Unmarshal(e.Body, &a)
+			tl.Add(a)
+		}
+	}
+	tl.AdvanceTo(mark + 1)
+	want, ok := tl.World().HashAt(mark)
+	if !ok || sim.HashString(want) != hash {
+		t.Errorf("at tick %d the page has %s, the log replayed %s (%v)", mark, hash, sim.HashString(want), ok)
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %v", *errs)
 	}
 }
