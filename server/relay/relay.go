@@ -181,6 +181,9 @@ type Relay struct {
 	run                            string      // this run of the process, in its member ids
 	unavailable                    atomic.Bool // the store could not be reached lately
 	in, out, drops, refused, conns atomic.Int64
+	// The store's figures: appends, their time, failed ones, and how
+	// often a room's subscription had to be made again.
+	appends, appendNanos, appendErrs, resubscribes atomic.Int64
 }
 
 // New makes a relay.
@@ -513,6 +516,15 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "# HELP thingyard_messages_out_total Frames queued to browsers.\n# TYPE thingyard_messages_out_total counter\nthingyard_messages_out_total %d\n", r.out.Load())
 	fmt.Fprintf(w, "# HELP thingyard_drops_total Slow readers dropped.\n# TYPE thingyard_drops_total counter\nthingyard_drops_total %d\n", r.drops.Load())
 	fmt.Fprintf(w, "# HELP thingyard_connections Open WebSocket connections.\n# TYPE thingyard_connections gauge\nthingyard_connections %d\n", r.conns.Load())
+	avail := 1
+	if r.unavailable.Load() {
+		avail = 0
+	}
+	fmt.Fprintf(w, "# HELP thingyard_store_available Whether the rooms' store could be reached lately.\n# TYPE thingyard_store_available gauge\nthingyard_store_available %d\n", avail)
+	fmt.Fprintf(w, "# HELP thingyard_store_appends_total Envelopes appended to the rooms' store.\n# TYPE thingyard_store_appends_total counter\nthingyard_store_appends_total %d\n", r.appends.Load())
+	fmt.Fprintf(w, "# HELP thingyard_store_append_seconds_total Time spent appending to the rooms' store.\n# TYPE thingyard_store_append_seconds_total counter\nthingyard_store_append_seconds_total %g\n", float64(r.appendNanos.Load())/1e9)
+	fmt.Fprintf(w, "# HELP thingyard_store_append_errors_total Appends the store refused or could not take.\n# TYPE thingyard_store_append_errors_total counter\nthingyard_store_append_errors_total %d\n", r.appendErrs.Load())
+	fmt.Fprintf(w, "# HELP thingyard_store_resubscribes_total Times a room's log had to be followed again after the store failed.\n# TYPE thingyard_store_resubscribes_total counter\nthingyard_store_resubscribes_total %d\n", r.resubscribes.Load())
 	fmt.Fprintf(w, "# HELP thingyard_refused_total Frames or connections refused.\n# TYPE thingyard_refused_total counter\nthingyard_refused_total %d\n", r.refused.Load())
 }
 

@@ -273,6 +273,7 @@ func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
 			continue // this process fell behind; follow again from since
 		}
 		r.unavailable.Store(true)
+		r.resubscribes.Add(1)
 		r.log.Warn("lost the room's log; following it again", "room", rm.id, "err", err, "in", wait)
 		rm.mu.Lock()
 		for _, m := range rm.members {
@@ -352,8 +353,12 @@ func (rm *room) append(e wire.Envelope) (wire.Envelope, error) {
 	}
 	ctx, cancel := rm.relay.ctx()
 	defer cancel()
+	began := time.Now()
 	e, err := rm.relay.opt.Store.Append(ctx, rm.id, e)
+	rm.relay.appendNanos.Add(time.Since(began).Nanoseconds())
+	rm.relay.appends.Add(1)
 	if err != nil {
+		rm.relay.appendErrs.Add(1)
 		if errors.Is(err, store.ErrUnavailable) {
 			rm.relay.unavailable.Store(true)
 		}
