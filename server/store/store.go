@@ -11,7 +11,7 @@
 //   - Memory (NewMemory) keeps everything in the process: tests and
 //     -store memory. Nothing survives a restart.
 //   - JetStream (NewJetStream) keeps everything in NATS JetStream, either in
-//     an nats-server embedded in the process (a file store under a data
+//     a nats-server embedded in the process (a file store under a data
 //     directory, no TCP port unless asked for one) or in a remote NATS
 //     cluster that several Thingyard instances share.
 //
@@ -60,7 +60,10 @@
 // If another instance appended first the stream refuses, and the loser reads
 // the new last envelope and tries again with the next seq. So a room's seq
 // is the number of envelopes ever appended to it, gap-free and the same for
-// every instance, and no lock of ours spans instances.
+// every instance, and no lock of ours spans instances. When an append's
+// acknowledgement is lost, the room's first envelope after the last one
+// the appender knew says whether it was stored (it carries the append's
+// id): an envelope is never appended twice nor lost unannounced.
 //
 // # Finding a seq
 //
@@ -70,7 +73,11 @@
 // of its own) and a bisection over "next message on the subject from here"
 // closes in. A room whose appends are not interleaved with other rooms'
 // takes one get. Then a batch direct get brings a page in one request, and
-// an ordered consumer follows the room from there.
+// an ordered consumer follows the room from there. Putting the seq in the
+// subject (thingyard.room.X.G.7) would make it one get away, but then the
+// expected-last check of an append would have to match a wildcard, which
+// the server answers by walking every subject of the room: a cost on every
+// append that grows with the log, to save a few gets on a join.
 //
 // # What it does not promise
 //
