@@ -52,7 +52,7 @@ test: deps tools fmt-check vet wasm test-native test-wasm fuzz
 # committed seed corpus (testdata/fuzz): a browser's envelope, an action
 # from any way into a room, an MQTT set payload.
 FUZZTIME ?= 5s
-FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit
+FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit ./server:FuzzParseSet
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
