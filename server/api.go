@@ -112,7 +112,12 @@ func (a *api) live(w http.ResponseWriter, r *http.Request) (relay.Room, *replica
 	info, ok := a.rel.Info(id)
 	rep := a.reps.Get(id)
 	if !ok || rep == nil {
-		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms (rooms without browsers are removed after a while)", id), "")
+		if err := a.rel.Healthy(); err != nil {
+			w.Header().Set("Retry-After", "5")
+			problem(w, http.StatusServiceUnavailable, err.Error(), "")
+			return info, nil, false
+		}
+		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms (rooms in which nothing happens are removed after a while)", id), "")
 		return info, nil, false
 	}
 	return info, rep, true
@@ -291,6 +296,7 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, relay.ErrLogFull), errors.Is(err, wire.ErrBadJSON):
 			problem(w, http.StatusUnprocessableEntity, err.Error(), "")
 		default:
+			w.Header().Set("Retry-After", "5")
 			problem(w, http.StatusServiceUnavailable, err.Error(), "")
 		}
 		return
