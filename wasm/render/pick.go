@@ -23,7 +23,7 @@ import "math"
 // under its sender is not drawn, so it cannot take a click on the sender.
 
 // messageReach is how far from a message's dot, in CSS pixels, a pointer
-// still picks it: the dot with its halo is 7 px across the radius, and a
+// still picks it: the dot with its halo has a radius of 7 px, and a
 // moving dot deserves slack beyond it. Default 16.
 const messageReach = 16
 
