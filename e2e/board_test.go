@@ -208,7 +208,7 @@ func TestBoardInARoom(t *testing.T) {
 
 	// The second browser commands the board on; the line reaches the
 	// emulator through the first browser's port.
-	b.click(b.where("board"))
+	b.selectDevice("board", b.where("board"))
 	b.run("command", waitFor(b.ctx, `document.getElementById("command") !== null`),
 		js(`document.getElementById("command").click()`, nil))
 	a.run("the command at the board", waitFor(a.ctx, `window.__serial.written.includes("on\n")`))
@@ -272,7 +272,7 @@ func TestFirmataThroughWebSerial(t *testing.T) {
 	if u.Interval() != firmata.DefaultSamplingMs {
 		t.Errorf("the page asked for sampling every %d ms", u.Interval())
 	}
-	c.click(c.where("board"))
+	c.selectDevice("board", c.where("board"))
 	c.run("command", waitFor(c.ctx, `document.getElementById("command") !== null`),
 		js(`document.getElementById("command").click()`, nil))
 	bridge("the LED on", `true`)
@@ -356,7 +356,7 @@ func TestModbusThroughWebSerial(t *testing.T) {
 
 	// The board's inspector is open before the port, so the command
 	// below is a click while the bridge runs.
-	c.click(c.where("board"))
+	c.selectDevice("board", c.where("board"))
 	c.run("inspect the board", waitFor(c.ctx, `document.getElementById("command") !== null`))
 	c.run("choose slave 17, registers 3 to 5, coil 5", typeInto("modbus-slave", "17"), typeInto("modbus-register", "3"),
 		typeInto("modbus-count", "3"), typeInto("modbus-coil", "5"),

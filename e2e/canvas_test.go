@@ -114,6 +114,26 @@ func (c *canvas) click(p point) {
 	c.settle(2)
 }
 
+// selectDevice clicks at p, on device id's icon, and checks that the
+// click selected the device, not a message passing over or waiting under
+// it; it fails at once when a message was taken instead.
+func (c *canvas) selectDevice(id string, p point) {
+	c.t.Helper()
+	var before uint64
+	c.run("selected message", js(`window.thingyard.selectedMessage`, &before))
+	c.click(p)
+	var got struct {
+		Selected string
+		Message  uint64
+	}
+	c.run("select "+id, waitFor(c.ctx, `window.thingyard.selected === `+strconv.Quote(id)+
+		` || ![0, `+strconv.FormatUint(before, 10)+`].includes(window.thingyard.selectedMessage)`),
+		js(`({Selected: window.thingyard.selected, Message: window.thingyard.selectedMessage})`, &got))
+	if got.Selected != id || got.Message != 0 {
+		c.t.Fatalf("a click at %v on %s's icon selected device %q and message %d, want the device", p, id, got.Selected, got.Message)
+	}
+}
+
 // drag presses at from, moves to to in steps, and releases there.
 func (c *canvas) drag(from, to point) {
 	c.t.Helper()
@@ -225,6 +245,46 @@ func (c *canvas) pauseInFlight() {
 	c.t.Fatalf("no message was in flight when the world paused, %d times", attempts)
 }
 
+// onIcon is where a message is drawn within 6 CSS pixels of a device's
+// centre: well inside every icon, and near enough that a rule picking
+// messages first would take the click.
+type onIcon struct {
+	Device string
+	Msg    uint64
+	X, Y   float64 // the device's centre
+	D      float64 // how far the message is from it
+}
+
+// stepUntilOnIcon steps the paused world a millisecond at a time until a
+// message is drawn on one of the devices' icons, next to its centre.
+func (c *canvas) stepUntilOnIcon(ids []string) onIcon {
+	c.t.Helper()
+	find := `(() => {
+		const ms = window.thingyard.messages();
+		for (const id of ["` + strings.Join(ids, `", "`) + `"]) {
+			const p = window.thingyard.where(id);
+			for (const m of ms) {
+				const d = Math.hypot(p.x - m.x, p.y - m.y);
+				if (d < 6) return {Device: id, Msg: m.id, X: p.x, Y: p.y, D: d};
+			}
+		}
+		return null;
+	})()`
+	const steps = 400 // milliseconds of simulated time; messages come and go every few
+	for i := 0; i < steps; i++ {
+		var on *onIcon
+		c.run("a message on an icon", js(find, &on))
+		if on != nil {
+			c.t.Logf("after %d steps message %d is drawn %.1f px from %s's centre", i, on.Msg, on.D, on.Device)
+			return *on
+		}
+		c.run("step", js(`document.getElementById("step").click()`, nil))
+		c.settle(2)
+	}
+	c.t.Fatalf("in %d ms of simulated time no message was drawn within 6 px of a device's centre", steps)
+	return onIcon{}
+}
+
 // rest moves the pointer to an empty place and waits, so no hover ring or
 // tooltip is in the next screenshot.
 func (c *canvas) rest(ids []string) {
@@ -266,10 +326,9 @@ func TestCanvasInput(t *testing.T) {
 
 	t.Run("click selects", func(t *testing.T) {
 		c := c.on(t)
-		c.click(c.where("oven-temp"))
+		c.selectDevice("oven-temp", c.where("oven-temp"))
 		var label string
-		c.run("inspector", waitFor(ctx, `window.thingyard.selected === "oven-temp"`),
-			waitFor(ctx, `document.querySelector("#inspector h3") !== null`),
+		c.run("inspector", waitFor(ctx, `document.querySelector("#inspector h3") !== null`),
 			chromedp.Text("#inspector h3", &label))
 		if label != "Oven temp" {
 			t.Errorf("inspector shows %q, want Oven temp", label)
@@ -278,8 +337,15 @@ func TestCanvasInput(t *testing.T) {
 		c.click(c.empty(overviewIDs, 40))
 		c.run("deselect", waitFor(ctx, `window.thingyard.selected === ""`),
 			waitFor(ctx, `document.querySelector("#inspector h3") === null`))
-		c.click(c.where("oven-temp"))
-		c.run("select again", waitFor(ctx, `window.thingyard.selected === "oven-temp"`))
+		c.selectDevice("oven-temp", c.where("oven-temp"))
+	})
+
+	t.Run("click on a busy icon selects the device", func(t *testing.T) {
+		// A message drawn on a device's icon, next to its centre (a poll
+		// arriving, a reply leaving) must not take a click on the device.
+		c := c.on(t)
+		on := c.stepUntilOnIcon(overviewIDs)
+		c.selectDevice(on.Device, point{on.X, on.Y})
 	})
 
 	t.Run("drag moves a device", func(t *testing.T) {
@@ -424,7 +490,9 @@ func TestCanvasInput(t *testing.T) {
 }
 
 // farthest is the message drawn farthest from every device, as
-// {ID, X, Y}, or null.
+// {ID, X, Y}, or null when none is clear of every icon: an icon's radius
+// is at most 30 CSS pixels (render.IconRadius), and a click on an icon
+// selects its device.
 var farthest = `(() => {
 	const ids = ["` + strings.Join(overviewIDs, `", "`) + `"];
 	const at = ids.map(id => window.thingyard.where(id));
@@ -433,7 +501,7 @@ var farthest = `(() => {
 		const d = Math.min(...at.map(p => Math.hypot(p.x - m.x, p.y - m.y)));
 		if (d > bestD) { best = {ID: m.id, X: m.x, Y: m.y}; bestD = d; }
 	}
-	return bestD > 20 ? best : null;
+	return bestD > 36 ? best : null;
 })()`
 
 // inFlight is true while a message is drawn well away from every device.

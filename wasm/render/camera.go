@@ -68,16 +68,3 @@ func (c *Camera) Visible(x, y, r float64) bool {
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
-
-// Nearest returns the index of the point closest to px, py within radius,
-// or -1: what a click picks.
-func Nearest(xs, ys []float32, px, py, radius float64) int {
-	best, bestD := -1, radius*radius
-	for i := range xs {
-		dx, dy := float64(xs[i])-px, float64(ys[i])-py
-		if d := dx*dx + dy*dy; d <= bestD {
-			best, bestD = i, d
-		}
-	}
-	return best
-}

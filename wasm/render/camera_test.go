@@ -48,14 +48,3 @@ func TestFitShowsTheBox(t *testing.T) {
 		}
 	}
 }
-
-func TestNearest(t *testing.T) {
-	xs := []float32{0, 100, 105}
-	ys := []float32{0, 0, 0}
-	if got := Nearest(xs, ys, 104, 1, 10); got != 2 {
-		t.Errorf("Nearest = %d, want 2", got)
-	}
-	if got := Nearest(xs, ys, 50, 50, 10); got != -1 {
-		t.Errorf("Nearest far away = %d, want -1", got)
-	}
-}

@@ -94,7 +94,10 @@ type Renderer struct {
 	textOp             text.DrawOptions
 	minX, minY         [4]float32
 	maxX, maxY         [4]float32
-	xs, ys             []float32
+	sx, sy             []float64 // devices on screen, for picking
+	dots               []Dot     // messages as drawn lately, for picking
+	trail              Trail     // where messages were drawn, frame by frame
+	updates            int64     // counts updates: the trail's clock
 	trunk              []float64 // per link of the view: a bus's trunk height, or NaN
 	cache              *ebiten.Image
 	cacheKey           uint64
@@ -126,7 +129,8 @@ type Renderer struct {
 
 	drag struct {
 		active, moved bool
-		device        int // index into the view's devices, or -1 for panning
+		device        int    // index into the view's devices, or -1 for panning
+		msg           uint64 // the message a click selects instead, or 0
 		x, y          int
 		wx, wy        float64
 	}
@@ -206,7 +210,7 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 }
 
 // Refit frames the world again on the next update, after a new scene.
-func (r *Renderer) Refit() { r.fitted = false; r.gen++ }
+func (r *Renderer) Refit() { r.fitted = false; r.gen++; r.trail.Reset() }
 
 // FitTo frames the whole world.
 func (r *Renderer) FitTo(v *sim.View) {
@@ -287,6 +291,7 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.fg.reset()
 	r.over.reset()
 	r.top = r.top[:0]
+	r.trail.Begin(r.updates)
 	for i := range v.Messages {
 		r.drawMessage(v, &v.Messages[i])
 	}
@@ -729,6 +734,7 @@ func (r *Renderer) drawMessage(v *sim.View, m *sim.MessageView) {
 	if m.Progress == 0 && !m.Lost && m.ID != r.SelectedMsg {
 		return // waiting for its medium, under its sender
 	}
+	r.trail.Add(m.ID, x, y) // drawn: a click on it picks it
 	if m.Lost && m.Progress > 0.5 {
 		r.fg.cross(fx, fy, float32(5*r.dpr), colourOf(colBad, 1))
 		return

@@ -25,6 +25,7 @@ const (
 // select, drag a device to move it, hover for a tooltip. It returns the
 // actions the person made (moves), which the caller applies to the world.
 func (r *Renderer) Update(v *sim.View) []sim.Action {
+	r.updates++
 	r.pending = r.pending[:0]
 	if !r.fitted && len(v.Devices) > 0 && r.Cam.W > 0 {
 		r.FitTo(v)
@@ -105,9 +106,11 @@ func (r *Renderer) pointer(v *sim.View, cx, cy int) {
 		justPressed = inpututil.TouchPressDuration(r.touches[0]) == 1
 	}
 	if justPressed {
+		// What the click takes is decided now, against what the person
+		// saw, and selected at the release unless the pointer moves.
 		r.drag.active, r.drag.moved = true, false
 		r.drag.x, r.drag.y = px, py
-		r.drag.device = r.pick(v, px, py)
+		r.drag.device, r.drag.msg = r.pick(v, px, py, pickMemory)
 	}
 	if r.drag.active && pressed {
 		dx, dy := px-r.drag.x, py-r.drag.y
@@ -132,8 +135,12 @@ func (r *Renderer) pointer(v *sim.View, cx, cy int) {
 				X: int32(math.Round(r.drag.wx)), Y: int32(math.Round(r.drag.wy))})
 		case !r.drag.moved:
 			r.Selected, r.SelectedMsg = "", 0
-			if m := r.pickMessage(v, r.drag.x, r.drag.y); m != 0 {
-				r.SelectedMsg = m
+			if r.drag.msg != 0 {
+				// A message that arrived since the press is gone: the
+				// click caught nothing.
+				if inFlight(v, r.drag.msg) {
+					r.SelectedMsg = r.drag.msg
+				}
 			} else if r.drag.device >= 0 && r.drag.device < len(v.Devices) {
 				r.Selected = v.Devices[r.drag.device].ID
 			}
@@ -147,36 +154,43 @@ func (r *Renderer) pointer(v *sim.View, cx, cy int) {
 		r.hover.device, r.hover.msg = -1, 0
 	} else if px != r.hover.x || py != r.hover.y || r.hover.every%hoverEvery == 0 || len(v.Devices) <= 100 {
 		r.hover.x, r.hover.y = px, py
-		r.hover.device, r.hover.msg = -1, 0
-		if m := r.pickMessage(v, px, py); m != 0 {
-			r.hover.msg = m
-		} else {
-			r.hover.device = r.pick(v, px, py)
+		r.hover.device, r.hover.msg = r.pick(v, px, py, 0)
+		if r.hover.msg != 0 {
+			r.hover.device = -1
 		}
 	}
 }
 
-// pick is the device under a screen point, or -1.
-func (r *Renderer) pick(v *sim.View, sx, sy int) int {
-	wx, wy := r.Cam.ToWorld(float64(sx), float64(sy))
-	r.xs, r.ys = r.xs[:0], r.ys[:0]
+// pick is what is under a screen point by the rule of Pick: the device a
+// click selects or a drag moves, or -1, and the message a click selects
+// instead, or 0. Messages are picked where they were drawn in the frame on
+// screen and in any drawn in the last memory updates, and only while they
+// are still in flight.
+func (r *Renderer) pick(v *sim.View, sx, sy int, memory int64) (device int, msg uint64) {
+	r.sx, r.sy = r.sx[:0], r.sy[:0]
 	for i := range v.Devices {
-		r.xs = append(r.xs, v.Devices[i].X)
-		r.ys = append(r.ys, v.Devices[i].Y)
+		x, y := r.pos(v, int32(i))
+		r.sx, r.sy = append(r.sx, x), append(r.sy, y)
 	}
-	return Nearest(r.xs, r.ys, wx, wy, r.rad/r.Cam.Scale*1.2)
-}
-
-// pickMessage is the message under a screen point, or 0.
-func (r *Renderer) pickMessage(v *sim.View, sx, sy int) uint64 {
-	reach := 10 * r.dpr
-	best, bestD := uint64(0), reach*reach
-	for i := range v.Messages {
-		x, y := r.messagePos(v, &v.Messages[i])
-		dx, dy := x-float64(sx), y-float64(sy)
-		if d := dx*dx + dy*dy; d < bestD {
-			best, bestD = v.Messages[i].ID, d
+	// Only dots within reach are looked up among the messages in flight:
+	// a crowd has thousands of both.
+	px, py, reach := float64(sx), float64(sy), messageReach*r.dpr
+	r.dots = r.trail.Since(min(r.updates-memory, r.trail.At()), r.dots[:0])
+	near := r.dots[:0]
+	for _, d := range r.dots {
+		if dx, dy := d.X-px, d.Y-py; dx*dx+dy*dy <= reach*reach && inFlight(v, d.ID) {
+			near = append(near, d)
 		}
 	}
-	return best
+	return Pick(px, py, r.sx, r.sy, r.rad, near, reach)
+}
+
+// inFlight reports whether message id is in the view.
+func inFlight(v *sim.View, id uint64) bool {
+	for i := range v.Messages {
+		if v.Messages[i].ID == id {
+			return true
+		}
+	}
+	return false
 }
