@@ -397,26 +397,51 @@ func (rm *room) publish(e wire.Envelope, to string) (wire.Envelope, error) {
 		}
 	}
 	data, _ := json.Marshal(e)
+	var slow []*member
 	for _, m := range rm.members {
 		if to != "" && m.id != to && m.id != e.From {
 			continue
 		}
-		rm.send(m, data)
+		if !rm.push(m, data) {
+			slow = append(slow, m)
+		}
+	}
+	// The slow are dropped once every member has this envelope: the
+	// presence saying they left comes after it for everyone.
+	for _, m := range slow {
+		rm.drop(m)
 	}
 	return e, nil
 }
 
 // send queues a frame for a member, dropping the member when it is too
-// slow to keep up.
+// slow to keep up. Call with rm.mu held.
 func (rm *room) send(m *member, data []byte) {
-	if m.out.push(data) {
-		rm.relay.out.Add(1)
-	} else {
-		rm.relay.drops.Add(1)
-		rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
-		rm.leave(m)
-		m.kill(websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
+	if !rm.push(m, data) {
+		rm.drop(m)
 	}
+}
+
+// push queues a frame for a member; it reports false when the member's
+// queue is full.
+func (rm *room) push(m *member, data []byte) bool {
+	if !m.out.push(data) {
+		return false
+	}
+	rm.relay.out.Add(1)
+	return true
+}
+
+// drop cuts off a member too slow to keep up, unless it is gone already.
+// Call with rm.mu held.
+func (rm *room) drop(m *member) {
+	if rm.members[m.id] != m {
+		return
+	}
+	rm.relay.drops.Add(1)
+	rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
+	rm.leave(m)
+	m.kill(websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
 }
 
 func (rm *room) memberIDs() []string {
