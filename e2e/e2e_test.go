@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,14 +69,20 @@ func setup(m *testing.M) (int, error) {
 	return code, nil
 }
 
-// startServer runs the binary and reads the URL it prints.
+// startServer runs the binary and reads the URL it prints; the server
+// logs to this process's stderr.
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
+	return startServerLog(bin, os.Stderr, args...)
+}
+
+// startServerLog is startServer with the server's log going to log.
+func startServerLog(bin string, log io.Writer, args ...string) (*exec.Cmd, string, error) {
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err
 	}
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}
