@@ -25,21 +25,6 @@ const idleConns = 10_000
 // so that the connections' first frames are written and freed.
 const idleSettle = 3 * time.Second
 
-// rss reads a process's resident set size from /proc.
-func rss(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
-
 // idleResult is the memory one server holds for n idle connections.
 type idleResult struct {
 	n             int

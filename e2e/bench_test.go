@@ -72,7 +72,10 @@ func TestBenchReport(t *testing.T) {
 	if only != "" {
 		return
 	}
-	if err := os.WriteFile("../docs/benchmarks.md", []byte(r.String()), 0o644); err != nil {
+	// make soak writes its own section; a new report keeps it.
+	old, _ := os.ReadFile("../docs/benchmarks.md")
+	doc := withSection(r.String(), soakHeading, docSection(string(old), soakHeading))
+	if err := os.WriteFile("../docs/benchmarks.md", []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -91,11 +94,6 @@ func TestBenchBrowser(t *testing.T) {
 type report struct{ strings.Builder }
 
 func (r *report) line(format string, args ...any) { fmt.Fprintf(r, format+"\n", args...) }
-
-func machine() string {
-	out, _ := exec.Command("uname", "-srm").Output()
-	return strings.TrimSpace(string(out))
-}
 
 func goVersion() string {
 	out, _ := exec.Command("go", "version").Output()

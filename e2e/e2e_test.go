@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,9 +74,16 @@ func setup(m *testing.M) (int, error) {
 // dataRoot holds the servers' rooms folders; it goes when the tests end.
 var dataRoot string
 
-// startServer runs the binary and reads the URL it prints. Unless args
-// say where, its rooms are kept in a JetStream of its own in a new folder.
+// startServer runs the binary and reads the URL it prints; the server
+// logs to this process's stderr.
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
+	return startServerLog(bin, os.Stderr, args...)
+}
+
+// startServerLog is startServer with the server's log going to log. Unless
+// args say where, its rooms are kept in a JetStream of its own in a new
+// folder.
+func startServerLog(bin string, log io.Writer, args ...string) (*exec.Cmd, string, error) {
 	if !slices.Contains(args, "-data") && !slices.Contains(args, "-store") {
 		dir, err := os.MkdirTemp(dataRoot, "thingyard-data")
 		if err != nil {
@@ -88,7 +96,7 @@ func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}

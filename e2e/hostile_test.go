@@ -87,12 +87,23 @@ func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) 
 	}
 }
 
-// dialWS joins room id and returns the connection, its underlying TCP
-// connection and the welcome.
+// dialWS joins a room (query is that of /ws) and returns the connection
+// and its underlying TCP connection, the welcome read.
 func dialWS(ctx context.Context, base, query string) (*websocket.Conn, *net.TCPConn, error) {
+	c, tcp, _, err := dialFrom(ctx, nil, base, query)
+	return c, tcp, err
+}
+
+// dialFrom is dialWS from a local address (nil: the system's choice), so
+// that a client can stand for another machine; it returns the welcome too.
+func dialFrom(ctx context.Context, local net.IP, base, query string) (*websocket.Conn, *net.TCPConn, []byte, error) {
 	var tcp *net.TCPConn
+	d := &net.Dialer{}
+	if local != nil {
+		d.LocalAddr = &net.TCPAddr{IP: local}
+	}
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		c, err := d.DialContext(ctx, network, addr)
 		if err == nil {
 			tcp = c.(*net.TCPConn)
 		}
@@ -100,19 +111,20 @@ func dialWS(ctx context.Context, base, query string) (*websocket.Conn, *net.TCPC
 	}}}
 	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"ws?"+query, &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	c.SetReadLimit(1 << 22)
+	// A welcome carries the room's log, which may take 16 MiB.
+	c.SetReadLimit(32 << 20)
 	_, data, err := c.Read(ctx)
 	if err != nil {
 		c.CloseNow()
-		return nil, nil, fmt.Errorf("read the welcome: %w", err)
+		return nil, nil, nil, fmt.Errorf("read the welcome: %w", err)
 	}
 	if !strings.Contains(string(data), `"kind":"welcome"`) {
 		c.CloseNow()
-		return nil, nil, fmt.Errorf("first frame is not a welcome: %.100s", data)
+		return nil, nil, nil, fmt.Errorf("first frame is not a welcome: %.100s", data)
 	}
-	return c, tcp, nil
+	return c, tcp, data, nil
 }
 
 // silentPeer opens a WebSocket by hand and then never reads nor answers

@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -86,5 +87,66 @@ func TestLocalMemberHoldsABoard(t *testing.T) {
 	browser.send(wire.KindCommand, `{"device":"board","on":false}`)
 	if e := browser.nextKind(wire.KindError); !strings.Contains(string(e.Body), "holds board") {
 		t.Errorf("command after the gateway left: %s", e.Body)
+	}
+}
+
+// A slow reader dropped while an envelope is being handed to the room's
+// members leaves the others' order intact: the presence saying it left
+// comes after that envelope for every member, never before it. Eight
+// readers and five slow ones in turn: whatever order the room visits its
+// members in, some reader comes after a slow one.
+func TestDroppingASlowReaderKeepsTheOrder(t *testing.T) {
+	const room = "orderroom1"
+	r := relay.New(relay.Options{QueueLen: 4}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var readers []*relay.Local
+	last := map[*relay.Local]uint64{}
+	// catchUp reads every reader's queue up to the room's seq, each
+	// envelope the one after the last.
+	catchUp := func() {
+		t.Helper()
+		info, _ := r.Info(room)
+		for _, l := range readers {
+			for last[l] < info.Seq {
+				e, err := l.Next(ctx)
+				if err != nil {
+					t.Fatalf("reader %s: %v", l.ID, err)
+				}
+				switch {
+				case e.Kind == wire.KindWelcome:
+					var w wire.Welcome
+					json.Unmarshal(e.Body, &w)
+					last[l] = w.Seq
+				case e.Seq != last[l]+1:
+					t.Fatalf("reader %s got seq %d (%s) after seq %d", l.ID, e.Seq, e.Kind, last[l])
+				default:
+					last[l] = e.Seq
+				}
+			}
+		}
+	}
+	for range 8 {
+		l, err := r.JoinLocal(room, "overview")
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers = append(readers, l)
+		catchUp()
+	}
+	for range 5 {
+		if _, err := r.JoinLocal(room, "overview"); err != nil { // never reads
+			t.Fatal(err)
+		}
+		for range 4 {
+			catchUp()
+			if err := readers[0].Send(wire.KindAction, map[string]any{"kind": "cut", "link": "internet"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		catchUp()
+		if info, _ := r.Info(room); len(info.Members) != len(readers) {
+			t.Fatalf("the slow reader was not dropped: %v", info.Members)
+		}
 	}
 }

@@ -239,6 +239,11 @@ func (r *Replica) sync() error {
 	if r.err != nil {
 		return r.err
 	}
+	// The clock is read before the log is taken: what the relay admits
+	// from now on is scheduled at or after this tick, so stepping to it
+	// never puts an action still to come in the world's past, however
+	// long this sync takes.
+	now := r.Tick()
 	r.qmu.Lock()
 	q := r.queue
 	r.queue = nil
@@ -268,7 +273,7 @@ func (r *Replica) sync() error {
 		r.seq = e.Seq
 	}
 	flush()
-	r.tl.AdvanceTo(r.Tick())
+	r.tl.AdvanceTo(now)
 	w := r.tl.World()
 	if n := r.tl.Rebuilds() - rebuilds; n > 0 {
 		r.set.rebuilds.Add(int64(n))

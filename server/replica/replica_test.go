@@ -307,3 +307,45 @@ func TestLateActionIsNotADivergence(t *testing.T) {
 		t.Errorf("the stale report was not logged with the seqs:\n%s", l)
 	}
 }
+
+// An action the room admits while its replica syncs, scheduled as the
+// relay schedules it (wire.Lead ticks after the room's now), is never in
+// the replica's past: the replica steps only to the tick of the clock it
+// read before taking the room's log. Otherwise a sync that took longer
+// than the lead (a busy machine) made the next one replay the whole room,
+// which took longer still, and a big room never caught up.
+func TestActionsAdmittedDuringASyncAreNotLate(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now, seq := start, uint64(0)
+	var set *replica.Set
+	// Each reading of the clock is a moment of the sync at which the relay
+	// admits an action (the room's clock then, plus the lead) and after
+	// which 300 ms pass, longer than the lead's 200 ms.
+	admitting := false
+	clockNow := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		if admitting {
+			seq++
+			tick := now.Sub(start).Milliseconds() / wire.MsPerTick
+			set.Envelope("room-one", envelope(t, seq, wire.KindAction, sim.Action{At: tick + wire.Lead, Kind: sim.ActPower, Device: "fan", On: seq%2 == 0}))
+			now = now.Add(300 * time.Millisecond)
+		}
+		return now
+	}
+	set = replica.New(replica.Options{Now: clockNow}, nil)
+	set.Created("room-one", "open-api", start)
+	r := set.Get("room-one")
+	mu.Lock()
+	admitting = true
+	mu.Unlock()
+	for range 5 {
+		if err := r.Read(func(*sim.World, uint64) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := set.Stats().Rebuilds; n != 0 {
+		t.Errorf("%d rebuilds for actions the relay scheduled ahead of the room's clock", n)
+	}
+}

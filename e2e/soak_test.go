@@ -1,0 +1,622 @@
+//go:build soak
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// The soak's sizes and pacing. The server runs with its default limits
+// but for -max-members.
+const (
+	soakMembers    = 500 // simulated members, besides a witness per room
+	soakRooms      = 5   // rooms they share; the first grows to the device budget
+	soakMaxMembers = 120 // -max-members: a room's 100 members, its witness, the slow reader, a flooder
+
+	sessionMin = 20 * time.Second // a member stays between sessionMin
+	sessionMax = 2 * time.Minute  // and sessionMax,
+	awayMin    = time.Second      // then is away between awayMin
+	awayMax    = 5 * time.Second  // and awayMax
+	abruptOdds = 3                // one leave in abruptOdds is a TCP reset
+
+	floodEvery    = 10 * time.Second // each flooder floods this often,
+	floodSize     = 500              // this many requests back to back
+	mqttKillEvery = time.Minute      // the MQTT follower is killed this often
+	figureEvery   = time.Minute      // figures are printed this often
+
+	joinTimeout  = 30 * time.Second // a join, or an MQTT connection, takes at most this
+	writeTimeout = 10 * time.Second // one frame's write
+	drainTimeout = 2 * time.Minute  // once the clients stop, the server frees everything within this
+	// slowDropWithin is how long a reader that never reads may stay: a
+	// ping period, the ping's unanswered wait and a period to spare.
+	slowDropWithin = 3 * relay.DefaultPingEvery
+	slowPoll       = 5 * time.Second // how often the room is asked whether it dropped the slow reader
+)
+
+// The flooders' addresses: each stands for a machine of its own, so the
+// server's limits per address keep it from hurting the others.
+var (
+	wsFloodIP   = net.IPv4(127, 0, 0, 2)
+	restFloodIP = net.IPv4(127, 0, 0, 3)
+	mqttFloodIP = net.IPv4(127, 0, 0, 4)
+)
+
+// The soak's kinds of flood.
+const (
+	floodWS = iota
+	floodREST
+	floodMQTT
+)
+
+var floodNames = [...]string{"WebSocket", "REST", "MQTT"}
+
+// soak is one run: the server, its rooms, and what every client counted.
+type soak struct {
+	base     string // the server's URL, ending in /
+	mqttAddr string
+	rooms    []*soakRoom
+	fail     failures
+
+	joins, abrupt, snapshots atomic.Int64 // members' visits, resets, welcomes that resumed from a snapshot
+	delivered, lost, dups    atomic.Int64 // envelopes the well-behaved members got, missed, got twice
+	slowJoined, slowDropped  atomic.Int64
+	mqttConnects, mqttMsgs   atomic.Int64 // the MQTT follower's
+	flood                    [3]struct{ sent, accepted, refused atomic.Int64 }
+}
+
+// TestSoak is make soak: the real binary under 500 members joining and
+// leaving a handful of rooms, actions at the rate limit, a slow reader, a
+// flooder on every surface, a room at the device budget and an MQTT client
+// killed every minute, for THINGYARD_SOAK (30m by default). At the end the
+// well-behaved members lost and repeated no envelope, the rooms' logs are
+// what they saw, the server's open files and goroutines are back at their
+// baseline, and its memory stayed within twice its first minute's. A full
+// run writes the Soak section of docs/benchmarks.md.
+func TestSoak(t *testing.T) {
+	dur := soakDuration(t)
+	watchdog := time.AfterFunc(dur+30*time.Minute, func() {
+		debug.SetTraceback("all")
+		panic(fmt.Sprintf("soak: still running %v after a soak of %v", dur+30*time.Minute, dur))
+	})
+	defer watchdog.Stop()
+
+	if err := os.MkdirAll("out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logPath := "out/soak-server.log"
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	mqttAddr := "127.0.0.1:" + freePort(t)
+	args := []string{"-addr", "127.0.0.1:0", "-mqtt", mqttAddr, "-max-members", strconv.Itoa(soakMaxMembers)}
+	srv, base, err := startServerLog(binary, logFile, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
+	pid := srv.Process.Pid
+
+	s := &soak{base: base, mqttAddr: mqttAddr, fail: failures{t: t}}
+	s.makeRooms(t)
+	s.growCrowd(t)
+	files0, gor0 := openFiles(t, pid), int(serverMetric(t, base, "go_goroutines"))
+	t.Logf("soak of %v; the server (pid %d, log in e2e/%s) before any client: %d open files, %d goroutines", dur, pid, logPath, files0, gor0)
+
+	wctx, stopWitnesses := context.WithCancel(context.Background())
+	defer stopWitnesses()
+	var witnesses sync.WaitGroup
+	for _, r := range s.rooms {
+		witnesses.Go(func() { s.session(wctx, r.witness, 0) })
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var clients sync.WaitGroup
+	for n := range soakMembers {
+		// The first member of each room sends at the rate limit.
+		m := &soakMember{name: fmt.Sprintf("member %d", n), room: s.rooms[n%soakRooms], sender: n < soakRooms}
+		clients.Go(func() { s.member(ctx, m) })
+	}
+	clients.Go(func() { s.slowReader(ctx) })
+	clients.Go(func() { s.mqttFollower(ctx) })
+	clients.Go(func() { s.flooder(ctx, s.wsFlood) })
+	restClient := fromAddress(restFloodIP)
+	clients.Go(func() { s.flooder(ctx, func(ctx context.Context, r *soakRoom) { s.restFlood(ctx, restClient, r) }) })
+	clients.Go(func() { s.flooder(ctx, s.mqttFlood) })
+
+	start := time.Now()
+	var rows []soakFigures
+	tick := time.NewTicker(figureEvery)
+	for time.Since(start) < dur {
+		<-tick.C
+		f := s.figures(t, pid, time.Since(start))
+		rows = append(rows, f)
+		t.Log(f)
+	}
+	tick.Stop()
+
+	// The clients leave, normally; each room keeps its witness, which has
+	// seen the room's whole log.
+	stop()
+	waitGroup(t, &clients, "the members, flooders and followers to stop")
+	restClient.CloseIdleConnections()
+	compared := 0
+	for _, r := range s.rooms {
+		var final uint64
+		eventually(t, drainTimeout, func() (bool, string) {
+			info := getRoom(t, base, r.id)
+			final = info.Seq
+			return len(info.Members) == 1 && r.witness.last.Load() == final,
+				fmt.Sprintf("room %d holds %v at seq %d; its witness saw up to %d", r.n, info.Members, final, r.witness.last.Load())
+		})
+		compared += s.compareLog(t, r, final)
+	}
+	stopWitnesses()
+	waitGroup(t, &witnesses, "the witnesses to leave")
+
+	var conns, mqttClients float64
+	var files, gor int
+	eventually(t, drainTimeout, func() (bool, string) {
+		conns, mqttClients = serverMetric(t, base, "thingyard_connections"), serverMetric(t, base, "thingyard_mqtt_clients")
+		files, gor = openFiles(t, pid), int(serverMetric(t, base, "go_goroutines"))
+		return conns == 0 && mqttClients == 0 && files <= files0 && gor <= gor0,
+			fmt.Sprintf("%v WebSocket connections, %v MQTT clients, %d open files (%d before), %d goroutines (%d before)", conns, mqttClients, files, files0, gor, gor0)
+	})
+	drained := s.figures(t, pid, time.Since(start))
+	t.Logf("%v (drained)", drained)
+
+	res := soakResult{dur: dur, rows: rows, drained: drained, files0: files0, gor0: gor0, compared: compared,
+		serverLog: summarizeLog(t, logPath)}
+	res.judge(s)
+	for _, line := range strings.Split(res.summary(s), "\n") {
+		t.Log(line)
+	}
+	if dur >= 30*time.Minute {
+		s.writeDoc(t, res, args)
+	} else {
+		t.Logf("a soak shorter than 30m leaves docs/benchmarks.md alone")
+	}
+	for _, v := range res.verdicts {
+		t.Error(v)
+	}
+}
+
+// soakDuration is THINGYARD_SOAK (default 30m), in whole figure periods.
+func soakDuration(t *testing.T) time.Duration {
+	v := os.Getenv("THINGYARD_SOAK")
+	if v == "" {
+		return 30 * time.Minute
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("THINGYARD_SOAK=%q (make soak SOAK=…): %v; write it as 30m or 2h", v, err)
+	}
+	if d < 2*figureEvery {
+		t.Fatalf("THINGYARD_SOAK=%v: a soak runs at least %v, as its memory is compared with its first minute's", d, 2*figureEvery)
+	}
+	return d
+}
+
+// waitGroup waits for a group of goroutines, failing the test when they take
+// longer than drainTimeout.
+func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drainTimeout):
+		t.Fatalf("waited %v for %s", drainTimeout, what)
+	}
+}
+
+// failures collects what went wrong in the soak's goroutines: the first
+// ones are logged as they happen, all are counted, and the test fails
+// with them at the end.
+type failures struct {
+	t     *testing.T
+	mu    sync.Mutex
+	n     int
+	first []string
+}
+
+// failuresShown is how many failures are logged one by one.
+const failuresShown = 20
+
+func (f *failures) add(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	if len(f.first) < failuresShown {
+		f.first = append(f.first, msg)
+		f.t.Log("FAIL: " + msg)
+	}
+}
+
+func (f *failures) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// roomInfo is what GET /api/rooms/{id} says of a room.
+type roomInfo struct {
+	Seq     uint64
+	Members []string
+	Token   string
+}
+
+// getRoom reads a room through the REST API, which also brings the
+// server's replica of it up to date, as a browser's hash report would.
+func getRoom(t *testing.T, base, id string) roomInfo {
+	t.Helper()
+	res, err := noKeepAlive.Get(base + "api/rooms/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var info roomInfo
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/rooms/%s: %d %v", id, res.StatusCode, err)
+	}
+	return info
+}
+
+// makeRooms makes the soak's rooms of the open-api scene, each with its
+// witness.
+func (s *soak) makeRooms(t *testing.T) {
+	for i := range soakRooms {
+		status, p := post(t, s.base+"rooms", "application/json", `{"scene":"open-api"}`)
+		id, _ := p["id"].(string)
+		if status != http.StatusCreated || id == "" {
+			t.Fatalf("make room %d: %d %v", i+1, status, p)
+		}
+		r := &soakRoom{n: i + 1, id: id, token: getRoom(t, s.base, id).Token, flooders: map[string]bool{}}
+		r.witness = &soakMember{name: fmt.Sprintf("the witness of room %d", r.n), room: r, witness: true}
+		s.rooms = append(s.rooms, r)
+	}
+}
+
+// growCrowd adds crowds of sensors to room 1 until its world holds the
+// device budget, checks that one more is refused, and that the server's
+// replica of the room holds them all.
+func (s *soak) growCrowd(t *testing.T) {
+	r := s.rooms[0]
+	actions := s.base + "api/rooms/" + r.id + "/actions"
+	add := func(n int) (int, map[string]any) {
+		return post(t, actions, "application/json", fmt.Sprintf(`{"kind":"add","link":"net","device_kind":"sensor","count":%d}`, n))
+	}
+	sc, err := scenes.Builtin("open-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for have := len(sc.Devices); have < sim.MaxDevices; {
+		n := min(sim.MaxAddCount, sim.MaxDevices-have)
+		if status, p := add(n); status != http.StatusAccepted {
+			t.Fatalf("add %d sensors to room 1: %d %v", n, status, p)
+		}
+		have += n
+	}
+	if status, p := add(1); status != http.StatusUnprocessableEntity || p["field"] != "count" {
+		t.Fatalf("a sensor past the budget of %d devices: %d %v, want 422 on count", sim.MaxDevices, status, p)
+	}
+	eventually(t, time.Minute, func() (bool, string) {
+		res, err := noKeepAlive.Get(s.base + "api/rooms/" + r.id + "/devices")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct{ Devices []json.RawMessage }
+		json.NewDecoder(res.Body).Decode(&out)
+		return len(out.Devices) == sim.MaxDevices, fmt.Sprintf("room 1 shows %d devices (%d), want %d", len(out.Devices), res.StatusCode, sim.MaxDevices)
+	})
+}
+
+// soakFigures are the server's figures at one moment of the soak.
+type soakFigures struct {
+	at                        time.Duration
+	members, rooms            int
+	rss                       int64
+	files, goroutines         int
+	cpu                       float64 // seconds the server has used
+	logged                    uint64  // envelopes in the rooms' logs
+	delivered                 int64   // envelopes the well-behaved members got
+	refused                   [3]int64
+	slowDropped, mqttMessages int64
+	failures                  int
+}
+
+func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
+	t.Helper()
+	f := soakFigures{at: at.Round(time.Second), files: openFiles(t, pid), delivered: s.delivered.Load(),
+		slowDropped: s.slowDropped.Load(), mqttMessages: s.mqttMsgs.Load(), failures: s.fail.count()}
+	var err error
+	if f.rss, err = rss(pid); err != nil {
+		t.Fatal(err)
+	}
+	if f.cpu, err = cpuSeconds(pid); err != nil {
+		t.Fatal(err)
+	}
+	f.members = int(serverMetric(t, s.base, "thingyard_members"))
+	f.rooms = int(serverMetric(t, s.base, "thingyard_rooms"))
+	f.goroutines = int(serverMetric(t, s.base, "go_goroutines"))
+	for _, r := range s.rooms {
+		f.logged += getRoom(t, s.base, r.id).Seq
+	}
+	for i := range f.refused {
+		f.refused[i] = s.flood[i].refused.Load()
+	}
+	return f
+}
+
+func (f soakFigures) String() string {
+	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  open files %4d  goroutines %5d  logged %7d  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  server CPU %.0f s",
+		f.at, f.members, f.rooms, float64(f.rss)/1e6, f.files, f.goroutines, f.logged, f.delivered,
+		f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.slowDropped, f.mqttMessages, f.cpu)
+	if f.failures > 0 {
+		s += fmt.Sprintf("  FAILURES %d", f.failures)
+	}
+	return s
+}
+
+// compareLog reads room r's log through its event stream from since=0
+// (the latest snapshot of its actions, then every envelope after it) up
+// to seq final, and compares it with what the members saw. It returns how
+// many envelopes it compared.
+func (s *soak) compareLog(t *testing.T, r *soakRoom, final uint64) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.base+"api/rooms/"+r.id+"/events?since=0", nil)
+	res, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("room %d's event stream: %d", r.n, res.StatusCode)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if uint64(len(r.log)) != final+1 {
+		s.fail.add("room %d's log runs to seq %d; the members saw up to %d", r.n, final, len(r.log)-1)
+		return 0
+	}
+	for seq, e := range r.log[1:] {
+		if e.env == 0 {
+			s.fail.add("no member of room %d saw seq %d", r.n, seq+1)
+		}
+	}
+	compared := 0
+	differ := func(format string, args ...any) {
+		s.fail.add("room %d's log differs from what its members saw: %s", r.n, fmt.Sprintf(format, args...))
+	}
+	br := bufio.NewReader(res.Body)
+	var id uint64
+	var event, data string
+	for id < final {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("room %d's event stream ended at seq %d of %d: %v", r.n, id, final, err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			id, _ = strconv.ParseUint(v, 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			event = v
+		}
+		if v, ok := strings.CutPrefix(line, "data: "); ok {
+			data = v
+		}
+		if line != "" || event == "" {
+			continue
+		}
+		switch event {
+		case "snapshot":
+			var snap struct {
+				Seq     uint64
+				Actions []json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(data), &snap); err != nil {
+				t.Fatalf("room %d's snapshot: %v", r.n, err)
+			}
+			// The snapshot holds the actions up to its seq, in order.
+			var saw []uint64
+			for _, e := range r.log[1 : snap.Seq+1] {
+				if e.body != 0 {
+					saw = append(saw, e.body)
+				}
+			}
+			if len(saw) != len(snap.Actions) {
+				differ("its snapshot up to seq %d holds %d actions; the members saw %d", snap.Seq, len(snap.Actions), len(saw))
+			}
+			for i, a := range snap.Actions {
+				if i < len(saw) && bodyHash(a) != saw[i] {
+					differ("action %d of its snapshot is %s", i+1, a)
+				}
+			}
+			compared += int(snap.Seq)
+		default:
+			var e wire.Envelope
+			if err := json.Unmarshal([]byte(data), &e); err != nil || e.Seq != id || e.Seq > final {
+				t.Fatalf("room %d's event %d: %v %.200s", r.n, id, err, data)
+			}
+			if seenOf(e) != r.log[e.Seq] {
+				differ("seq %d is %.200s", e.Seq, data)
+			}
+			compared++
+		}
+		event, data = "", ""
+	}
+	return compared
+}
+
+// soakResult is what a soak found.
+type soakResult struct {
+	dur            time.Duration
+	rows           []soakFigures
+	drained        soakFigures
+	files0, gor0   int
+	compared       int
+	rss1, rssPeak  int64
+	serverLog      string
+	verdicts       []string // what failed, empty when it passed
+	floodsRefused  bool
+	slowAllDropped bool
+}
+
+// judge checks the soak's figures against what a server a school can leave
+// running must do.
+func (res *soakResult) judge(s *soak) {
+	fail := func(format string, args ...any) { res.verdicts = append(res.verdicts, fmt.Sprintf(format, args...)) }
+	if n := s.fail.count(); n > 0 {
+		fail("%d failures in the clients; the first:\n  %s", n, strings.Join(s.fail.first, "\n  "))
+	}
+	if lost, dups := s.lost.Load(), s.dups.Load(); lost+dups > 0 {
+		fail("the well-behaved members lost %d envelopes and got %d twice", lost, dups)
+	}
+	res.rss1 = res.rows[0].rss
+	for _, f := range append(res.rows, res.drained) {
+		res.rssPeak = max(res.rssPeak, f.rss)
+	}
+	if res.rssPeak > 2*res.rss1 {
+		fail("resident memory reached %.1f MB, %.2f× its %.1f MB after the first minute (at most 2×)",
+			float64(res.rssPeak)/1e6, float64(res.rssPeak)/float64(res.rss1), float64(res.rss1)/1e6)
+	}
+	for i, name := range floodNames {
+		if s.flood[i].refused.Load() == 0 {
+			fail("the %s flooder was never refused", name)
+		}
+	}
+	// The last slow reader may still be waiting to be dropped when the
+	// soak ends.
+	if joined, dropped := s.slowJoined.Load(), s.slowDropped.Load(); dropped < joined-1 || dropped == 0 {
+		fail("%d slow readers joined and %d were dropped", joined, dropped)
+	}
+	if minutes := int64(res.dur / mqttKillEvery); s.mqttConnects.Load() < minutes {
+		fail("the MQTT follower connected %d times in %d minutes", s.mqttConnects.Load(), minutes)
+	}
+}
+
+// summary is the soak's results in a few lines.
+func (res *soakResult) summary(s *soak) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("- Envelopes: %d delivered to the well-behaved members over %d visits (%d ended by a TCP reset; %d resumed from a snapshot); %d lost, %d duplicated. The rooms' logs, read back through their event streams from since=0, agree with what the members saw (%d envelopes compared).",
+		s.delivered.Load(), s.joins.Load(), s.abrupt.Load(), s.snapshots.Load(), s.lost.Load(), s.dups.Load(), res.compared)
+	line("- Memory: %.1f MB resident after the first minute, %.1f MB at the peak (%.2f×), %.1f MB once the clients left.",
+		float64(res.rss1)/1e6, float64(res.rssPeak)/1e6, float64(res.rssPeak)/float64(res.rss1), float64(res.drained.rss)/1e6)
+	line("- Open files %d and goroutines %d once the rooms were made and room 1 grown, before any client; %d and %d once the clients left.", res.files0, res.gor0, res.drained.files, res.drained.goroutines)
+	for i, name := range floodNames {
+		f := &s.flood[i]
+		what := map[int]string{floodWS: "cut off for its rate", floodREST: "answered 429", floodMQTT: "refused with reason code 0x97 (quota exceeded)"}[i]
+		line("- %s flooder: %d sent, %d let through, %s %d times.", name, f.sent.Load(), f.accepted.Load(), what, f.refused.Load())
+	}
+	line("- Slow readers: %d joined room 2 and never read; %d were dropped.", s.slowJoined.Load(), s.slowDropped.Load())
+	line("- MQTT follower of room 1 (%d devices): %d connections, killed every minute, %d messages.", sim.MaxDevices, s.mqttConnects.Load(), s.mqttMsgs.Load())
+	line("- Server CPU: %.0f s in %v (%.0f%% of one core, of %d).", res.drained.cpu, res.drained.at, 100*res.drained.cpu/res.drained.at.Seconds(), runtime.NumCPU())
+	line("- Server log: %s.", res.serverLog)
+	if len(res.verdicts) == 0 {
+		line("- Passed.")
+	} else {
+		line("- FAILED: %s", strings.Join(res.verdicts, "; "))
+	}
+	return b.String()
+}
+
+// short writes a duration without its trailing zero units: 2m, not 2m0s.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// summarizeLog counts the server's warnings and errors by message.
+func summarizeLog(t *testing.T, path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := regexp.MustCompile(`level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+	counts := map[string]int{}
+	lines := 0
+	for _, m := range msg.FindAllStringSubmatch(string(data), -1) {
+		counts[strings.ToLower(m[1])+" "+strings.Trim(m[2], `"`)]++
+	}
+	for range strings.Lines(string(data)) {
+		lines++
+	}
+	var parts []string
+	for k, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d × %s", n, k))
+	}
+	slices.Sort(parts)
+	if len(parts) == 0 {
+		return fmt.Sprintf("%d lines, no warning or error", lines)
+	}
+	return fmt.Sprintf("%d lines; %s", lines, strings.Join(parts, ", "))
+}
+
+// writeDoc writes the soak's figures into the Soak section of
+// docs/benchmarks.md, leaving the rest of it as make bench wrote it.
+func (s *soak) writeDoc(t *testing.T, res soakResult, args []string) {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("%s\n", soakHeading)
+	line("Measured by `make soak` on %s (`make bench` leaves this section as it is): %v against the real binary, run as `thingyard %s` (default limits otherwise), on %s with %d CPUs shared with other work.\n",
+		time.Now().UTC().Format("2006-01-02"), short(res.dur), strings.Join(args, " "), machine(), runtime.NumCPU())
+	line("%d members (coder/websocket clients) joined and left %d rooms of the open-api scene: each stayed %v to %v, was away %v to %v, left with a TCP reset one time in %d and normally otherwise, and came back with `since=` the last seq it saw. One member per room sent actions at the relay's limit (%d a second) while it was there, the others one action a visit; a witness per room stayed throughout. Room 1 holds %d devices (the budget; one more is refused) and an MQTT client follows it, killed with a TCP reset every minute and reconnected. A client that never reads joins room 2 again each time it is dropped. Every %v a flooder per surface, each from an address of its own, sends %d requests back to back: WebSocket frames, REST actions, MQTT set publishes. The figures are read every minute from /proc and /metrics; \"delivered\" counts envelopes the well-behaved members received, \"logged\" the rooms' sequence numbers.\n",
+		soakMembers, soakRooms, short(sessionMin), short(sessionMax), short(awayMin), short(awayMax), abruptOdds, relay.DefaultRate, sim.MaxDevices, short(floodEvery), floodSize)
+	line("| time | members | RSS | open files | goroutines | logged | delivered | refused (WebSocket / REST / MQTT) | server CPU |\n|---|---|---|---|---|---|---|---|---|")
+	row := func(label string, f soakFigures) {
+		line("| %s | %d | %.1f MB | %d | %d | %d | %d | %d / %d / %d | %.0f s |", label, f.members, float64(f.rss)/1e6, f.files, f.goroutines,
+			f.logged, f.delivered, f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.cpu)
+	}
+	for i, f := range res.rows {
+		if i == 0 || (i+1)%5 == 0 || i == len(res.rows)-1 {
+			row(short(f.at), f)
+		}
+	}
+	row("drained", res.drained)
+	line("")
+	b.WriteString(res.summary(s))
+
+	old, err := os.ReadFile("../docs/benchmarks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := withSection(string(old), soakHeading, b.String())
+	if err := os.WriteFile("../docs/benchmarks.md", []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the Soak section of docs/benchmarks.md")
+}
