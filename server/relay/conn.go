@@ -125,9 +125,11 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 	rm.leave(m)
 	rm.mu.Unlock()
 	m.kill(websocket.StatusGoingAway, reason)
+	// The close handshake first: cancelling a write in flight would cut the
+	// connection before the member is told why it ends.
+	<-closed
 	cancel()
 	<-wrote
-	<-closed
 	conn.CloseNow()
 	r.log.Info("member left", "room", rm.id, "member", m.id, "reason", reason)
 }

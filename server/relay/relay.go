@@ -386,23 +386,26 @@ func (r *Relay) Sweep() int {
 		rm.mu.Unlock()
 	}
 	r.mu.Unlock()
+	gone := r.expire(now)
 	for _, rm := range idle {
 		r.close(rm, ErrNoRoom)
 		r.log.Info("room closed here after being idle", "room", rm.id)
+		gone[rm.id] = true
 	}
-	return len(idle) + r.expire(now)
+	return len(gone)
 }
 
-// expire removes the rooms of the store that saw nothing for RoomTTL.
-func (r *Relay) expire(now time.Time) int {
+// expire removes the rooms of the store that saw nothing for RoomTTL, and
+// returns them.
+func (r *Relay) expire(now time.Time) map[string]bool {
 	ctx, cancel := context.WithTimeout(context.Background(), r.opt.StoreTimeout)
 	defer cancel()
 	rooms, err := r.opt.Store.List(ctx)
 	if err != nil {
 		r.log.Warn("cannot list rooms to expire", "err", err)
-		return 0
+		return map[string]bool{}
 	}
-	n := 0
+	gone := map[string]bool{}
 	for _, sr := range rooms {
 		if sr.ID[0] == '_' {
 			continue
@@ -411,8 +414,14 @@ func (r *Relay) expire(now time.Time) int {
 		if err != nil {
 			continue
 		}
-		last := sr.Created.Add(time.Duration(h.At) * time.Millisecond)
-		if now.Sub(last) < r.opt.RoomTTL {
+		// A room nobody ever joined goes after IdleAfter, so a loop of
+		// POST /rooms cannot hold every place for a week; a room with a
+		// history goes RoomTTL after its last envelope.
+		last, ttl := sr.Created.Add(time.Duration(h.At)*time.Millisecond), r.opt.RoomTTL
+		if h.Seq == 0 {
+			ttl = r.opt.IdleAfter
+		}
+		if now.Sub(last) < ttl {
 			continue
 		}
 		r.mu.Lock()
@@ -427,11 +436,11 @@ func (r *Relay) expire(now time.Time) int {
 			}
 		}
 		if err := r.opt.Store.Remove(ctx, sr.ID); err == nil {
-			n++
-			r.log.Info("room removed: nothing happened in it for the room TTL", "room", sr.ID, "ttl", r.opt.RoomTTL)
+			gone[sr.ID] = true
+			r.log.Info("room removed: nothing happened in it", "room", sr.ID, "for", ttl)
 		}
 	}
-	return n
+	return gone
 }
 
 // Run sweeps idle rooms until ctx ends.
