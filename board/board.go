@@ -382,7 +382,7 @@ func (s *Session) reading(th *thinner, emit func(sim.Action)) {
 }
 
 func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
-	s.master.Timeout = 500 * time.Millisecond
+	s.master.Timeout = modbus.DefaultTimeout
 	t := time.NewTicker(s.opt.Poll)
 	defer t.Stop()
 	th := &thinner{gap: s.gap()}
@@ -421,8 +421,14 @@ func (s *Session) Handle(act sim.Action) (bool, error) {
 	return true, s.Command(act.On)
 }
 
+// commandTries is how many times a Modbus command is written before its
+// error is returned: twice.
+const commandTries = 2
+
 // Command switches the board on or off in its protocol: the line "on" or
-// "off" for a plotter sketch, the LED pin for Firmata, a coil for Modbus.
+// "off" for a plotter sketch, the LED pin for Firmata, a coil for Modbus
+// (written a second time when the slave's echo does not come or comes
+// garbled).
 func (s *Session) Command(on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -431,7 +437,17 @@ func (s *Session) Command(on bool) error {
 		_, err := s.s.Write(s.fc.DigitalWrite(nil, s.opt.LEDPin, on))
 		return err
 	case Modbus:
-		return s.master.WriteSingleCoil(s.opt.Slave, s.opt.Coil, on)
+		// A write the slave may not have heard, or whose echo was lost or
+		// garbled, is written again: a coil written twice is as written
+		// once (the master waits out the line in between).
+		var err error
+		for range commandTries {
+			err = s.master.WriteSingleCoil(s.opt.Slave, s.opt.Coil, on)
+			if !errors.Is(err, modbus.ErrTimeout) && !errors.Is(err, modbus.ErrGarbled) {
+				return err
+			}
+		}
+		return fmt.Errorf("board: coil %d of slave %d not confirmed in %d tries: %w", s.opt.Coil, s.opt.Slave, commandTries, err)
 	}
 	line := "off\n"
 	if on {

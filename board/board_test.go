@@ -372,3 +372,56 @@ func TestModbusLateReplyIsDropped(t *testing.T) {
 		t.Errorf("the command after a late reply: %v", err)
 	}
 }
+
+// A command whose echo comes garbled is written again, and the second
+// echo confirms it; when that one is garbled too, Command says so.
+func TestModbusCommandIsWrittenAgain(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		garbled int // how many echoes come garbled
+		want    string
+	}{
+		{"one garbled echo", 1, ""},
+		{"two garbled echoes", 2, "coil 5 of slave 17 not confirmed in 2 tries: modbus: no valid reply"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			line := &lateSlave{in: make(chan []byte), written: make(chan []byte, 4)}
+			defer close(line.in)
+			s, err := board.Open(ctx, line, board.Options{Protocol: board.Modbus, Slave: 17, Coil: 5, Baud: 9600})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.Command(true) }()
+			want := proto.AppendModbusWriteSingle(nil, 17, proto.FuncWriteSingleCoil, 5, proto.ModbusCoilOn)
+			for try := 1; ; try++ {
+				var req []byte
+				select {
+				case req = <-line.written:
+				case err := <-done:
+					t.Fatalf("Command ended after %d writes: %v", try-1, err)
+				}
+				if !bytes.Equal(req, want) {
+					t.Fatalf("write %d: % x, want % x", try, req, want)
+				}
+				echo := bytes.Clone(req)
+				if try <= tt.garbled {
+					echo[len(echo)-1] ^= 0xFF
+				}
+				line.in <- echo
+				if try == 2 || try > tt.garbled {
+					break
+				}
+			}
+			err = <-done
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("the command: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("the command: %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -23,27 +23,58 @@ type Deadliner interface {
 // handed to a reader. On a Modbus line a slave speaks only when asked, so
 // whatever waits there before a request is stale (a reply that came after
 // its timeout, noise) and would be read as the start of the next reply:
-// the master drops it first.
+// the master drops it first. That alone is not enough, as a late reply
+// may still be on its way (in a USB adapter, in the browser): a port
+// with read deadlines is also read until the line falls quiet.
 type Discarder interface {
 	Discard() int
 }
 
 // Master asks slaves on one line, one request at a time.
+//
+// Modbus RTU has no transaction numbers, and over a USB adapter or Web
+// Serial a reply can come after the master stopped waiting for it (a
+// slow adapter, a busy browser). So the master takes as the reply only a
+// frame from the slave it asked, with the function it asked, whose CRC
+// holds and, for a write, that echoes the write; it skips what comes
+// before such a frame. After a request that got no valid reply it waits
+// out the line before the next one, and a late reply it sees there makes
+// it wait longer for the replies after (see wait).
 type Master struct {
 	port io.ReadWriter
 	baud int
-	// Timeout is how long a reply may take to arrive (default 500 ms).
+	// Timeout is the least time the master waits for a reply (default
+	// 500 ms). It waits longer when the line has shown slower replies,
+	// up to MaxTimeout.
 	Timeout time.Duration
-	buf     []byte
+	// MaxTimeout bounds how long a slow line makes the master wait for a
+	// reply (default 5 s). A Timeout above it is kept as it is.
+	MaxTimeout time.Duration
+
+	buf   []byte
+	rtt   replyTimes
+	stale *unanswered // the last request, if it got no valid reply
 }
 
-// ErrTimeout is returned when a slave does not answer in time.
-var ErrTimeout = errors.New("modbus: no reply in time")
+// Defaults of Master.
+const (
+	DefaultTimeout    = 500 * time.Millisecond
+	DefaultMaxTimeout = 5 * time.Second
+)
+
+// Errors of a request that got no reply: nothing, or only part of one,
+// came in time (ErrTimeout), or bytes came but none of them formed the
+// reply (ErrGarbled). Either way the slave may or may not have carried
+// the request out.
+var (
+	ErrTimeout = errors.New("modbus: no reply in time")
+	ErrGarbled = errors.New("modbus: no valid reply")
+)
 
 // NewMaster makes a master on a port at a baud rate (for the inter-frame
 // silence it keeps).
 func NewMaster(port io.ReadWriter, baud int) *Master {
-	return &Master{port: port, baud: baud, Timeout: 500 * time.Millisecond}
+	return &Master{port: port, baud: baud, Timeout: DefaultTimeout, MaxTimeout: DefaultMaxTimeout}
 }
 
 // ReadHoldingRegisters reads count registers from addr of slave.
@@ -122,54 +153,6 @@ func (m *Master) readBits(slave, fn byte, addr, count uint16) ([]bool, error) {
 		out[i] = p.Bit(i)
 	}
 	return out, nil
-}
-
-// do sends a request after the line's silent interval and reads the reply:
-// a normal reply of the expected length, or a 5-byte exception.
-func (m *Master) do(req []byte, fn byte, count uint16) (proto.ModbusPDU, error) {
-	silence := time.Duration(proto.ModbusFrameTime(0, m.baud)) * time.Microsecond
-	time.Sleep(silence) // the 3.5-character gap that separates frames on the line
-	if d, ok := m.port.(Discarder); ok {
-		d.Discard()
-	}
-	if _, err := m.port.Write(req); err != nil {
-		return proto.ModbusPDU{}, fmt.Errorf("modbus: write request: %w", err)
-	}
-	want := proto.ModbusResponseLen(fn, count)
-	deadline := time.Now().Add(m.Timeout + time.Duration(proto.ModbusFrameTime(want, m.baud))*time.Microsecond)
-	if d, ok := m.port.(Deadliner); ok {
-		d.SetReadDeadline(deadline)
-		defer d.SetReadDeadline(time.Time{})
-	}
-	m.buf = m.buf[:0]
-	var chunk [256]byte
-	for {
-		if len(m.buf) >= 2 && m.buf[1]&0x80 != 0 && len(m.buf) >= 5 {
-			want = 5
-		}
-		if len(m.buf) >= want {
-			break
-		}
-		if time.Now().After(deadline) {
-			return proto.ModbusPDU{}, fmt.Errorf("%w (slave %d, %s, got %d of %d bytes)", ErrTimeout, req[0], proto.ModbusFuncName(fn), len(m.buf), want)
-		}
-		n, err := m.port.Read(chunk[:])
-		m.buf = append(m.buf, chunk[:n]...)
-		if err != nil {
-			if errors.Is(err, io.EOF) || isTimeout(err) {
-				return proto.ModbusPDU{}, fmt.Errorf("%w (slave %d, %s, got %d of %d bytes)", ErrTimeout, req[0], proto.ModbusFuncName(fn), len(m.buf), want)
-			}
-			return proto.ModbusPDU{}, fmt.Errorf("modbus: read reply: %w", err)
-		}
-	}
-	p, err := proto.ParseModbusResponse(m.buf[:want], fn)
-	if err != nil {
-		return p, err
-	}
-	if p.Slave != req[0] {
-		return p, fmt.Errorf("modbus: reply from slave %d to a request for %d", p.Slave, req[0])
-	}
-	return p, nil
 }
 
 func isTimeout(err error) bool {
