@@ -82,7 +82,13 @@ type soak struct {
 	delivered, lost, dups    atomic.Int64 // envelopes the well-behaved members got, missed, got twice
 	slowJoined, slowDropped  atomic.Int64
 	mqttConnects, mqttMsgs   atomic.Int64 // the MQTT follower's
-	flood                    [3]struct{ sent, accepted, refused atomic.Int64 }
+	flood                    [3]floodCounts
+}
+
+// floodCounts are what one flooder did and what came of it.
+type floodCounts struct {
+	sent, accepted, refused atomic.Int64
+	unsaid                  atomic.Int64 // refusals that came without their reason
 }
 
 // TestSoak is make soak: the real binary under 500 members joining and
@@ -120,6 +126,7 @@ func TestSoak(t *testing.T) {
 	pid := srv.Process.Pid
 
 	s := &soak{base: base, mqttAddr: mqttAddr, fail: failures{t: t}}
+	defer s.fail.close() // before the server stops, which the clients would see
 	s.makeRooms(t)
 	s.growCrowd(t)
 	files0, gor0 := openFiles(t, pid), int(serverMetric(t, base, "go_goroutines"))
@@ -236,10 +243,11 @@ func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {
 // ones are logged as they happen, all are counted, and the test fails
 // with them at the end.
 type failures struct {
-	t     *testing.T
-	mu    sync.Mutex
-	n     int
-	first []string
+	t      *testing.T
+	mu     sync.Mutex
+	n      int
+	first  []string
+	closed bool // the test is over: what the clients still see is not told
 }
 
 // failuresShown is how many failures are logged one by one.
@@ -249,11 +257,20 @@ func (f *failures) add(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
 	f.n++
 	if len(f.first) < failuresShown {
 		f.first = append(f.first, msg)
 		f.t.Log("FAIL: " + msg)
 	}
+}
+
+func (f *failures) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
 }
 
 func (f *failures) count() int {
@@ -273,16 +290,25 @@ type roomInfo struct {
 // server's replica of it up to date, as a browser's hash report would.
 func getRoom(t *testing.T, base, id string) roomInfo {
 	t.Helper()
-	res, err := noKeepAlive.Get(base + "api/rooms/" + id)
+	info, err := readRoom(base, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var info roomInfo
-	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/rooms/%s: %d %v", id, res.StatusCode, err)
-	}
 	return info
+}
+
+// readRoom is getRoom for the soak's goroutines: it returns its error.
+func readRoom(base, id string) (roomInfo, error) {
+	var info roomInfo
+	res, err := noKeepAlive.Get(base + "api/rooms/" + id)
+	if err != nil {
+		return info, err
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
+		return info, fmt.Errorf("GET /api/rooms/%s: %d %v", id, res.StatusCode, err)
+	}
+	return info, nil
 }
 
 // makeRooms makes the soak's rooms of the open-api scene, each with its
@@ -346,6 +372,8 @@ type soakFigures struct {
 	delivered                 int64   // envelopes the well-behaved members got
 	refused                   [3]int64
 	slowDropped, mqttMessages int64
+	rebuilds                  int           // late actions that made a replica replay its room
+	slowestRead               time.Duration // the longest GET /api/rooms/{id} of the minute's round
 	failures                  int
 }
 
@@ -363,8 +391,15 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 	f.members = int(serverMetric(t, s.base, "thingyard_members"))
 	f.rooms = int(serverMetric(t, s.base, "thingyard_rooms"))
 	f.goroutines = int(serverMetric(t, s.base, "go_goroutines"))
+	f.rebuilds = int(serverMetric(t, s.base, "thingyard_replica_rebuilds_total"))
 	for _, r := range s.rooms {
-		f.logged += getRoom(t, s.base, r.id).Seq
+		start := time.Now()
+		info, err := readRoom(s.base, r.id)
+		if err != nil {
+			s.fail.add("read room %d: %v", r.n, err)
+		}
+		f.logged += info.Seq
+		f.slowestRead = max(f.slowestRead, time.Since(start))
 	}
 	for i := range f.refused {
 		f.refused[i] = s.flood[i].refused.Load()
@@ -373,9 +408,9 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 }
 
 func (f soakFigures) String() string {
-	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  open files %4d  goroutines %5d  logged %7d  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  server CPU %.0f s",
+	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  open files %4d  goroutines %5d  logged %7d  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  replica rebuilds %d  slowest room read %v  server CPU %.0f s",
 		f.at, f.members, f.rooms, float64(f.rss)/1e6, f.files, f.goroutines, f.logged, f.delivered,
-		f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.slowDropped, f.mqttMessages, f.cpu)
+		f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.slowDropped, f.mqttMessages, f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu)
 	if f.failures > 0 {
 		s += fmt.Sprintf("  FAILURES %d", f.failures)
 	}
@@ -415,9 +450,9 @@ func (s *soak) compareLog(t *testing.T, r *soakRoom, final uint64) int {
 		s.fail.add("room %d's log differs from what its members saw: %s", r.n, fmt.Sprintf(format, args...))
 	}
 	br := bufio.NewReader(res.Body)
-	var id uint64
+	var id, snapSeq uint64
 	var event, data string
-	for id < final {
+	for done := false; !done; {
 		line, err := br.ReadString('\n')
 		if err != nil {
 			t.Fatalf("room %d's event stream ended at seq %d of %d: %v", r.n, id, final, err)
@@ -460,6 +495,7 @@ func (s *soak) compareLog(t *testing.T, r *soakRoom, final uint64) int {
 				}
 			}
 			compared += int(snap.Seq)
+			snapSeq = snap.Seq
 		default:
 			var e wire.Envelope
 			if err := json.Unmarshal([]byte(data), &e); err != nil || e.Seq != id || e.Seq > final {
@@ -471,7 +507,9 @@ func (s *soak) compareLog(t *testing.T, r *soakRoom, final uint64) int {
 			compared++
 		}
 		event, data = "", ""
+		done = id >= final
 	}
+	t.Logf("room %d: its event stream from since=0, a snapshot up to seq %d and the %d envelopes after it, agrees with what its members saw up to seq %d", r.n, snapSeq, compared-int(snapSeq), final)
 	return compared
 }
 
@@ -534,7 +572,11 @@ func (res *soakResult) summary(s *soak) string {
 	for i, name := range floodNames {
 		f := &s.flood[i]
 		what := map[int]string{floodWS: "cut off for its rate", floodREST: "answered 429", floodMQTT: "refused with reason code 0x97 (quota exceeded)"}[i]
-		line("- %s flooder: %d sent, %d let through, %s %d times.", name, f.sent.Load(), f.accepted.Load(), what, f.refused.Load())
+		unsaid := ""
+		if n := f.unsaid.Load(); n > 0 {
+			unsaid = fmt.Sprintf(" (%d of them without the close frame saying why: the connection ended first)", n)
+		}
+		line("- %s flooder: %d sent, %d let through, %s %d times%s.", name, f.sent.Load(), f.accepted.Load(), what, f.refused.Load(), unsaid)
 	}
 	line("- Slow readers: %d joined room 2 and never read; %d were dropped.", s.slowJoined.Load(), s.slowDropped.Load())
 	line("- MQTT follower of room 1 (%d devices): %d connections, killed every minute, %d messages.", sim.MaxDevices, s.mqttConnects.Load(), s.mqttMsgs.Load())
@@ -594,12 +636,12 @@ func (s *soak) writeDoc(t *testing.T, res soakResult, args []string) {
 	line("%s\n", soakHeading)
 	line("Measured by `make soak` on %s (`make bench` leaves this section as it is): %v against the real binary, run as `thingyard %s` (default limits otherwise), on %s with %d CPUs shared with other work.\n",
 		time.Now().UTC().Format("2006-01-02"), short(res.dur), strings.Join(args, " "), machine(), runtime.NumCPU())
-	line("%d members (coder/websocket clients) joined and left %d rooms of the open-api scene: each stayed %v to %v, was away %v to %v, left with a TCP reset one time in %d and normally otherwise, and came back with `since=` the last seq it saw. One member per room sent actions at the relay's limit (%d a second) while it was there, the others one action a visit; a witness per room stayed throughout. Room 1 holds %d devices (the budget; one more is refused) and an MQTT client follows it, killed with a TCP reset every minute and reconnected. A client that never reads joins room 2 again each time it is dropped. Every %v a flooder per surface, each from an address of its own, sends %d requests back to back: WebSocket frames, REST actions, MQTT set publishes. The figures are read every minute from /proc and /metrics; \"delivered\" counts envelopes the well-behaved members received, \"logged\" the rooms' sequence numbers.\n",
+	line("%d members (coder/websocket clients) joined and left %d rooms of the open-api scene: each stayed %v to %v, was away %v to %v, left with a TCP reset one time in %d and normally otherwise, and came back with `since=` the last seq it saw. One member per room sent actions at the relay's limit (%d a second) while it was there, the others one action a visit; a witness per room stayed throughout. Room 1 holds %d devices (the budget; one more is refused) and an MQTT client follows it, killed with a TCP reset every minute and reconnected. A client that never reads joins room 2 again each time it is dropped. Every %v a flooder per surface, each from an address of its own, sends %d requests back to back: WebSocket frames, REST actions, MQTT set publishes. The figures are read every minute from /proc and /metrics; \"delivered\" counts envelopes the well-behaved members received, \"logged\" the rooms' sequence numbers, \"slowest room read\" is the longest of the five `GET /api/rooms/{id}` that take them (each brings the server's replica of the room up to date).\n",
 		soakMembers, soakRooms, short(sessionMin), short(sessionMax), short(awayMin), short(awayMax), abruptOdds, relay.DefaultRate, sim.MaxDevices, short(floodEvery), floodSize)
-	line("| time | members | RSS | open files | goroutines | logged | delivered | refused (WebSocket / REST / MQTT) | server CPU |\n|---|---|---|---|---|---|---|---|---|")
+	line("| time | members | RSS | open files | goroutines | logged | delivered | refused (WebSocket / REST / MQTT) | replica rebuilds | slowest room read | server CPU |\n|---|---|---|---|---|---|---|---|---|---|---|")
 	row := func(label string, f soakFigures) {
-		line("| %s | %d | %.1f MB | %d | %d | %d | %d | %d / %d / %d | %.0f s |", label, f.members, float64(f.rss)/1e6, f.files, f.goroutines,
-			f.logged, f.delivered, f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.cpu)
+		line("| %s | %d | %.1f MB | %d | %d | %d | %d | %d / %d / %d | %d | %v | %.0f s |", label, f.members, float64(f.rss)/1e6, f.files, f.goroutines,
+			f.logged, f.delivered, f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu)
 	}
 	for i, f := range res.rows {
 		if i == 0 || (i+1)%5 == 0 || i == len(res.rows)-1 {
