@@ -319,12 +319,21 @@ func TestHostileActionsAreRefusedBeforeTheLog(t *testing.T) {
 	if status, p := post(t, base+"api/rooms/"+id+"/actions", "application/json", crowd); status != http.StatusUnprocessableEntity || p["field"] != "count" {
 		t.Errorf("the second crowd: %d %v, want 422 on count", status, p)
 	}
+	// The open-api scene has 8 devices: 9,992 more fill the room exactly.
+	rest := strings.Replace(crowd, `"count":10000`, `"count":9992`, 1)
+	if status, p := post(t, base+"api/rooms/"+id+"/actions", "application/json", rest); status != http.StatusAccepted {
+		t.Errorf("a crowd to the budget exactly: %d %v", status, p)
+	}
+	one := strings.Replace(crowd, `"count":10000`, `"count":1`, 1)
+	if status, p := post(t, base+"api/rooms/"+id+"/actions", "application/json", one); status != http.StatusUnprocessableEntity || p["field"] != "count" {
+		t.Errorf("one device past the budget: %d %v, want 422 on count", status, p)
+	}
 	// A page of another site can post text/plain without asking: refused.
 	if status, p := post(t, base+"api/rooms/"+id+"/actions", "text/plain", `{"kind":"cut","link":"internet"}`); status != http.StatusUnsupportedMediaType {
 		t.Errorf("a text/plain action: %d %v, want 415", status, p)
 	}
-	if got := roomSeq(t, base, id); got != seq0+1 {
-		t.Errorf("the room's seq went from %v to %v; only the first crowd should be logged", seq0, got)
+	if got := roomSeq(t, base, id); got != seq0+2 {
+		t.Errorf("the room's seq went from %v to %v; only the two crowds that fit should be logged", seq0, got)
 	}
 }
 

@@ -121,8 +121,10 @@ func (r *Room) noteAdd(a sim.Action) {
 	r.count += a.Count
 }
 
-// Replay tells the gate of an action the room logged before it opened (a
-// room restored from its log), without checking it again.
+// Replay tells the gate of an action the room logged, in the room's order,
+// without checking it again: the devices an add makes count from then on.
+// Admit only checks, so an action counts once, whichever server admitted
+// it.
 func (r *Room) Replay(body json.RawMessage) {
 	var a sim.Action
 	if json.Unmarshal(body, &a) == nil && a.Kind == sim.ActAdd {
@@ -136,7 +138,8 @@ func (r *Room) Devices() int { return r.count }
 // Admit checks the body of an action or reading envelope that a room whose
 // clock is at tick now is about to log, and returns the body to log: the
 // action as decoded, with its tick set to now + wire.Lead when it named
-// none. A refusal is a *sim.ActionError naming the field at fault.
+// none. A refusal is a *sim.ActionError naming the field at fault. It
+// changes nothing: the room tells the gate of what it logged with Replay.
 func (r *Room) Admit(kind string, body json.RawMessage, now int64) (json.RawMessage, error) {
 	a, err := Decode(kind, body)
 	if err != nil {
@@ -163,7 +166,6 @@ func (r *Room) Admit(kind string, body json.RawMessage, now int64) (json.RawMess
 		if r.count+a.Count > r.lim.MaxDevices {
 			return nil, bad("count", "the room may hold %d devices and has made room for %d; %d more is too many (start a new room for a bigger crowd)", r.lim.MaxDevices, r.count, a.Count)
 		}
-		r.noteAdd(a)
 	}
 	out, err := json.Marshal(a)
 	if err != nil {

@@ -84,12 +84,18 @@ func TestAdmitStampsTheTick(t *testing.T) {
 // budget counts every device the world may hold.
 func TestAddedDevicesAndTheBudget(t *testing.T) {
 	r := open(t, gate.Limits{MaxDevices: 10})
-	add := func(n string) error {
-		_, err := r.Admit(wire.KindAction, json.RawMessage(`{"kind":"add","link":"air","device_kind":"sensor","count":`+n+`}`), 0)
+	add := func(n string) error { // as the room does: admit, log, replay
+		out, err := r.Admit(wire.KindAction, json.RawMessage(`{"kind":"add","link":"air","device_kind":"sensor","count":`+n+`}`), 0)
+		if err == nil {
+			r.Replay(out)
+		}
 		return err
 	}
 	if err := add("8"); err != nil {
 		t.Fatal(err)
+	}
+	if r.Devices() != 10 {
+		t.Fatalf("2 devices and 8 added count as %d", r.Devices())
 	}
 	for _, id := range []string{"sensor-1", "sensor-10", "s1"} {
 		if !r.Has(id) {
