@@ -145,6 +145,10 @@ func silentPeer(base, room string) (net.Conn, error) {
 	return c, nil
 }
 
+// jetStreamSlack is how many goroutines the embedded JetStream may have
+// started on its own timers between two readings.
+const jetStreamSlack = 10
+
 // Every connection is closed and freed however it ends: 5,000 members that
 // vanish with a TCP reset, members that go silent (found by the ping) and
 // members that send a frame over the limit leave the server's open files,
@@ -152,10 +156,26 @@ func silentPeer(base, room string) (net.Conn, error) {
 func TestAbruptDisconnectsFreeEverything(t *testing.T) {
 	base, pid := ownServer(t, "-ping", "1s", "-max-members", "1000", "-create-rate", "100000")
 	id := createRoom(t, base, "overview")
-	files0, gor0 := openFiles(t, pid), serverMetric(t, base, "go_goroutines")
-
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	// One member comes and goes first, so what the room's store starts
+	// on first use (its subscription, the JetStream's own workers) is in
+	// the baseline.
+	c, _, err := dialWS(ctx, base, "room="+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":{"kind":"cut","link":"internet"}}`))
+	if _, err := readKind(ctx, c, wire.KindAction); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	eventually(t, time.Minute, func() (bool, string) {
+		n := serverMetric(t, base, "thingyard_connections")
+		return n == 0, fmt.Sprintf("%v connections", n)
+	})
+	files0, gor0 := openFiles(t, pid), serverMetric(t, base, "go_goroutines")
+
 	const resets, workers = 5000, 32
 	jobs := make(chan int)
 	errs := make(chan error, workers)
@@ -216,7 +236,9 @@ func TestAbruptDisconnectsFreeEverything(t *testing.T) {
 
 	eventually(t, time.Minute, func() (bool, string) {
 		files, gor, conns := openFiles(t, pid), serverMetric(t, base, "go_goroutines"), serverMetric(t, base, "thingyard_connections")
-		return conns == 0 && files <= files0 && gor <= gor0,
+		// The embedded JetStream starts and ends a few workers of its
+		// own on timers; a leak of the 5,100 members would be thousands.
+		return conns == 0 && files <= files0 && gor <= gor0+jetStreamSlack,
 			fmt.Sprintf("%v connections, %d open files (%d before), %v goroutines (%v before)", conns, files, files0, gor, gor0)
 	})
 	if n := serverMetric(t, base, "thingyard_members"); n != 0 {
