@@ -35,6 +35,52 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// restartable is a server that can be started again on the same address
+// and data: start runs it, base is its URL.
+func restartable(t *testing.T) (start func() *exec.Cmd, base string) {
+	t.Helper()
+	addr, data := freeAddr(t), t.TempDir()
+	return func() *exec.Cmd {
+		t.Helper()
+		srv, _, err := startServer(binary, "-addr", addr, "-data", data, "-create-rate", "1000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}, "http://" + addr + "/"
+}
+
+// sentAtLeast is the condition that the followers sent n actions in all.
+func sentAtLeast(fs []*follower, n int) func() (bool, string) {
+	return func() (bool, string) {
+		total := 0
+		for _, f := range fs {
+			f.mu.Lock()
+			total += f.sent
+			f.mu.Unlock()
+		}
+		return total >= n, fmt.Sprintf("%d actions sent", total)
+	}
+}
+
+// replay is a timeline of scene with the actions of a room's log applied.
+func replay(t *testing.T, scene string, log []wire.Envelope) *sim.Timeline {
+	t.Helper()
+	sc, _ := scenes.Builtin(scene)
+	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range log {
+		if e.Kind == wire.KindAction || e.Kind == wire.KindReading {
+			var a sim.Action
+			json.Unmarshal(e.Body, &a)
+			tl.Add(a)
+		}
+	}
+	return tl
+}
+
 // follower is a member that keeps coming back: it joins with since= the
 // last seq it saw, and keeps every seq it was given.
 type follower struct {
@@ -126,17 +172,8 @@ func (f *follower) follow(ctx context.Context, server func() string, room string
 // misses or repeats an envelope; the room's seq goes on from where it was,
 // and the server's replica of the world equals a fresh replay of the log.
 func TestRoomsSurviveAKill(t *testing.T) {
-	addr, data := freeAddr(t), t.TempDir()
-	start := func() *exec.Cmd {
-		t.Helper()
-		srv, _, err := startServer(binary, "-addr", addr, "-data", data, "-create-rate", "1000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return srv
-	}
+	start, base := restartable(t)
 	srv := start()
-	base := "http://" + addr + "/"
 	id := createRoom(t, base, "open-api")
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -151,18 +188,7 @@ func TestRoomsSurviveAKill(t *testing.T) {
 			fs[i].run(ctx, base, id, i < 3)
 		}()
 	}
-	sentOver := func(n int) func() (bool, string) {
-		return func() (bool, string) {
-			total := 0
-			for _, f := range fs {
-				f.mu.Lock()
-				total += f.sent
-				f.mu.Unlock()
-			}
-			return total >= n, fmt.Sprintf("%d actions sent", total)
-		}
-	}
-	eventually(t, time.Minute, sentOver(100))
+	eventually(t, time.Minute, sentAtLeast(fs, 100))
 	before := roomSeq(t, base, id)
 	srv.Process.Signal(syscall.SIGKILL)
 	srv.Wait()
@@ -174,7 +200,7 @@ func TestRoomsSurviveAKill(t *testing.T) {
 	if after := roomSeq(t, base, id); after < before {
 		t.Fatalf("the room's seq went back from %v to %v across the restart", before, after)
 	}
-	eventually(t, time.Minute, sentOver(700)) // past a fold of the log, at 500 envelopes
+	eventually(t, time.Minute, sentAtLeast(fs, 700)) // past a fold of the log, at 500 envelopes
 	cancel()
 	wg.Wait()
 
@@ -206,18 +232,7 @@ func TestRoomsSurviveAKill(t *testing.T) {
 	}
 	json.NewDecoder(res.Body).Decode(&room)
 	res.Body.Close()
-	sc, _ := scenes.Builtin("open-api")
-	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range log {
-		if e.Kind == wire.KindAction || e.Kind == wire.KindReading {
-			var a sim.Action
-			json.Unmarshal(e.Body, &a)
-			tl.Add(a)
-		}
-	}
+	tl := replay(t, "open-api", log)
 	tl.AdvanceTo(room.Tick)
 	if got := sim.HashString(tl.World().Hash()); got != room.Hash {
 		t.Errorf("the replica's world at tick %d is %s after the restart; the log replayed gives %s", room.Tick, room.Hash, got)
@@ -320,24 +335,13 @@ func TestTwoServersShareARoom(t *testing.T) {
 			}
 		}()
 	}
-	sent := func(n int) func() (bool, string) {
-		return func() (bool, string) {
-			total := 0
-			for _, f := range fs {
-				f.mu.Lock()
-				total += f.sent
-				f.mu.Unlock()
-			}
-			return total >= n, fmt.Sprintf("%d actions sent", total)
-		}
-	}
-	eventually(t, time.Minute, sent(150))
+	eventually(t, time.Minute, sentAtLeast(fs, 150))
 	mu.Lock()
 	bAlive = false
 	mu.Unlock()
 	b.Process.Signal(syscall.SIGKILL)
 	b.Wait()
-	eventually(t, time.Minute, sent(400))
+	eventually(t, time.Minute, sentAtLeast(fs, 400))
 	cancel()
 	wg.Wait()
 
@@ -359,17 +363,8 @@ func TestTwoServersShareARoom(t *testing.T) {
 // reconnecting, comes back by itself without a reload, and its world is the
 // room's log replayed (equal state hashes at a mark after the restart).
 func TestPageRidesOutARestart(t *testing.T) {
-	addr, data := freeAddr(t), t.TempDir()
-	start := func() *exec.Cmd {
-		t.Helper()
-		srv, _, err := startServer(binary, "-addr", addr, "-data", data, "-create-rate", "1000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return srv
-	}
+	start, base := restartable(t)
 	srv := start()
-	base := "http://" + addr + "/"
 	id := createRoom(t, base, "internet-outage")
 	ctx, errs := browser(t)
 	if err := chromedp.Run(ctx, chromedp.Navigate(base+"?room="+id), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
@@ -406,18 +401,7 @@ func TestPageRidesOutARestart(t *testing.T) {
 	if button != "Restore the internet" {
 		t.Errorf("after the restart the page's button says %q: the cut was lost", button)
 	}
-	sc, _ := scenes.Builtin("internet-outage")
-	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range roomLog(t, base, id) {
-		if e.Kind == wire.KindAction || e.Kind == wire.KindReading {
-			var a sim.Action
-			json.Unmarshal(e.Body, &a)
-			tl.Add(a)
-		}
-	}
+	tl := replay(t, "internet-outage", roomLog(t, base, id))
 	tl.AdvanceTo(mark + 1)
 	want, ok := tl.World().HashAt(mark)
 	if !ok || sim.HashString(want) != hash {
