@@ -374,6 +374,8 @@ type soakFigures struct {
 	slowDropped, mqttMessages int64
 	rebuilds                  int           // late actions that made a replica replay its room
 	slowestRead               time.Duration // the longest GET /api/rooms/{id} of the minute's round
+	unread                    []int         // rooms whose GET failed: their seqs are not in logged
+	load                      string        // the machine's load average over the last minute
 	failures                  int
 }
 
@@ -388,6 +390,9 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 	if f.cpu, err = cpuSeconds(pid); err != nil {
 		t.Fatal(err)
 	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f.load = strings.Fields(string(b))[0]
+	}
 	f.members = int(serverMetric(t, s.base, "thingyard_members"))
 	f.rooms = int(serverMetric(t, s.base, "thingyard_rooms"))
 	f.goroutines = int(serverMetric(t, s.base, "go_goroutines"))
@@ -397,6 +402,7 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 		info, err := readRoom(s.base, r.id)
 		if err != nil {
 			s.fail.add("read room %d: %v", r.n, err)
+			f.unread = append(f.unread, r.n)
 		}
 		f.logged += info.Seq
 		f.slowestRead = max(f.slowestRead, time.Since(start))
@@ -407,10 +413,18 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 	return f
 }
 
+// loggedString is logged, saying which rooms it lacks.
+func (f soakFigures) loggedString() string {
+	if len(f.unread) == 0 {
+		return strconv.FormatUint(f.logged, 10)
+	}
+	return fmt.Sprintf("%d (room %v unread)", f.logged, strings.Trim(fmt.Sprint(f.unread), "[]"))
+}
+
 func (f soakFigures) String() string {
-	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  open files %4d  goroutines %5d  logged %7d  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  replica rebuilds %d  slowest room read %v  server CPU %.0f s",
-		f.at, f.members, f.rooms, float64(f.rss)/1e6, f.files, f.goroutines, f.logged, f.delivered,
-		f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.slowDropped, f.mqttMessages, f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu)
+	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  open files %4d  goroutines %5d  logged %7s  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  replica rebuilds %d  slowest room read %v  server CPU %.0f s  machine load %s",
+		f.at, f.members, f.rooms, float64(f.rss)/1e6, f.files, f.goroutines, f.loggedString(), f.delivered,
+		f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.slowDropped, f.mqttMessages, f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu, f.load)
 	if f.failures > 0 {
 		s += fmt.Sprintf("  FAILURES %d", f.failures)
 	}
@@ -532,7 +546,7 @@ type soakResult struct {
 func (res *soakResult) judge(s *soak) {
 	fail := func(format string, args ...any) { res.verdicts = append(res.verdicts, fmt.Sprintf(format, args...)) }
 	if n := s.fail.count(); n > 0 {
-		fail("%d failures in the clients; the first:\n  %s", n, strings.Join(s.fail.first, "\n  "))
+		fail("%d failures in the clients; the first:\n  - %s", n, strings.Join(s.fail.first, "\n  - "))
 	}
 	if lost, dups := s.lost.Load(), s.dups.Load(); lost+dups > 0 {
 		fail("the well-behaved members lost %d envelopes and got %d twice", lost, dups)
@@ -636,12 +650,12 @@ func (s *soak) writeDoc(t *testing.T, res soakResult, args []string) {
 	line("%s\n", soakHeading)
 	line("Measured by `make soak` on %s (`make bench` leaves this section as it is): %v against the real binary, run as `thingyard %s` (default limits otherwise), on %s with %d CPUs shared with other work.\n",
 		time.Now().UTC().Format("2006-01-02"), short(res.dur), strings.Join(args, " "), machine(), runtime.NumCPU())
-	line("%d members (coder/websocket clients) joined and left %d rooms of the open-api scene: each stayed %v to %v, was away %v to %v, left with a TCP reset one time in %d and normally otherwise, and came back with `since=` the last seq it saw. One member per room sent actions at the relay's limit (%d a second) while it was there, the others one action a visit; a witness per room stayed throughout. Room 1 holds %d devices (the budget; one more is refused) and an MQTT client follows it, killed with a TCP reset every minute and reconnected. A client that never reads joins room 2 again each time it is dropped. Every %v a flooder per surface, each from an address of its own, sends %d requests back to back: WebSocket frames, REST actions, MQTT set publishes. The figures are read every minute from /proc and /metrics; \"delivered\" counts envelopes the well-behaved members received, \"logged\" the rooms' sequence numbers, \"slowest room read\" is the longest of the five `GET /api/rooms/{id}` that take them (each brings the server's replica of the room up to date).\n",
+	line("%d members (coder/websocket clients) joined and left %d rooms of the open-api scene: each stayed %v to %v, was away %v to %v, left with a TCP reset one time in %d and normally otherwise, and came back with `since=` the last seq it saw. One member per room sent actions at the relay's limit (%d a second) while it was there, the others one action a visit; a witness per room stayed throughout. Room 1 holds %d devices (the budget; one more is refused) and an MQTT client follows it, killed with a TCP reset every minute and reconnected. A client that never reads joins room 2 again each time it is dropped. Every %v a flooder per surface, each from an address of its own, sends %d requests back to back: WebSocket frames, REST actions, MQTT set publishes. The figures are read every minute from /proc and /metrics; \"delivered\" counts envelopes the well-behaved members received, \"logged\" the rooms' sequence numbers, \"slowest room read\" is the longest of the five `GET /api/rooms/{id}` that take them (each brings the server's replica of the room up to date; one that fails after 20 s leaves its room out of \"logged\"), \"machine load\" the one-minute load average of the whole machine, other work included.\n",
 		soakMembers, soakRooms, short(sessionMin), short(sessionMax), short(awayMin), short(awayMax), abruptOdds, relay.DefaultRate, sim.MaxDevices, short(floodEvery), floodSize)
-	line("| time | members | RSS | open files | goroutines | logged | delivered | refused (WebSocket / REST / MQTT) | replica rebuilds | slowest room read | server CPU |\n|---|---|---|---|---|---|---|---|---|---|---|")
+	line("| time | members | RSS | open files | goroutines | logged | delivered | refused (WebSocket / REST / MQTT) | replica rebuilds | slowest room read | server CPU | machine load |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 	row := func(label string, f soakFigures) {
-		line("| %s | %d | %.1f MB | %d | %d | %d | %d | %d / %d / %d | %d | %v | %.0f s |", label, f.members, float64(f.rss)/1e6, f.files, f.goroutines,
-			f.logged, f.delivered, f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu)
+		line("| %s | %d | %.1f MB | %d | %d | %s | %d | %d / %d / %d | %d | %v | %.0f s | %s |", label, f.members, float64(f.rss)/1e6, f.files, f.goroutines,
+			f.loggedString(), f.delivered, f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu, f.load)
 	}
 	for i, f := range res.rows {
 		if i == 0 || (i+1)%5 == 0 || i == len(res.rows)-1 {
