@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Helpers of make bench and make soak: a server process's figures from
@@ -86,3 +87,25 @@ func withSection(doc, heading, section string) string {
 // soakHeading begins the section of docs/benchmarks.md that make soak
 // writes; make bench keeps it.
 const soakHeading = "## Soak"
+
+// make bench rewrites docs/benchmarks.md and keeps the Soak section that
+// make soak wrote; make soak replaces its own section and nothing else.
+func TestSoakSectionOfTheBenchmarks(t *testing.T) {
+	const soak = "## Soak\n\nfigures\n"
+	bench := "# Benchmarks\n\n## Relay\n\nold\n"
+	written := withSection(bench, soakHeading, soak)
+	if want := bench + "\n" + soak; written != want {
+		t.Errorf("soak on a report without its section:\n%q\nwant\n%q", written, want)
+	}
+	newBench := "# Benchmarks\n\n## Relay\n\nnew\n"
+	if got, want := withSection(newBench, soakHeading, docSection(written, soakHeading)), newBench+"\n"+soak; got != want {
+		t.Errorf("a new bench report:\n%q\nwant\n%q", got, want)
+	}
+	middle := "# Benchmarks\n\n## Soak\n\nold figures\n\n## Serial\n\nkept\n"
+	if got, want := withSection(middle, soakHeading, soak+"\n"), "# Benchmarks\n\n"+soak+"\n## Serial\n\nkept\n"; got != want {
+		t.Errorf("soak replacing its section:\n%q\nwant\n%q", got, want)
+	}
+	if got := withSection(bench, soakHeading, ""); got != bench {
+		t.Errorf("a bench report with no soak section to keep:\n%q", got)
+	}
+}

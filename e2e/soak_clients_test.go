@@ -506,6 +506,7 @@ func (s *soak) mqttFlood(ctx context.Context, r *soakRoom) {
 	for i := range floodSize {
 		pctx, cancel := context.WithTimeout(ctx, joinTimeout)
 		pr, err := cl.Publish(pctx, &paho.Publish{Topic: "thingyard/" + r.id + "/fan/set", Payload: []byte([]string{"on", "off"}[i%2]), QoS: 1})
+		unanswered := pctx.Err() != nil
 		cancel()
 		f.sent.Add(1)
 		switch {
@@ -513,10 +514,13 @@ func (s *soak) mqttFlood(ctx context.Context, r *soakRoom) {
 			f.accepted.Add(1)
 		case pr != nil && pr.ReasonCode == reasonQuotaExceeded:
 			f.refused.Add(1)
+		case ctx.Err() != nil:
+			return
+		case unanswered:
+			s.fail.add("the MQTT flooder on room %d: a publish unanswered after %v", r.n, joinTimeout)
+			return
 		default:
-			if ctx.Err() == nil {
-				s.fail.add("the MQTT flooder on room %d: %v", r.n, err)
-			}
+			s.fail.add("the MQTT flooder on room %d: %v", r.n, err)
 			return
 		}
 	}
