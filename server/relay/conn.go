@@ -95,6 +95,11 @@ func (r *Relay) room(id, scene, source string) (*room, error) {
 // unanswered), a refusal, or a slow reader dropped. Whichever way, the
 // connection is closed and its writer ended before serve returns, so no
 // socket or goroutine outlives the member.
+//
+// Three goroutines serve a member: read takes its frames off the socket
+// as they arrive, so the rate limit sees the member's own pace, and puts
+// them in its inbox; handle appends them to the room one at a time, in
+// order, however long the store takes; write sends the room to it.
 func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since uint64) {
 	r.conns.Add(1)
 	defer r.conns.Add(-1)
@@ -119,7 +124,16 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 		defer close(wrote)
 		r.write(ctx, conn, m)
 	}()
-	reason := r.read(ctx, rm, conn, m)
+	in := newInbox(r.opt.InboxLen, r.opt.InboxBytes)
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		r.drain(rm, m, in)
+	}()
+	reason := r.read(ctx, rm, conn, m, in)
+	// What the member sent before it went is still the room's.
+	in.close()
+	<-handled
 
 	rm.mu.Lock()
 	rm.leave(m)
@@ -199,8 +213,12 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
 	}
 }
 
-// read handles what a member sends until it goes; it returns why.
-func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *member) string {
+// read takes what a member sends off its socket until it goes, and
+// returns why. It never waits for the room: a frame is limited when it
+// arrives and waits in the member's inbox for drain, so a store that is
+// slow for a moment does not make a member's steady pace look like a
+// burst. A member whose inbox overflows is told the server is behind.
+func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *member, in *inbox) string {
 	lim := rate.NewLimiter(rate.Limit(r.opt.Rate), r.opt.Burst)
 	for {
 		typ, data, err := conn.Read(ctx)
@@ -227,13 +245,41 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 			r.tell(rm, m, err.Error())
 			continue
 		}
-		r.handle(rm, m, e)
+		if !in.push(e, len(data)) {
+			r.refused.Add(1)
+			r.behind.Add(1)
+			m.kill(websocket.StatusTryAgainLater, "the server is behind: reconnect and send again")
+			return "inbox full"
+		}
+	}
+}
+
+// drain hands the room what a member sent, in order, until its inbox is
+// closed and empty. When the store cannot take a frame, the member is
+// told to reconnect and what waits behind that frame is dropped, so
+// nothing it sent later is logged ahead of what was lost.
+func (r *Relay) drain(rm *room, m *member, in *inbox) {
+	lost := false
+	for {
+		e, ok := in.pop()
+		switch {
+		case !ok:
+			return
+		case lost:
+			continue
+		}
+		if err := r.handle(rm, m, e); errors.Is(err, ErrUnavailable) {
+			lost = true
+			m.kill(websocket.StatusTryAgainLater, "storage unavailable, reconnecting")
+			in.discard()
+		}
 	}
 }
 
 // handle orders and relays one envelope a member sent, or tells the
-// member why not. WebSocket and in-process members share it.
-func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
+// member why not, and returns why not. WebSocket and in-process members
+// share it.
+func (r *Relay) handle(rm *room, m *member, e wire.Envelope) error {
 	var err error
 	e.From = m.id
 	switch e.Kind {
@@ -246,7 +292,7 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 			o.Envelope(rm.id, e)
 			rm.mu.Unlock()
 		}
-		return
+		return nil
 	case wire.KindBoard:
 		var b wire.Board
 		rm.mu.Lock()
@@ -255,7 +301,7 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 		if !ok {
 			r.refused.Add(1)
 			r.tell(rm, m, "a board announcement needs {\"device\":\"ID\"} naming a device of this room")
-			return
+			return errBadBoard
 		}
 		_, err = rm.append(e)
 	case wire.KindCommand:
@@ -263,14 +309,15 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 		if json.Unmarshal(e.Body, &c) != nil || c.Device == "" {
 			r.refused.Add(1)
 			r.tell(rm, m, "a command needs {\"device\":\"ID\",\"on\":true|false}")
-			return
+			return errBadCommand
 		}
 		rm.mu.Lock()
 		_, held := rm.boards[c.Device]
 		rm.mu.Unlock()
 		if !held {
-			r.tell(rm, m, fmt.Sprintf("no browser in this room holds board %q", c.Device))
-			return
+			err := fmt.Errorf("no browser in this room holds board %q", c.Device)
+			r.tell(rm, m, err.Error())
+			return err
 		}
 		_, err = rm.append(e)
 	default:
@@ -279,7 +326,13 @@ func (r *Relay) handle(rm *room, m *member, e wire.Envelope) {
 	if err != nil {
 		r.tell(rm, m, err.Error())
 	}
+	return err
 }
+
+var (
+	errBadBoard   = errors.New("a board announcement names no device of this room")
+	errBadCommand = errors.New("a command names no device")
+)
 
 // hasDevice reports whether a board announcement may name id. Call with
 // rm.mu held.

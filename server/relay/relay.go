@@ -43,6 +43,8 @@ type Options struct {
 	Burst          int           // frames a connection may send at once (default 60)
 	CreateRate     float64       // rooms per minute one IP address may make (default 10)
 	QueueLen       int           // frames waiting for a slow reader before it is dropped (default 512)
+	InboxLen       int           // frames a member sent that wait for the room before it is told the server is behind (default 256)
+	InboxBytes     int           // bytes of such frames (default 1 MiB)
 	WriteTimeout   time.Duration // one frame's write (default 10 s)
 	PingEvery      time.Duration // ping period; a peer that does not answer is dropped (default 20 s)
 	IdleAfter      time.Duration // a room without members is removed after this (default 10 min)
@@ -106,6 +108,8 @@ const (
 	DefaultRate         = 30
 	DefaultBurst        = 60
 	DefaultQueueLen     = 512
+	DefaultInboxLen     = 256
+	DefaultInboxBytes   = 1 << 20
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultPingEvery    = 20 * time.Second
 	DefaultIdleAfter    = 10 * time.Minute
@@ -127,6 +131,8 @@ func (o *Options) fill() {
 	def(&o.MaxSubs, DefaultMaxSubs)
 	def(&o.Burst, DefaultBurst)
 	def(&o.QueueLen, DefaultQueueLen)
+	def(&o.InboxLen, DefaultInboxLen)
+	def(&o.InboxBytes, DefaultInboxBytes)
 	def(&o.FoldEvery, DefaultFoldEvery)
 	def(&o.SubQueue, DefaultSubQueue)
 	if o.Rate <= 0 {
@@ -178,9 +184,9 @@ type Relay struct {
 	rooms   map[string]*room // the rooms open in this process
 	opening map[string]chan struct{}
 
-	run                            string      // this run of the process, in its member ids
-	unavailable                    atomic.Bool // the store could not be reached lately
-	in, out, drops, refused, conns atomic.Int64
+	run                                    string      // this run of the process, in its member ids
+	unavailable                            atomic.Bool // the store could not be reached lately
+	in, out, drops, refused, conns, behind atomic.Int64
 	// The store's figures: appends, their time, failed ones, and how
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
@@ -524,6 +530,7 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "# HELP thingyard_messages_in_total Frames received from browsers.\n# TYPE thingyard_messages_in_total counter\nthingyard_messages_in_total %d\n", r.in.Load())
 	fmt.Fprintf(w, "# HELP thingyard_messages_out_total Frames queued to browsers.\n# TYPE thingyard_messages_out_total counter\nthingyard_messages_out_total %d\n", r.out.Load())
 	fmt.Fprintf(w, "# HELP thingyard_drops_total Slow readers dropped.\n# TYPE thingyard_drops_total counter\nthingyard_drops_total %d\n", r.drops.Load())
+	fmt.Fprintf(w, "# HELP thingyard_behind_total Members told to reconnect because what they sent waited too long for the store.\n# TYPE thingyard_behind_total counter\nthingyard_behind_total %d\n", r.behind.Load())
 	fmt.Fprintf(w, "# HELP thingyard_connections Open WebSocket connections.\n# TYPE thingyard_connections gauge\nthingyard_connections %d\n", r.conns.Load())
 	avail := 1
 	if r.unavailable.Load() {
