@@ -155,17 +155,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.relay.Scenes = scenes.Names()
 	cfg.relay.Gate = gate.New(gate.Limits{MaxDevices: cfg.maxDevices}, nil)
-	reps := replica.New(replica.Options{}, log)
+	var rel *relay.Relay // made below: the replicas ask it how far they may step
+	reps := replica.New(replica.Options{Horizon: func(id string) (int64, bool) { return rel.Horizon(id) }}, log)
 	cfg.relay.Observer = reps
-	go reps.Run(ctx)
 	var mq *broker
 	if cfg.mqtt != "" {
 		if mq, cfg.relay.MQTT, err = newBroker(cfg.mqtt, reps, cfg.open, log); err != nil {
 			return err
 		}
 	}
-	rel := relay.New(cfg.relay, log)
+	rel = relay.New(cfg.relay, log)
 	go rel.Run(ctx)
+	go reps.Run(ctx)
 	if err := startSerial(ctx, cfg.serial, rel, log); err != nil {
 		return err
 	}

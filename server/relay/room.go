@@ -52,6 +52,10 @@ type room struct {
 	boards    map[string]string // device id -> member holding it
 	nextID    int
 	idle      time.Time // when the last member here left
+	// inflight counts, by tick, the actions this process admitted whose
+	// append has not come back: the room's log may still get them, so
+	// a replica must not step to their tick yet (see Horizon).
+	inflight map[int64]int
 }
 
 // member is one connection in a room.
@@ -156,7 +160,7 @@ func (r *Relay) open(id string) (*room, error) {
 	}
 	rm := &room{id: id, scene: sr.Scene, relay: r, created: sr.Created, ready: make(chan struct{}), done: make(chan struct{}), delivered: make(chan struct{}),
 		log: newHistory(r.opt.FoldEvery, r.opt.MaxLogBytes), members: map[string]*member{}, present: map[string]bool{},
-		subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: r.opt.Now()}
+		subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: r.opt.Now(), inflight: map[int64]int{}}
 	if r.opt.Gate != nil {
 		if rm.door, err = r.opt.Gate.Open(sr.Scene); err != nil {
 			return nil, fmt.Errorf("%w %q: %v", ErrBadScene, sr.Scene, err)
@@ -323,18 +327,63 @@ func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Millisec
 // admit passes an action or reading through the room's gate and appends
 // what the gate returns.
 func (rm *room) admit(e wire.Envelope) (wire.Envelope, error) {
-	if rm.door != nil {
-		rm.mu.Lock()
-		body, err := rm.door.Admit(e.Kind, e.Body, wire.Tick(rm.now()))
-		rm.mu.Unlock()
-		if err != nil {
-			rm.relay.refused.Add(1)
-			rm.relay.log.Info("refused an action", "room", rm.id, "from", e.From, "err", err)
-			return e, err
-		}
-		e.Body = body
+	if rm.door == nil {
+		return rm.append(e)
 	}
+	rm.mu.Lock()
+	body, err := rm.door.Admit(e.Kind, e.Body, wire.Tick(rm.now()))
+	var at struct{ At int64 }
+	if err == nil {
+		err = json.Unmarshal(body, &at)
+	}
+	if err == nil {
+		rm.inflight[at.At]++
+	}
+	rm.mu.Unlock()
+	if err != nil {
+		rm.relay.refused.Add(1)
+		rm.relay.log.Info("refused an action", "room", rm.id, "from", e.From, "err", err)
+		return e, err
+	}
+	e.Body = body
+	defer func() {
+		rm.mu.Lock()
+		if rm.inflight[at.At]--; rm.inflight[at.At] <= 0 {
+			delete(rm.inflight, at.At)
+		}
+		rm.mu.Unlock()
+	}()
 	return rm.append(e)
+}
+
+// Horizon is the earliest tick of an action this process admitted to room
+// id that the room's log may not have yet, and whether there is one. A
+// replica steps no further than the tick before it: an append can take
+// longer than the lead an action is given, and a replica that stepped
+// past it would have to replay the room to take it.
+func (r *Relay) Horizon(id string) (int64, bool) {
+	r.mu.Lock()
+	rm := r.rooms[id]
+	r.mu.Unlock()
+	if rm == nil {
+		return 0, false
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.horizon()
+}
+
+// horizon is the earliest tick of an action this process admitted that
+// the room's log may still get, and whether there is one. Call with rm.mu
+// held.
+func (rm *room) horizon() (int64, bool) {
+	first, ok := int64(0), false
+	for at := range rm.inflight {
+		if !ok || at < first {
+			first, ok = at, true
+		}
+	}
+	return first, ok
 }
 
 // append stamps an envelope with the room's clock and appends it to the

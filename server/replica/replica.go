@@ -34,6 +34,10 @@ type Options struct {
 	// moved on; the MQTT publisher uses it. It runs with the replica's
 	// lock held and must not call back into it.
 	Changed func(r *Replica, w *sim.World)
+	// Horizon, when set, is the earliest tick of an action the room's log
+	// may still get (the relay's Horizon): a replica steps no further, so
+	// an append slower than an action's lead costs no replay.
+	Horizon func(room string) (tick int64, ok bool)
 }
 
 // checkQueue is how many replicas with unchecked hash reports may wait for
@@ -242,8 +246,14 @@ func (r *Replica) sync() error {
 	// The clock is read before the log is taken: what the relay admits
 	// from now on is scheduled at or after this tick, so stepping to it
 	// never puts an action still to come in the world's past, however
-	// long this sync takes.
+	// long this sync takes. What it admitted before and is still
+	// appending holds the world back to its tick (Options.Horizon).
 	now := r.Tick()
+	if h := r.set.opt.Horizon; h != nil {
+		if first, ok := h(r.ID); ok && first < now {
+			now = first
+		}
+	}
 	r.qmu.Lock()
 	q := r.queue
 	r.queue = nil
