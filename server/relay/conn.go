@@ -106,9 +106,11 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 	ctx, cancel := context.WithCancel(ctx)
 	m := &member{out: newQueue(r.opt.QueueLen)}
 	closed := make(chan struct{}) // the close handshake is over
+	dead := make(chan struct{})   // closed as the member is killed
 	var once sync.Once
 	m.kill = func(code websocket.StatusCode, reason string) {
 		once.Do(func() {
+			close(dead)
 			go func() {
 				defer close(closed)
 				conn.Close(code, reason) // bounded by the library's own close timeouts
@@ -130,7 +132,7 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 		defer close(handled)
 		r.drain(rm, m, in)
 	}()
-	reason := r.read(ctx, rm, conn, m, in)
+	reason := r.read(ctx, rm, conn, m, in, dead)
 	// What the member sent before it went is still the room's.
 	in.close()
 	<-handled
@@ -214,11 +216,13 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
 }
 
 // read takes what a member sends off its socket until it goes, and
-// returns why. It never waits for the room: a frame is limited when it
-// arrives and waits in the member's inbox for drain, so a store that is
-// slow for a moment does not make a member's steady pace look like a
-// burst. A member whose inbox overflows is told the server is behind.
-func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *member, in *inbox) string {
+// returns why. A frame is limited when it arrives and waits in the
+// member's inbox for drain. When the store is slow and the inbox full,
+// read waits too, and the member's sends slow down with it; what piled up
+// in the socket meanwhile is then read at once, so the limiter is given
+// back the time read spent waiting (credit): a member keeping its pace is
+// never taken for a flooder because the server was behind.
+func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *member, in *inbox, dead <-chan struct{}) string {
 	lim := rate.NewLimiter(rate.Limit(r.opt.Rate), r.opt.Burst)
 	for {
 		typ, data, err := conn.Read(ctx)
@@ -229,10 +233,14 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 			return err.Error()
 		}
 		r.in.Add(1)
-		if !lim.AllowN(r.opt.Now(), 1) {
+		now := r.opt.Now()
+		if !lim.AllowN(now, 1) {
 			r.refused.Add(1)
 			m.kill(websocket.StatusPolicyViolation, fmt.Sprintf("rate limit: at most %g frames a second", r.opt.Rate))
 			return "rate limit"
+		}
+		if lim.Burst() > r.opt.Burst && lim.TokensAt(now) <= float64(r.opt.Burst) {
+			lim.SetBurstAt(now, r.opt.Burst) // the credit is spent
 		}
 		if typ != websocket.MessageText {
 			r.refused.Add(1)
@@ -245,12 +253,17 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 			r.tell(rm, m, err.Error())
 			continue
 		}
-		if !in.push(e, len(data)) {
-			r.refused.Add(1)
-			r.behind.Add(1)
-			m.kill(websocket.StatusTryAgainLater, "the server is behind: reconnect and send again")
-			return "inbox full"
+		if !in.full(len(data)) {
+			in.push(e, len(data), dead)
+			continue
 		}
+		r.behind.Add(1)
+		began := r.opt.Now()
+		if !in.push(e, len(data), dead) {
+			return "dropped while its frames waited for the room"
+		}
+		waited := r.opt.Now().Sub(began)
+		lim.SetBurstAt(began, lim.Burst()+int(waited.Seconds()*r.opt.Rate))
 	}
 }
 

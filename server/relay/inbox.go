@@ -8,7 +8,9 @@ import (
 
 // inbox holds what one member sent until the room takes it: read pushes
 // as frames arrive, drain pops in order. It is bounded in frames and in
-// bytes, and never blocks the reader: a full inbox refuses the push.
+// bytes; a full inbox makes the reader wait, which stops reading the
+// socket, so the member's sends slow down (TCP's flow control) and
+// nothing it sent is lost.
 type inbox struct {
 	mu       sync.Mutex
 	frames   []wire.Envelope
@@ -18,26 +20,40 @@ type inbox struct {
 	maxBytes int
 	closed   bool
 	ready    chan struct{} // capacity 1: a signal that frames wait or the inbox closed
+	space    chan struct{} // capacity 1: a signal that a frame was taken
 }
 
 func newInbox(maxLen, maxBytes int) *inbox {
-	return &inbox{maxLen: maxLen, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
+	return &inbox{maxLen: maxLen, maxBytes: maxBytes, ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
 }
 
-// push adds e, which arrived as size bytes; it reports false when the
-// inbox already holds its most frames or bytes.
-func (in *inbox) push(e wire.Envelope, size int) bool {
-	in.mu.Lock()
-	if len(in.frames) >= in.maxLen || in.bytes+size > in.maxBytes {
+// push adds e, which arrived as size bytes, waiting while the inbox holds
+// its most frames or bytes. It reports false if stop closed first.
+func (in *inbox) push(e wire.Envelope, size int, stop <-chan struct{}) bool {
+	for {
+		in.mu.Lock()
+		if len(in.frames) < in.maxLen && (len(in.frames) == 0 || in.bytes+size <= in.maxBytes) {
+			in.frames = append(in.frames, e)
+			in.sizes = append(in.sizes, size)
+			in.bytes += size
+			in.mu.Unlock()
+			signal(in.ready)
+			return true
+		}
 		in.mu.Unlock()
-		return false
+		select {
+		case <-in.space:
+		case <-stop:
+			return false
+		}
 	}
-	in.frames = append(in.frames, e)
-	in.sizes = append(in.sizes, size)
-	in.bytes += size
-	in.mu.Unlock()
-	in.signal()
-	return true
+}
+
+// full reports whether a frame of size bytes would have to wait.
+func (in *inbox) full(size int) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.frames) >= in.maxLen || (len(in.frames) > 0 && in.bytes+size > in.maxBytes)
 }
 
 // pop waits for the oldest frame; it reports false once the inbox is
@@ -54,6 +70,7 @@ func (in *inbox) pop() (wire.Envelope, bool) {
 				in.frames, in.sizes = nil, nil // let go of the backing arrays
 			}
 			in.mu.Unlock()
+			signal(in.space)
 			return e, true
 		}
 		closed := in.closed
@@ -70,6 +87,7 @@ func (in *inbox) discard() {
 	in.mu.Lock()
 	in.frames, in.sizes, in.bytes = nil, nil, 0
 	in.mu.Unlock()
+	signal(in.space)
 }
 
 // close tells pop that nothing more will come.
@@ -77,12 +95,13 @@ func (in *inbox) close() {
 	in.mu.Lock()
 	in.closed = true
 	in.mu.Unlock()
-	in.signal()
+	signal(in.ready)
 }
 
-func (in *inbox) signal() {
+// signal wakes the one waiting on c, a channel of capacity 1, if any.
+func signal(c chan struct{}) {
 	select {
-	case in.ready <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }

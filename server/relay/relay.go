@@ -43,7 +43,7 @@ type Options struct {
 	Burst          int           // frames a connection may send at once (default 60)
 	CreateRate     float64       // rooms per minute one IP address may make (default 10)
 	QueueLen       int           // frames waiting for a slow reader before it is dropped (default 512)
-	InboxLen       int           // frames a member sent that wait for the room before it is told the server is behind (default 256)
+	InboxLen       int           // frames a member sent that wait for the room before its socket is no longer read (default 256)
 	InboxBytes     int           // bytes of such frames (default 1 MiB)
 	WriteTimeout   time.Duration // one frame's write (default 10 s)
 	PingEvery      time.Duration // ping period; a peer that does not answer is dropped (default 20 s)
@@ -530,7 +530,7 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "# HELP thingyard_messages_in_total Frames received from browsers.\n# TYPE thingyard_messages_in_total counter\nthingyard_messages_in_total %d\n", r.in.Load())
 	fmt.Fprintf(w, "# HELP thingyard_messages_out_total Frames queued to browsers.\n# TYPE thingyard_messages_out_total counter\nthingyard_messages_out_total %d\n", r.out.Load())
 	fmt.Fprintf(w, "# HELP thingyard_drops_total Slow readers dropped.\n# TYPE thingyard_drops_total counter\nthingyard_drops_total %d\n", r.drops.Load())
-	fmt.Fprintf(w, "# HELP thingyard_behind_total Members told to reconnect because what they sent waited too long for the store.\n# TYPE thingyard_behind_total counter\nthingyard_behind_total %d\n", r.behind.Load())
+	fmt.Fprintf(w, "# HELP thingyard_behind_total Times a member had to wait, its sends held back, because the store was behind.\n# TYPE thingyard_behind_total counter\nthingyard_behind_total %d\n", r.behind.Load())
 	fmt.Fprintf(w, "# HELP thingyard_connections Open WebSocket connections.\n# TYPE thingyard_connections gauge\nthingyard_connections %d\n", r.conns.Load())
 	avail := 1
 	if r.unavailable.Load() {
