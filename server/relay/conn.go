@@ -204,9 +204,16 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
 				}
 			}
 		case <-ping.C:
+			if m.held.Load() {
+				continue // its pong would wait unread: the server is behind, not the member
+			}
+			holds := m.holds.Load()
 			pctx, cancel := context.WithTimeout(ctx, r.opt.PingEvery)
 			err := conn.Ping(pctx)
 			cancel()
+			if err != nil && m.holds.Load() != holds {
+				continue // the reader was held meanwhile: the pong may wait unread
+			}
 			if err != nil {
 				m.kill(websocket.StatusPolicyViolation, "no answer to ping")
 				return
@@ -259,7 +266,11 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 		}
 		r.behind.Add(1)
 		began := r.opt.Now()
-		if !in.push(e, len(data), dead) {
+		m.held.Store(true)
+		m.holds.Add(1)
+		ok := in.push(e, len(data), dead)
+		m.held.Store(false)
+		if !ok {
 			return "dropped while its frames waited for the room"
 		}
 		waited := r.opt.Now().Sub(began)

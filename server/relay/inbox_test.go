@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"context"
 	"fmt"
 	"net/http"
@@ -169,5 +170,48 @@ func TestAStalledStoreStillCutsAFlooder(t *testing.T) {
 	st.release()
 	if got := closeStatus(t, flooder); got != websocket.StatusPolicyViolation {
 		t.Fatalf("closed with %v, want %v (rate limit)", got, websocket.StatusPolicyViolation)
+	}
+}
+
+// A member whose reader waits for a stalled store is not dropped for an
+// unanswered ping: its pong waits unread in the socket, and the fault is
+// the server's, not the member's.
+func TestAHeldMemberIsNotTakenForASilentOne(t *testing.T) {
+	st := &stallingStore{Store: store.NewMemory(store.Limits{})}
+	const inbox, ping = 4, 20 * time.Millisecond
+	_, srv := newServer(t, relay.Options{Store: st, InboxLen: inbox, PingEvery: ping})
+	sender := dial(t, srv, "room=stallroom3&scene=overview")
+	welcome(t, sender)
+	// The sender reads what comes, answering pings, as a browser does.
+	texts := make(chan string, 64)
+	go func() {
+		defer close(texts)
+		for {
+			_, data, err := sender.conn.Read(sender.ctx)
+			if err != nil {
+				texts <- err.Error()
+				return
+			}
+			var e wire.Envelope
+			if json.Unmarshal(data, &e) == nil && e.Kind == wire.KindAction {
+				texts <- string(e.Body)
+			}
+		}
+	}()
+
+	st.hold()
+	const n = inbox + 2 // the last waits to be put in the inbox
+	for i := range n {
+		sendAction(sender, i)
+		untilRead(t, srv.URL, i+1)
+	}
+	time.Sleep(10 * ping) // the stall lasts ten ping periods
+	st.release()
+	sendAction(sender, n) // still a member
+	for i := range n + 1 {
+		got := <-texts
+		if want := fmt.Sprintf(`"text":"%d"`, i); !strings.Contains(got, want) {
+			t.Fatalf("action %d: %s, want %s", i, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -63,6 +64,11 @@ type member struct {
 	id   string
 	out  *queue
 	kill func(websocket.StatusCode, string)
+	// held is true while the member's reader waits for room in its
+	// inbox: its socket is not read then, so its pongs are not either;
+	// holds counts those waits.
+	held  atomic.Bool
+	holds atomic.Int64
 }
 
 func (r *Relay) ctx() (context.Context, context.CancelFunc) {
