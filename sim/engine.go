@@ -199,11 +199,19 @@ func (w *World) sendReading(i int32) {
 	mi := w.newMsg(mReading, d.side, i, t)
 	m := &w.msgs[mi]
 	m.sampled, m.value, m.sensor, m.qos, m.app = w.now, d.value, i, d.qos, d.proto
-	d.stats.Sent++
+	w.sentBy(i)
 	w.metrics[d.side].sent++
 	w.metrics[d.side].payload += payloadBytes
 	w.forward(mi, i)
 }
+
+// sentBy counts a message that device i sends: one it made (a reading, a
+// poll, a write, a reply, a command, a broker's copy for an app) or one it
+// passes on toward its destination (a gateway, a broker). A retry of a
+// message held while its path was down is the same message, not a new one;
+// its bytes count again in the device's bytes sent, as they cross the wire
+// again.
+func (w *World) sentBy(i int32) { w.devices[i].stats.Sent++ }
 
 // payloadBytes is what one reading is worth: a 32-bit value. Everything
 // else on the wire is overhead.
@@ -442,6 +450,7 @@ func (w *World) arrive(mi int32) {
 	}
 	to.stats.Received++
 	if m.to != m.dst {
+		w.sentBy(m.to)
 		w.forward(mi, m.to)
 		return
 	}
@@ -485,6 +494,7 @@ func (w *World) fanout(mi int32, broker int32) {
 		ci := w.newMsg(mFanout, src.side, broker, app)
 		c := &w.msgs[ci]
 		c.value, c.sensor, c.sampled, c.app = src.value, src.sensor, src.sampled, ProtoMQTT
+		w.sentBy(broker)
 		w.forward(ci, broker)
 	}
 }
@@ -521,6 +531,7 @@ func (w *World) sendCommand(from, act int32, on bool, trigger int64) {
 	mi := w.newMsg(mCommand, w.devices[from].side, from, act)
 	m := &w.msgs[mi]
 	m.on, m.trigger, m.sampled, m.app = on, trigger, w.now, ProtoMQTT
+	w.sentBy(from)
 	w.forward(mi, from)
 }
 
@@ -534,6 +545,7 @@ func (w *World) queueCommand(ctrl, act int32, on bool, trigger int64) {
 			mi := w.newMsg(mCommand, c.side, ctrl, act)
 			m := &w.msgs[mi]
 			m.on, m.trigger, m.sampled = on, trigger, w.now
+			w.sentBy(ctrl)
 			w.transmit(mi, li, ctrl, act)
 			return
 		}
@@ -581,6 +593,7 @@ func (w *World) poll(ci int32) {
 		mi := w.newMsg(mWrite, c.side, ci, cmd.dev)
 		m := &w.msgs[mi]
 		m.on, m.trigger, m.sampled = cmd.on, cmd.trigger, w.now
+		w.sentBy(ci)
 		w.request(ci, mi, li)
 		return
 	}
@@ -596,7 +609,7 @@ func (w *World) poll(ci int32) {
 		m.sampled = w.now
 		w.metrics[c.side].sent++
 		w.metrics[c.side].payload += payloadBytes
-		c.stats.Sent++
+		w.sentBy(ci)
 		w.request(ci, mi, li)
 		return
 	}
@@ -655,6 +668,7 @@ func (w *World) slaveReply(mi int32) {
 	}
 	li, master := req.link, req.from
 	m.enc = 0
+	w.sentBy(req.dst)
 	save := w.now
 	w.now += modbusTurnaround
 	w.transmit(mi, li, req.dst, master)

@@ -682,3 +682,26 @@ func TestViewRefreshMatchesFresh(t *testing.T) {
 func same[T any](a, b []T) bool {
 	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
 }
+
+// Every device that put bytes on a wire counts the messages it sent: a
+// Modbus slave its replies, a master its polls and writes, a gateway what
+// it passes on, a broker its commands and the copies it sends apps. An
+// inspector never says "sent 0" beside "bytes sent 108".
+func TestSentCountsEveryMessage(t *testing.T) {
+	w := newWorld(t, sim.Demo(), 7)
+	w.Step(30 * second)
+	for _, id := range w.DeviceIDs() {
+		d, _ := w.Device(id)
+		if d.Stats.Bytes > 0 && d.Stats.Sent == 0 {
+			t.Errorf("%s (%s) sent %d bytes in 0 messages", id, d.Kind, d.Stats.Bytes)
+		}
+	}
+	// A slave answers every request it hears, so it sends as many
+	// replies as it received requests.
+	for _, id := range []string{"oven-temp", "oil-temp", "valve"} {
+		d, _ := w.Device(id)
+		if d.Stats.Received == 0 || d.Stats.Sent != d.Stats.Received {
+			t.Errorf("Modbus slave %s received %d requests and sent %d replies", id, d.Stats.Received, d.Stats.Sent)
+		}
+	}
+}
