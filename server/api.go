@@ -193,7 +193,17 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			on := info.On
 			d.On = &on
 		}
-		if m := metricOf(info); m != "" && info.SampledMs > 0 {
+		switch m := metricOf(info); {
+		case len(info.Readings) > 0:
+			// A real board: a metric per name it printed.
+			for _, r := range info.Readings {
+				rd := readingJSON{Metric: r.Metric(), Value: r.Value, SampledMs: r.SampledMs}
+				if r.Name == info.Quantity {
+					rd.Unit = info.Unit
+				}
+				d.Readings = append(d.Readings, rd)
+			}
+		case m != "" && info.SampledMs > 0:
 			d.Readings = append(d.Readings, readingJSON{Metric: m, Value: info.Value, Unit: info.Unit, SampledMs: info.SampledMs})
 		}
 		if d.Open {

@@ -479,3 +479,51 @@ func TestMQTTRoomTopicsBounded(t *testing.T) {
 		t.Errorf("no log line saying the room is published in part:\n%s", l)
 	}
 }
+
+// A board's named readings (plotter lines such as temp:21.5,hum:40) are a
+// metric each, on REST and on MQTT, as the room's log has them.
+func TestBoardReadingsKeepTheirNames(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, _ := startTestBrokerOf(t, s, false)
+	id := s.newRoom(t, "real-board")
+	ws := dialRoom(t, s, id)
+	ws.kind(t, wire.KindPresence)
+	s.clock.Advance(100)
+	ws.send(t, wire.KindReading, sim.Action{Kind: sim.ActReading, Device: "board", At: 100 + wire.Lead,
+		Readings: []sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}, {Name: "on", Value: 1}}})
+	ws.kind(t, wire.KindReading)
+	s.clock.Advance(100)
+
+	var board deviceJSON
+	s.do(t, "GET", "/api/rooms/"+id+"/devices/board", "", &board)
+	got := map[string]float64{}
+	for _, r := range board.Readings {
+		got[r.Metric] = r.Value
+		if r.SampledMs != 100+wire.Lead {
+			t.Errorf("%s sampled at %d, want %d", r.Metric, r.SampledMs, 100+wire.Lead)
+		}
+	}
+	want := map[string]float64{"temp": 21.5, "hum": 40, "reading_on": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("REST has the board's readings %v, want %v", got, want)
+	}
+
+	p := "thingyard/" + id + "/board/"
+	mc := dialMQTT(t, s, addr, "reader", id)
+	mc.subscribe(t, p+"#")
+	b.publish()
+	topics := mc.waitTopics(t, p+"temp", p+"hum", p+"reading_on", p+"on")
+	for metric, v := range want {
+		var r reading
+		if err := json.Unmarshal(topics[p+metric], &r); err != nil || r.Value != v {
+			t.Errorf("%s%s: %s, want value %v", p, metric, topics[p+metric], v)
+		}
+	}
+	var on reading
+	if json.Unmarshal(topics[p+"on"], &on); on.Value != false {
+		t.Errorf("%son is %s: a reading named on took the board's own on topic", p, topics[p+"on"])
+	}
+	if _, ok := topics[p+"value"]; ok {
+		t.Errorf("the board still publishes %svalue beside its named readings", p)
+	}
+}

@@ -1,5 +1,7 @@
 package sim
 
+import "slices"
+
 type evKind uint8
 
 const (
@@ -709,11 +711,31 @@ func (w *World) timeout(ci int32, id uint64) {
 }
 
 // reading applies a real board's readings: the first value becomes the
-// device's value and travels like any sensor's sample.
+// device's value and travels like any sensor's sample; every value is kept
+// under its name, so the open API has each. A board keeps MaxReadings
+// names at most: a new name past them takes the place of the one heard
+// from longest ago.
 func (w *World) reading(i int32, rs []Reading) {
 	d := &w.devices[i]
 	d.value = milli(rs[0].Value)
 	d.valueAt = w.now
+	for _, r := range rs {
+		j := slices.IndexFunc(d.named, func(n namedValue) bool { return n.name == r.Name })
+		if j < 0 && len(d.named) < MaxReadings {
+			d.named = append(d.named, namedValue{name: r.Name})
+			j = len(d.named) - 1
+		}
+		if j < 0 {
+			j = 0
+			for k := range d.named {
+				if d.named[k].at < d.named[j].at {
+					j = k
+				}
+			}
+			d.named[j].name = r.Name
+		}
+		d.named[j].value, d.named[j].at = milli(r.Value), w.now
+	}
 	if (d.quantity == "" || d.quantity == "temp") && d.quantity != rs[0].Name {
 		d.quantity = rs[0].Name
 		d.topic = ""

@@ -705,3 +705,34 @@ func TestSentCountsEveryMessage(t *testing.T) {
 		}
 	}
 }
+
+// A real board's readings keep their names: every name it printed has its
+// latest value and the time it arrived, in the order first printed, and
+// a board printing more names than MaxReadings keeps the latest ones.
+func TestBoardKeepsEveryNamedReading(t *testing.T) {
+	spec := sim.Spec{Name: "bench",
+		Devices: []sim.DeviceSpec{{ID: "board", Kind: "board", Side: "iot"}, {ID: "broker", Kind: "broker", Side: "iot"}},
+		Links:   []sim.LinkSpec{{ID: "net", Medium: "internet", Members: []string{"board", "broker"}}}}
+	w := newWorld(t, spec, 1)
+	w.Step(100)
+	apply(t, w, sim.Action{Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}}})
+	w.Step(100)
+	apply(t, w, sim.Action{Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: "temp", Value: 22}}})
+	d, _ := w.Device("board")
+	want := []sim.NamedReading{{Name: "temp", Value: 22, SampledMs: 200}, {Name: "hum", Value: 40, SampledMs: 100}}
+	if !reflect.DeepEqual(d.Readings, want) {
+		t.Errorf("readings %+v, want %+v", d.Readings, want)
+	}
+	for i := range sim.MaxReadings {
+		w.Step(1)
+		apply(t, w, sim.Action{Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: fmt.Sprintf("n%d", i), Value: float64(i)}}})
+	}
+	d, _ = w.Device("board")
+	names := map[string]bool{}
+	for _, r := range d.Readings {
+		names[r.Name] = true
+	}
+	if len(d.Readings) != sim.MaxReadings || len(names) != sim.MaxReadings || names["temp"] || names["hum"] {
+		t.Errorf("past %d names the board keeps %+v, want n0…n%d", sim.MaxReadings, d.Readings, sim.MaxReadings-1)
+	}
+}

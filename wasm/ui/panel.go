@@ -311,8 +311,12 @@ func (c *Root) topic() string { return "thingyard/" + c.Model.Room + "/" + c.Mod
 func (c *Root) topicsText() string {
 	d := c.Model.Device
 	var metrics []string
-	switch d.Kind {
-	case "sensor", "board":
+	switch {
+	case len(d.Readings) > 0:
+		for _, r := range d.Readings {
+			metrics = append(metrics, r.Metric())
+		}
+	case d.Kind == "sensor", d.Kind == "board":
 		m := d.Quantity
 		if m == "" {
 			m = "value"
