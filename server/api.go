@@ -41,6 +41,47 @@ const openSide = "iot"
 // whyClosed is what the API says of a device on the closed side.
 const whyClosed = "an M2M device answers only its own master on its own bus (Modbus RTU, CAN): it has no topic and no API; reading it from outside takes a gateway someone must build"
 
+// closedTo says why an outside program may not take action a in world w,
+// and the action's field at fault, or "" when it may. The open API (REST and MQTT) is what other programs
+// use, as a real IoT platform's is: it reaches the devices and links of
+// the open side only. A person at the room's page acts on both sides; the
+// page's actions do not come this way. A device or link the world does
+// not have yet (an add still to come) is left to the room's gate.
+func closedTo(w *sim.World, v *sim.View, a sim.Action) (field, why string) {
+	if a.Device != "" {
+		if d, ok := w.Device(a.Device); ok && d.Side != openSide {
+			return "device", fmt.Sprintf("%s is on the %s side, which has no open API: outside programs (REST, MQTT) reach only the %s side; a person acts on it in the room's page", a.Device, sideName(d.Side), sideName(openSide))
+		}
+	}
+	if a.Link == "" || a.Link == sim.Internet {
+		return "", ""
+	}
+	w.View(v)
+	for _, l := range v.Links {
+		if l.ID != a.Link || len(l.Members) == 0 {
+			continue
+		}
+		for _, m := range l.Members {
+			if v.Sides[v.Devices[m].Side] == openSide {
+				return "", ""
+			}
+		}
+		return "link", fmt.Sprintf("%s is a link of the %s side, which has no open API: outside programs (REST, MQTT) reach only the %s side; a person acts on it in the room's page", a.Link, sideName(v.Sides[v.Devices[l.Members[0]].Side]), sideName(openSide))
+	}
+	return "", ""
+}
+
+// sideName is how people write a side's name: M2M, IoT, or the scene's own.
+func sideName(side string) string {
+	switch side {
+	case "m2m":
+		return "M2M"
+	case "iot":
+		return "IoT"
+	}
+	return side
+}
+
 // api serves the open API of the live rooms: REST and server-sent events.
 type api struct {
 	rel   *relay.Relay
@@ -274,7 +315,24 @@ func (a *api) device(w http.ResponseWriter, r *http.Request) {
 type actionResult struct {
 	Seq    uint64     `json:"seq"`
 	At     int64      `json:"at"`
-	Action sim.Action `json:"action"`
+	Action actionEcho `json:"action"`
+}
+
+// actionEcho is an action as the API echoes it: on is there for the kinds
+// it switches (power, command) whether true or false, so a power-off reads
+// as one.
+type actionEcho struct {
+	sim.Action
+	On *bool `json:"on,omitempty"`
+}
+
+func echo(a sim.Action) actionEcho {
+	e := actionEcho{Action: a}
+	if a.Kind == sim.ActPower || a.Kind == sim.ActCommand {
+		on := a.On
+		e.On = &on
+	}
+	return e
 }
 
 func (a *api) action(w http.ResponseWriter, r *http.Request) {
@@ -294,6 +352,21 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 	if len(body) > wire.MaxFrame {
 		problem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an action is at most %d bytes", wire.MaxFrame), "")
 		return
+	}
+	// The gate explains a body that is not an action; only an action that
+	// names a device or a side's own link needs the world's sides.
+	var act sim.Action
+	if json.Unmarshal(body, &act) == nil && (act.Device != "" || (act.Link != "" && act.Link != sim.Internet)) {
+		var field, why string
+		var v sim.View
+		if err := rep.Read(func(wd *sim.World, _ uint64) { field, why = closedTo(wd, &v, act) }); err != nil {
+			problem(w, http.StatusInternalServerError, err.Error(), "")
+			return
+		}
+		if why != "" {
+			problem(w, http.StatusForbidden, why, field)
+			return
+		}
 	}
 	res, err := submit(a.rel, rep, info.ID, "api", body)
 	if err != nil {
@@ -334,7 +407,7 @@ func submit(rel *relay.Relay, _ *replica.Replica, room, from string, body []byte
 	if err := json.Unmarshal(e.Body, &act); err != nil {
 		return actionResult{}, fmt.Errorf("the room logged an action it cannot read back: %w", err)
 	}
-	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
+	return actionResult{Seq: e.Seq, At: act.At, Action: echo(act)}, nil
 }
 
 // events is GET /api/rooms/{id}/events: the room's envelopes as

@@ -338,12 +338,17 @@ func (b *broker) set(cl *mqtt.Client, topic string, payload []byte) *refusal {
 	}
 	var d sim.DeviceInfo
 	var ok bool
-	rep.Read(func(w *sim.World, _ uint64) { d, ok = w.Device(device) })
+	var closed string
+	var v sim.View
+	rep.Read(func(w *sim.World, _ uint64) {
+		d, ok = w.Device(device)
+		_, closed = closedTo(w, &v, sim.Action{Device: device})
+	})
 	switch {
 	case !ok:
 		return refuse(packets.ErrTopicNameInvalid, fmt.Sprintf("room %s has no device %q", room, device))
-	case d.Side != openSide:
-		return refuse(packets.ErrNotAuthorized, fmt.Sprintf("%s is on the M2M side, which has no open API", device))
+	case closed != "":
+		return refuse(packets.ErrNotAuthorized, closed)
 	}
 	act, err := parseSet(device, d.Kind, payload)
 	if err != nil {
