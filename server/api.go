@@ -192,19 +192,23 @@ func (a *api) room(w http.ResponseWriter, r *http.Request) {
 
 // deviceJSON is one device of GET /api/rooms/{id}/devices.
 type deviceJSON struct {
-	ID       string        `json:"id"`
-	Label    string        `json:"label"`
-	Kind     string        `json:"kind"`
-	Side     string        `json:"side"`
-	Open     bool          `json:"open"` // reachable through the open API (REST, MQTT)
-	Powered  bool          `json:"powered"`
-	Online   bool          `json:"online"`
-	On       *bool         `json:"on,omitempty"` // an actuator's or a board's state
-	Readings []readingJSON `json:"readings"`
-	Protocol string        `json:"protocol,omitempty"`
-	Links    []string      `json:"links"`
-	Topic    string        `json:"topic,omitempty"`      // MQTT topic prefix, open devices only
-	Closed   string        `json:"why_closed,omitempty"` // why a closed device has no topic
+	ID      string `json:"id"`
+	Label   string `json:"label"`
+	Kind    string `json:"kind"`
+	Side    string `json:"side"`
+	Open    bool   `json:"open"` // reachable through the open API (REST, MQTT)
+	Powered bool   `json:"powered"`
+	Online  bool   `json:"online"`
+	// ReachesBroker: what the device publishes reaches a broker now (see
+	// sim.World.ReachesBroker). MQTT's online topic and fresh readings
+	// follow it; an M2M device never does.
+	ReachesBroker bool          `json:"reaches_broker"`
+	On            *bool         `json:"on,omitempty"` // an actuator's or a board's state
+	Readings      []readingJSON `json:"readings"`
+	Protocol      string        `json:"protocol,omitempty"`
+	Links         []string      `json:"links"`
+	Topic         string        `json:"topic,omitempty"`      // MQTT topic prefix, open devices only
+	Closed        string        `json:"why_closed,omitempty"` // why a closed device has no topic
 }
 
 // readingJSON is a device's latest measured value.
@@ -226,7 +230,8 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			continue
 		}
 		d := deviceJSON{ID: info.ID, Label: info.Label, Kind: info.Kind, Side: info.Side, Open: info.Side == openSide,
-			Powered: info.Powered, Online: dv.Online, Readings: []readingJSON{}, Protocol: info.Protocol, Links: info.Links}
+			Powered: info.Powered, Online: dv.Online, Readings: []readingJSON{}, Protocol: info.Protocol, Links: info.Links,
+			ReachesBroker: w.ReachesBroker(info.ID)}
 		if d.Links == nil {
 			d.Links = []string{}
 		}

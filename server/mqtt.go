@@ -79,8 +79,8 @@ type broker struct {
 	round  sync.Mutex // held by a publish round: one at a time, whoever calls it
 
 	mu     sync.Mutex
-	last   map[string]map[string]string // room -> retained topic -> what was last published
-	capped map[string]bool              // rooms with more topics than maxRoomTopics, logged once
+	last   map[string]map[string]published // room -> retained topic -> what was last published
+	capped map[string]bool                 // rooms with more topics than maxRoomTopics, logged once
 
 	// published counts the broker's own publishes of readings, sets the
 	// client publishes that became actions, refused the connections,
@@ -103,7 +103,7 @@ func newBroker(addr string, reps *replica.Set, open bool, log *slog.Logger) (*br
 	quiet := slog.New(errorsOnly{log.Handler()}).With("part", "mqtt")
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: quiet})
 	b := &broker{srv: srv, reps: reps, log: log, open: open, now: time.Now, wake: make(chan struct{}, 1),
-		last: map[string]map[string]string{}, capped: map[string]bool{}}
+		last: map[string]map[string]published{}, capped: map[string]bool{}}
 	if err := srv.AddHook(b, nil); err != nil {
 		return nil, "", err
 	}

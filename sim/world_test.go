@@ -736,3 +736,38 @@ func TestBoardKeepsEveryNamedReading(t *testing.T) {
 		t.Errorf("past %d names the board keeps %+v, want n0…n%d", sim.MaxReadings, d.Readings, sim.MaxReadings-1)
 	}
 }
+
+// A device reaches a broker while a path of links that are up leads there
+// through powered forwarders; cutting the internet, powering the hub off
+// or the broker off cuts it.
+func TestReachesBroker(t *testing.T) {
+	w := newWorld(t, sim.Demo(), 1)
+	reach := func() string {
+		var got []string
+		for _, id := range []string{"living-temp", "lamp", "hub", "cloud", "phone", "plc", "oven-temp"} {
+			if w.ReachesBroker(id) {
+				got = append(got, id)
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	steps := []struct {
+		act  *sim.Action
+		want string
+	}{
+		{nil, "living-temp lamp hub cloud phone"},
+		{&sim.Action{Kind: sim.ActCut, Link: sim.Internet}, "cloud phone"}, // the cloud keeps its cellular link
+		{&sim.Action{Kind: sim.ActRestore, Link: sim.Internet}, "living-temp lamp hub cloud phone"},
+		{&sim.Action{Kind: sim.ActPower, Device: "hub"}, "cloud phone"},
+		{&sim.Action{Kind: sim.ActPower, Device: "hub", On: true}, "living-temp lamp hub cloud phone"},
+		{&sim.Action{Kind: sim.ActPower, Device: "cloud"}, ""},
+	}
+	for _, s := range steps {
+		if s.act != nil {
+			apply(t, w, *s.act)
+		}
+		if got := reach(); got != s.want {
+			t.Errorf("after %+v: %q reach the broker, want %q", s.act, got, s.want)
+		}
+	}
+}
