@@ -165,13 +165,27 @@ func (a *api) live(w http.ResponseWriter, r *http.Request) (relay.Room, *replica
 }
 
 // roomJSON is GET /api/rooms/{id}.
+//
+// The API has two clocks. World time counts in ticks of one simulated
+// millisecond: tick, and a reading's sampled_ms, are world time. The room's
+// clock is real time: a room's world runs ten times slower than real time
+// (wire.MsPerTick, 10 ms of the room's clock a tick) so that a Modbus poll
+// can be followed by eye, so 100 ticks pass in a real second and a sensor
+// sampling every simulated second has a new value every 10 real seconds.
+// Time (and MQTT's time) is the room's clock when its browsers showed
+// that tick.
 type roomJSON struct {
 	ID      string   `json:"id"`
 	Scene   string   `json:"scene"`
 	Seq     uint64   `json:"seq"`
 	Members []string `json:"members"`
-	Tick    int64    `json:"tick"`
-	Hash    string   `json:"hash"`
+	Tick    int64    `json:"tick"` // world time now, in ticks of 1 simulated ms
+	// Time is the room's clock (real time, RFC 3339) at Tick.
+	Time string `json:"time"`
+	// RealMsPerTick is how many ms of the room's clock a tick takes: 10,
+	// a world ten times slower than real time.
+	RealMsPerTick int64  `json:"real_ms_per_tick"`
+	Hash          string `json:"hash"`
 	// Token is the room's password for outside programs (MQTT: user name
 	// the room id): whoever reads this already holds the room's link.
 	Token string `json:"token"`
@@ -182,11 +196,12 @@ func (a *api) room(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members, Token: a.rel.Token(info.ID)}
+	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members, Token: a.rel.Token(info.ID), RealMsPerTick: wire.MsPerTick}
 	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Hash = wd.Tick(), sim.HashString(wd.Hash()) }); err != nil {
 		problem(w, http.StatusInternalServerError, err.Error(), "")
 		return
 	}
+	out.Time = rep.Time(out.Tick)
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -216,7 +231,7 @@ type readingJSON struct {
 	Metric    string  `json:"metric"`
 	Value     float64 `json:"value"`
 	Unit      string  `json:"unit,omitempty"`
-	SampledMs int64   `json:"sampled_ms"` // world time of the measurement
+	SampledMs int64   `json:"sampled_ms"` // world time of the measurement: the tick it was measured at (1 tick = 1 simulated ms)
 }
 
 // devicesOf describes every device of a world, in creation order.
@@ -281,7 +296,7 @@ func (a *api) devices(w http.ResponseWriter, r *http.Request) {
 	}
 	var out struct {
 		Room    string       `json:"room"`
-		Tick    int64        `json:"tick"`
+		Tick    int64        `json:"tick"` // world time now (see roomJSON)
 		Devices []deviceJSON `json:"devices"`
 	}
 	out.Room = info.ID

@@ -401,3 +401,26 @@ func TestAPIReachesTheOpenSideOnly(t *testing.T) {
 		}
 	}
 }
+
+// The API names its two clocks: tick and sampled_ms are world time (one
+// tick a simulated ms), time is the room's real-time clock, and a room's
+// world runs ten times slower than it: ten real seconds are 1,000 ticks.
+func TestAPIClocks(t *testing.T) {
+	s := newAPIServer(t)
+	start := s.clock.Now()
+	id := s.newRoom(t, "open-api")
+	s.clock.Advance(1000) // moves the room's clock on by 10 s
+	var room roomJSON
+	s.do(t, "GET", "/api/rooms/"+id, "", &room)
+	if got := s.clock.Now().Sub(start); got != 10*time.Second {
+		t.Fatalf("the test clock moved %v", got)
+	}
+	if room.Tick != 1000 || room.RealMsPerTick != 10 || room.Time != "2026-03-01T09:00:10.000Z" {
+		t.Errorf("after 10 real seconds: tick %d, real_ms_per_tick %d, time %q; want 1000, 10 and 09:00:10", room.Tick, room.RealMsPerTick, room.Time)
+	}
+	var meter deviceJSON
+	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	if len(meter.Readings) != 1 || meter.Readings[0].SampledMs <= 0 || meter.Readings[0].SampledMs > room.Tick {
+		t.Errorf("meter readings %+v: sampled_ms is not on the clock of tick %d", meter.Readings, room.Tick)
+	}
+}

@@ -35,8 +35,8 @@ func (b *broker) run(ctx context.Context) {
 type reading struct {
 	Value any    `json:"value"`
 	Unit  string `json:"unit,omitempty"`
-	Time  string `json:"time"` // RFC 3339, by the room's clock
-	Tick  int64  `json:"tick"` // the world's tick it was measured at
+	Time  string `json:"time"` // RFC 3339, by the room's clock (real time) when its browsers showed Tick
+	Tick  int64  `json:"tick"` // the world's tick it was measured at (1 tick = 1 simulated ms = 10 ms of the room's clock)
 	// Stale marks the last value the broker had from a device whose path
 	// to it is cut: republished once, retained, until the path is back.
 	Stale bool `json:"stale,omitempty"`
