@@ -161,7 +161,9 @@ func (g *gateway) serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { <-ctx.Done(); port.Close() }()
-	sess, err := board.Open(ctx, port, g.cfg.options())
+	opt := g.cfg.options()
+	opt.Notice = g.notice
+	sess, err := board.Open(ctx, port, opt)
 	if err != nil {
 		return err
 	}
@@ -175,6 +177,16 @@ func (g *gateway) serve(ctx context.Context) error {
 		g.action(sim.Action{Kind: sim.ActPower, Device: g.cfg.device, On: false})
 	}
 	return nil
+}
+
+// notice logs what the session says of a board that does not answer
+// (what it was asked, what to check), and that it answers after all.
+func (g *gateway) notice(silent bool, text string) {
+	if silent {
+		g.log.Warn("board not answering", "why", text)
+		return
+	}
+	g.log.Info("board answering", "what", text)
 }
 
 func (g *gateway) set(s *board.Session) {
