@@ -179,14 +179,19 @@ func (g *gateway) serve(ctx context.Context) error {
 	return nil
 }
 
-// notice logs what the session says of a board that does not answer
-// (what it was asked, what to check), and that it answers after all.
+// notice tells the log and the room what the session says of a board that
+// does not answer (what it was asked, what to check), and that it answers
+// after all: the room gets it as a board announcement with a note, which
+// every page in the room receives.
 func (g *gateway) notice(silent bool, text string) {
 	if silent {
 		g.log.Warn("board not answering", "why", text)
-		return
+	} else {
+		g.log.Info("board answering", "what", text)
 	}
-	g.log.Info("board answering", "what", text)
+	if err := g.room.Send(wire.KindBoard, wire.Board{Device: g.cfg.device, Note: text, Silent: silent}); err != nil {
+		g.log.Warn("the room did not take the board's note", "err", err)
+	}
 }
 
 func (g *gateway) set(s *board.Session) {

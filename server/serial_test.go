@@ -278,8 +278,9 @@ func TestExamplesAreEmbedded(t *testing.T) {
 	}
 }
 
-// A board that does not answer is said so in the log: what was asked, of
-// what, and what to check (baud, wiring, slave address, the sketch).
+// A board that does not answer is said so in the log and to the pages in
+// its room (a board announcement with a note): what was asked, of what,
+// and what to check (baud, wiring, slave address, the sketch).
 func TestSerialSilentBoard(t *testing.T) {
 	tests := []struct {
 		name string
@@ -296,7 +297,17 @@ func TestSerialSilentBoard(t *testing.T) {
 			cable := boardtest.NewCable(t)
 			boardtest.Open(t, cable.Board) // open, and never a word
 			room := fmt.Sprintf("silent-%d-room", i)
-			_, logs := startServerLog(t, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
+			addr, logs := startServerLog(t, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
+			page := joinRoom(t, addr, room)
+			note := page.boardNote()
+			if !note.Silent {
+				t.Errorf("the page got a note %+v not marked silent", note)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(note.Note, w) {
+					t.Errorf("the page's note does not say %q:\n%s", w, note.Note)
+				}
+			}
 			boardtest.Eventually(t, 20*time.Second, "a log line that the board does not answer", func() bool {
 				return strings.Contains(logs.String(), "board not answering")
 			})
@@ -312,5 +323,31 @@ func TestSerialSilentBoard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// boardNote waits for a board announcement with a note, in the welcome's
+// log or live.
+func (m *member) boardNote() wire.Board {
+	m.t.Helper()
+	for {
+		_, data, err := m.conn.Read(m.ctx)
+		if err != nil {
+			m.t.Fatalf("waiting for a board note: %v", err)
+		}
+		var e wire.Envelope
+		json.Unmarshal(data, &e)
+		envs := []wire.Envelope{e}
+		if e.Kind == wire.KindWelcome {
+			var w wire.Welcome
+			json.Unmarshal(e.Body, &w)
+			envs = w.Log
+		}
+		for _, e := range envs {
+			var b wire.Board
+			if e.Kind == wire.KindBoard && json.Unmarshal(e.Body, &b) == nil && b.Note != "" {
+				return b
+			}
+		}
 	}
 }
