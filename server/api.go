@@ -39,7 +39,7 @@ const topicPrefix = "thingyard"
 const openSide = "iot"
 
 // whyClosed is what the API says of a device on the closed side.
-const whyClosed = "an M2M device answers only its own master on its own bus (Modbus RTU, CAN): it has no topic and no API; reading it from outside takes a gateway someone must build"
+const whyClosed = "an M2M device answers only its own master on its own bus (Modbus RTU, CAN): it has no topic, and this API lists it without its readings or state and refuses actions on it; reading it from outside takes a gateway someone must build"
 
 // closedTo says why an outside program may not take action a in world w,
 // and the action's field at fault, or "" when it may. The open API (REST and MQTT) is what other programs
@@ -250,6 +250,14 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 		if d.Links == nil {
 			d.Links = []string{}
 		}
+		if !d.Open {
+			// A closed device is listed, as the room shows it, but what
+			// it measures and its state are its master's alone.
+			d.Closed = whyClosed
+			out = append(out, d)
+			continue
+		}
+		d.Topic = topicPrefix + "/" + room + "/" + d.ID
 		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
 			on := info.On
 			d.On = &on
@@ -266,11 +274,6 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			}
 		case m != "" && info.SampledMs > 0:
 			d.Readings = append(d.Readings, readingJSON{Metric: m, Value: info.Value, Unit: info.Unit, SampledMs: info.SampledMs})
-		}
-		if d.Open {
-			d.Topic = topicPrefix + "/" + room + "/" + d.ID
-		} else {
-			d.Closed = whyClosed
 		}
 		out = append(out, d)
 	}

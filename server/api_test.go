@@ -129,8 +129,11 @@ func TestAPIRoomAndDevices(t *testing.T) {
 		meter.Readings[0] != (readingJSON{Metric: "power", Value: info.Value, Unit: "W", SampledMs: info.SampledMs}) {
 		t.Errorf("meter %+v, want open with its power reading %v W", meter, info.Value)
 	}
-	if press.Open || press.Side != "m2m" || press.Topic != "" || !strings.Contains(press.Closed, "M2M") {
-		t.Errorf("press %+v, want closed with a reason", press)
+	if press.Open || press.Side != "m2m" || press.Topic != "" || !strings.Contains(press.Closed, "M2M") || len(press.Readings) != 0 || press.On != nil {
+		t.Errorf("press %+v, want closed with a reason, without its readings", press)
+	}
+	if guard := byID["guard"]; guard.On != nil || guard.Open {
+		t.Errorf("guard %+v, want closed without its state", guard)
 	}
 	if fan.On == nil || fan.Kind != "actuator" {
 		t.Errorf("fan %+v, want an on state", fan)

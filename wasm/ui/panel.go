@@ -288,7 +288,7 @@ func (c *Root) apiOpen() bool { return c.Model.Device.Side == openSide }
 // whyClosed says why an M2M device has no topic and no API.
 func (c *Root) whyClosed() string {
 	return "No open API: an M2M device answers only its own master on its own bus (" + c.busOf() +
-		"), so it has no MQTT topic and no URL. Reading it from outside takes a gateway someone must build."
+		"), so it has no MQTT topic, and the room's REST API lists it without its readings and refuses actions on it. Reading it from outside takes a gateway someone must build."
 }
 
 func (c *Root) busOf() string {
