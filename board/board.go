@@ -90,8 +90,19 @@ type Options struct {
 	SamplingMs int
 
 	// Console, when set, receives what the board said as text: a plotter
-	// board's output as it is, Firmata and Modbus decoded. It must not block.
+	// board's output as it is, Firmata and Modbus decoded, and on lines
+	// of their own what Notice is told. It must not block.
 	Console func(string)
+	// Notice, when set, is told in a sentence or three when the board
+	// does not answer (silent): what it was asked, what did not answer
+	// and what to check (baud, wiring, slave address, the sketch); and,
+	// once, when it answers after all. A Modbus slave is told of at its
+	// first unanswered poll, a plotter or Firmata board after SilentAfter
+	// without a word in its protocol. It must not block.
+	Notice func(silent bool, text string)
+	// SilentAfter is how long a plotter or Firmata board may say nothing
+	// in its protocol before Notice is told (default DefaultSilentAfter).
+	SilentAfter time.Duration
 	// Now is the clock (tests replace it).
 	Now func() time.Time
 }
@@ -177,6 +188,9 @@ func (o *Options) fill() {
 	if o.Console == nil {
 		o.Console = func(string) {}
 	}
+	if o.SilentAfter <= 0 {
+		o.SilentAfter = DefaultSilentAfter
+	}
 }
 
 // Sniff says what the first bytes from a board look like: Firmata when
@@ -200,6 +214,9 @@ type Session struct {
 	opt   Options
 	proto Protocol
 	s     *stream
+
+	guessed bool // auto took a board that answered nothing for a plotter sketch
+	midLine bool // the console's last text left a line open (Run's goroutine only)
 
 	mu     sync.Mutex // guards the protocol state below and writes
 	plot   plotter.Decoder
@@ -309,6 +326,7 @@ func (s *Session) detect(ctx context.Context) (Protocol, error) {
 		return "", fmt.Errorf("board: detect: %w", err)
 	}
 	s.s.unread(seen)
+	s.guessed = true
 	return Plotter, nil
 }
 
@@ -328,9 +346,11 @@ func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
 		}
 	}
 	th := &thinner{gap: s.gap()}
+	quiet := &watch{s: s, start: s.opt.Now()}
 	for {
-		chunk, err := s.s.next(ctx, th.due())
+		chunk, err := s.s.next(ctx, earliest(th.due(), quiet.due()))
 		if isTimeout(err) {
+			quiet.check(s.opt.Now())
 			s.reading(th, emit)
 			continue
 		}
@@ -346,23 +366,33 @@ func (s *Session) Run(ctx context.Context, emit func(sim.Action)) error {
 					return err
 				}
 			}
+			quiet.got(len(chunk), len(msgs) > 0)
 			for _, m := range msgs {
-				if t := firmataText(m); t != "" {
-					s.opt.Console(t)
-				}
+				s.console(firmataText(m))
 			}
 			if complete {
 				th.add(s.fc.Readings())
 			}
 		} else {
-			s.opt.Console(string(chunk))
-			for _, rs := range s.plot.Feed(chunk) {
+			s.console(string(chunk))
+			lines := s.plot.Feed(chunk)
+			quiet.got(len(chunk), len(lines) > 0)
+			for _, rs := range lines {
 				th.add(rs)
 			}
 		}
 		s.mu.Unlock()
+		quiet.check(s.opt.Now())
 		s.reading(th, emit)
 	}
+}
+
+// earliest is the earlier of two deadlines, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // gap is the least time between two reading actions: 1/MaxRate. A board
@@ -386,6 +416,7 @@ func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
 	t := time.NewTicker(s.opt.Poll)
 	defer t.Stop()
 	th := &thinner{gap: s.gap()}
+	silent := false // the person was told the slave does not answer
 	for {
 		s.mu.Lock()
 		regs, err := s.master.ReadHoldingRegisters(s.opt.Slave, s.opt.Register, s.opt.Count)
@@ -396,12 +427,20 @@ func (s *Session) runModbus(ctx context.Context, emit func(sim.Action)) error {
 			for i, v := range regs {
 				rs[i] = sim.Reading{Name: "hr" + strconv.Itoa(int(s.opt.Register)+i), Value: float64(v)}
 			}
-			s.opt.Console(fmt.Sprintf("slave %d holding %d..: %v\n", s.opt.Slave, s.opt.Register, regs))
+			s.console(fmt.Sprintf("slave %d holding %d..: %v\n", s.opt.Slave, s.opt.Register, regs))
+			if silent {
+				silent = false
+				s.notify(false, fmt.Sprintf("Modbus slave %d answers now.", s.opt.Slave))
+			}
 			th.add(rs)
 		case s.s.failed() != nil:
 			return s.s.failed()
 		default:
-			s.opt.Console(err.Error() + "\n")
+			s.console(err.Error() + "\n")
+			if !silent {
+				silent = true
+				s.notify(true, s.modbusSilence(err))
+			}
 		}
 		s.reading(th, emit)
 		select {

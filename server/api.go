@@ -39,7 +39,48 @@ const topicPrefix = "thingyard"
 const openSide = "iot"
 
 // whyClosed is what the API says of a device on the closed side.
-const whyClosed = "an M2M device answers only its own master on its own bus (Modbus RTU, CAN): it has no topic and no API; reading it from outside takes a gateway someone must build"
+const whyClosed = "an M2M device answers only its own master on its own bus (Modbus RTU, CAN): it has no topic, and this API lists it without its readings or state and refuses actions on it; reading it from outside takes a gateway someone must build"
+
+// closedTo says why an outside program may not take action a in world w,
+// and the action's field at fault, or "" when it may. The open API (REST and MQTT) is what other programs
+// use, as a real IoT platform's is: it reaches the devices and links of
+// the open side only. A person at the room's page acts on both sides; the
+// page's actions do not come this way. A device or link the world does
+// not have yet (an add still to come) is left to the room's gate.
+func closedTo(w *sim.World, v *sim.View, a sim.Action) (field, why string) {
+	if a.Device != "" {
+		if d, ok := w.Device(a.Device); ok && d.Side != openSide {
+			return "device", fmt.Sprintf("%s is on the %s side, which has no open API: outside programs (REST, MQTT) reach only the %s side; a person acts on it in the room's page", a.Device, sideName(d.Side), sideName(openSide))
+		}
+	}
+	if a.Link == "" || a.Link == sim.Internet {
+		return "", ""
+	}
+	w.View(v)
+	for _, l := range v.Links {
+		if l.ID != a.Link || len(l.Members) == 0 {
+			continue
+		}
+		for _, m := range l.Members {
+			if v.Sides[v.Devices[m].Side] == openSide {
+				return "", ""
+			}
+		}
+		return "link", fmt.Sprintf("%s is a link of the %s side, which has no open API: outside programs (REST, MQTT) reach only the %s side; a person acts on it in the room's page", a.Link, sideName(v.Sides[v.Devices[l.Members[0]].Side]), sideName(openSide))
+	}
+	return "", ""
+}
+
+// sideName is how people write a side's name: M2M, IoT, or the scene's own.
+func sideName(side string) string {
+	switch side {
+	case "m2m":
+		return "M2M"
+	case "iot":
+		return "IoT"
+	}
+	return side
+}
 
 // api serves the open API of the live rooms: REST and server-sent events.
 type api struct {
@@ -124,13 +165,27 @@ func (a *api) live(w http.ResponseWriter, r *http.Request) (relay.Room, *replica
 }
 
 // roomJSON is GET /api/rooms/{id}.
+//
+// The API has two clocks. World time counts in ticks of one simulated
+// millisecond: tick, and a reading's sampled_ms, are world time. The room's
+// clock is real time: a room's world runs ten times slower than real time
+// (wire.MsPerTick, 10 ms of the room's clock a tick) so that a Modbus poll
+// can be followed by eye, so 100 ticks pass in a real second and a sensor
+// sampling every simulated second has a new value every 10 real seconds.
+// Time (and MQTT's time) is the room's clock when its browsers showed
+// that tick.
 type roomJSON struct {
 	ID      string   `json:"id"`
 	Scene   string   `json:"scene"`
 	Seq     uint64   `json:"seq"`
 	Members []string `json:"members"`
-	Tick    int64    `json:"tick"`
-	Hash    string   `json:"hash"`
+	Tick    int64    `json:"tick"` // world time now, in ticks of 1 simulated ms
+	// Time is the room's clock (real time, RFC 3339) at Tick.
+	Time string `json:"time"`
+	// RealMsPerTick is how many ms of the room's clock a tick takes: 10,
+	// a world ten times slower than real time.
+	RealMsPerTick int64  `json:"real_ms_per_tick"`
+	Hash          string `json:"hash"`
 	// Token is the room's password for outside programs (MQTT: user name
 	// the room id): whoever reads this already holds the room's link.
 	Token string `json:"token"`
@@ -141,29 +196,34 @@ func (a *api) room(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members, Token: a.rel.Token(info.ID)}
+	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members, Token: a.rel.Token(info.ID), RealMsPerTick: wire.MsPerTick}
 	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Hash = wd.Tick(), sim.HashString(wd.Hash()) }); err != nil {
 		problem(w, http.StatusInternalServerError, err.Error(), "")
 		return
 	}
+	out.Time = rep.Time(out.Tick)
 	writeJSON(w, http.StatusOK, out)
 }
 
 // deviceJSON is one device of GET /api/rooms/{id}/devices.
 type deviceJSON struct {
-	ID       string        `json:"id"`
-	Label    string        `json:"label"`
-	Kind     string        `json:"kind"`
-	Side     string        `json:"side"`
-	Open     bool          `json:"open"` // reachable through the open API (REST, MQTT)
-	Powered  bool          `json:"powered"`
-	Online   bool          `json:"online"`
-	On       *bool         `json:"on,omitempty"` // an actuator's or a board's state
-	Readings []readingJSON `json:"readings"`
-	Protocol string        `json:"protocol,omitempty"`
-	Links    []string      `json:"links"`
-	Topic    string        `json:"topic,omitempty"`      // MQTT topic prefix, open devices only
-	Closed   string        `json:"why_closed,omitempty"` // why a closed device has no topic
+	ID      string `json:"id"`
+	Label   string `json:"label"`
+	Kind    string `json:"kind"`
+	Side    string `json:"side"`
+	Open    bool   `json:"open"` // reachable through the open API (REST, MQTT)
+	Powered bool   `json:"powered"`
+	Online  bool   `json:"online"`
+	// ReachesBroker: what the device publishes reaches a broker now (see
+	// sim.World.ReachesBroker). MQTT's online topic and fresh readings
+	// follow it; an M2M device never does.
+	ReachesBroker bool          `json:"reaches_broker"`
+	On            *bool         `json:"on,omitempty"` // an actuator's or a board's state
+	Readings      []readingJSON `json:"readings"`
+	Protocol      string        `json:"protocol,omitempty"`
+	Links         []string      `json:"links"`
+	Topic         string        `json:"topic,omitempty"`      // MQTT topic prefix, open devices only
+	Closed        string        `json:"why_closed,omitempty"` // why a closed device has no topic
 }
 
 // readingJSON is a device's latest measured value.
@@ -171,7 +231,7 @@ type readingJSON struct {
 	Metric    string  `json:"metric"`
 	Value     float64 `json:"value"`
 	Unit      string  `json:"unit,omitempty"`
-	SampledMs int64   `json:"sampled_ms"` // world time of the measurement
+	SampledMs int64   `json:"sampled_ms"` // world time of the measurement: the tick it was measured at (1 tick = 1 simulated ms)
 }
 
 // devicesOf describes every device of a world, in creation order.
@@ -185,21 +245,35 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			continue
 		}
 		d := deviceJSON{ID: info.ID, Label: info.Label, Kind: info.Kind, Side: info.Side, Open: info.Side == openSide,
-			Powered: info.Powered, Online: dv.Online, Readings: []readingJSON{}, Protocol: info.Protocol, Links: info.Links}
+			Powered: info.Powered, Online: dv.Online, Readings: []readingJSON{}, Protocol: info.Protocol, Links: info.Links,
+			ReachesBroker: w.ReachesBroker(info.ID)}
 		if d.Links == nil {
 			d.Links = []string{}
 		}
+		if !d.Open {
+			// A closed device is listed, as the room shows it, but what
+			// it measures and its state are its master's alone.
+			d.Closed = whyClosed
+			out = append(out, d)
+			continue
+		}
+		d.Topic = topicPrefix + "/" + room + "/" + d.ID
 		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
 			on := info.On
 			d.On = &on
 		}
-		if m := metricOf(info); m != "" && info.SampledMs > 0 {
+		switch m := metricOf(info); {
+		case len(info.Readings) > 0:
+			// A real board: a metric per name it printed.
+			for _, r := range info.Readings {
+				rd := readingJSON{Metric: r.Metric(), Value: r.Value, SampledMs: r.SampledMs}
+				if r.Name == info.Quantity {
+					rd.Unit = info.Unit
+				}
+				d.Readings = append(d.Readings, rd)
+			}
+		case m != "" && info.SampledMs > 0:
 			d.Readings = append(d.Readings, readingJSON{Metric: m, Value: info.Value, Unit: info.Unit, SampledMs: info.SampledMs})
-		}
-		if d.Open {
-			d.Topic = topicPrefix + "/" + room + "/" + d.ID
-		} else {
-			d.Closed = whyClosed
 		}
 		out = append(out, d)
 	}
@@ -225,7 +299,7 @@ func (a *api) devices(w http.ResponseWriter, r *http.Request) {
 	}
 	var out struct {
 		Room    string       `json:"room"`
-		Tick    int64        `json:"tick"`
+		Tick    int64        `json:"tick"` // world time now (see roomJSON)
 		Devices []deviceJSON `json:"devices"`
 	}
 	out.Room = info.ID
@@ -264,7 +338,24 @@ func (a *api) device(w http.ResponseWriter, r *http.Request) {
 type actionResult struct {
 	Seq    uint64     `json:"seq"`
 	At     int64      `json:"at"`
-	Action sim.Action `json:"action"`
+	Action actionEcho `json:"action"`
+}
+
+// actionEcho is an action as the API echoes it: on is there for the kinds
+// it switches (power, command) whether true or false, so a power-off reads
+// as one.
+type actionEcho struct {
+	sim.Action
+	On *bool `json:"on,omitempty"`
+}
+
+func echo(a sim.Action) actionEcho {
+	e := actionEcho{Action: a}
+	if a.Kind == sim.ActPower || a.Kind == sim.ActCommand {
+		on := a.On
+		e.On = &on
+	}
+	return e
 }
 
 func (a *api) action(w http.ResponseWriter, r *http.Request) {
@@ -284,6 +375,21 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 	if len(body) > wire.MaxFrame {
 		problem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an action is at most %d bytes", wire.MaxFrame), "")
 		return
+	}
+	// The gate explains a body that is not an action; only an action that
+	// names a device or a side's own link needs the world's sides.
+	var act sim.Action
+	if json.Unmarshal(body, &act) == nil && (act.Device != "" || (act.Link != "" && act.Link != sim.Internet)) {
+		var field, why string
+		var v sim.View
+		if err := rep.Read(func(wd *sim.World, _ uint64) { field, why = closedTo(wd, &v, act) }); err != nil {
+			problem(w, http.StatusInternalServerError, err.Error(), "")
+			return
+		}
+		if why != "" {
+			problem(w, http.StatusForbidden, why, field)
+			return
+		}
 	}
 	res, err := submit(a.rel, rep, info.ID, "api", body)
 	if err != nil {
@@ -324,7 +430,7 @@ func submit(rel *relay.Relay, _ *replica.Replica, room, from string, body []byte
 	if err := json.Unmarshal(e.Body, &act); err != nil {
 		return actionResult{}, fmt.Errorf("the room logged an action it cannot read back: %w", err)
 	}
-	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
+	return actionResult{Seq: e.Seq, At: act.At, Action: echo(act)}, nil
 }
 
 // events is GET /api/rooms/{id}/events: the room's envelopes as

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/gate"
@@ -128,8 +129,11 @@ func TestAPIRoomAndDevices(t *testing.T) {
 		meter.Readings[0] != (readingJSON{Metric: "power", Value: info.Value, Unit: "W", SampledMs: info.SampledMs}) {
 		t.Errorf("meter %+v, want open with its power reading %v W", meter, info.Value)
 	}
-	if press.Open || press.Side != "m2m" || press.Topic != "" || !strings.Contains(press.Closed, "M2M") {
-		t.Errorf("press %+v, want closed with a reason", press)
+	if press.Open || press.Side != "m2m" || press.Topic != "" || !strings.Contains(press.Closed, "M2M") || len(press.Readings) != 0 || press.On != nil {
+		t.Errorf("press %+v, want closed with a reason, without its readings", press)
+	}
+	if guard := byID["guard"]; guard.On != nil || guard.Open {
+		t.Errorf("guard %+v, want closed without its state", guard)
 	}
 	if fan.On == nil || fan.Kind != "actuator" {
 		t.Errorf("fan %+v, want an on state", fan)
@@ -332,5 +336,94 @@ func TestAPIEvents(t *testing.T) {
 	}
 	if got := strings.Join(read("", "2", 1), ","); got != "3" {
 		t.Errorf("after Last-Event-ID 2: ids %s, want 3", got)
+	}
+}
+
+// The open API is for outside programs and reaches the IoT side only:
+// REST refuses an action on an M2M device or link with the words MQTT
+// refuses a set with, and logs nothing; the IoT side takes them, and the
+// echo of a power-off says "on": false.
+func TestAPIReachesTheOpenSideOnly(t *testing.T) {
+	s := newAPIServer(t)
+	addr, logs := startTestBroker(t, s)
+	id := s.newRoom(t, "open-api")
+	s.clock.Advance(1000)
+	path := "/api/rooms/" + id + "/actions"
+	refused := []struct{ body, field, detail string }{
+		{`{"kind":"power","device":"plc","on":false}`, "device", "plc is on the M2M side, which has no open API"},
+		{`{"kind":"command","device":"guard","on":true}`, "device", "guard is on the M2M side"},
+		{`{"kind":"set","device":"press","key":"period_ms","value":50}`, "device", "press is on the M2M side"},
+		{`{"kind":"cut","link":"bus"}`, "link", "bus is a link of the M2M side, which has no open API"},
+		{`{"kind":"add","link":"bus","device_kind":"sensor","count":2}`, "link", "bus is a link of the M2M side"},
+		{`{"kind":"connect","device":"meter","link":"bus"}`, "link", "bus is a link of the M2M side"},
+	}
+	var plcWhy string
+	for _, tt := range refused {
+		var p problemJSON
+		res := s.do(t, "POST", path, tt.body, &p)
+		if res.StatusCode != http.StatusForbidden || p.Field != tt.field || !strings.Contains(p.Detail, tt.detail) || !strings.Contains(p.Detail, "outside programs (REST, MQTT)") {
+			t.Errorf("POST %s: %d %+v; want 403, field %q, detail with %q", tt.body, res.StatusCode, p, tt.field, tt.detail)
+		}
+		if strings.Contains(tt.body, `"plc"`) {
+			plcWhy = p.Detail
+		}
+	}
+	var room roomJSON
+	if s.do(t, "GET", "/api/rooms/"+id, "", &room); room.Seq != 0 {
+		t.Errorf("the room logged %d refused actions", room.Seq)
+	}
+	s.clock.Advance(1000)
+	var plc deviceJSON
+	if s.do(t, "GET", "/api/rooms/"+id+"/devices/plc", "", &plc); !plc.Powered {
+		t.Error("a refused power-off switched the PLC off")
+	}
+
+	// MQTT says the same of the same device.
+	pub := dialMQTT(t, s, addr, "writer", id)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := pub.Publish(ctx, &paho.Publish{Topic: "thingyard/" + id + "/plc/set", Payload: []byte(`{"power":false}`), QoS: 0}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the MQTT refusal in the log", func() bool { return strings.Contains(logs.String(), "mqtt publish refused") })
+	if l := logs.String(); plcWhy == "" || !strings.Contains(l, plcWhy) {
+		t.Errorf("MQTT refused plc/set without REST's words %q:\n%s", plcWhy, l)
+	}
+
+	// The IoT side takes them; a power-off echoes as one.
+	for _, body := range []string{`{"kind":"power","device":"fan","on":false}`, `{"kind":"cut","link":"internet"}`, `{"kind":"cut","link":"net"}`} {
+		var res map[string]any
+		r := s.do(t, "POST", path, body, &res)
+		act, _ := res["action"].(map[string]any)
+		if r.StatusCode != http.StatusAccepted || act == nil {
+			t.Errorf("POST %s: %d %v", body, r.StatusCode, res)
+			continue
+		}
+		if on, ok := act["on"]; strings.Contains(body, `"power"`) && (!ok || on != false) {
+			t.Errorf("POST %s echoes %v: a power-off must say \"on\": false", body, act)
+		}
+	}
+}
+
+// The API names its two clocks: tick and sampled_ms are world time (one
+// tick a simulated ms), time is the room's real-time clock, and a room's
+// world runs ten times slower than it: ten real seconds are 1,000 ticks.
+func TestAPIClocks(t *testing.T) {
+	s := newAPIServer(t)
+	start := s.clock.Now()
+	id := s.newRoom(t, "open-api")
+	s.clock.Advance(1000) // moves the room's clock on by 10 s
+	var room roomJSON
+	s.do(t, "GET", "/api/rooms/"+id, "", &room)
+	if got := s.clock.Now().Sub(start); got != 10*time.Second {
+		t.Fatalf("the test clock moved %v", got)
+	}
+	if room.Tick != 1000 || room.RealMsPerTick != 10 || room.Time != "2026-03-01T09:00:10.000Z" {
+		t.Errorf("after 10 real seconds: tick %d, real_ms_per_tick %d, time %q; want 1000, 10 and 09:00:10", room.Tick, room.RealMsPerTick, room.Time)
+	}
+	var meter deviceJSON
+	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	if len(meter.Readings) != 1 || meter.Readings[0].SampledMs <= 0 || meter.Readings[0].SampledMs > room.Tick {
+		t.Errorf("meter readings %+v: sampled_ms is not on the clock of tick %d", meter.Readings, room.Tick)
 	}
 }

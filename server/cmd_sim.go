@@ -159,7 +159,7 @@ func runLink(args []string, stdout, stderr io.Writer) error {
 	scene := fl.String("scene", scenes.Default, "built-in scene name or scene file")
 	actions := fl.String("actions", "", "JSON file with a list of actions taken")
 	seed := fl.Uint64("seed", 0, "seed (default: the scene's)")
-	base := fl.String("base", "http://127.0.0.1:8080/", "the page the link opens")
+	base := fl.String("base", "http://127.0.0.1:8080/", "the page the link opens: the address people open, such as http://192.168.1.20:8080/")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}

@@ -79,8 +79,8 @@ type broker struct {
 	round  sync.Mutex // held by a publish round: one at a time, whoever calls it
 
 	mu     sync.Mutex
-	last   map[string]map[string]string // room -> retained topic -> what was last published
-	capped map[string]bool              // rooms with more topics than maxRoomTopics, logged once
+	last   map[string]map[string]published // room -> retained topic -> what was last published
+	capped map[string]bool                 // rooms with more topics than maxRoomTopics, logged once
 
 	// published counts the broker's own publishes of readings, sets the
 	// client publishes that became actions, refused the connections,
@@ -103,7 +103,7 @@ func newBroker(addr string, reps *replica.Set, open bool, log *slog.Logger) (*br
 	quiet := slog.New(errorsOnly{log.Handler()}).With("part", "mqtt")
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: quiet})
 	b := &broker{srv: srv, reps: reps, log: log, open: open, now: time.Now, wake: make(chan struct{}, 1),
-		last: map[string]map[string]string{}, capped: map[string]bool{}}
+		last: map[string]map[string]published{}, capped: map[string]bool{}}
 	if err := srv.AddHook(b, nil); err != nil {
 		return nil, "", err
 	}
@@ -338,12 +338,17 @@ func (b *broker) set(cl *mqtt.Client, topic string, payload []byte) *refusal {
 	}
 	var d sim.DeviceInfo
 	var ok bool
-	rep.Read(func(w *sim.World, _ uint64) { d, ok = w.Device(device) })
+	var closed string
+	var v sim.View
+	rep.Read(func(w *sim.World, _ uint64) {
+		d, ok = w.Device(device)
+		_, closed = closedTo(w, &v, sim.Action{Device: device})
+	})
 	switch {
 	case !ok:
 		return refuse(packets.ErrTopicNameInvalid, fmt.Sprintf("room %s has no device %q", room, device))
-	case d.Side != openSide:
-		return refuse(packets.ErrNotAuthorized, fmt.Sprintf("%s is on the M2M side, which has no open API", device))
+	case closed != "":
+		return refuse(packets.ErrNotAuthorized, closed)
 	}
 	act, err := parseSet(device, d.Kind, payload)
 	if err != nil {

@@ -35,8 +35,19 @@ func (b *broker) run(ctx context.Context) {
 type reading struct {
 	Value any    `json:"value"`
 	Unit  string `json:"unit,omitempty"`
-	Time  string `json:"time"` // RFC 3339, by the room's clock
-	Tick  int64  `json:"tick"` // the world's tick it was measured at
+	Time  string `json:"time"` // RFC 3339, by the room's clock (real time) when its browsers showed Tick
+	Tick  int64  `json:"tick"` // the world's tick it was measured at (1 tick = 1 simulated ms = 10 ms of the room's clock)
+	// Stale marks the last value the broker had from a device whose path
+	// to it is cut: republished once, retained, until the path is back.
+	Stale bool `json:"stale,omitempty"`
+}
+
+// published is what the broker last published on a topic: the key that
+// tells a change, and the payload, to mark stale when its device's path
+// to the broker is cut.
+type published struct {
+	key string
+	r   reading
 }
 
 // publish sends what changed in the open devices of every room a connected
@@ -126,11 +137,18 @@ func filterRoom(filter string) (room string, every, ok bool) {
 
 // publishRoom publishes what changed in a room's open devices, retained,
 // at most maxRoomTopics topics, and clears the topics it no longer has (a
-// device removed, or past the bound).
+// device removed, or past the bound). It publishes what the world's broker
+// can know: a device whose path to a broker is cut sends nothing new; its
+// online topic says false and its last values are published once more,
+// marked stale, until the path is back.
 func (b *broker) publishRoom(r *replica.Replica) {
-	type msg struct{ topic, key string }
+	type msg struct {
+		topic string
+		p     reading
+		key   string
+		cut   bool // the device's path to the broker is cut: keep the last value, stale
+	}
 	var out []msg
-	var payloads [][]byte
 	var v sim.View
 	total := 0
 	r.Read(func(w *sim.World, _ uint64) {
@@ -139,43 +157,54 @@ func (b *broker) publishRoom(r *replica.Replica) {
 			if !d.Open {
 				continue
 			}
-			add := func(metric string, p reading, key string) {
+			cut := !d.ReachesBroker
+			add := func(metric string, p reading, key string, cut bool) {
 				total++
 				if len(out) >= maxRoomTopics {
 					return
 				}
-				body, _ := json.Marshal(p)
-				out = append(out, msg{d.Topic + "/" + metric, key})
-				payloads = append(payloads, body)
+				out = append(out, msg{d.Topic + "/" + metric, p, key, cut})
 			}
 			for _, rd := range d.Readings {
-				add(rd.Metric, reading{Value: rd.Value, Unit: rd.Unit, Time: r.Time(rd.SampledMs), Tick: rd.SampledMs}, fmt.Sprint(rd.Value, rd.SampledMs))
+				add(rd.Metric, reading{Value: rd.Value, Unit: rd.Unit, Time: r.Time(rd.SampledMs), Tick: rd.SampledMs}, fmt.Sprint(rd.Value, rd.SampledMs), cut)
 			}
 			if d.On != nil {
-				add("on", reading{Value: *d.On, Time: r.Time(now), Tick: now}, fmt.Sprint(*d.On))
+				add("on", reading{Value: *d.On, Time: r.Time(now), Tick: now}, fmt.Sprint(*d.On), cut)
 			}
-			add("online", reading{Value: d.Online, Time: r.Time(now), Tick: now}, fmt.Sprint(d.Online))
+			online := d.Online && d.ReachesBroker
+			add("online", reading{Value: online, Time: r.Time(now), Tick: now}, fmt.Sprint(online), false)
 		}
 	})
 	b.mu.Lock()
 	last := b.last[r.ID]
 	if last == nil {
-		last = map[string]string{}
+		last = map[string]published{}
 		b.last[r.ID] = last
 	}
 	keep := make(map[string]bool, len(out))
 	var send []int
-	for i, m := range out {
+	for i := range out {
+		m := &out[i]
 		keep[m.topic] = true
-		if last[m.topic] != m.key {
-			last[m.topic] = m.key
+		prev, had := last[m.topic]
+		if m.cut {
+			// Nothing new reaches the broker: what it had, marked stale
+			// once; nothing at all if it never had a value.
+			if !had || prev.r.Stale {
+				continue
+			}
+			m.p, m.key = prev.r, prev.key+" stale"
+			m.p.Stale = true
+		}
+		if !had || prev.key != m.key {
+			last[m.topic] = published{m.key, m.p}
 			send = append(send, i)
 		}
 	}
-	var stale []string
+	var gone []string
 	for topic := range last {
 		if !keep[topic] {
-			stale = append(stale, topic)
+			gone = append(gone, topic)
 			delete(last, topic)
 		}
 	}
@@ -188,11 +217,12 @@ func (b *broker) publishRoom(r *replica.Replica) {
 		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
 			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
 	}
-	for _, topic := range stale {
+	for _, topic := range gone {
 		b.srv.Publish(topic, nil, true, 0)
 	}
 	for _, i := range send {
-		if err := b.srv.Publish(out[i].topic, payloads[i], true, 0); err == nil {
+		body, _ := json.Marshal(out[i].p)
+		if err := b.srv.Publish(out[i].topic, body, true, 0); err == nil {
 			b.published.Add(1)
 		}
 	}

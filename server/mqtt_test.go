@@ -68,6 +68,7 @@ type mqttClient struct {
 	mu   sync.Mutex
 	got  map[string][]byte
 	keep map[string]bool // retained flags as received
+	n    map[string]int  // messages received per topic
 }
 
 // connectMQTT connects a paho client (MQTT 5) with cp, and returns the
@@ -80,12 +81,13 @@ func connectMQTT(t *testing.T, addr string, cp paho.Connect) (*mqttClient, *paho
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := &mqttClient{got: map[string][]byte{}, keep: map[string]bool{}}
+	mc := &mqttClient{got: map[string][]byte{}, keep: map[string]bool{}, n: map[string]int{}}
 	mc.Client = paho.NewClient(paho.ClientConfig{ClientID: cp.ClientID, Conn: conn,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(p paho.PublishReceived) (bool, error) {
 			mc.mu.Lock()
 			mc.got[p.Packet.Topic] = p.Packet.Payload
 			mc.keep[p.Packet.Topic] = p.Packet.Retain
+			mc.n[p.Packet.Topic]++
 			mc.mu.Unlock()
 			return true, nil
 		}}})
@@ -478,4 +480,126 @@ func TestMQTTRoomTopicsBounded(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "mqtt publishes only part of a room") {
 		t.Errorf("no log line saying the room is published in part:\n%s", l)
 	}
+}
+
+// A board's named readings (plotter lines such as temp:21.5,hum:40) are a
+// metric each, on REST and on MQTT, as the room's log has them.
+func TestBoardReadingsKeepTheirNames(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, _ := startTestBrokerOf(t, s, false)
+	id := s.newRoom(t, "real-board")
+	ws := dialRoom(t, s, id)
+	ws.kind(t, wire.KindPresence)
+	s.clock.Advance(100)
+	ws.send(t, wire.KindReading, sim.Action{Kind: sim.ActReading, Device: "board", At: 100 + wire.Lead,
+		Readings: []sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}, {Name: "on", Value: 1}}})
+	ws.kind(t, wire.KindReading)
+	s.clock.Advance(100)
+
+	var board deviceJSON
+	s.do(t, "GET", "/api/rooms/"+id+"/devices/board", "", &board)
+	got := map[string]float64{}
+	for _, r := range board.Readings {
+		got[r.Metric] = r.Value
+		if r.SampledMs != 100+wire.Lead {
+			t.Errorf("%s sampled at %d, want %d", r.Metric, r.SampledMs, 100+wire.Lead)
+		}
+	}
+	want := map[string]float64{"temp": 21.5, "hum": 40, "reading_on": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("REST has the board's readings %v, want %v", got, want)
+	}
+
+	p := "thingyard/" + id + "/board/"
+	mc := dialMQTT(t, s, addr, "reader", id)
+	mc.subscribe(t, p+"#")
+	b.publish()
+	topics := mc.waitTopics(t, p+"temp", p+"hum", p+"reading_on", p+"on")
+	for metric, v := range want {
+		var r reading
+		if err := json.Unmarshal(topics[p+metric], &r); err != nil || r.Value != v {
+			t.Errorf("%s%s: %s, want value %v", p, metric, topics[p+metric], v)
+		}
+	}
+	var on reading
+	if json.Unmarshal(topics[p+"on"], &on); on.Value != false {
+		t.Errorf("%son is %s: a reading named on took the board's own on topic", p, topics[p+"on"])
+	}
+	if _, ok := topics[p+"value"]; ok {
+		t.Errorf("the board still publishes %svalue beside its named readings", p)
+	}
+}
+
+// last is the last payload received on topic, decoded, and how many
+// messages came on it.
+func (mc *mqttClient) last(t *testing.T, topic string) (reading, int) {
+	t.Helper()
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	var r reading
+	if b := mc.got[topic]; b != nil {
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("%s: payload %s: %v", topic, b, err)
+		}
+	}
+	return r, mc.n[topic]
+}
+
+// What an outside MQTT client sees follows the world: once the internet
+// is cut, nothing new comes from the devices whose path to the broker is
+// cut, their last values are republished once marked stale and their
+// online topics say false; when it is back, fresh values come again.
+func TestMQTTFollowsTheCut(t *testing.T) {
+	s := newAPIServer(t)
+	b, addr, _ := startTestBrokerOf(t, s, false)
+	id := s.newRoom(t, "open-api")
+	s.clock.Advance(30_000)
+	p := "thingyard/" + id + "/"
+	mc := dialMQTT(t, s, addr, "reader", id)
+	mc.subscribe(t, p+"#")
+	b.publish()
+	mc.waitTopics(t, p+"meter/power", p+"meter/online", p+"fan/on")
+	before, _ := mc.last(t, p+"meter/power")
+
+	if res := s.do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"cut","link":"internet"}`, nil); res.StatusCode != http.StatusAccepted {
+		t.Fatalf("cut the internet: %d", res.StatusCode)
+	}
+	s.clock.Advance(5000)
+	b.publish()
+	eventually(t, "meter/online false and meter/power stale", func() bool {
+		on, _ := mc.last(t, p+"meter/online")
+		pw, _ := mc.last(t, p+"meter/power")
+		return on.Value == false && pw.Stale
+	})
+	stale, n := mc.last(t, p+"meter/power")
+	if stale.Value != before.Value || stale.Tick != before.Tick {
+		t.Errorf("the stale power reading is %+v, want the last one the broker had, %+v", stale, before)
+	}
+	if fan, _ := mc.last(t, p+"fan/on"); !fan.Stale {
+		t.Errorf("fan/on is %+v, want its last state marked stale", fan)
+	}
+	// Ten more seconds of the room: the meter measures on, but nothing of
+	// it reaches the broker, so nothing new is published.
+	s.clock.Advance(10_000)
+	b.publish()
+	b.publish()
+	var meter deviceJSON
+	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	if meter.ReachesBroker || meter.Online || len(meter.Readings) != 1 || meter.Readings[0].SampledMs <= before.Tick {
+		t.Errorf("REST says %+v: want a meter that measures on, offline, its path to the broker cut", meter)
+	}
+	if got, m := mc.last(t, p+"meter/power"); m != n || got != stale {
+		t.Errorf("meter/power got %d more messages while cut, the last %+v", m-n, got)
+	}
+
+	if res := s.do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"restore","link":"internet"}`, nil); res.StatusCode != http.StatusAccepted {
+		t.Fatalf("restore the internet: %d", res.StatusCode)
+	}
+	s.clock.Advance(5000)
+	b.publish()
+	eventually(t, "fresh readings after the internet is back", func() bool {
+		on, _ := mc.last(t, p+"meter/online")
+		pw, _ := mc.last(t, p+"meter/power")
+		return on.Value == true && !pw.Stale && pw.Tick > before.Tick
+	})
 }

@@ -66,6 +66,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"command","device":"fan","on":true}`, 202, true},
 		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"set","link":"net","key":"loss_pct","value":5}`, 202, true},
 		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"reading","device":"meter","readings":[{"name":"power","value":900}]}`, 202, true},
+		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"power","device":"fan","on":false}`, 202, true},
+		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"power","device":"plc","on":false}`, 403, true},
 		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"power","device":"ghost"}`, 422, true},
 		{"POST", "/api/rooms/" + id + "/actions", `{"kind":"explode"}`, 422, false},
 		{"POST", "/api/rooms/nosuchroom1/actions", `{"kind":"cut","link":"internet"}`, 404, true},

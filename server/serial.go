@@ -161,7 +161,9 @@ func (g *gateway) serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { <-ctx.Done(); port.Close() }()
-	sess, err := board.Open(ctx, port, g.cfg.options())
+	opt := g.cfg.options()
+	opt.Notice = g.notice
+	sess, err := board.Open(ctx, port, opt)
 	if err != nil {
 		return err
 	}
@@ -175,6 +177,21 @@ func (g *gateway) serve(ctx context.Context) error {
 		g.action(sim.Action{Kind: sim.ActPower, Device: g.cfg.device, On: false})
 	}
 	return nil
+}
+
+// notice tells the log and the room what the session says of a board that
+// does not answer (what it was asked, what to check), and that it answers
+// after all: the room gets it as a board announcement with a note, which
+// every page in the room receives.
+func (g *gateway) notice(silent bool, text string) {
+	if silent {
+		g.log.Warn("board not answering", "why", text)
+	} else {
+		g.log.Info("board answering", "what", text)
+	}
+	if err := g.room.Send(wire.KindBoard, wire.Board{Device: g.cfg.device, Note: text, Silent: silent}); err != nil {
+		g.log.Warn("the room did not take the board's note", "err", err)
+	}
 }
 
 func (g *gateway) set(s *board.Session) {

@@ -36,6 +36,13 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // returns its address.
 func startServer(t testing.TB, args ...string) string {
 	t.Helper()
+	addr, _ := startServerLog(t, args...)
+	return addr
+}
+
+// startServerLog is startServer that also returns the server's log.
+func startServerLog(t testing.TB, args ...string) (string, *syncBuf) {
+	t.Helper()
 	// -dev serves a page from the working directory: these tests need the
 	// relay, not a built WebAssembly program.
 	t.Chdir(t.TempDir())
@@ -73,7 +80,7 @@ func startServer(t testing.TB, args ...string) string {
 		}
 		return addr != ""
 	})
-	return addr
+	return addr, &stderr
 }
 
 // member is a WebSocket client in a room, as a browser is.
@@ -267,6 +274,80 @@ func TestExamplesAreEmbedded(t *testing.T) {
 		got, err := fs.ReadFile(thingyard.Web, "assets/boards/"+name)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%s: embedded %d bytes, %v", name, len(got), err)
+		}
+	}
+}
+
+// A board that does not answer is said so in the log and to the pages in
+// its room (a board announcement with a note): what was asked, of what,
+// and what to check (baud, wiring, slave address, the sketch).
+func TestSerialSilentBoard(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"Modbus slave 17", []string{"-baud", "9600", "-serial-protocol", "modbus", "-modbus-slave", "17"},
+			[]string{"No answer from Modbus slave 17", "at 9600 baud", "Check the baud rate", "the wiring", "the slave's address is 17"}},
+		{"StandardFirmata", []string{"-baud", "57600", "-serial-protocol", "firmata"},
+			[]string{"No answer from the board", "StandardFirmata's version", "at 57600 baud", "Check the baud rate", "StandardFirmata is uploaded", "cable"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cable := boardtest.NewCable(t)
+			boardtest.Open(t, cable.Board) // open, and never a word
+			room := fmt.Sprintf("silent-%d-room", i)
+			addr, logs := startServerLog(t, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
+			page := joinRoom(t, addr, room)
+			note := page.boardNote()
+			if !note.Silent {
+				t.Errorf("the page got a note %+v not marked silent", note)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(note.Note, w) {
+					t.Errorf("the page's note does not say %q:\n%s", w, note.Note)
+				}
+			}
+			boardtest.Eventually(t, 20*time.Second, "a log line that the board does not answer", func() bool {
+				return strings.Contains(logs.String(), "board not answering")
+			})
+			var line string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "board not answering") {
+					line = l
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("the log line does not say %q:\n%s", w, line)
+				}
+			}
+		})
+	}
+}
+
+// boardNote waits for a board announcement with a note, in the welcome's
+// log or live.
+func (m *member) boardNote() wire.Board {
+	m.t.Helper()
+	for {
+		_, data, err := m.conn.Read(m.ctx)
+		if err != nil {
+			m.t.Fatalf("waiting for a board note: %v", err)
+		}
+		var e wire.Envelope
+		json.Unmarshal(data, &e)
+		envs := []wire.Envelope{e}
+		if e.Kind == wire.KindWelcome {
+			var w wire.Welcome
+			json.Unmarshal(e.Body, &w)
+			envs = w.Log
+		}
+		for _, e := range envs {
+			var b wire.Board
+			if e.Kind == wire.KindBoard && json.Unmarshal(e.Body, &b) == nil && b.Note != "" {
+				return b
+			}
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package sim
 
+import "slices"
+
 type evKind uint8
 
 const (
@@ -199,11 +201,19 @@ func (w *World) sendReading(i int32) {
 	mi := w.newMsg(mReading, d.side, i, t)
 	m := &w.msgs[mi]
 	m.sampled, m.value, m.sensor, m.qos, m.app = w.now, d.value, i, d.qos, d.proto
-	d.stats.Sent++
+	w.sentBy(i)
 	w.metrics[d.side].sent++
 	w.metrics[d.side].payload += payloadBytes
 	w.forward(mi, i)
 }
+
+// sentBy counts a message that device i sends: one it made (a reading, a
+// poll, a write, a reply, a command, a broker's copy for an app) or one it
+// passes on toward its destination (a gateway, a broker). A retry of a
+// message held while its path was down is the same message, not a new one;
+// its bytes count again in the device's bytes sent, as they cross the wire
+// again.
+func (w *World) sentBy(i int32) { w.devices[i].stats.Sent++ }
 
 // payloadBytes is what one reading is worth: a 32-bit value. Everything
 // else on the wire is overhead.
@@ -442,6 +452,7 @@ func (w *World) arrive(mi int32) {
 	}
 	to.stats.Received++
 	if m.to != m.dst {
+		w.sentBy(m.to)
 		w.forward(mi, m.to)
 		return
 	}
@@ -485,6 +496,7 @@ func (w *World) fanout(mi int32, broker int32) {
 		ci := w.newMsg(mFanout, src.side, broker, app)
 		c := &w.msgs[ci]
 		c.value, c.sensor, c.sampled, c.app = src.value, src.sensor, src.sampled, ProtoMQTT
+		w.sentBy(broker)
 		w.forward(ci, broker)
 	}
 }
@@ -521,6 +533,7 @@ func (w *World) sendCommand(from, act int32, on bool, trigger int64) {
 	mi := w.newMsg(mCommand, w.devices[from].side, from, act)
 	m := &w.msgs[mi]
 	m.on, m.trigger, m.sampled, m.app = on, trigger, w.now, ProtoMQTT
+	w.sentBy(from)
 	w.forward(mi, from)
 }
 
@@ -534,6 +547,7 @@ func (w *World) queueCommand(ctrl, act int32, on bool, trigger int64) {
 			mi := w.newMsg(mCommand, c.side, ctrl, act)
 			m := &w.msgs[mi]
 			m.on, m.trigger, m.sampled = on, trigger, w.now
+			w.sentBy(ctrl)
 			w.transmit(mi, li, ctrl, act)
 			return
 		}
@@ -581,6 +595,7 @@ func (w *World) poll(ci int32) {
 		mi := w.newMsg(mWrite, c.side, ci, cmd.dev)
 		m := &w.msgs[mi]
 		m.on, m.trigger, m.sampled = cmd.on, cmd.trigger, w.now
+		w.sentBy(ci)
 		w.request(ci, mi, li)
 		return
 	}
@@ -596,7 +611,7 @@ func (w *World) poll(ci int32) {
 		m.sampled = w.now
 		w.metrics[c.side].sent++
 		w.metrics[c.side].payload += payloadBytes
-		c.stats.Sent++
+		w.sentBy(ci)
 		w.request(ci, mi, li)
 		return
 	}
@@ -655,6 +670,7 @@ func (w *World) slaveReply(mi int32) {
 	}
 	li, master := req.link, req.from
 	m.enc = 0
+	w.sentBy(req.dst)
 	save := w.now
 	w.now += modbusTurnaround
 	w.transmit(mi, li, req.dst, master)
@@ -695,11 +711,31 @@ func (w *World) timeout(ci int32, id uint64) {
 }
 
 // reading applies a real board's readings: the first value becomes the
-// device's value and travels like any sensor's sample.
+// device's value and travels like any sensor's sample; every value is kept
+// under its name, so the open API has each. A board keeps MaxReadings
+// names at most: a new name past them takes the place of the one heard
+// from longest ago.
 func (w *World) reading(i int32, rs []Reading) {
 	d := &w.devices[i]
 	d.value = milli(rs[0].Value)
 	d.valueAt = w.now
+	for _, r := range rs {
+		j := slices.IndexFunc(d.named, func(n namedValue) bool { return n.name == r.Name })
+		if j < 0 && len(d.named) < MaxReadings {
+			d.named = append(d.named, namedValue{name: r.Name})
+			j = len(d.named) - 1
+		}
+		if j < 0 {
+			j = 0
+			for k := range d.named {
+				if d.named[k].at < d.named[j].at {
+					j = k
+				}
+			}
+			d.named[j].name = r.Name
+		}
+		d.named[j].value, d.named[j].at = milli(r.Value), w.now
+	}
 	if (d.quantity == "" || d.quantity == "temp") && d.quantity != rs[0].Name {
 		d.quantity = rs[0].Name
 		d.topic = ""

@@ -85,6 +85,13 @@ func (w *World) Hash() uint64 {
 		f.i64(d.stats.Lost)
 		f.i64(d.stats.Bytes)
 		f.u64(uint64(len(d.links)))
+		// A real board's named readings; a world without one hashes
+		// as before they were kept.
+		for _, n := range d.named {
+			f.str(n.name)
+			f.i64(n.value)
+			f.i64(n.at)
+		}
 	}
 	for li := range w.links {
 		l := &w.links[li]

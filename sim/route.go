@@ -172,3 +172,30 @@ func (w *World) apps(broker int32) []int32 {
 	}
 	return w.appsBySide[w.devices[broker].side]
 }
+
+// ReachesBroker reports whether what device id publishes reaches a broker
+// now: whether a path leads from it to a powered broker over links that
+// are up, through powered gateways and brokers, within radio range. A
+// broker reaches itself while it is online. It is what an outside client
+// of the broker can know of a device: nothing new from one that does not.
+func (w *World) ReachesBroker(id string) bool {
+	i, ok := w.byID[id]
+	if !ok || w.devices[i].removed || !w.devices[i].powered {
+		return false
+	}
+	for _, j := range w.brokers() {
+		if !w.devices[j].powered {
+			continue
+		}
+		if j == i {
+			if w.online(&w.devices[i]) {
+				return true
+			}
+			continue
+		}
+		if w.tree(j).parent[i] >= 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -191,16 +191,46 @@ type DeviceInfo struct {
 	Unit      string   `json:"unit,omitempty"`
 	// SampledMs is the world time (ms) the value was measured at, 0
 	// before the first sample.
-	SampledMs int64       `json:"sampled_ms,omitempty"`
-	QoS       int         `json:"qos"`
-	PeriodMs  int64       `json:"period_ms,omitempty"`
-	Links     []string    `json:"links"`
-	Target    string      `json:"target,omitempty"`
-	PollCycle float64     `json:"poll_cycle_ms,omitempty"`
-	Buffered  int         `json:"buffered"`
-	X         int32       `json:"x"`
-	Y         int32       `json:"y"`
-	Stats     DeviceStats `json:"stats"`
+	SampledMs int64 `json:"sampled_ms,omitempty"`
+	// Readings are a real board's latest values, one a name, in the
+	// order the board first printed them; empty for other devices.
+	Readings  []NamedReading `json:"readings,omitempty"`
+	QoS       int            `json:"qos"`
+	PeriodMs  int64          `json:"period_ms,omitempty"`
+	Links     []string       `json:"links"`
+	Target    string         `json:"target,omitempty"`
+	PollCycle float64        `json:"poll_cycle_ms,omitempty"`
+	Buffered  int            `json:"buffered"`
+	X         int32          `json:"x"`
+	Y         int32          `json:"y"`
+	Stats     DeviceStats    `json:"stats"`
+}
+
+// NamedReading is the latest value of one named reading of a real board.
+type NamedReading struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	// SampledMs is the world time (ms, one a tick) the value arrived at.
+	SampledMs int64 `json:"sampled_ms"`
+}
+
+// Metric is the name the open API gives the reading, on REST and as the
+// last level of its MQTT topic: the board's name, with the characters a
+// topic level cannot hold (/, +, #, control characters) as _, and a name
+// the API uses for a topic of its own (on, online, set) as reading_NAME.
+func (r NamedReading) Metric() string {
+	m := []rune(r.Name)
+	for i, c := range m {
+		if c == '/' || c == '+' || c == '#' || c < 0x20 || c == 0x7f {
+			m[i] = '_'
+		}
+	}
+	switch s := string(m); s {
+	case "on", "online", "set":
+		return "reading_" + s
+	default:
+		return s
+	}
 }
 
 // Device describes one device for the inspector and the open API.
@@ -216,6 +246,9 @@ func (w *World) Device(id string) (DeviceInfo, bool) {
 		Quantity: d.quantity, Value: float64(d.value) / 1000, Unit: d.unit, SampledMs: d.valueAt / 1000,
 		QoS: int(d.qos), PeriodMs: d.period / 1000, Buffered: len(d.buffer),
 		PollCycle: float64(d.lastCycle) / 1000, X: d.x, Y: d.y, Stats: d.stats,
+	}
+	for _, n := range d.named {
+		info.Readings = append(info.Readings, NamedReading{Name: n.name, Value: float64(n.value) / 1000, SampledMs: n.at / 1000})
 	}
 	for m := MediumRS232; m < mediumEnd; m++ {
 		if d.stds&(1<<m) != 0 {

@@ -75,9 +75,10 @@ type device struct {
 	removed    bool
 	real       bool
 	serves     string
-	value      int64 // milli, latest known
-	valueAt    int64 // µs
-	on         bool  // actuator state
+	value      int64        // milli, latest known
+	valueAt    int64        // µs
+	named      []namedValue // a real board's readings, latest of each name
+	on         bool         // actuator state
 	links      []int32
 	busyUntil  int64
 	refusedTil int64
@@ -99,6 +100,13 @@ type device struct {
 	stats DeviceStats
 
 	topic, setTopic string // MQTT topics, built on first use
+}
+
+// namedValue is the latest value of one of a real board's readings.
+type namedValue struct {
+	name  string
+	value int64 // milli
+	at    int64 // µs
 }
 
 // command is a write a controller owes an actuator on its bus.

@@ -682,3 +682,92 @@ func TestViewRefreshMatchesFresh(t *testing.T) {
 func same[T any](a, b []T) bool {
 	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
 }
+
+// Every device that put bytes on a wire counts the messages it sent: a
+// Modbus slave its replies, a master its polls and writes, a gateway what
+// it passes on, a broker its commands and the copies it sends apps. An
+// inspector never says "sent 0" beside "bytes sent 108".
+func TestSentCountsEveryMessage(t *testing.T) {
+	w := newWorld(t, sim.Demo(), 7)
+	w.Step(30 * second)
+	for _, id := range w.DeviceIDs() {
+		d, _ := w.Device(id)
+		if d.Stats.Bytes > 0 && d.Stats.Sent == 0 {
+			t.Errorf("%s (%s) sent %d bytes in 0 messages", id, d.Kind, d.Stats.Bytes)
+		}
+	}
+	// A slave answers every request it hears, so it sends as many
+	// replies as it received requests.
+	for _, id := range []string{"oven-temp", "oil-temp", "valve"} {
+		d, _ := w.Device(id)
+		if d.Stats.Received == 0 || d.Stats.Sent != d.Stats.Received {
+			t.Errorf("Modbus slave %s received %d requests and sent %d replies", id, d.Stats.Received, d.Stats.Sent)
+		}
+	}
+}
+
+// A real board's readings keep their names: every name it printed has its
+// latest value and the time it arrived, in the order first printed, and
+// a board printing more names than MaxReadings keeps the latest ones.
+func TestBoardKeepsEveryNamedReading(t *testing.T) {
+	spec := sim.Spec{Name: "bench",
+		Devices: []sim.DeviceSpec{{ID: "board", Kind: "board", Side: "iot"}, {ID: "broker", Kind: "broker", Side: "iot"}},
+		Links:   []sim.LinkSpec{{ID: "net", Medium: "internet", Members: []string{"board", "broker"}}}}
+	w := newWorld(t, spec, 1)
+	w.Step(100)
+	apply(t, w, sim.Action{Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}}})
+	w.Step(100)
+	apply(t, w, sim.Action{Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: "temp", Value: 22}}})
+	d, _ := w.Device("board")
+	want := []sim.NamedReading{{Name: "temp", Value: 22, SampledMs: 200}, {Name: "hum", Value: 40, SampledMs: 100}}
+	if !reflect.DeepEqual(d.Readings, want) {
+		t.Errorf("readings %+v, want %+v", d.Readings, want)
+	}
+	for i := range sim.MaxReadings {
+		w.Step(1)
+		apply(t, w, sim.Action{Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: fmt.Sprintf("n%d", i), Value: float64(i)}}})
+	}
+	d, _ = w.Device("board")
+	names := map[string]bool{}
+	for _, r := range d.Readings {
+		names[r.Name] = true
+	}
+	if len(d.Readings) != sim.MaxReadings || len(names) != sim.MaxReadings || names["temp"] || names["hum"] {
+		t.Errorf("past %d names the board keeps %+v, want n0…n%d", sim.MaxReadings, d.Readings, sim.MaxReadings-1)
+	}
+}
+
+// A device reaches a broker while a path of links that are up leads there
+// through powered forwarders; cutting the internet, powering the hub off
+// or the broker off cuts it.
+func TestReachesBroker(t *testing.T) {
+	w := newWorld(t, sim.Demo(), 1)
+	reach := func() string {
+		var got []string
+		for _, id := range []string{"living-temp", "lamp", "hub", "cloud", "phone", "plc", "oven-temp"} {
+			if w.ReachesBroker(id) {
+				got = append(got, id)
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	steps := []struct {
+		act  *sim.Action
+		want string
+	}{
+		{nil, "living-temp lamp hub cloud phone"},
+		{&sim.Action{Kind: sim.ActCut, Link: sim.Internet}, "cloud phone"}, // the cloud keeps its cellular link
+		{&sim.Action{Kind: sim.ActRestore, Link: sim.Internet}, "living-temp lamp hub cloud phone"},
+		{&sim.Action{Kind: sim.ActPower, Device: "hub"}, "cloud phone"},
+		{&sim.Action{Kind: sim.ActPower, Device: "hub", On: true}, "living-temp lamp hub cloud phone"},
+		{&sim.Action{Kind: sim.ActPower, Device: "cloud"}, ""},
+	}
+	for _, s := range steps {
+		if s.act != nil {
+			apply(t, w, *s.act)
+		}
+		if got := reach(); got != s.want {
+			t.Errorf("after %+v: %q reach the broker, want %q", s.act, got, s.want)
+		}
+	}
+}

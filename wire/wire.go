@@ -140,9 +140,18 @@ type Command struct {
 	On     bool   `json:"on"`
 }
 
-// Board is the body of a board announcement.
+// Board is the body of a board announcement: the member that sends it
+// holds the real board that drives Device, and the room sends it the
+// commands for it.
 type Board struct {
 	Device string `json:"device"`
+	// Note, when set, is what the member holding the board says of it to
+	// the people in the room, in words they can act on: that it does not
+	// answer (Silent), what it was asked and what to check, or that it
+	// answers now. The server's -serial gateway sends one, since no page
+	// holds that board's console.
+	Note   string `json:"note,omitempty"`
+	Silent bool   `json:"silent,omitempty"`
 }
 
 // Hash is the body of a hash report: the state hash of a member's world at

@@ -79,6 +79,8 @@ func TestTopicsText(t *testing.T) {
 		{sim.DeviceInfo{ID: "meter", Kind: "sensor", Quantity: "power"}, "thingyard/r1/meter/power, …/online; commands on …/set"},
 		{sim.DeviceInfo{ID: "fan", Kind: "actuator"}, "thingyard/r1/fan/on, …/online; commands on …/set"},
 		{sim.DeviceInfo{ID: "board", Kind: "board"}, "thingyard/r1/board/value, …/on, …/online; commands on …/set"},
+		{sim.DeviceInfo{ID: "board", Kind: "board", Quantity: "value", Readings: []sim.NamedReading{{Name: "temp"}, {Name: "hum"}}},
+			"thingyard/r1/board/temp, …/hum, …/on, …/online; commands on …/set"},
 		{sim.DeviceInfo{ID: "broker", Kind: "broker"}, "thingyard/r1/broker/online; commands on …/set"},
 	}
 	for _, tt := range tests {

@@ -288,7 +288,7 @@ func (c *Root) apiOpen() bool { return c.Model.Device.Side == openSide }
 // whyClosed says why an M2M device has no topic and no API.
 func (c *Root) whyClosed() string {
 	return "No open API: an M2M device answers only its own master on its own bus (" + c.busOf() +
-		"), so it has no MQTT topic and no URL. Reading it from outside takes a gateway someone must build."
+		"), so it has no MQTT topic, and the room's REST API lists it without its readings and refuses actions on it. Reading it from outside takes a gateway someone must build."
 }
 
 func (c *Root) busOf() string {
@@ -311,8 +311,12 @@ func (c *Root) topic() string { return "thingyard/" + c.Model.Room + "/" + c.Mod
 func (c *Root) topicsText() string {
 	d := c.Model.Device
 	var metrics []string
-	switch d.Kind {
-	case "sensor", "board":
+	switch {
+	case len(d.Readings) > 0:
+		for _, r := range d.Readings {
+			metrics = append(metrics, r.Metric())
+		}
+	case d.Kind == "sensor", d.Kind == "board":
 		m := d.Quantity
 		if m == "" {
 			m = "value"
