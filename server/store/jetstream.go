@@ -78,6 +78,15 @@ const (
 	// removed room, so that every instance watching it hears of the
 	// removal (a day).
 	removedMarker = 24 * time.Hour
+	// setupWait bounds how long a start waits for JetStream to make or
+	// find the stream and buckets (60 s): a cluster just formed elects
+	// its leaders first, and of instances started together, the requests
+	// that meet another's making the same stream go unanswered until
+	// asked again.
+	setupWait = 60 * time.Second
+	// setupRetry is the pause before asking again a JetStream that said it
+	// is not ready (250 ms).
+	setupRetry = 250 * time.Millisecond
 	// maxTries bounds the rounds of an Append or PutSnapshot that keeps
 	// losing races or meeting an unknown outcome (64).
 	maxTries = 64
@@ -234,43 +243,54 @@ func (j *JetStream) setup(ctx context.Context) error {
 	if max := int(j.nc.MaxPayload()) - payloadSlack; j.lim.MaxSnapshot > max {
 		j.lim.MaxSnapshot = max
 	}
-	j.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        streamName,
-		Description: "Thingyard's live rooms: room ID's log is subject thingyard.room.ID.GENERATION",
-		Subjects:    []string{subjPrefix + "*.*"},
-		Storage:     jetstream.FileStorage,
-		Replicas:    j.opt.Replicas,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardNew,
-		AllowDirect: true,
-		DenyDelete:  true,
+	ctx, cancel := context.WithTimeout(ctx, setupWait)
+	defer cancel()
+	err = j.ensure(ctx, "make stream "+streamName, func(ctx context.Context) (err error) {
+		j.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        streamName,
+			Description: "Thingyard's live rooms: room ID's log is subject thingyard.room.ID.GENERATION",
+			Subjects:    []string{subjPrefix + "*.*"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    j.opt.Replicas,
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardNew,
+			AllowDirect: true,
+			DenyDelete:  true,
+		})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: make stream %s: %w", streamName, err)
+		return err
 	}
-	j.rooms, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         roomsBucket,
-		Description:    "Thingyard's live rooms: what each was made with",
-		History:        1,
-		MaxValueSize:   int32(j.lim.MaxRoom),
-		Storage:        jetstream.FileStorage,
-		Replicas:       j.opt.Replicas,
-		LimitMarkerTTL: removedMarker,
+	err = j.ensure(ctx, "make bucket "+roomsBucket, func(ctx context.Context) (err error) {
+		j.rooms, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:         roomsBucket,
+			Description:    "Thingyard's live rooms: what each was made with",
+			History:        1,
+			MaxValueSize:   int32(j.lim.MaxRoom),
+			Storage:        jetstream.FileStorage,
+			Replicas:       j.opt.Replicas,
+			LimitMarkerTTL: removedMarker,
+		})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: make bucket %s: %w", roomsBucket, err)
+		return err
 	}
-	j.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         snapsBucket,
-		Description:    "Thingyard's live rooms: each room's latest fold snapshot",
-		History:        1,
-		MaxValueSize:   int32(j.lim.MaxSnapshot + payloadSlack/2),
-		Storage:        jetstream.FileStorage,
-		Replicas:       j.opt.Replicas,
-		LimitMarkerTTL: removedMarker,
+	err = j.ensure(ctx, "make bucket "+snapsBucket, func(ctx context.Context) (err error) {
+		j.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:         snapsBucket,
+			Description:    "Thingyard's live rooms: each room's latest fold snapshot",
+			History:        1,
+			MaxValueSize:   int32(j.lim.MaxSnapshot + payloadSlack/2),
+			Storage:        jetstream.FileStorage,
+			Replicas:       j.opt.Replicas,
+			LimitMarkerTTL: removedMarker,
+		})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: make bucket %s: %w", snapsBucket, err)
+		return err
 	}
 	// The watcher outlives ctx, which only bounds the start.
 	j.watcher, err = j.rooms.WatchAll(context.Background(), jetstream.UpdatesOnly())
@@ -279,6 +299,39 @@ func (j *JetStream) setup(ctx context.Context) error {
 	}
 	go j.watch()
 	return nil
+}
+
+// ensure runs one request of the start (make or find the stream or a
+// bucket) until it is answered, asking again while the cluster's JetStream
+// is not ready or leaves it unanswered, until ctx ends; what names the
+// request in errors.
+func (j *JetStream) ensure(ctx context.Context, what string, request func(context.Context) error) error {
+	for {
+		rctx, cancel := j.timeout(ctx)
+		err := request(rctx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case !notReady(err):
+			return fmt.Errorf("store: %s: %w", what, err)
+		case ctx.Err() != nil:
+			return fmt.Errorf("store: %s: JetStream did not answer in %s (is JetStream on in every NATS server, nats-server -js, and can they reach each other?): %w", what, setupWait, err)
+		}
+		j.log.Info("waiting for the NATS servers' JetStream", "to", what, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(setupRetry):
+		}
+	}
+}
+
+// notReady reports whether err is a JetStream that cannot answer yet: a
+// request unanswered, or a cluster without its leaders.
+func notReady(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == 10008 // JetStream system temporarily unavailable
 }
 
 // watch hears of rooms removed by any instance, and forgets them.
