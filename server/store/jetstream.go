@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -35,6 +36,11 @@ type JetStreamOptions struct {
 	// NATS clients, such as a second Thingyard (port 0: any free port);
 	// "" opens no port at all.
 	Listen string
+	// Reserve is how many bytes the embedded server keeps free on the disk
+	// under Dir: writes that would leave less fail with ErrNoSpace (default
+	// a tenth of that disk, at most 64 MiB; negative: none, which leaves a
+	// full disk to JetStream, for tests of what it does then).
+	Reserve int64
 
 	// Replicas is how many servers keep each room (default 1; 3 on a
 	// three-node cluster).
@@ -109,6 +115,9 @@ type JetStream struct {
 	mu     sync.Mutex
 	cache  map[string]*jsRoom // rooms this instance has met
 	closed bool
+
+	full      atomic.Bool // the embedded server's disk was short of space at the last look
+	stuckSeen atomic.Bool // JetStream stopped writing a stream for a full disk (see stuck)
 }
 
 var _ Store = (*JetStream)(nil)
@@ -196,6 +205,8 @@ func startEmbedded(opt JetStreamOptions, log *slog.Logger) (*server.Server, erro
 		NoSigs:     true,
 		MaxPayload: embeddedMaxPayload,
 		DontListen: opt.Listen == "",
+		// The reserve (space.go) keeps the disk from filling up instead.
+		JetStreamMaxStore: liftedMaxStore,
 	}
 	if opt.Listen != "" {
 		host, port, err := net.SplitHostPort(opt.Listen)
@@ -356,12 +367,17 @@ func (j *JetStream) ClientURL() string {
 	return j.srv.ClientURL()
 }
 
-// Ready reports whether NATS can be reached now: nil, or ErrUnavailable.
+// Ready reports whether the store can take writes now: nil; ErrUnavailable
+// when NATS cannot be reached; ErrNoSpace when the embedded server's disk
+// has no room for the largest envelope, saying where and what to do.
 func (j *JetStream) Ready() error {
 	if s := j.nc.Status(); s != nats.CONNECTED {
 		return fmt.Errorf("%w: NATS connection is %s", ErrUnavailable, s)
 	}
-	return nil
+	if err := j.stuck(""); err != nil {
+		return err
+	}
+	return j.space(j.lim.MaxEnvelope) // room for any envelope
 }
 
 // Close implements Store. In embedded mode it also shuts the NATS server

@@ -47,6 +47,12 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 			return wire.Envelope{}, err
 		}
 	}
+	if j.stuckSeen.Load() { // no need to wait for a publish to go unanswered
+		if err := j.stuck(streamName); err != nil {
+			return wire.Envelope{}, err
+		}
+		j.stuckSeen.Store(false)
+	}
 	nonce := nuid.Next()
 	fresh := false // first was read again after a refusal for fullness
 	for try := 0; try < maxTries; try++ {
@@ -71,6 +77,9 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 			try--
 			continue
 		}
+		if err := j.space(len(data)); err != nil {
+			return wire.Envelope{}, err
+		}
 		cum := last.cum + uint64(len(data))
 		msg := &nats.Msg{Subject: rm.subj, Data: data, Header: nats.Header{}}
 		msg.Header.Set(hdrSeq, strconv.FormatUint(e.Seq, 10))
@@ -84,6 +93,12 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 			return e, nil
 		}
 		if err := refusal(id, perr); err != nil {
+			return wire.Envelope{}, err
+		}
+		// A write the disk refused goes unanswered, and the stream takes
+		// no other: not worth asking what follows.
+		if err := j.stuck(streamName); err != nil {
+			j.stuckSeen.Store(true)
 			return wire.Envelope{}, err
 		}
 		// Refused for a stale last, or the outcome is unknown: what
@@ -126,20 +141,37 @@ func (j *JetStream) appended(rm *jsRoom, first, p pos) {
 }
 
 // refusal turns JetStream's refusal to store an envelope for lack of
-// room into ErrFull or ErrTooLarge; nil for any other error.
+// room into ErrFull, ErrNoSpace or ErrTooLarge; nil for any other error.
 func refusal(id string, err error) error {
 	if errors.Is(err, nats.ErrMaxPayload) {
 		return fmt.Errorf("%w: an envelope for room %s is larger than NATS takes: %v", ErrTooLarge, id, err)
+	}
+	if err := noSpace("keep an envelope for room "+id, err); err != nil {
+		return err
 	}
 	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) {
 		return nil
 	}
 	switch apiErr.ErrorCode {
-	case 10077, 10023: // store failed (maximum bytes or messages, disk), insufficient resources
+	case 10077: // store failed: the stream's maximum bytes or messages
 		return fmt.Errorf("%w: the store refused an envelope for room %s: %s", ErrFull, id, apiErr.Description)
 	case jetstream.JSErrCodeStreamMessageExceedsMaximum:
 		return fmt.Errorf("%w: an envelope for room %s: %s", ErrTooLarge, id, apiErr.Description)
+	}
+	return nil
+}
+
+// noSpace turns NATS servers' refusal of a write for want of storage
+// into ErrNoSpace, saying what was being done; nil for any other error.
+func noSpace(what string, err error) error {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return nil
+	}
+	switch apiErr.ErrorCode {
+	case 10023, 10047: // insufficient resources; insufficient storage resources available
+		return fmt.Errorf("%w: the NATS servers refused to %s: %s (free space on their disks, or raise their JetStream max_file_store)", ErrNoSpace, what, apiErr.Description)
 	}
 	return nil
 }
