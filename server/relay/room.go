@@ -59,6 +59,10 @@ type member struct {
 	id   string
 	out  *queue
 	kill func(websocket.StatusCode, string)
+	// had is the seq up to which the member has the room's envelopes,
+	// when that is further than this server's copy of the room (it comes
+	// from another server sharing the room): it is not sent them again.
+	had uint64
 }
 
 func (r *Relay) ctx() (context.Context, context.CancelFunc) {
@@ -434,7 +438,7 @@ func (rm *room) deliver(e wire.Envelope) {
 	}
 	data, _ := json.Marshal(e)
 	for _, m := range rm.members {
-		if e.Kind == wire.KindCommand && m.id != to && m.id != e.From {
+		if e.Kind == wire.KindCommand && m.id != to && m.id != e.From || e.Seq <= m.had {
 			continue
 		}
 		rm.send(m, data)
