@@ -118,7 +118,9 @@ import (
 // Store is what a live room needs of storage and fan-out. Every method is
 // safe for concurrent use. A ctx bounds how long a call may wait for the
 // storage behind it; every error wraps one of the sentinel errors below or,
-// for a storage that cannot be reached, ErrUnavailable.
+// for a storage that cannot be reached, ErrUnavailable. A write (Create,
+// Append, PutSnapshot) that the storage has no space left for fails with
+// ErrNoSpace and changes nothing.
 type Store interface {
 	// Create makes room r, which starts with no envelopes (its next seq is
 	// 1) and no snapshot. It fails with ErrBadID when r.ID is not a room
