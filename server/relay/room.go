@@ -54,15 +54,15 @@ type room struct {
 	idle      time.Time // when the last member here left
 }
 
-// member is one connection in a room.
+// member is one connection in a room. had is the seq up to which it has
+// the room's envelopes, when that is further than this server's copy of the
+// room (it comes from another server sharing the room): it is not sent
+// them again.
 type member struct {
 	id   string
 	out  *queue
+	had  uint64
 	kill func(websocket.StatusCode, string)
-	// had is the seq up to which the member has the room's envelopes,
-	// when that is further than this server's copy of the room (it comes
-	// from another server sharing the room): it is not sent them again.
-	had uint64
 }
 
 func (r *Relay) ctx() (context.Context, context.CancelFunc) {
