@@ -42,7 +42,7 @@ func TestFullDiskRefusesActionsAndKeepsTheRoom(t *testing.T) {
 	id := createRoom(t, base, "open-api")
 	act := func(n int) (int, map[string]any) {
 		t.Helper()
-		return post(t, base+"api/rooms/"+id+"/actions", "application/json", fmt.Sprintf(`{"kind":"move","device":"plc","x":%d,"y":80}`, n%500))
+		return post(t, base+"api/rooms/"+id+"/actions", "application/json", fmt.Sprintf(`{"kind":"move","device":"meter","x":%d,"y":300}`, n%500))
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
