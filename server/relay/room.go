@@ -275,6 +275,13 @@ func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
 			return
 		case errors.Is(err, store.ErrCutOff):
 			continue // this process fell behind; follow again from since
+		case errors.Is(err, store.ErrTrimmed):
+			// Another server folded the log and dropped it past where
+			// this one is: the room opens again here from its snapshot,
+			// at the next join, which its members make.
+			r.log.Warn("fell behind the room's log; opening it again", "room", rm.id, "err", err)
+			r.close(rm, fmt.Errorf("%w: this server fell behind the room's log", ErrUnavailable))
+			return
 		}
 		r.unavailable.Store(true)
 		r.resubscribes.Add(1)

@@ -72,3 +72,56 @@ func TestJoiningAServerBehindSendsNothingTwice(t *testing.T) {
 		t.Fatalf("a member that had seqs up to %d was sent seq %d (%s) again", last, e.Seq, e.Kind)
 	}
 }
+
+// A server whose copy of a room fell behind while another server folded
+// the room's log and dropped the envelopes before the fold opens the room
+// again from the snapshot: its event streams end (to be made again), and
+// a new one has the whole room, the fold and what came after, and goes on
+// with the room.
+func TestAServerBehindAFoldOpensTheRoomAgain(t *testing.T) {
+	shared := store.NewMemory(store.Limits{})
+	t.Cleanup(func() { shared.Close() })
+	_, srvAhead := newServer(t, relay.Options{Store: shared, FoldEvery: 5})
+	held := heldStore{Store: shared, open: make(chan struct{})}
+	behind := relay.New(relay.Options{Store: held, FoldEvery: 5}, nil)
+	if err := shared.Create(context.Background(), store.Room{ID: "foldroom", Scene: "protocols", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, old, err := behind.Subscribe("foldroom", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := dial(t, srvAhead, "room=foldroom")
+	welcome(t, a)
+	var last uint64
+	for i := range 8 { // past a fold at 5, which drops seqs 1 to 4
+		a.send("action", fmt.Sprintf(`{"kind":"move","device":"plc","x":%d}`, i))
+		last = a.nextKind(wire.KindAction).Seq
+	}
+	close(held.open)
+	select {
+	case _, ok := <-old.C:
+		if ok {
+			t.Fatal("the server behind delivered an envelope it could not have")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the event stream of the server behind a fold never ended")
+	}
+	snap, backlog, sub, err := behind.Subscribe("foldroom", 0)
+	if err != nil {
+		t.Fatalf("subscribe again: %v", err)
+	}
+	defer sub.Close()
+	if snap == nil || snap.Seq < 5 || snap.Seq+uint64(len(backlog)) != last {
+		t.Fatalf("subscribed again: a fold %+v and %v, want the fold and the rest up to seq %d", snap, seqs(backlog), last)
+	}
+	a.send("action", `{"kind":"cut","link":"internet"}`)
+	select {
+	case e := <-sub.C:
+		if e.Seq != last+1 {
+			t.Errorf("then seq %d, want %d", e.Seq, last+1)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the room opened again does not go on")
+	}
+}
