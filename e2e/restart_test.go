@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -88,6 +89,17 @@ type follower struct {
 	seen []uint64
 	last uint64
 	sent int
+	// envs is every envelope it was given as itself, by seq; folds, the
+	// welcomes' folds of seqs it had not seen (their actions, up to seq).
+	envs  map[uint64]wire.Envelope
+	folds []fold
+	quiet atomic.Bool // it stops sending, and goes on reading
+}
+
+// fold is a welcome's log up to seq folded into its actions.
+type fold struct {
+	seq     uint64
+	actions []json.RawMessage
 }
 
 func (f *follower) run(ctx context.Context, base, room string, send bool) {
@@ -120,6 +132,9 @@ func (f *follower) follow(ctx context.Context, server func() string, room string
 						return
 					case <-tick.C:
 					}
+					if f.quiet.Load() {
+						continue
+					}
 					body := fmt.Sprintf(`{"kind":"action","body":{"kind":"move","device":"plc","x":%d,"y":80}}`, n%500)
 					if c.Write(ctx, websocket.MessageText, []byte(body)) != nil {
 						return
@@ -140,23 +155,32 @@ func (f *follower) follow(ctx context.Context, server func() string, room string
 				continue
 			}
 			var got []uint64
+			var envs []wire.Envelope
+			f.mu.Lock()
 			if e.Kind == wire.KindWelcome {
 				var w wire.Welcome
 				json.Unmarshal(e.Body, &w)
 				// A member further back than the room's latest fold gets
 				// the fold's actions instead of their envelopes.
-				f.mu.Lock()
+				if w.FoldedSeq > f.last {
+					fd := fold{seq: w.FoldedSeq}
+					json.Unmarshal(w.Actions, &fd.actions)
+					f.folds = append(f.folds, fd)
+				}
 				for s := f.last + 1; s <= w.FoldedSeq; s++ {
 					got = append(got, s)
 				}
-				f.mu.Unlock()
-				for _, le := range w.Log {
-					got = append(got, le.Seq)
-				}
+				envs = w.Log
 			} else if e.Seq > 0 {
-				got = append(got, e.Seq)
+				envs = []wire.Envelope{e}
 			}
-			f.mu.Lock()
+			for _, le := range envs {
+				got = append(got, le.Seq)
+				if f.envs == nil {
+					f.envs = map[uint64]wire.Envelope{}
+				}
+				f.envs[le.Seq] = le
+			}
 			for _, s := range got {
 				f.seen = append(f.seen, s)
 				f.last = max(f.last, s)

@@ -15,6 +15,7 @@ import (
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/replica"
+	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -153,7 +154,9 @@ func (a *api) live(w http.ResponseWriter, r *http.Request) (relay.Room, *replica
 	info, ok := a.rel.Info(id)
 	rep := a.reps.Get(id)
 	if !ok || rep == nil {
-		if err := a.rel.Healthy(); err != nil {
+		// A full disk still finds every room; anything else unhealthy
+		// may hide one.
+		if err := a.rel.Healthy(); err != nil && !errors.Is(err, store.ErrNoSpace) {
 			w.Header().Set("Retry-After", "5")
 			problem(w, http.StatusServiceUnavailable, err.Error(), "")
 			return info, nil, false
@@ -401,6 +404,8 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 			problem(w, http.StatusNotFound, err.Error(), "")
 		case errors.Is(err, relay.ErrLogFull), errors.Is(err, wire.ErrBadJSON):
 			problem(w, http.StatusUnprocessableEntity, err.Error(), "")
+		case errors.Is(err, store.ErrNoSpace):
+			problem(w, http.StatusInsufficientStorage, err.Error(), "")
 		default:
 			w.Header().Set("Retry-After", "5")
 			problem(w, http.StatusServiceUnavailable, err.Error(), "")

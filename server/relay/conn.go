@@ -155,14 +155,18 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 // the log's tail; the snapshot, however long, is shared and marshalled
 // once, and the welcome is encoded after the lock is released.
 func (r *Relay) join(rm *room, m *member, since uint64) {
+	had := r.had(rm, since)
 	rm.mu.Lock()
 	rm.nextID++
 	m.id = r.memberID(rm.nextID)
+	if had > rm.log.seq {
+		m.had = had
+	}
 	rm.members[m.id] = m
 	snap, tail := rm.log.since(since)
 	members := append(rm.everyone(), m.id)
 	slices.Sort(members)
-	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: rm.log.seq, Now: rm.now(),
+	welcome := wire.Welcome{Room: rm.id, Scene: rm.scene, You: m.id, Seq: max(rm.log.seq, m.had), Now: rm.now(),
 		Members: members, Log: tail, MQTT: r.opt.MQTT}
 	rm.mu.Unlock()
 
@@ -179,6 +183,24 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 	if _, err := rm.append(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}); err != nil {
 		r.log.Warn("cannot tell the room of a member", "room", rm.id, "member", m.id, "err", err)
 	}
+}
+
+// had is how far a member joining with since has room rm's log: since, or,
+// when since is further than this server's copy of the room and than the
+// store, the store's last seq (a page of a removed room made again).
+func (r *Relay) had(rm *room, since uint64) uint64 {
+	rm.mu.Lock()
+	here := rm.log.seq
+	rm.mu.Unlock()
+	if since <= here {
+		return since
+	}
+	ctx, cancel := r.ctx()
+	defer cancel()
+	if h, err := r.opt.Store.Head(ctx, rm.id); err == nil {
+		return min(since, h.Seq)
+	}
+	return since
 }
 
 // write sends a member's queue and pings until ctx ends or the connection

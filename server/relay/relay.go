@@ -237,10 +237,15 @@ func (r *Relay) ownedBefore(id string) bool {
 	return strings.HasPrefix(id, r.opt.Instance+".") && !strings.HasPrefix(id, r.opt.Instance+"."+r.run+".")
 }
 
-// Healthy reports whether the rooms' store could be reached lately.
+// Healthy reports whether the rooms' store could be reached lately, and,
+// for a store that can tell (JetStream's Ready), whether it can take
+// writes now: why not, such as a full disk, is the error.
 func (r *Relay) Healthy() error {
 	if r.unavailable.Load() {
 		return ErrUnavailable
+	}
+	if s, ok := r.opt.Store.(interface{ Ready() error }); ok {
+		return s.Ready()
 	}
 	return nil
 }

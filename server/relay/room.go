@@ -59,10 +59,14 @@ type room struct {
 	inflight map[int64]int
 }
 
-// member is one connection in a room.
+// member is one connection in a room. had is the seq up to which it has
+// the room's envelopes, when that is further than this server's copy of the
+// room (it comes from another server sharing the room): it is not sent
+// them again.
 type member struct {
 	id   string
 	out  *queue
+	had  uint64
 	kill func(websocket.StatusCode, string)
 	// held is true while the member's reader waits for room in its
 	// inbox: its socket is not read then, so its pongs are not either;
@@ -281,6 +285,13 @@ func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
 			return
 		case errors.Is(err, store.ErrCutOff):
 			continue // this process fell behind; follow again from since
+		case errors.Is(err, store.ErrTrimmed):
+			// Another server folded the log and dropped it past where
+			// this one is: the room opens again here from its snapshot,
+			// at the next join, which its members make.
+			r.log.Warn("fell behind the room's log; opening it again", "room", rm.id, "err", err)
+			r.close(rm, fmt.Errorf("%w: this server fell behind the room's log", ErrUnavailable))
+			return
 		}
 		r.unavailable.Store(true)
 		r.resubscribes.Add(1)
@@ -489,7 +500,7 @@ func (rm *room) deliver(e wire.Envelope) {
 	}
 	data, _ := json.Marshal(e)
 	for _, m := range rm.members {
-		if e.Kind == wire.KindCommand && m.id != to && m.id != e.From {
+		if e.Kind == wire.KindCommand && m.id != to && m.id != e.From || e.Seq <= m.had {
 			continue
 		}
 		rm.send(m, data)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -35,6 +36,11 @@ type JetStreamOptions struct {
 	// NATS clients, such as a second Thingyard (port 0: any free port);
 	// "" opens no port at all.
 	Listen string
+	// Reserve is how many bytes the embedded server keeps free on the disk
+	// under Dir: writes that would leave less fail with ErrNoSpace (default
+	// a tenth of that disk, at most 64 MiB; negative: none, which leaves a
+	// full disk to JetStream, for tests of what it does then).
+	Reserve int64
 
 	// Replicas is how many servers keep each room (default 1; 3 on a
 	// three-node cluster).
@@ -78,6 +84,15 @@ const (
 	// removed room, so that every instance watching it hears of the
 	// removal (a day).
 	removedMarker = 24 * time.Hour
+	// setupWait bounds how long a start waits for JetStream to make or
+	// find the stream and buckets (60 s): a cluster just formed elects
+	// its leaders first, and of instances started together, the requests
+	// that meet another's making the same stream go unanswered until
+	// asked again.
+	setupWait = 60 * time.Second
+	// setupRetry is the pause before asking again a JetStream that said it
+	// is not ready (250 ms).
+	setupRetry = 250 * time.Millisecond
 	// maxTries bounds the rounds of an Append or PutSnapshot that keeps
 	// losing races or meeting an unknown outcome (64).
 	maxTries = 64
@@ -100,6 +115,9 @@ type JetStream struct {
 	mu     sync.Mutex
 	cache  map[string]*jsRoom // rooms this instance has met
 	closed bool
+
+	full      atomic.Bool // the embedded server's disk was short of space at the last look
+	stuckSeen atomic.Bool // JetStream stopped writing a stream for a full disk (see stuck)
 }
 
 var _ Store = (*JetStream)(nil)
@@ -187,6 +205,8 @@ func startEmbedded(opt JetStreamOptions, log *slog.Logger) (*server.Server, erro
 		NoSigs:     true,
 		MaxPayload: embeddedMaxPayload,
 		DontListen: opt.Listen == "",
+		// The reserve (space.go) keeps the disk from filling up instead.
+		JetStreamMaxStore: liftedMaxStore,
 	}
 	if opt.Listen != "" {
 		host, port, err := net.SplitHostPort(opt.Listen)
@@ -234,43 +254,54 @@ func (j *JetStream) setup(ctx context.Context) error {
 	if max := int(j.nc.MaxPayload()) - payloadSlack; j.lim.MaxSnapshot > max {
 		j.lim.MaxSnapshot = max
 	}
-	j.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        streamName,
-		Description: "Thingyard's live rooms: room ID's log is subject thingyard.room.ID.GENERATION",
-		Subjects:    []string{subjPrefix + "*.*"},
-		Storage:     jetstream.FileStorage,
-		Replicas:    j.opt.Replicas,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardNew,
-		AllowDirect: true,
-		DenyDelete:  true,
+	ctx, cancel := context.WithTimeout(ctx, setupWait)
+	defer cancel()
+	err = j.ensure(ctx, "make stream "+streamName, func(ctx context.Context) (err error) {
+		j.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        streamName,
+			Description: "Thingyard's live rooms: room ID's log is subject thingyard.room.ID.GENERATION",
+			Subjects:    []string{subjPrefix + "*.*"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    j.opt.Replicas,
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardNew,
+			AllowDirect: true,
+			DenyDelete:  true,
+		})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: make stream %s: %w", streamName, err)
+		return err
 	}
-	j.rooms, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         roomsBucket,
-		Description:    "Thingyard's live rooms: what each was made with",
-		History:        1,
-		MaxValueSize:   int32(j.lim.MaxRoom),
-		Storage:        jetstream.FileStorage,
-		Replicas:       j.opt.Replicas,
-		LimitMarkerTTL: removedMarker,
+	err = j.ensure(ctx, "make bucket "+roomsBucket, func(ctx context.Context) (err error) {
+		j.rooms, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:         roomsBucket,
+			Description:    "Thingyard's live rooms: what each was made with",
+			History:        1,
+			MaxValueSize:   int32(j.lim.MaxRoom),
+			Storage:        jetstream.FileStorage,
+			Replicas:       j.opt.Replicas,
+			LimitMarkerTTL: removedMarker,
+		})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: make bucket %s: %w", roomsBucket, err)
+		return err
 	}
-	j.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         snapsBucket,
-		Description:    "Thingyard's live rooms: each room's latest fold snapshot",
-		History:        1,
-		MaxValueSize:   int32(j.lim.MaxSnapshot + payloadSlack/2),
-		Storage:        jetstream.FileStorage,
-		Replicas:       j.opt.Replicas,
-		LimitMarkerTTL: removedMarker,
+	err = j.ensure(ctx, "make bucket "+snapsBucket, func(ctx context.Context) (err error) {
+		j.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:         snapsBucket,
+			Description:    "Thingyard's live rooms: each room's latest fold snapshot",
+			History:        1,
+			MaxValueSize:   int32(j.lim.MaxSnapshot + payloadSlack/2),
+			Storage:        jetstream.FileStorage,
+			Replicas:       j.opt.Replicas,
+			LimitMarkerTTL: removedMarker,
+		})
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: make bucket %s: %w", snapsBucket, err)
+		return err
 	}
 	// The watcher outlives ctx, which only bounds the start.
 	j.watcher, err = j.rooms.WatchAll(context.Background(), jetstream.UpdatesOnly())
@@ -279,6 +310,39 @@ func (j *JetStream) setup(ctx context.Context) error {
 	}
 	go j.watch()
 	return nil
+}
+
+// ensure runs one request of the start (make or find the stream or a
+// bucket) until it is answered, asking again while the cluster's JetStream
+// is not ready or leaves it unanswered, until ctx ends; what names the
+// request in errors.
+func (j *JetStream) ensure(ctx context.Context, what string, request func(context.Context) error) error {
+	for {
+		rctx, cancel := j.timeout(ctx)
+		err := request(rctx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case !notReady(err):
+			return fmt.Errorf("store: %s: %w", what, err)
+		case ctx.Err() != nil:
+			return fmt.Errorf("store: %s: JetStream did not answer in %s (is JetStream on in every NATS server, nats-server -js, and can they reach each other?): %w", what, setupWait, err)
+		}
+		j.log.Info("waiting for the NATS servers' JetStream", "to", what, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(setupRetry):
+		}
+	}
+}
+
+// notReady reports whether err is a JetStream that cannot answer yet: a
+// request unanswered, or a cluster without its leaders.
+func notReady(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == 10008 // JetStream system temporarily unavailable
 }
 
 // watch hears of rooms removed by any instance, and forgets them.
@@ -303,12 +367,17 @@ func (j *JetStream) ClientURL() string {
 	return j.srv.ClientURL()
 }
 
-// Ready reports whether NATS can be reached now: nil, or ErrUnavailable.
+// Ready reports whether the store can take writes now: nil; ErrUnavailable
+// when NATS cannot be reached; ErrNoSpace when the embedded server's disk
+// has no room for the largest envelope, saying where and what to do.
 func (j *JetStream) Ready() error {
 	if s := j.nc.Status(); s != nats.CONNECTED {
 		return fmt.Errorf("%w: NATS connection is %s", ErrUnavailable, s)
 	}
-	return nil
+	if err := j.stuck(""); err != nil {
+		return err
+	}
+	return j.space(j.lim.MaxEnvelope) // room for any envelope
 }
 
 // Close implements Store. In embedded mode it also shuts the NATS server

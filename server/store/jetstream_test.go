@@ -1,20 +1,15 @@
 package store_test
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/thingyard/thingyard/server/store"
+	"github.com/thingyard/thingyard/server/store/storetest"
 )
 
 // Tests of what only the JetStream store has.
@@ -57,11 +52,8 @@ func TestRemoteUnreachableSaysWhere(t *testing.T) {
 // is in the log at its seq, the log has no gap and no repeat, and the
 // follower saw it all in order.
 func TestClusterKeepsAckedEnvelopesWhenANodeDies(t *testing.T) {
-	nodes := startCluster(t, 3)
-	var urls []string
-	for _, n := range nodes {
-		urls = append(urls, n.ClientURL())
-	}
+	nodes := storetest.Cluster(t, 3)
+	urls := storetest.URLs(nodes)
 	opt := store.JetStreamOptions{URLs: urls, Replicas: 3, Timeout: 2 * time.Second}
 	a, b := newJetStream(t, opt), newJetStream(t, opt)
 	room(t, a, "room-cluster")
@@ -123,7 +115,7 @@ func TestClusterKeepsAckedEnvelopesWhenANodeDies(t *testing.T) {
 		}
 	}
 	wait(100)
-	leader := streamLeader(t, urls[0])
+	leader := storetest.StreamLeader(t, urls[0], "THINGYARD_ROOMS")
 	for _, n := range nodes {
 		if n.Name() == leader {
 			t.Logf("shutting down %s, the stream's leader", leader)
@@ -224,86 +216,24 @@ func follow(t *testing.T, s store.Store, sub *store.Subscription, id string, sto
 	}
 }
 
-// startCluster runs n nats-servers with JetStream, routed to each other
-// on loopback, and waits until their JetStream has a leader that knows
-// all n online (else a stream of n replicas finds no place).
-func startCluster(t *testing.T, n int) []*server.Server {
-	t.Helper()
-	ports := make([]int, n)
-	var routes []string
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
-	}
-	var nodes []*server.Server
-	for i := range n {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("node-%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       server.RANDOM_PORT,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoSigs:     true,
-			NoLog:      true,
-			Cluster:    server.ClusterOpts{Name: "thingyard-test", Host: "127.0.0.1", Port: ports[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		srv, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.Start()
-		t.Cleanup(srv.Shutdown)
-		nodes = append(nodes, srv)
-	}
-	for _, srv := range nodes {
-		if !srv.ReadyForConnections(patience) {
-			t.Fatalf("%s not ready after %s", srv.Name(), patience)
-		}
-	}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(patience)
-	for {
-		for _, srv := range nodes {
-			if srv.JetStreamIsLeader() && len(srv.JetStreamClusterPeers()) == n {
-				return nodes
+// Instances started at once on a cluster that was just formed (three
+// servers deployed together) all start: the stream and buckets are made
+// by one of them and found by the others, however their requests meet.
+func TestInstancesStartTogetherOnAFreshCluster(t *testing.T) {
+	urls := storetest.URLs(storetest.Cluster(t, 3))
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			s, err := store.NewJetStream(ctx(t), store.JetStreamOptions{URLs: urls, Replicas: 3})
+			if err == nil {
+				t.Cleanup(func() { s.Close() })
 			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("NewJetStream: %v", err)
 		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("no JetStream leader with %d peers online after %s", n, patience)
-		}
 	}
-}
-
-// streamLeader is the name of the server leading the rooms' stream.
-func streamLeader(t *testing.T, url string) string {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, cancel := context.WithTimeout(t.Context(), patience)
-	defer cancel()
-	st, err := js.Stream(c, "THINGYARD_ROOMS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(c)
-	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
-		t.Fatalf("stream info: %+v, %v", info, err)
-	}
-	return info.Cluster.Leader
 }

@@ -286,12 +286,15 @@ func (j *JetStream) Create(ctx context.Context, r Room) error {
 	if err != nil {
 		return fmt.Errorf("store: room %s: %w", r.ID, err)
 	}
+	if err := j.space(len(b)); err != nil {
+		return err
+	}
 	rev, err := j.rooms.Create(ctx, r.ID, b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("%w: %q", ErrExists, r.ID)
 	}
 	if err != nil {
-		return unavailable("make room "+r.ID, err)
+		return j.writeErr(roomsBucket, "make room "+r.ID, err)
 	}
 	j.remember(r.ID, rev, true)
 	return nil
@@ -500,6 +503,9 @@ func (j *JetStream) PutSnapshot(ctx context.Context, id string, s Snapshot) erro
 		return err
 	}
 	value := encodeSnapshot(rm.gen, s)
+	if err := j.space(len(value)); err != nil {
+		return err
+	}
 	for try := 0; ; try++ {
 		if try == maxTries {
 			return unavailable("keep room "+id+"'s snapshot", fmt.Errorf("gave up after %d tries", maxTries))
@@ -521,7 +527,7 @@ func (j *JetStream) PutSnapshot(ctx context.Context, id string, s Snapshot) erro
 			break
 		}
 		if !isConflict(err) {
-			return unavailable("keep room "+id+"'s snapshot", err)
+			return j.writeErr(snapsBucket, "keep room "+id+"'s snapshot", err)
 		}
 	}
 	return j.trim(ctx, rm, s.Seq, last)
@@ -549,6 +555,18 @@ func (j *JetStream) trim(ctx context.Context, rm *jsRoom, seq uint64, last pos) 
 	}
 	rm.sawFirst(at)
 	return nil
+}
+
+// writeErr is the error of a write to key-value bucket that failed with
+// err: ErrNoSpace when the storage had no space left, else ErrUnavailable.
+func (j *JetStream) writeErr(bucket, what string, err error) error {
+	if e := noSpace(what, err); e != nil {
+		return e
+	}
+	if e := j.stuck("KV_" + bucket); e != nil {
+		return e
+	}
+	return unavailable(what, err)
 }
 
 // isConflict reports whether err is JetStream refusing a write because

@@ -84,6 +84,16 @@
 //   - JetStream mode needs nats-server 2.11 or later (batch direct get,
 //     marker TTLs); the embedded server is 2.15. Debian 12's nats-server
 //     package (2.9) is too old, and NewJetStream says so.
+//   - A full disk refuses writes, never damages what is kept. The
+//     embedded server keeps a reserve free on the disk under its data
+//     directory (a tenth of the disk, at most 64 MiB): below it Append,
+//     Create and PutSnapshot fail with ErrNoSpace at once, and take writes
+//     again as soon as space is freed. JetStream's own cap (three quarters
+//     of the disk) is lifted, so the reserve is the one rule. Should the
+//     disk fill up anyway between the check and JetStream's write (another
+//     program filling it fast), JetStream stops writing that stream until
+//     the process restarts; the store then answers ErrNoSpace saying so,
+//     and reads go on.
 //   - The embedded server's file store is synced to disk every two minutes
 //     (JetStream's default): what Append acknowledged survives the
 //     process being killed, but a power cut may lose the last minutes.
@@ -108,7 +118,9 @@ import (
 // Store is what a live room needs of storage and fan-out. Every method is
 // safe for concurrent use. A ctx bounds how long a call may wait for the
 // storage behind it; every error wraps one of the sentinel errors below or,
-// for a storage that cannot be reached, ErrUnavailable.
+// for a storage that cannot be reached, ErrUnavailable. A write (Create,
+// Append, PutSnapshot) that the storage has no space left for fails with
+// ErrNoSpace and changes nothing.
 type Store interface {
 	// Create makes room r, which starts with no envelopes (its next seq is
 	// 1) and no snapshot. It fails with ErrBadID when r.ID is not a room
@@ -213,6 +225,10 @@ var (
 	// ErrUnavailable is storage that cannot be reached now (NATS is down
 	// or has no leader for the stream): try again later.
 	ErrUnavailable = errors.New("store: storage unavailable")
+	// ErrNoSpace is a disk (or NATS servers) with no space left to keep
+	// more: writes are refused, what is kept can still be read, and
+	// writes are taken again once space is freed.
+	ErrNoSpace = errors.New("store: no space left to keep rooms")
 )
 
 // Read's bounds on one page.
