@@ -190,7 +190,7 @@ func (t *Timeline) rebuild(at, tick int64) error {
 	// Each action of the log from the start's on takes effect at its
 	// tick, in the log's order; those given before the start are in it,
 	// applied or still pending.
-	w.pending = append(w.pending, t.log[from:]...)
+	w.addPending(t.log[from:])
 	w.applyDue()
 	t.w = w
 	t.stepTo(tick)
