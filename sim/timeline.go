@@ -42,12 +42,14 @@ type checkpoint struct {
 	n int
 }
 
-// MaxLog is the most actions one timeline keeps; a longer log should be
-// folded into a spec (see the scenes package).
+// MaxLog is the most actions one timeline takes, those a timeline with
+// checkpoints forgot included, so every party of a room refuses the same
+// ones; a longer log should be folded into a spec (see the scenes
+// package).
 const MaxLog = 100_000
 
-// ErrTooLate is an action of a tick a timeline with checkpoints no longer
-// keeps: it cannot be put in its place.
+// ErrTooLate refuses an action of a tick a timeline with checkpoints no
+// longer keeps: it cannot be put in its place.
 var ErrTooLate = errors.New("sim: action too late")
 
 // NewTimeline starts a timeline at tick 0.
