@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Timeline is a world together with the ordered log of actions it was
 // given, for worlds that several parties run at once: the browsers of a live
@@ -9,17 +12,45 @@ import "fmt"
 // arrives after its tick has passed here (a slow network, a reconnect) makes
 // the timeline rebuild its world from the spec and the log, which the
 // world's determinism makes exact.
+//
+// A timeline keeps its whole log by default, and rebuilds from tick 0. One
+// that knows how late an action can arrive (Checkpoints) keeps copies of
+// its world instead, rebuilds from the newest copy before a late action,
+// and forgets the actions and copies that no action can reach back to: its
+// memory is bounded by that window, not by the room's age.
 type Timeline struct {
 	spec     Spec
 	seed     uint64
-	log      []Action
+	log      []Action // the actions given, in order; with checkpoints, from the base's on
 	w        *World
 	rebuilds int
+
+	// With checkpoints (every > 0): a copy of the world every `every`
+	// ticks, oldest first, the newest at or before `late` ticks behind the
+	// world and every one after it. Once the first is the base, the
+	// actions before it are forgotten: forgot counts them.
+	every, late int64
+	cps         []checkpoint
+	based       bool
+	forgot      int
 }
 
-// MaxLog is the most actions one timeline keeps; a longer log should be
-// folded into a spec (see the scenes package).
+// checkpoint is a copy of a timeline's world, never stepped, and how many
+// of the timeline's actions (counted from its start) it had been given.
+type checkpoint struct {
+	w *World
+	n int
+}
+
+// MaxLog is the most actions one timeline takes, those a timeline with
+// checkpoints forgot included, so every party of a room refuses the same
+// ones; a longer log should be folded into a spec (see the scenes
+// package).
 const MaxLog = 100_000
+
+// ErrTooLate refuses an action of a tick a timeline with checkpoints no
+// longer keeps: it cannot be put in its place.
+var ErrTooLate = errors.New("sim: action too late")
 
 // NewTimeline starts a timeline at tick 0.
 func NewTimeline(spec Spec, seed uint64) (*Timeline, error) {
@@ -30,75 +61,198 @@ func NewTimeline(spec Spec, seed uint64) (*Timeline, error) {
 	return &Timeline{spec: spec, seed: seed, w: w}, nil
 }
 
+// Checkpoints makes the timeline keep a copy of its world every `every`
+// ticks, from the next such tick on, and forget what an action of up to
+// `late` ticks before its world's tick cannot need: every copy but the
+// newest one at least `late` ticks old and those after it, and the actions
+// given before that one (Log no longer returns them). A late action then
+// replays at most its lateness plus `every` ticks, and an action more than
+// `late` ticks late, once the timeline forgot its tick, is refused with
+// ErrTooLate. A copy costs about a world's memory: the fewer, the longer a
+// replay. Call it before the world moves.
+//
+// Every party of a room must apply the same actions; a timeline forgets
+// only what the parties' shared rules (the server's gate) keep any action
+// from reaching back to, with a margin for delivery.
+func (t *Timeline) Checkpoints(every, late int64) {
+	if every <= 0 || late <= 0 {
+		panic(fmt.Sprintf("sim: Checkpoints(%d, %d): both must be positive", every, late))
+	}
+	t.every, t.late = every, late
+}
+
 // World is the timeline's world as of now. It is replaced on a rebuild, so
 // callers fetch it again rather than keep it.
 func (t *Timeline) World() *World { return t.w }
 
-// Log is the actions given so far, in order.
+// Log is the actions given so far, in order: with checkpoints, those given
+// since the oldest copy kept.
 func (t *Timeline) Log() []Action { return t.log }
 
 // Rebuilds counts how often a late action made the timeline replay.
 func (t *Timeline) Rebuilds() int { return t.rebuilds }
+
+// Horizon is the oldest tick an action may name and still be applied in
+// its place: 0, unless checkpoints let the timeline forget its start.
+func (t *Timeline) Horizon() int64 {
+	if t.based {
+		return t.cps[0].w.tick
+	}
+	return 0
+}
+
+// Checkpointed is how many copies of its world the timeline keeps.
+func (t *Timeline) Checkpointed() int { return len(t.cps) }
 
 // Add logs an action and applies it at its tick. An action whose tick has
 // passed rebuilds the world up to the current tick with the action in its
 // place. A refused action is still logged (every party refuses it alike)
 // and its error returned for the person who made it.
 func (t *Timeline) Add(a Action) error {
-	if err := a.check(); err != nil {
+	if err := t.admit(a); err != nil {
 		return err
-	}
-	if len(t.log) >= MaxLog {
-		return fmt.Errorf("%w: the log holds %d actions, the most a timeline keeps", ErrRefused, MaxLog)
 	}
 	t.log = append(t.log, a)
 	if a.At >= t.w.tick {
 		return t.w.Apply(a)
 	}
-	return t.rebuild(t.w.tick)
+	return t.rebuild(a.At, t.w.tick)
+}
+
+// admit reports why an action cannot be logged, or nil.
+func (t *Timeline) admit(a Action) error {
+	if err := a.check(); err != nil {
+		return err
+	}
+	if t.forgot+len(t.log) >= MaxLog {
+		return fmt.Errorf("%w: the log holds %d actions, the most a timeline keeps", ErrRefused, MaxLog)
+	}
+	if h := t.Horizon(); a.At < h {
+		return fmt.Errorf("%w: %s at tick %d, %d ticks before tick %d, the oldest this timeline still keeps (its world is at %d)", ErrTooLate, a.Kind, a.At, h-a.At, h, t.w.tick)
+	}
+	return nil
 }
 
 // AddAll adds actions in order as Add does, but replays the world at most
 // once, however many of them arrived after their tick: a server catching
 // up on a room's log pays for one rebuild, not one per late action. It
-// returns how many it kept (a malformed action, or one past MaxLog, is
-// dropped, as Add refuses it).
+// returns how many it kept (a malformed action, one past MaxLog or one
+// before the Horizon is dropped, as Add refuses it).
 func (t *Timeline) AddAll(acts []Action) int {
 	late, kept := false, 0
+	var earliest int64
 	for _, a := range acts {
-		if a.check() != nil || len(t.log) >= MaxLog {
+		if t.admit(a) != nil {
 			continue
 		}
 		t.log = append(t.log, a)
 		kept++
-		if !late && a.At >= t.w.tick {
+		switch {
+		case !late && a.At >= t.w.tick:
 			t.w.Apply(a) // a refusal is every party's alike
-		} else {
-			late = true
+		case !late:
+			late, earliest = true, a.At
+		default:
+			earliest = min(earliest, a.At)
 		}
 	}
 	if late {
-		t.rebuild(t.w.tick)
+		t.rebuild(earliest, t.w.tick)
 	}
 	return kept
 }
 
 // AdvanceTo steps the world until tick.
-func (t *Timeline) AdvanceTo(tick int64) {
-	if n := tick - t.w.tick; n > 0 {
-		t.w.Step(int(n))
+func (t *Timeline) AdvanceTo(tick int64) { t.stepTo(tick) }
+
+// rebuild replays the world up to tick from the newest start at or before
+// at, the earliest tick of the actions that came late: a checkpoint, or the
+// spec at tick 0. The checkpoints after at lack those actions; they are
+// taken again on the way.
+func (t *Timeline) rebuild(at, tick int64) error {
+	i := len(t.cps)
+	for i > 0 && t.cps[i-1].w.tick > at {
+		i--
+	}
+	clear(t.cps[i:])
+	t.cps = t.cps[:i]
+	var w *World
+	from := 0
+	if i > 0 {
+		w = t.cps[i-1].w.Clone()
+		from = t.cps[i-1].n - t.forgot
+	} else {
+		// Not reached once the timeline forgot its start: admit refuses
+		// an action before the base.
+		var err error
+		if w, err = New(t.spec, t.seed); err != nil {
+			return err
+		}
+	}
+	// Each action of the log from the start's on takes effect at its
+	// tick, in the log's order; those given before the start are in it,
+	// applied or still pending.
+	w.addPending(t.log[from:])
+	w.applyDue()
+	t.w = w
+	t.stepTo(tick)
+	t.rebuilds++
+	return nil
+}
+
+// stepTo steps the world until tick, stopping at every checkpoint tick on
+// the way that the timeline will keep: one it would forget at once (older
+// than the base the last checkpoint tick before tick makes) is not taken.
+func (t *Timeline) stepTo(tick int64) {
+	for t.w.tick < tick {
+		next := tick
+		if t.every > 0 {
+			c := (t.w.tick/t.every + 1) * t.every
+			if b := tick/t.every*t.every - t.late; b > 0 {
+				c = max(c, b/t.every*t.every)
+			}
+			if c <= tick {
+				next = c
+			}
+		}
+		t.w.Step(int(next - t.w.tick))
+		if t.every > 0 && next%t.every == 0 {
+			t.checkpoint()
+		}
 	}
 }
 
-func (t *Timeline) rebuild(tick int64) error {
-	w, err := New(t.spec, t.seed)
-	if err != nil {
-		return err
+// checkpoint keeps a copy of the world at its tick, a multiple of every,
+// and forgets what is no longer needed: the copies before the newest one
+// at least late ticks old, and the actions before it.
+func (t *Timeline) checkpoint() {
+	if n := len(t.cps); n > 0 && t.cps[n-1].w.tick == t.w.tick {
+		return
 	}
-	w.pending = append(w.pending, t.log...)
-	w.applyDue()
-	w.Step(int(tick))
-	t.w = w
-	t.rebuilds++
-	return nil
+	t.cps = append(t.cps, checkpoint{w: t.w.Clone(), n: t.forgot + len(t.log)})
+	base := -1
+	for i, cp := range t.cps {
+		if cp.w.tick <= t.w.tick-t.late {
+			base = i
+		}
+	}
+	if base < 0 {
+		return
+	}
+	t.based = true
+	kept := copy(t.cps, t.cps[base:])
+	clear(t.cps[kept:])
+	t.cps = t.cps[:kept]
+	drop := t.cps[0].n - t.forgot
+	if drop == 0 {
+		return
+	}
+	t.forgot += drop
+	kept = copy(t.log, t.log[drop:])
+	clear(t.log[kept:])
+	t.log = t.log[:kept]
+	if cap(t.log) > 64 && cap(t.log) > 4*len(t.log) {
+		// A burst is over: let its room go.
+		t.log = append(make([]Action, 0, 2*len(t.log)), t.log...)
+	}
 }

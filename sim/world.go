@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // World is a running simulation. It is not safe for concurrent use: one
@@ -27,7 +29,11 @@ type World struct {
 	events eventHeap
 	evSeq  uint64
 
-	pending []Action // actions waiting for their tick, in arrival order
+	// pending are the actions waiting for their tick, by tick and, within
+	// a tick, in arrival order: a step takes those due from the front, so
+	// a world replaying a long log (all of it waits here) pays for each
+	// action once, not once per tick.
+	pending []Action
 	rules   []rule
 
 	routes   map[int32]*routeTree
@@ -193,7 +199,7 @@ func New(spec Spec, seed uint64) (*World, error) {
 	for i := range w.devices {
 		w.startDevice(int32(i))
 	}
-	w.pending = append(w.pending, spec.Events...)
+	w.addPending(spec.Events)
 	w.recordHash()
 	w.applyDue()
 	return w, nil
@@ -480,7 +486,7 @@ func (w *World) Step(n int) {
 		if w.tick%HashEvery == 0 {
 			w.recordHash()
 		}
-		if len(w.pending) > 0 {
+		if len(w.pending) > 0 && w.pending[0].At <= w.tick {
 			w.applyDue()
 		}
 	}
@@ -496,27 +502,33 @@ func (w *World) Apply(a Action) error {
 		return err
 	}
 	if a.At > w.tick {
-		w.pending = append(w.pending, a)
+		// After every pending action of its tick or before: arrival order.
+		i, _ := slices.BinarySearchFunc(w.pending, a.At+1, func(p Action, at int64) int { return cmp.Compare(p.At, at) })
+		w.pending = slices.Insert(w.pending, i, a)
 		return nil
 	}
 	return w.apply(a)
 }
 
+// addPending adds actions, in their arrival order, to those waiting for
+// their tick.
+func (w *World) addPending(acts []Action) {
+	w.pending = append(w.pending, acts...)
+	// Stable: actions of the same tick stay in arrival order.
+	slices.SortStableFunc(w.pending, func(a, b Action) int { return cmp.Compare(a.At, b.At) })
+}
+
 func (w *World) applyDue() {
-	// Stable: actions due at the same tick apply in arrival order.
+	// Actions due at the same tick apply in arrival order.
 	n := 0
-	for _, a := range w.pending {
-		if a.At <= w.tick {
-			if err := w.apply(a); err != nil {
-				w.noteRefusal(err)
-			}
-			continue
+	for n < len(w.pending) && w.pending[n].At <= w.tick {
+		if err := w.apply(w.pending[n]); err != nil {
+			w.noteRefusal(err)
 		}
-		w.pending[n] = a
 		n++
 	}
-	clear(w.pending[n:])
-	w.pending = w.pending[:n]
+	clear(w.pending[:n])
+	w.pending = w.pending[n:]
 }
 
 func (w *World) noteRefusal(err error) {

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
+	"strings"
 
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
@@ -17,23 +18,93 @@ var ErrLogFull = errors.New("relay: room log is full")
 // the bodies of its action and reading envelopes, in order. Presence,
 // board and command envelopes fold away. A Snapshot never changes once
 // made, so a join or an event stream reads it without the room's lock.
+//
+// The bodies are kept as one JSON array, ready to send: successive
+// snapshots of a room share one byte array, each knowing how much of it
+// is its own, so a fold appends the new bodies and copies nothing old,
+// and a room's snapshot costs the bytes of its bodies and no more.
 type Snapshot struct {
-	Seq     uint64
-	Actions []json.RawMessage
+	Seq uint64
 	// Present is every member of the room at Seq, since presence folds
 	// away with the envelopes that told it.
 	Present []string
 
-	once sync.Once
-	raw  json.RawMessage
+	// acts[:n] is "[" and the count bodies after it, separated by commas,
+	// and acts[n] the closing "]"; n is 0 when the room has no action
+	// (the array is then JSON null). Bytes before n are never written
+	// again; acts[n] is, by the next fold, unless the snapshot was lent
+	// (see history.lent).
+	acts  []byte
+	n     int
+	count int
 }
 
-// JSON is Actions as one JSON array, made once and shared by every joiner.
+// JSON is the snapshot's actions as one JSON array, or null when there
+// are none: byte for byte what json.Marshal makes of the bodies as a
+// []json.RawMessage. It is the snapshot's own memory, shared by every
+// joiner: callers must not change it.
 func (s *Snapshot) JSON() json.RawMessage {
-	s.once.Do(func() {
-		s.raw, _ = json.Marshal(s.Actions)
-	})
-	return s.raw
+	if s.n == 0 {
+		return json.RawMessage("null")
+	}
+	return s.acts[: s.n+1 : s.n+1]
+}
+
+// stored is the snapshot as the store keeps it: a stored, as json.Marshal
+// writes it, written in one piece from the bodies the snapshot holds. It
+// reads only the bytes no later fold writes over, so it needs no lending.
+func (s *Snapshot) stored(present []string) string {
+	p, err := json.Marshal(present)
+	if err != nil {
+		p = []byte("null")
+	}
+	const head, mid = `{"actions":`, `,"present":`
+	var b strings.Builder
+	b.Grow(len(head) + s.n + len("null") + len(mid) + len(p) + 1)
+	b.WriteString(head)
+	if s.n == 0 {
+		b.WriteString("null")
+	} else {
+		b.Write(s.acts[:s.n])
+		b.WriteByte(']')
+	}
+	b.WriteString(mid)
+	b.Write(p)
+	b.WriteByte('}')
+	return b.String()
+}
+
+// appendBody appends one more body to the array: acts holds the count
+// bodies before it. A body is written as json.Marshal writes a
+// json.RawMessage, compact and with <, >, & and U+2028/9 escaped, so the
+// array is what marshalling the bodies made; most need no change.
+func appendBody(acts []byte, count int, body json.RawMessage) []byte {
+	if len(acts) == 0 {
+		acts = append(acts, '[')
+	}
+	if count > 0 {
+		acts = append(acts, ',')
+	}
+	if plainJSON(body) {
+		return append(acts, body...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		b = []byte("null") // not JSON: no logged body is (the relay checks them)
+	}
+	return append(acts, b...)
+}
+
+// plainJSON reports whether body is valid JSON that json.Marshal leaves as
+// it is: without white space or a character it escapes.
+func plainJSON(body []byte) bool {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2: // 0xE2 begins U+2028 and U+2029
+			return false
+		}
+	}
+	return len(body) > 0 && json.Valid(body)
 }
 
 // history is one room's log as this process follows it: a snapshot of
@@ -43,12 +114,16 @@ func (s *Snapshot) JSON() json.RawMessage {
 // under the room's lock, however old the room. Call its methods with the
 // room's lock held.
 type history struct {
-	seq       uint64          // the last seq delivered
-	snap      *Snapshot       // nil until the first fold
-	tail      []wire.Envelope // the envelopes after snap.Seq
-	fresh     *Snapshot       // a fold not yet taken by folded
-	actions   int             // action and reading envelopes in the room
-	bytes     int             // bytes of those bodies
+	seq   uint64          // the last seq delivered
+	snap  *Snapshot       // nil until the first fold
+	tail  []wire.Envelope // the envelopes after snap.Seq
+	fresh *Snapshot       // a fold not yet taken by folded
+	// lent is whether snap was handed out (since) for its JSON, which
+	// ends in the byte the next fold would write its comma over: that
+	// fold then writes on a copy instead.
+	lent      bool
+	actions   int // action and reading envelopes in the room
+	bytes     int // bytes of those bodies
 	foldEvery int
 	maxBytes  int
 }
@@ -61,7 +136,19 @@ func isAction(kind string) bool { return kind == wire.KindAction || kind == wire
 
 // restore starts the history from a snapshot of the actions up to seq.
 func (h *history) restore(seq uint64, acts []json.RawMessage) {
-	h.snap = &Snapshot{Seq: seq, Actions: acts}
+	s := &Snapshot{Seq: seq}
+	if acts != nil {
+		for _, a := range acts {
+			s.acts = appendBody(s.acts, s.count, a)
+			s.count++
+		}
+		if len(s.acts) == 0 {
+			s.acts = append(s.acts, '[') // an empty array, kept as one
+		}
+		s.n = len(s.acts)
+		s.acts = append(s.acts, ']')
+	}
+	h.snap, h.lent = s, false
 	h.seq = seq
 	h.actions = len(acts)
 	for _, a := range acts {
@@ -104,20 +191,37 @@ func (h *history) folded() *Snapshot {
 	return s
 }
 
-// fold moves the tail's actions into a new snapshot. The old snapshot's
-// array is appended to in place: what an older snapshot holds lies before
-// its own length and is never written again.
+// fold moves the tail's actions into a new snapshot. Its bodies are
+// appended to the old snapshot's array in place: what an older snapshot
+// holds lies before its own end and is never written again, but for its
+// closing bracket, which this fold writes over unless the old snapshot was
+// lent; then it writes on a copy.
 func (h *history) fold() {
-	s := &Snapshot{}
-	if h.snap != nil {
-		s.Actions = h.snap.Actions
+	s := &Snapshot{Seq: h.seq}
+	if old := h.snap; old != nil {
+		s.acts, s.n, s.count = old.acts, old.n, old.count
 	}
+	grown := false
 	for _, e := range h.tail {
-		if isAction(e.Kind) {
-			s.Actions = append(s.Actions, e.Body)
+		if !isAction(e.Kind) {
+			continue
 		}
+		if !grown {
+			grown = true
+			if h.lent {
+				s.acts = slices.Grow(s.acts[:s.n:s.n], len(e.Body)+2)
+			} else {
+				s.acts = s.acts[:s.n]
+			}
+		}
+		s.acts = appendBody(s.acts, s.count, e.Body)
+		s.count++
 	}
-	s.Seq = h.seq
+	if grown {
+		s.n = len(s.acts)
+		s.acts = append(s.acts, ']')
+		h.lent = false
+	}
 	h.snap, h.fresh = s, s
 	h.tail = nil
 }
@@ -134,6 +238,7 @@ func (h *history) since(seq uint64) (*Snapshot, []wire.Envelope) {
 		base = h.snap.Seq
 	}
 	if seq < base {
+		h.lent = true
 		return h.snap, append([]wire.Envelope(nil), h.tail...)
 	}
 	return nil, append([]wire.Envelope(nil), h.tail[seq-base:]...)

@@ -521,8 +521,9 @@ func (rm *room) putSnapshot(s *Snapshot) {
 	go func() {
 		ctx, cancel := rm.relay.ctx()
 		defer cancel()
-		b, _ := json.Marshal(stored{Actions: s.JSON(), Present: present})
-		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: string(b)}); err != nil {
+		// Written straight from the snapshot's bodies: nothing of the
+		// room's log is marshalled again.
+		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: s.stored(present)}); err != nil {
 			rm.relay.log.Warn("cannot store the room's snapshot", "room", rm.id, "seq", s.Seq, "err", err)
 		}
 	}()

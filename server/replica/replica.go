@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -38,7 +39,26 @@ type Options struct {
 	// may still get (the relay's Horizon): a replica steps no further, so
 	// an append slower than an action's lead costs no replay.
 	Horizon func(room string) (tick int64, ok bool)
+	// Late is how many ticks behind a replica's world an action may reach
+	// it and still be applied in its place (default DefaultLate). A
+	// replica keeps a copy of its world every Late/2 ticks and forgets the
+	// actions no later action can reach back to, so its memory does not
+	// grow with the room's age; an action later still is left out, and
+	// logged.
+	Late int64
 }
+
+// DefaultLate is Options.Late's default: 6,000 ticks (60 s of a room's
+// clock), the gate's window (an action may name a tick up to
+// gate.DefaultLate before the room's now) and as much again for the
+// store to deliver it (a room's follower waits up to 30 s before it
+// subscribes again).
+const DefaultLate = 2 * gate.DefaultLate
+
+// syncQueue is how many envelopes wait for a replica nobody reads before
+// it syncs anyway, so a room nobody watches holds at most that many
+// (default 4,096).
+const syncQueue = 4096
 
 // checkQueue is how many replicas with unchecked hash reports may wait for
 // the checker; past it a report waits for the replica's next sync.
@@ -69,6 +89,9 @@ func New(opt Options, log *slog.Logger) *Set {
 	if opt.Scene == nil {
 		opt.Scene = scenes.Builtin
 	}
+	if opt.Late <= 0 {
+		opt.Late = DefaultLate
+	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -91,7 +114,12 @@ type Replica struct {
 	tl   *sim.Timeline
 	err  error    // the scene could not be built
 	seq  uint64   // last envelope applied
-	acts []logged // the actions applied, in the room's order
+	acts []logged // the actions applied, in the room's order, from the timeline's horizon on
+	// forgot is the seq of the last action dropped from acts and
+	// forgotAt the latest tick of those dropped: a hash report of a
+	// browser that had not had them is judged by these.
+	forgot   uint64
+	forgotAt int64
 }
 
 // logged is an action of the room's log: its seq and its tick.
@@ -108,7 +136,8 @@ func (s *Set) Created(room, scene string, at time.Time) {
 }
 
 // Envelope queues a logged envelope or a hash report for the room's
-// replica. A hash report wakes the checker.
+// replica. A hash report wakes the checker, and so does a queue of
+// syncQueue envelopes.
 func (s *Set) Envelope(room string, e wire.Envelope) {
 	r := s.Get(room)
 	if r == nil {
@@ -116,7 +145,7 @@ func (s *Set) Envelope(room string, e wire.Envelope) {
 	}
 	r.qmu.Lock()
 	r.queue = append(r.queue, e)
-	wake := e.Kind == wire.KindHash && !r.queued
+	wake := (e.Kind == wire.KindHash || len(r.queue) >= syncQueue) && !r.queued
 	if wake {
 		r.queued = true
 	}
@@ -235,6 +264,10 @@ func (r *Replica) sync() error {
 		if err == nil {
 			r.tl, err = sim.NewTimeline(sc.Spec, sc.Seed)
 		}
+		if err == nil {
+			late := r.set.opt.Late
+			r.tl.Checkpoints(max(1, late/2), late)
+		}
 		if err != nil {
 			r.err = fmt.Errorf("replica of room %s: scene %q: %w", r.ID, r.Scene, err)
 			r.set.log.Error("cannot build a room's replica", "room", r.ID, "scene", r.Scene, "err", err)
@@ -275,6 +308,10 @@ func (r *Replica) sync() error {
 		case wire.KindAction, wire.KindReading:
 			var a sim.Action
 			if err := json.Unmarshal(e.Body, &a); err == nil {
+				if h := r.tl.Horizon(); a.At < h {
+					r.set.log.Warn("an action reached the replica later than it keeps its room's past; its world leaves it out and may differ from the browsers'",
+						"room", r.ID, "seq", e.Seq, "tick", a.At, "horizon", h, "replica_tick", r.tl.World().Tick())
+				}
 				// A refused action is refused by every member alike.
 				batch = append(batch, a)
 				r.acts = append(r.acts, logged{e.Seq, a.At})
@@ -284,6 +321,7 @@ func (r *Replica) sync() error {
 	}
 	flush()
 	r.tl.AdvanceTo(now)
+	r.forget()
 	w := r.tl.World()
 	if n := r.tl.Rebuilds() - rebuilds; n > 0 {
 		r.set.rebuilds.Add(int64(n))
@@ -295,6 +333,25 @@ func (r *Replica) sync() error {
 		}
 	}
 	return nil
+}
+
+// forget drops the actions before the timeline's horizon from acts, which
+// no late action reaches back to. Call with r.mu held.
+func (r *Replica) forget() {
+	h, n := r.tl.Horizon(), 0
+	for n < len(r.acts) && r.acts[n].at < h {
+		r.forgot = r.acts[n].seq
+		r.forgotAt = max(r.forgotAt, r.acts[n].at)
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	kept := copy(r.acts, r.acts[n:])
+	r.acts = r.acts[:kept]
+	if cap(r.acts) > 64 && cap(r.acts) > 4*kept {
+		r.acts = append(make([]logged, 0, 2*kept), r.acts...)
+	}
 }
 
 // compare checks a browser's hash report against the replica's mark of the
@@ -317,6 +374,19 @@ func (r *Replica) compare(e wire.Envelope) {
 				"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser_seq", h.Seq, "action_seq", r.acts[i].seq, "action_tick", r.acts[i].at)
 			return
 		}
+	}
+	if h.Seq < r.forgot {
+		// The browser lacked actions the replica no longer keeps. The
+		// last of them is before the mark when every one was: the report
+		// is stale. Otherwise which one it lacked cannot be told.
+		if r.forgotAt < h.Tick {
+			r.set.stale.Add(1)
+			r.set.log.Info("a browser reported a hash mark taken before it had a late action",
+				"room", r.ID, "seq", e.Seq, "member", e.From, "tick", h.Tick, "browser_seq", h.Seq, "action_seq", r.forgot)
+		} else {
+			r.set.unchecked.Add(1)
+		}
+		return
 	}
 	if h.Tick > e.At/wire.MsPerTick+futureSlack {
 		r.set.unchecked.Add(1)

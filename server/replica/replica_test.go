@@ -2,14 +2,17 @@ package replica_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/replica"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
@@ -347,5 +350,169 @@ func TestActionsAdmittedDuringASyncAreNotLate(t *testing.T) {
 	}
 	if n := set.Stats().Rebuilds; n != 0 {
 		t.Errorf("%d rebuilds for actions the relay scheduled ahead of the room's clock", n)
+	}
+}
+
+// feed logs actions into the room of a replica as the relay does, one
+// every `every` ticks from tick `from` for n actions, most for the lead
+// ahead of the room's clock and every 250th as late as the gate lets
+// through (a browser replays from tick 0 for it), reading the replica
+// every sim.HashEvery ticks as hash reports make it; the browser, if any,
+// gets each at the same moment.
+func feed(t *testing.T, set *replica.Set, clk *clock, start time.Time, b *browser, seq *uint64, from, every int64, n int) int64 {
+	t.Helper()
+	r := set.Get("room-one")
+	tick := from
+	for i := range n {
+		tick += every
+		clk.Set(start.Add(time.Duration(tick*wire.MsPerTick) * time.Millisecond))
+		a := sim.Action{At: tick + wire.Lead, Kind: sim.ActPower, Device: "fan", On: i%2 == 0}
+		if i%250 == 249 {
+			a = sim.Action{At: max(0, tick-gate.DefaultLate), Kind: sim.ActPower, Device: "air", On: i%500 == 249}
+		}
+		*seq++
+		e := envelope(t, *seq, wire.KindAction, a)
+		e.At = tick * wire.MsPerTick
+		set.Envelope("room-one", e)
+		if b != nil {
+			b.receive(t, tick, e)
+		}
+		if tick%sim.HashEvery < every {
+			if err := r.Read(func(*sim.World, uint64) {}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return tick
+}
+
+// A replica keeps what a late action can still reach and forgets the rest:
+// fed tens of thousands of actions over twenty minutes of a room's clock, some of them as
+// late as the gate allows, it ends in the browsers' state, and its memory
+// does not grow with the actions it was given.
+func TestReplicaMemoryDoesNotGrowWithTheLog(t *testing.T) {
+	// An action every 5 ticks: 20 a second of the room's clock.
+	const every = 5
+	set, clk, logs := newSet(t)
+	start := clk.Now()
+	set.Created("room-one", "open-api", start)
+	r := set.Get("room-one")
+	b := newBrowser(t, "open-api")
+	var seq uint64
+	tick := feed(t, set, clk, start, b, &seq, 0, every, 10_000)
+	b.tl.AdvanceTo(tick)
+	var got uint64
+	r.Read(func(w *sim.World, _ uint64) { got = w.Hash() })
+	if want := b.tl.World().Hash(); got != want {
+		t.Fatalf("at tick %d the replica's world is %x, the browser's %x", tick, got, want)
+	}
+	if set.Stats().Rebuilds == 0 {
+		t.Error("no late action made the replica replay: the test proves nothing")
+	}
+	if strings.Contains(logs.String(), "later than it keeps") {
+		t.Errorf("an action within the gate's window was left out:\n%s", logs.String())
+	}
+
+	// The same without the browser, whose timeline keeps every action.
+	set, clk, _ = newSet(t)
+	start = clk.Now()
+	set.Created("room-one", "open-api", start)
+	seq = 0
+	tick = feed(t, set, clk, start, nil, &seq, 0, every, 2000)
+	before := heapInUse()
+	const more = 16_000
+	feed(t, set, clk, start, nil, &seq, tick, every, more)
+	grown := int64(heapInUse()) - int64(before)
+	runtime.KeepAlive(set)
+	t.Logf("the replica's heap grew by %d bytes over %d more actions", grown, more)
+	if perAction := grown / more; perAction > 32 {
+		t.Errorf("the replica's heap grew by %d bytes over %d more actions (%d B/action): it keeps what no action can reach", grown, more, perAction)
+	}
+}
+
+// An action later than the replica keeps its room's past is left out and
+// logged; the next late one within the window is applied in its place.
+func TestReplicaLeavesOutWhatIsTooLate(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	logs := &syncBuffer{}
+	set := replica.New(replica.Options{Now: c.Now, Late: 400}, slog.New(slog.NewTextHandler(logs, nil)))
+	start := c.Now()
+	set.Created("room-one", "open-api", start)
+	r := set.Get("room-one")
+	at := func(tick int64) { c.Set(start.Add(time.Duration(tick*wire.MsPerTick) * time.Millisecond)) }
+	at(5000)
+	r.Read(func(*sim.World, uint64) {})
+	send := func(seq uint64, a sim.Action) uint64 {
+		set.Envelope("room-one", envelope(t, seq, wire.KindAction, a))
+		var hash uint64
+		r.Read(func(w *sim.World, _ uint64) { hash = w.Hash() })
+		return hash
+	}
+	before := send(1, sim.Action{At: 5000 - 400 - 200, Kind: sim.ActCut, Link: sim.Internet})
+	if !strings.Contains(logs.String(), "later than it keeps") || !strings.Contains(logs.String(), "seq=1") {
+		t.Errorf("an action 600 ticks late with a window of 400 was not logged:\n%s", logs.String())
+	}
+	want := reference(t, "open-api", 5000, sim.Action{At: 5000 - 300, Kind: sim.ActPower, Device: "fan"})
+	if got := send(2, sim.Action{At: 5000 - 300, Kind: sim.ActPower, Device: "fan"}); got != want.Hash() || got == before {
+		t.Errorf("an action 300 ticks late: %x, want %x (the too late one left out)", got, want.Hash())
+	}
+}
+
+// A replica nobody reads syncs once syncQueue envelopes wait for it, so
+// an unwatched room's queue stays bounded.
+func TestUnreadReplicaSyncs(t *testing.T) {
+	set, clk, _ := newSet(t)
+	set.Created("room-one", "open-api", clk.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go set.Run(ctx)
+	clk.Add(100 * wire.MsPerTick * time.Millisecond)
+	for i := range 5000 {
+		set.Envelope("room-one", envelope(t, uint64(i+1), wire.KindAction, sim.Action{At: 200, Kind: sim.ActPower, Device: "fan", On: i%2 == 0}))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for set.Stats().Ticks == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("5000 envelopes waited for a replica nobody reads, and it never synced")
+		}
+		runtime.Gosched()
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// A browser's report that lacks actions the replica has forgotten (they
+// lie before its horizon) is stale when they all lie before its mark, and
+// never a divergence.
+func TestReportWithoutForgottenActions(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	set := replica.New(replica.Options{Now: c.Now, Late: 400}, nil)
+	start := c.Now()
+	set.Created("room-one", "open-api", start)
+	r := set.Get("room-one")
+	at := func(tick int64) { c.Set(start.Add(time.Duration(tick*wire.MsPerTick) * time.Millisecond)) }
+	at(1980)
+	set.Envelope("room-one", envelope(t, 1, wire.KindAction, sim.Action{At: 2000, Kind: sim.ActPower, Device: "fan"}))
+	r.Read(func(*sim.World, uint64) {})
+	at(3500)
+	r.Read(func(*sim.World, uint64) {}) // the horizon passes tick 2000
+	report := func(tick int64, seq uint64) replica.Stats {
+		e := envelope(t, 1, wire.KindHash, wire.Hash{Tick: tick, Seq: seq, Hash: "0123456789abcdef"})
+		e.At = 3500 * wire.MsPerTick
+		set.Envelope("room-one", e)
+		r.Read(func(*sim.World, uint64) {})
+		return set.Stats()
+	}
+	if st := report(3000, 0); st.Stale != 1 || st.Divergences != 0 {
+		t.Errorf("a mark of tick 3000 without the action of tick 2000: %+v, want it stale", st)
+	}
+	if st := report(3000, 1); st.Divergences != 1 {
+		t.Errorf("a wrong mark with every action: %+v, want a divergence", st)
 	}
 }
