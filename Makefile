@@ -14,7 +14,7 @@ BROTLI_QUALITY ?= 11
 # libmodbus for serial tests (g++ and python3 run the example boards of
 # assets/boards), mosquitto as an outside MQTT client and
 # benchmark peer, brotli to precompress the WebAssembly program.
-DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config
+DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config tshark
 
 export PATH := $(BIN):$(PATH)
 
