@@ -13,9 +13,10 @@ BROTLI_QUALITY ?= 11
 # Debian packages the tests use: Chromium for the browser tests, socat and
 # libmodbus for serial tests (g++ and python3 run the example boards of
 # assets/boards), mosquitto as an outside MQTT client and
-# benchmark peer, brotli to precompress the WebAssembly program, curl
-# and iproute2 for the README's scripts of several servers.
-DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config curl iproute2
+# benchmark peer, brotli to precompress the WebAssembly program, tshark
+# to judge captures, curl and iproute2 for the README's scripts of
+# several servers.
+DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config tshark curl iproute2
 
 export PATH := $(BIN):$(PATH)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/thingyard/thingyard/capture"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
 )
@@ -78,8 +80,9 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	seed := fl.Uint64("seed", 0, "seed (default: the scene's or the link's)")
 	actions := fl.String("actions", "", "JSON file with a list of actions to apply")
 	asJSON := fl.Bool("json", false, "print one JSON object instead of a table")
+	pcap := fl.String("pcap", "", "write every frame the world sends to this pcapng `FILE`, for Wireshark")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: thingyard sim [-scene NAME|FILE | -link URL] [-seconds N] [-seed S] [-actions FILE] [-json]\nbuilt-in scenes: %s\n", strings.Join(scenes.Names(), ", "))
+		fmt.Fprintf(stderr, "usage: thingyard sim [-scene NAME|FILE | -link URL] [-seconds N] [-seed S] [-actions FILE] [-json] [-pcap FILE]\nbuilt-in scenes: %s\n", strings.Join(scenes.Names(), ", "))
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -119,10 +122,16 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w.Step(secs * 1000)
 	name := sc.Name
 	if name == "" {
 		name = sc.Scene.Name
+	}
+	if *pcap != "" {
+		if err := simCapture(w, *pcap, secs, fmt.Sprintf("Thingyard scene %s, seed %d, %d simulated seconds", name, sc.Seed, secs), stderr); err != nil {
+			return err
+		}
+	} else {
+		w.Step(secs * 1000)
 	}
 	res := simResult{Scene: name, Seed: sc.Seed, Ticks: w.Tick(), Hash: sim.HashString(w.Hash()),
 		Sides: map[string]simSide{}, Full: w.Metrics()}
@@ -148,6 +157,63 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	}
 	if txt, tick := w.LastRefusal(); txt != "" {
 		fmt.Fprintf(stdout, "\nlast refusal at %.1f s: %s\n", float64(tick)/1000, txt)
+	}
+	return nil
+}
+
+// captureStep is how many ticks the world steps between two writes of
+// its capture (1000, a simulated second): frames wait in memory at most
+// that long.
+const captureStep = 1000
+
+// simCapture steps w for secs simulated seconds, writing every frame it
+// sends to a pcapng file, and says on stderr how to open it.
+func simCapture(w *sim.World, file string, secs int, comment string, stderr io.Writer) (err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("-pcap: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("-pcap: %w", cerr)
+		}
+	}()
+	bw := bufio.NewWriter(f)
+	st, err := capture.NewStream(bw, w, capture.Options{Comment: comment})
+	if err != nil {
+		return fmt.Errorf("-pcap %s: %w", file, err)
+	}
+	for left := secs * 1000; left > 0; left -= captureStep {
+		w.Step(min(left, captureStep))
+		if err := st.Flush(); err != nil {
+			return fmt.Errorf("-pcap %s: %w", file, err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("-pcap %s: %w", file, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("-pcap %s: %w", file, err)
+	}
+	// Debian 12's Wireshark is 4.0, whose LoRaWAN key table differs from
+	// later versions': the command names both.
+	quoted := func(opts []string) string {
+		var b strings.Builder
+		for i, o := range opts {
+			if i%2 == 1 {
+				o = "'" + o + "'"
+			}
+			b.WriteString(" " + o)
+		}
+		return b.String()
+	}
+	fmt.Fprintf(stderr, "wrote %d frames to %s; open it with\n  wireshark%s %s\n", st.Frames(), file, quoted(st.TsharkOptions("4.0")), file)
+	if addrs := st.LoRaWANDevAddrs(); len(addrs) > 0 {
+		var later []string
+		for _, a := range addrs {
+			later = append(later, "-o", capture.LoRaWANKeysOption(a, ""))
+		}
+		fmt.Fprintf(stderr, "(that is Wireshark 4.0; later versions take the LoRaWAN keys as%s)\n", quoted(later))
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ func TestREADMECommandsRun(t *testing.T) {
 		}
 	}
 
+	t.Chdir(t.TempDir()) // what the lines write (a -pcap file) lands there
 	ran := 0
 	for _, l := range strings.Split(string(readme), "\n") {
 		cmd, ok := strings.CutPrefix(l, "./bin/thingyard ")

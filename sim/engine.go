@@ -327,8 +327,8 @@ func (w *World) flushAll() {
 func (w *World) transmit(mi, li, from, to int32) {
 	m := &w.msgs[mi]
 	l := &w.links[li]
+	m.link, m.from, m.to = li, from, to // encode addresses this hop
 	w.encode(mi, li, from)
-	m.link, m.from, m.to = li, from, to
 	m.lost = false
 	if l.medium == MediumCAN && l.busyUntil > w.now {
 		m.start, m.arrive = w.now, w.now // waiting: drawn at the sender
@@ -356,6 +356,7 @@ func (w *World) launch(mi, li int32) {
 	if l.jitter > 0 {
 		delay += int64(w.rng.intn(uint64(l.jitter) + 1))
 	}
+	lostWhy := ""
 	if l.loss > 0 && int64(w.rng.intn(1_000_000)) < l.loss {
 		switch {
 		case m.enc == ProtoMQTT || m.enc == ProtoHTTP:
@@ -368,16 +369,16 @@ func (w *World) launch(mi, li int32) {
 		case m.enc == ProtoZigbee || m.enc == ProtoBLE:
 			// Link-layer ACK and retries hide most radio loss, at a cost.
 			if w.rng.intn(4) == 0 {
-				m.lost = true
+				m.lost, lostWhy = true, LostOnLink
 			} else {
 				delay += 2 * tx
 			}
 		default:
-			m.lost = true
+			m.lost, lostWhy = true, LostOnLink
 		}
 	}
 	if l.medium.Radio() && !w.inRange(l, m.from, m.to) {
-		m.lost = true
+		m.lost, lostWhy = true, LostOutOfRange
 	}
 	m.start, m.arrive = start, start+delay
 	m.wire = len(m.buf) + transportOverhead(l.medium, m.enc)
@@ -388,6 +389,9 @@ func (w *World) launch(mi, li int32) {
 		fd.busyUntil = start + tx
 	}
 	w.scheduleMsg(m.arrive, evArrive, mi, m.id)
+	if w.onFrame != nil {
+		w.emitFrame(m, l, lostWhy)
+	}
 }
 
 // tcpRTO is TCP's minimum retransmission timeout (RFC 6298 allows 200 ms

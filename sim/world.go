@@ -57,6 +57,9 @@ type World struct {
 
 	refusalText string // the last refusal, kept for the view
 	refusalTick int64
+
+	onFrame func(*Frame) // sees every frame sent (OnFrame); not state
+	frame   Frame        // what onFrame is handed, reused
 }
 
 type device struct {

@@ -41,9 +41,10 @@ func (f CANFrame) Len() int {
 // Payload returns the data bytes the frame carries.
 func (f *CANFrame) Payload() []byte { return f.Data[:f.Len()] }
 
-// AppendCANFrame appends f as Linux SocketCAN's 16-byte struct can_frame,
-// the layout candump, Wireshark and every SocketCAN program use, so the hex
-// dump reads like theirs:
+// AppendCANFrame appends f as Linux SocketCAN's 16-byte struct can_frame
+// as a SocketCAN program holds it in memory, so the hex dump reads like a
+// candump program's (a capture file, LINKTYPE_CAN_SOCKETCAN, holds can_id
+// in network byte order instead: package capture writes it so):
 //
 //	0..3  can_id, little-endian (x86 and WebAssembly byte order): identifier
 //	      in bits 0-28, 0x80000000 extended, 0x40000000 remote

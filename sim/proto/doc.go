@@ -35,8 +35,10 @@
 //     address and whitening of the air interface are left out, as sniffers
 //     leave them out, and data PDUs use a fixed CRC preset because the
 //     world makes no connections (BLEDataCRCInit).
-//   - LoRaWAN (LoRaWANFrame, AppendLoRaWANUplink): a published uplink
-//     decodes; FRMPayload travels in clear and the MIC is a documented
-//     CRC-32 stand-in (LoRaWANStandInMIC), because the world holds no
-//     session keys.
+//   - LoRaWAN 1.0.x (LoRaWANFrame, AppendLoRaWANUplink, LoRaWANKeys):
+//     frames carry a real MIC (AES-CMAC, checked against RFC 4493's
+//     examples) and an AES-encrypted FRMPayload, under published test
+//     keys (LoRaWANTestKeys) so analysers can check and decrypt them;
+//     lora-packet's published uplink is rebuilt byte for byte from its
+//     keys, and Wireshark checks and decrypts the world's frames.
 package proto

@@ -2,7 +2,7 @@ package proto
 
 import (
 	"encoding/binary"
-	"hash/crc32"
+	"fmt"
 )
 
 // LoRaWAN message types (MHDR bits 5-7, LoRaWAN 1.0.x/1.1 section 4.2.1).
@@ -32,55 +32,42 @@ const (
 // header (DevAddr, FCtrl, FCnt, FOpts), an optional FPort and FRMPayload,
 // and the 4-byte MIC.
 //
-// Thingyard holds no session keys: FRMPayload travels in clear rather than
-// AES-encrypted, and the MIC is a stand-in (LoRaWANStandInMIC) rather than
-// the AES-CMAC a network server checks. Sizes, and so airtime and
-// overhead, are the real ones.
+// Thingyard's devices sign and encrypt their frames as LoRaWAN 1.0.x
+// devices do, with fixed session keys that are published
+// (LoRaWANTestKeys), so a network analyser given those keys checks every
+// MIC and decrypts every payload.
 type LoRaWANFrame struct {
 	MType   uint8  // LoRaWANUnconfirmedUp, LoRaWANConfirmedUp, ...
 	DevAddr uint32 // device address, sent little-endian
 	FCtrl   uint8  // ADR 0x80, ACK 0x20, ...; the FOpts length nibble comes from FOpts
 	FCnt    uint16 // frame counter, low 16 bits
 	FOpts   []byte // MAC commands piggybacked in the header, at most 15 bytes
-	FPort   uint8  // application port 1-223; sent only with a payload
-	Payload []byte // FRMPayload
-	MIC     uint32 // as carried, little-endian; Append writes the stand-in
+	FPort   uint8  // application port 1-223, 0 for MAC commands; sent only with a payload
+	// Payload is FRMPayload: in clear when given to Append, as carried
+	// (encrypted) when returned by ParseLoRaWAN; LoRaWANKeys.Decrypt
+	// turns it back.
+	Payload []byte
+	MIC     uint32 // as carried, little-endian; Append computes it
 }
 
-// AppendLoRaWAN appends f as a PHYPayload with the stand-in MIC. FOpts is
-// cut to 15 bytes; FPort is written when there is a payload.
+// AppendLoRaWAN appends f as a PHYPayload signed and encrypted with
+// LoRaWANTestKeys. FOpts is cut to 15 bytes; FPort is written when there
+// is a payload.
 func AppendLoRaWAN(dst []byte, f LoRaWANFrame) []byte {
-	start := len(dst)
-	fopts := f.FOpts[:min(len(f.FOpts), LoRaWANMaxFOpts)]
-	dst = append(dst, (f.MType&7)<<5|loRaWANMajorR1)
-	dst = binary.LittleEndian.AppendUint32(dst, f.DevAddr)
-	dst = append(dst, f.FCtrl&^loRaWANFCtrlFOptsN|byte(len(fopts)))
-	dst = binary.LittleEndian.AppendUint16(dst, f.FCnt)
-	dst = append(dst, fopts...)
-	if len(f.Payload) > 0 {
-		dst = append(dst, f.FPort)
-		dst = append(dst, f.Payload...)
-	}
-	return binary.LittleEndian.AppendUint32(dst, LoRaWANStandInMIC(dst[start:]))
+	return LoRaWANTestKeys.Append(dst, f)
 }
 
 // AppendLoRaWANUplink appends an unconfirmed data uplink on FPort 1, the
-// message a LoRaWAN sensor sends a reading with: 13 bytes plus the payload.
+// message a LoRaWAN sensor sends a reading with: 13 bytes plus the payload,
+// signed and encrypted with LoRaWANTestKeys.
 func AppendLoRaWANUplink(dst []byte, devAddr uint32, fcnt uint16, payload []byte) []byte {
 	return AppendLoRaWAN(dst, LoRaWANFrame{MType: LoRaWANUnconfirmedUp, DevAddr: devAddr, FCnt: fcnt, FPort: 1, Payload: payload})
 }
 
-// LoRaWANStandInMIC is the MIC Thingyard writes in place of the AES-CMAC
-// a real device computes with its network session key: the CRC-32 (IEEE)
-// of MHDR through FRMPayload. It catches the damage a simulated radio
-// does, and a person reading the frame can recompute it, but it proves
-// nothing about who sent the frame; a real network server would drop it.
-func LoRaWANStandInMIC(msg []byte) uint32 { return crc32.ChecksumIEEE(msg) }
-
 // ParseLoRaWAN decodes a LoRaWAN data message (uplink or downlink,
-// confirmed or not). It does not check the MIC, which needs the session
-// key for a real frame; compare f.MIC with LoRaWANStandInMIC of the bytes
-// before it for one Thingyard wrote. Join and proprietary messages are
+// confirmed or not). Payload is FRMPayload as carried, encrypted; check
+// the MIC and decrypt with the device's LoRaWANKeys (LoRaWANTestKeys for
+// a frame Thingyard wrote). Join and proprietary messages are
 // ErrUnsupported.
 func ParseLoRaWAN(b []byte) (LoRaWANFrame, error) {
 	return parseLoRaWAN(b, nil)
@@ -140,16 +127,23 @@ func parseLoRaWAN(b []byte, d *dissector) (LoRaWANFrame, error) {
 		if d != nil {
 			d.add("FPort", i, 1, "%d%s", f.FPort, map[bool]string{true: " (MAC commands)"}[f.FPort == 0])
 			if len(f.Payload) > 0 {
-				d.add("FRMPayload", i+1, len(f.Payload), "% X (in clear: no AppSKey in the world)", f.Payload)
+				key := "AppSKey"
+				if f.FPort == 0 {
+					key = "NwkSKey"
+				}
+				d.add("FRMPayload", i+1, len(f.Payload), "% X (encrypted with the %s)", f.Payload, key)
+				if LoRaWANTestKeys.CheckMIC(b) {
+					d.sub("decrypted", i+1, len(f.Payload), "%s", loRaWANPlain(LoRaWANTestKeys.Decrypt(nil, f)))
+				}
 			}
 		}
 	}
 	f.MIC = binary.LittleEndian.Uint32(b[mic:])
 	if d != nil {
-		if f.MIC == LoRaWANStandInMIC(b[:mic]) {
-			d.add("MIC", mic, 4, "% X (Thingyard's CRC-32 stand-in, matches)", b[mic:])
+		if LoRaWANTestKeys.CheckMIC(b) {
+			d.add("MIC", mic, 4, "% X (correct: AES-CMAC with Thingyard's test NwkSKey)", b[mic:])
 		} else {
-			d.add("MIC", mic, 4, "% X (not checked: an AES-CMAC needs the session key)", b[mic:])
+			d.add("MIC", mic, 4, "% X (not from Thingyard's test NwkSKey: another network's key, or damaged)", b[mic:])
 		}
 	}
 	return f, nil
@@ -174,4 +168,13 @@ func dissectLoRaWANJoin(d *dissector, b []byte, mtype uint8) error {
 	}
 	d.add("encrypted Join-accept and MIC", 1, len(b)-1, "% X (needs the root key)", b[1:])
 	return nil
+}
+
+// loRaWANPlain shows a decrypted FRMPayload: hex, and the signed 32-bit
+// big-endian value a Thingyard sensor sends when it is four bytes.
+func loRaWANPlain(p []byte) string {
+	if len(p) == 4 {
+		return fmt.Sprintf("% X = %d (int32, big-endian: the reading in thousandths)", p, int32(binary.BigEndian.Uint32(p)))
+	}
+	return printable(p)
 }

@@ -3,7 +3,7 @@ package proto_test
 import (
 	"bytes"
 	"errors"
-	"hash/crc32"
+	"strings"
 	"testing"
 
 	"github.com/thingyard/thingyard/sim/proto"
@@ -144,8 +144,19 @@ func TestBLENotify(t *testing.T) {
 // lora-packet's published uplink: 40F17DBE4900020001954378762B11FF0D is an
 // Unconfirmed Data Up from DevAddr 49BE7DF1, FCnt 2, FPort 1, encrypted
 // payload 95437876 and MIC 2B11FF0D.
+// lora-packet's published uplink (github.com/anthonykirby/lora-packet),
+// with the session keys its README gives: a real AES-CMAC MIC and an
+// AES-encrypted payload, "test".
+var (
+	publishedUplink = "40 F1 7D BE 49 00 02 00 01 95 43 78 76 2B 11 FF 0D"
+	publishedKeys   = proto.LoRaWANKeys{
+		NwkSKey: [16]byte{0x44, 0x02, 0x42, 0x41, 0xed, 0x4c, 0xe9, 0xa6, 0x8c, 0x6a, 0x8b, 0xc0, 0x55, 0x23, 0x3f, 0xd3},
+		AppSKey: [16]byte{0xec, 0x92, 0x58, 0x02, 0xae, 0x43, 0x0c, 0xa7, 0x7f, 0xd3, 0xdd, 0x73, 0xcb, 0x2c, 0xc5, 0x88},
+	}
+)
+
 func TestLoRaWANPublishedUplink(t *testing.T) {
-	b := unhex(t, "40 F1 7D BE 49 00 02 00 01 95 43 78 76 2B 11 FF 0D")
+	b := unhex(t, publishedUplink)
 	f, err := proto.ParseLoRaWAN(b)
 	if err != nil {
 		t.Fatal(err)
@@ -154,30 +165,74 @@ func TestLoRaWANPublishedUplink(t *testing.T) {
 		!bytes.Equal(f.Payload, unhex(t, "95 43 78 76")) || f.MIC != 0x0DFF112B {
 		t.Errorf("parsed %+v", f)
 	}
-	// Built again from its fields, only the MIC differs: ours is the
-	// stand-in, theirs an AES-CMAC.
-	again := proto.AppendLoRaWAN(nil, f)
-	if !bytes.Equal(again[:len(again)-4], b[:len(b)-4]) {
+	if !publishedKeys.CheckMIC(b) {
+		mic, _ := publishedKeys.MIC(b)
+		t.Errorf("MIC %08X, computed %08X", f.MIC, mic)
+	}
+	if p := publishedKeys.Decrypt(nil, f); string(p) != "test" {
+		t.Errorf("decrypted % X, want \"test\"", p)
+	}
+	// Built again from its fields and the clear payload with the same
+	// keys, it is the very same frame, byte for byte.
+	clear := f
+	clear.Payload = []byte("test")
+	if again := publishedKeys.Append(nil, clear); !bytes.Equal(again, b) {
 		t.Errorf("re-encoded % X, want % X", again, b)
 	}
-	if m := fieldMap(mustDissect(t, proto.ProtoLoRaWAN, b)); m["DevAddr"].Value != "49BE7DF1" || m["MIC"].Value != "2B 11 FF 0D (not checked: an AES-CMAC needs the session key)" {
+	// Thingyard's test keys are not lora-packet's: the inspector says the
+	// MIC is not theirs and shows no decryption.
+	m := fieldMap(mustDissect(t, proto.ProtoLoRaWAN, b))
+	if m["DevAddr"].Value != "49BE7DF1" || !strings.Contains(m["MIC"].Value, "not from Thingyard's test NwkSKey") || len(m["FRMPayload"].Children) != 0 {
 		t.Errorf("fields %v", m)
 	}
 }
 
-func TestLoRaWANStandInMIC(t *testing.T) {
-	b := proto.AppendLoRaWANUplink(nil, 0x26011BDA, 3, []byte{1, 2, 3, 4})
-	if want := unhex(t, "40 DA 1B 01 26 00 03 00 01 01 02 03 04"); !bytes.Equal(b[:13], want) || len(b) != 17 {
+func TestLoRaWANTestKeys(t *testing.T) {
+	b := proto.AppendLoRaWANUplink(nil, 0x26011BDA, 3, []byte{0, 0, 0x54, 0x1A}) // 21.530
+	if want := unhex(t, "40 DA 1B 01 26 00 03 00 01"); !bytes.Equal(b[:9], want) || len(b) != 17 {
 		t.Fatalf("frame % X", b)
 	}
-	// The stand-in MIC is the IEEE CRC-32 of MHDR..FRMPayload, little-endian.
-	if mic := crc32.ChecksumIEEE(b[:13]); b[13] != byte(mic) || b[16] != byte(mic>>24) {
-		t.Errorf("MIC % X, want CRC-32 %08X", b[13:], mic)
+	f, err := proto.ParseLoRaWAN(b)
+	if err != nil {
+		t.Fatal(err)
 	}
-	f := proto.LoRaWANFrame{MType: proto.LoRaWANConfirmedUp, DevAddr: 1, FCtrl: 0x80, FCnt: 65535, FOpts: []byte{0x02}, FPort: 10, Payload: []byte("x")}
-	got, err := proto.ParseLoRaWAN(proto.AppendLoRaWAN(nil, f))
-	if err != nil || got.FCtrl != 0x81 || !bytes.Equal(got.FOpts, f.FOpts) || got.FPort != 10 || string(got.Payload) != "x" || got.FCnt != 65535 {
-		t.Errorf("round trip %+v -> %+v, %v", f, got, err)
+	if bytes.Equal(f.Payload, []byte{0, 0, 0x54, 0x1A}) {
+		t.Errorf("payload % X travels in clear", f.Payload)
+	}
+	if !proto.LoRaWANTestKeys.CheckMIC(b) || publishedKeys.CheckMIC(b) {
+		t.Errorf("MIC % X: checks with the test keys %v, with others %v", b[13:], proto.LoRaWANTestKeys.CheckMIC(b), publishedKeys.CheckMIC(b))
+	}
+	if p := proto.LoRaWANTestKeys.Decrypt(nil, f); !bytes.Equal(p, []byte{0, 0, 0x54, 0x1A}) {
+		t.Errorf("decrypted % X", p)
+	}
+	// One bit flipped anywhere and the MIC no longer checks.
+	for i := range b {
+		c := bytes.Clone(b)
+		c[i] ^= 0x10
+		if proto.LoRaWANTestKeys.CheckMIC(c) {
+			t.Errorf("byte %d flipped: MIC still checks", i)
+		}
+	}
+	m := fieldMap(mustDissect(t, proto.ProtoLoRaWAN, b))
+	if fp := m["FRMPayload"]; len(fp.Children) != 1 || fp.Children[0].Value != "00 00 54 1A = 21530 (int32, big-endian: the reading in thousandths)" {
+		t.Errorf("FRMPayload %+v", fp)
+	}
+	if !strings.Contains(m["MIC"].Value, "correct: AES-CMAC") {
+		t.Errorf("MIC %q", m["MIC"].Value)
+	}
+	// A downlink, a long payload (two cipher blocks, CMAC over three) and
+	// MAC commands on FPort 0 (encrypted with the NwkSKey) round-trip.
+	for _, fr := range []proto.LoRaWANFrame{
+		{MType: proto.LoRaWANConfirmedUp, DevAddr: 1, FCtrl: 0x80, FCnt: 65535, FOpts: []byte{0x02}, FPort: 10, Payload: []byte("x")},
+		{MType: proto.LoRaWANUnconfirmedDown, DevAddr: 0x26000001, FCnt: 9, FPort: 2, Payload: []byte("a payload of more than sixteen bytes")},
+		{MType: proto.LoRaWANUnconfirmedUp, DevAddr: 0x26000002, FCnt: 1, FPort: 0, Payload: []byte{0x02}},
+	} {
+		b := proto.AppendLoRaWAN(nil, fr)
+		got, err := proto.ParseLoRaWAN(b)
+		if err != nil || got.FCtrl != fr.FCtrl|byte(len(fr.FOpts)) || !bytes.Equal(got.FOpts, fr.FOpts) || got.FPort != fr.FPort || got.FCnt != fr.FCnt ||
+			!bytes.Equal(proto.LoRaWANTestKeys.Decrypt(nil, got), fr.Payload) || !proto.LoRaWANTestKeys.CheckMIC(b) {
+			t.Errorf("round trip %+v -> %+v, %v", fr, got, err)
+		}
 	}
 	if _, err := proto.ParseLoRaWAN(unhex(t, "40 F1 7D BE 49 0F 02 00 01 2B 11 FF 0D")); !errors.Is(err, proto.ErrShortFrame) {
 		t.Errorf("FOpts past MIC: %v", err)
@@ -230,7 +285,8 @@ func FuzzLoRaWANRoundTrip(f *testing.F) {
 			t.Fatalf("% X: %v", b, err)
 		}
 		if got.MType != fr.MType || got.DevAddr != addr || got.FCnt != fcnt || !bytes.Equal(got.FOpts, fr.FOpts) ||
-			!bytes.Equal(got.Payload, payload) || (len(payload) > 0 && got.FPort != port) || got.MIC != proto.LoRaWANStandInMIC(b[:len(b)-4]) {
+			len(got.Payload) != len(payload) || (len(payload) > 0 && got.FPort != port) || !proto.LoRaWANTestKeys.CheckMIC(b) ||
+			!bytes.Equal(proto.LoRaWANTestKeys.Decrypt(nil, got), payload) {
 			t.Fatalf("%+v parsed as %+v", fr, got)
 		}
 	})
