@@ -33,6 +33,7 @@ func (w *World) Clone() *World {
 		d.links = slices.Clone(d.links)
 		d.commands = slices.Clone(d.commands)
 		d.buffer = slices.Clone(d.buffer)
+		d.named = slices.Clone(d.named)
 	}
 	c.links = slices.Clone(w.links)
 	for i := range c.links {
@@ -71,5 +72,9 @@ func (w *World) Clone() *World {
 	c.brokerList, c.brokerVers = nil, 0
 	c.appsBySide, c.appVers = nil, 0
 	c.scratch, c.path = nil, nil
+	// Whoever watches the original's frames (OnFrame) has not asked to
+	// see the clone's: a copy stepped to replay a late action would show
+	// them frames sent twice.
+	c.onFrame, c.frame = nil, Frame{}
 	return &c
 }

@@ -182,6 +182,41 @@ func TestCloneSharesNothing(t *testing.T) {
 	}
 }
 
+// A board's named readings are the clone's own, and a clone does not show
+// its frames to whoever watches the original's.
+func TestCloneOfABoard(t *testing.T) {
+	spec := sim.Spec{Name: "board",
+		Devices: []sim.DeviceSpec{{ID: "board", Kind: "board", Side: "iot"}, {ID: "broker", Kind: "broker", Side: "iot"}},
+		Links:   []sim.LinkSpec{{ID: "net", Medium: "internet", Members: []string{"board", "broker"}}}}
+	o, err := sim.New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Step(10)
+	o.Apply(sim.Action{At: o.Tick(), Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}}})
+	c := o.Clone()
+	if p := shared(reflect.ValueOf(o), reflect.ValueOf(c)); p != "" {
+		t.Errorf("a board's readings: %s", p)
+	}
+	o.Apply(sim.Action{At: o.Tick(), Kind: sim.ActReading, Device: "board", Readings: []sim.Reading{{Name: "temp", Value: 30}}})
+	if d, _ := c.Device("board"); len(d.Readings) == 0 || d.Readings[0].Value != 21.5 {
+		t.Errorf("the clone's board reads %+v after the original's changed", d.Readings)
+	}
+
+	busy := builtinWorld(t, scenes.Names()[0], 0)
+	frames := 0
+	busy.OnFrame(func(*sim.Frame) { frames++ })
+	busy.Step(500)
+	if frames == 0 {
+		t.Fatalf("scene %s sent no frame in 500 ticks", scenes.Names()[0])
+	}
+	before := frames
+	busy.Clone().Step(500)
+	if frames != before {
+		t.Errorf("stepping the clone showed %d frames to the original's watcher", frames-before)
+	}
+}
+
 // crowdCAN puts a crowd of fast sensors on every CAN bus of a world, so
 // frames wait there for arbitration.
 func crowdCAN(w *sim.World) {
