@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/thingyard/thingyard/scenes"
 )
 
 // The page loads, the world is drawn and moves, the panel sits beside the
@@ -114,5 +116,67 @@ func TestNoWebAssemblyMessage(t *testing.T) {
 	}
 	if !strings.Contains(msg, "cannot run WebAssembly") {
 		t.Errorf("page says %q, want the WebAssembly message", msg)
+	}
+}
+
+// recordPhases, run before the page's own scripts, keeps every text the
+// loader's headline shows, in order.
+const recordPhases = `window.phases = [];
+document.addEventListener("DOMContentLoaded", () => {
+	const el = document.getElementById("load-what");
+	const note = () => { if (window.phases[window.phases.length - 1] !== el.textContent) window.phases.push(el.textContent) };
+	note();
+	new MutationObserver(note).observe(el, {childList: true, characterData: true, subtree: true});
+});`
+
+// The loader says what the start is doing, step by step, from the download
+// to the first frame, and lists the steps done; opening a share link, it
+// says it is running the world to the shared moment.
+func TestLoaderShowsItsSteps(t *testing.T) {
+	sc, err := scenes.Builtin("overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := scenes.Link(baseURL, scenes.Scenario{Name: "overview", Scene: sc, Seed: sc.Seed, Tick: 30_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, errs := browser(t)
+	var phases, done []string
+	err = chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(recordPhases).Do(ctx)
+			return err
+		}),
+		chromedp.Navigate(link),
+		waitFor(ctx, `window.thingyard && window.thingyard.ready`),
+		chromedp.Evaluate(`window.phases`, &phases),
+		chromedp.Evaluate(`[...document.querySelectorAll("#load-steps li")].map(l => l.textContent)`, &done),
+	)
+	if err != nil {
+		t.Fatalf("load %s: %v (console: %v)", link, err, *errs)
+	}
+	t.Logf("the loader said %q; steps done %q", phases, done)
+	want := []string{"Downloading", "Compiling", "Preparing the icons", "Building the scene", "Running the shared world to 0:30.0",
+		"Setting up the panels", "Starting the graphics"}
+	i := 0
+	for _, p := range phases {
+		if i < len(want) && strings.HasPrefix(p, want[i]) {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("the loader said %q: want these steps in order %q, missing %q", phases, want, want[i])
+	}
+	if len(done) < len(want) {
+		t.Errorf("the loader lists %d steps done (%q), want %d", len(done), done, len(want))
+	}
+	for _, d := range done {
+		if strings.HasSuffix(d, "…") {
+			t.Errorf("step %q is still listed as running after the first frame", d)
+		}
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %v", *errs)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/thingyard/thingyard/sim"
@@ -18,8 +19,12 @@ import (
 //	https://host/#s=1<base64url(deflate(json))>
 //
 // The JSON names a built-in scene ("n") or carries a whole edited scene as
-// YAML ("y"), with the seed ("s") and the actions taken since load ("a",
-// sim.Action in its compact JSON form). The leading 1 is the format version.
+// YAML ("y"), with the seed ("s"), the actions taken since load ("a",
+// sim.Action in its compact JSON form) and the moment it was made ("t").
+// The moment as the sharer saw it goes along: paused ("p"), the device
+// ("d") or message ("m") inspected, and the part of the world on screen
+// ("v": centre x, y and width, height in world units). The leading 1 is
+// the format version.
 
 // Limits on decoding, so a hostile link cannot exhaust memory.
 const (
@@ -49,7 +54,31 @@ type Scenario struct {
 	// Tick is the moment the link was made: opening it runs the world up
 	// to there, so the person sees what the sharer saw.
 	Tick int64
+	// Paused says the sharer's world was paused: it opens paused at Tick,
+	// so "look at this" does not drift away.
+	Paused bool
+	// Selected is the device the sharer inspected, "" for none, and
+	// Message the message (by id), 0 for none.
+	Selected string
+	Message  uint64
+	// View is the part of the world the sharer had on screen, nil for the
+	// whole world fitted.
+	View *View
 }
+
+// View is a part of the world on screen: its centre and its size, in world
+// units. A screen of another shape shows all of it, centred.
+type View struct {
+	X, Y, W, H float64
+}
+
+// Limits of a shared view, in world units: a world reaches about a million
+// units across with the most devices spread out, and a view narrower than
+// MinViewSize is zoomed beyond what the page allows.
+const (
+	MaxViewCoord = 1e7
+	MinViewSize  = 1
+)
 
 // MaxTick is the latest moment a link may open at (an hour of simulated
 // time), so opening one never runs for long.
@@ -61,6 +90,10 @@ type wireScenario struct {
 	Seed    uint64       `json:"s,omitempty"`
 	Actions []sim.Action `json:"a,omitempty"`
 	Tick    int64        `json:"t,omitempty"`
+	Paused  bool         `json:"p,omitempty"`
+	Device  string       `json:"d,omitempty"`
+	Message uint64       `json:"m,omitempty"`
+	View    *[4]float64  `json:"v,omitempty"`
 }
 
 // Spec is the world the scenario reproduces: the scene with its actions
@@ -81,7 +114,13 @@ func Fold(sc *Scene, actions []sim.Action) *Scene {
 
 // Encode packs a scenario into the text of a URL fragment after "#s=".
 func Encode(s Scenario) (string, error) {
-	ws := wireScenario{Name: s.Name, Seed: s.Seed, Actions: s.Actions, Tick: s.Tick}
+	ws := wireScenario{Name: s.Name, Seed: s.Seed, Actions: s.Actions, Tick: s.Tick,
+		Paused: s.Paused, Device: s.Selected, Message: s.Message}
+	if v := s.View; v != nil {
+		// A hundredth of a unit is far below a pixel at any zoom.
+		r := func(f float64) float64 { return math.Round(f*100) / 100 }
+		ws.View = &[4]float64{r(v.X), r(v.Y), r(v.W), r(v.H)}
+	}
 	if ws.Name == "" {
 		if s.Scene == nil {
 			return "", errors.New("scenes: a scenario needs a built-in name or a scene")
@@ -163,7 +202,17 @@ func Decode(text string) (Scenario, error) {
 	if ws.Tick < 0 || ws.Tick > MaxTick {
 		return Scenario{}, fmt.Errorf("%w: it opens at tick %d, past the last allowed (%d)", ErrLinkCorrupt, ws.Tick, MaxTick)
 	}
-	s := Scenario{Name: ws.Name, Seed: ws.Seed, Actions: ws.Actions, Tick: ws.Tick}
+	if len(ws.Device) > sim.MaxIDLen {
+		return Scenario{}, fmt.Errorf("%w: the inspected device's id is %d bytes, at most %d", ErrLinkCorrupt, len(ws.Device), sim.MaxIDLen)
+	}
+	s := Scenario{Name: ws.Name, Seed: ws.Seed, Actions: ws.Actions, Tick: ws.Tick,
+		Paused: ws.Paused, Selected: ws.Device, Message: ws.Message}
+	if v := ws.View; v != nil {
+		if err := checkView(v); err != nil {
+			return Scenario{}, fmt.Errorf("%w: %v", ErrLinkCorrupt, err)
+		}
+		s.View = &View{X: v[0], Y: v[1], W: v[2], H: v[3]}
+	}
 	if s.Seed == 0 {
 		s.Seed = 1
 	}
@@ -192,3 +241,20 @@ func Decode(text string) (Scenario, error) {
 	}
 	return s, nil
 }
+
+// checkView says what is wrong with a shared view: every number finite,
+// the centre within MaxViewCoord of the origin and the size between
+// MinViewSize and MaxViewCoord.
+func checkView(v *[4]float64) error {
+	for i, f := range v {
+		if math.IsNaN(f) || math.Abs(f) > MaxViewCoord {
+			return fmt.Errorf("the view's %s is %v, beyond ±%g", viewField[i], f, MaxViewCoord)
+		}
+	}
+	if v[2] < MinViewSize || v[3] < MinViewSize {
+		return fmt.Errorf("the view is %v×%v units, smaller than %v", v[2], v[3], MinViewSize)
+	}
+	return nil
+}
+
+var viewField = [4]string{"centre x", "centre y", "width", "height"}

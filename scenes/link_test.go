@@ -105,6 +105,57 @@ func TestEditedSceneLink(t *testing.T) {
 	}
 }
 
+// A link keeps the moment as the sharer saw it: paused or running, what
+// was inspected and the part of the world on screen.
+func TestLinkKeepsTheMoment(t *testing.T) {
+	sc, _ := scenes.Builtin("overview")
+	tests := []scenes.Scenario{
+		{Name: "overview", Scene: sc, Seed: 1, Tick: 12_345, Paused: true, Selected: "hub",
+			View: &scenes.View{X: 612.25, Y: -40.5, W: 880, H: 512.75}},
+		{Name: "overview", Scene: sc, Seed: 1, Tick: 800, Message: 4711},
+		{Name: "overview", Scene: sc, Seed: 1}, // running, nothing inspected, the world fitted
+	}
+	for _, want := range tests {
+		link, err := scenes.Link("http://x/", want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := scenes.FromURL(link)
+		if err != nil {
+			t.Fatalf("%s: %v", link, err)
+		}
+		if got.Tick != want.Tick || got.Paused != want.Paused || got.Selected != want.Selected || got.Message != want.Message {
+			t.Errorf("decoded tick %d paused %v device %q message %d, want %d %v %q %d",
+				got.Tick, got.Paused, got.Selected, got.Message, want.Tick, want.Paused, want.Selected, want.Message)
+		}
+		if (got.View == nil) != (want.View == nil) || (got.View != nil && *got.View != *want.View) {
+			t.Errorf("decoded view %+v, want %+v", got.View, want.View)
+		}
+	}
+	// A view is kept to a hundredth of a unit, far below a pixel.
+	link, _ := scenes.Link("http://x/", scenes.Scenario{Name: "overview", View: &scenes.View{X: 1.0049, Y: 2, W: 3.3333, H: 4}})
+	if got, _ := scenes.FromURL(link); got.View == nil || *got.View != (scenes.View{X: 1, Y: 2, W: 3.33, H: 4}) {
+		t.Errorf("view %+v, want it rounded to hundredths", got.View)
+	}
+}
+
+// A shared view or inspected device that no page could show is refused
+// with what was wrong.
+func TestLinkBadMoment(t *testing.T) {
+	tests := map[string]struct{ json, want string }{
+		"zero-sized view":  {`{"n":"overview","v":[0,0,0,10]}`, "smaller than"},
+		"view far away":    {`{"n":"overview","v":[1e9,0,100,100]}`, "centre x"},
+		"view of 3 values": {`{"n":"overview","v":[1,2,3]}`, ""},
+		"long device id":   {`{"n":"overview","d":"` + strings.Repeat("d", sim.MaxIDLen+1) + `"}`, "inspected device"},
+	}
+	for name, tt := range tests {
+		_, err := scenes.Decode(deflated(t, []byte(tt.json)))
+		if !errors.Is(err, scenes.ErrLinkCorrupt) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want damaged, saying %q", name, err, tt.want)
+		}
+	}
+}
+
 func deflated(t *testing.T, js []byte) string {
 	t.Helper()
 	var b bytes.Buffer

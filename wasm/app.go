@@ -56,6 +56,7 @@ type app struct {
 	frames  int
 	ready   bool
 	msg     *sim.MessageInfo // the selected message, kept after it arrived
+	reveal  int              // counts selections made in the world (ui.Model.Reveal)
 	// recent are the selected device's last messages, newest first, as
 	// they were when first seen in flight.
 	recent []sim.MessageInfo
@@ -106,6 +107,7 @@ func newApp() *app {
 	a.state.Set("device", js.FuncOf(a.deviceJS))
 	a.state.Set("log", js.FuncOf(a.logJS))
 	a.state.Set("messages", js.FuncOf(a.messagesJS))
+	a.state.Set("texts", js.FuncOf(a.textsJS))
 	js.Global().Set("thingyard", a.state)
 	return a
 }
@@ -139,6 +141,23 @@ func (a *app) messagesJS(js.Value, []js.Value) any {
 	out := []any{}
 	a.r.EachMessage(&a.view, func(id uint64, x, y float64) {
 		out = append(out, map[string]any{"id": id, "x": left + x/dpr, "y": top + y/dpr})
+	})
+	return out
+}
+
+// textsJS is window.thingyard.texts(): every text written in the world
+// (device names, side titles, link captions) as {s, x, y} in page (CSS)
+// pixels, so tests can see which names are shown.
+func (a *app) textsJS(js.Value, []js.Value) any {
+	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
+	if !canvas.Truthy() {
+		return nil
+	}
+	box := canvas.Call("getBoundingClientRect")
+	left, top, dpr := box.Get("left").Float(), box.Get("top").Float(), a.r.DPR()
+	out := []any{}
+	a.r.EachText(func(s string, x, y float64) {
+		out = append(out, map[string]any{"s": s, "x": left + x/dpr, "y": top + y/dpr})
 	})
 	return out
 }
@@ -189,7 +208,8 @@ func (a *app) boot() {
 	sc, err := scenes.FromURL(href)
 	if err == nil {
 		if err = a.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
-			a.world.Step(int(sc.Tick)) // open at the moment it was shared
+			a.runTo(sc.Tick) // open at the moment it was shared
+			a.moment(&sc)
 		}
 	}
 	if err != nil {
@@ -200,6 +220,61 @@ func (a *app) boot() {
 		if err := a.load(def, scenes.Default, def.Seed, nil); err != nil {
 			notice("Thingyard could not build its world: " + err.Error())
 		}
+	}
+}
+
+// Replaying a share link to its moment is stepped replayChunk ticks at a
+// time (default 1,000: a simulated second), and the loader is told how far
+// it got at most every replayReport milliseconds (default 250), so a long
+// replay shows its progress without costing much of it.
+const (
+	replayChunk  = 1000
+	replayReport = 250.0
+)
+
+// runTo steps the world to tick, showing on the loader how far it got.
+func (a *app) runTo(tick int64) {
+	if tick <= 0 {
+		return
+	}
+	title := "Running the shared world to " + clockText(tick) + "…"
+	phase(title, "")
+	perf := js.Global().Get("performance")
+	last := perf.Call("now").Float()
+	for a.world.Tick() < tick {
+		a.world.Step(int(min(tick-a.world.Tick(), replayChunk)))
+		if now := perf.Call("now").Float(); now-last >= replayReport && a.world.Tick() < tick {
+			progress(a.world.Tick(), tick, clockText(a.world.Tick())+" of "+clockText(tick))
+			last = perf.Call("now").Float()
+		}
+	}
+}
+
+// clockText is a tick as the panel's clock shows it: m:ss.d.
+func clockText(ms int64) string {
+	d := ms / 100 % 10
+	s := ms / 1000 % 60
+	return itoa(ms/60000) + ":" + string(rune('0'+s/10)) + string(rune('0'+s%10)) + "." + string(rune('0'+d))
+}
+
+// moment brings back what the sharer of a link saw besides the world:
+// paused or running, the device or message inspected (when it is there at
+// that moment) and the part of the world on screen.
+func (a *app) moment(sc *scenes.Scenario) {
+	a.paused = sc.Paused
+	if _, ok := a.world.Device(sc.Selected); ok && sc.Selected != "" {
+		a.r.Selected = sc.Selected
+	}
+	if mi, ok := a.world.Message(sc.Message); ok && sc.Message != 0 {
+		a.r.SelectedMsg, a.msg = sc.Message, &mi
+	}
+	if a.r.Selected != "" || a.r.SelectedMsg != 0 {
+		a.reveal++
+		a.state.Set("selected", a.r.Selected)
+		a.state.Set("selectedMessage", a.r.SelectedMsg)
+	}
+	if v := sc.View; v != nil {
+		a.r.Show(v.X, v.Y, v.W, v.H)
 	}
 }
 
@@ -419,6 +494,9 @@ func (a *app) Update() error {
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
 		a.msg = nil
 		changed = true
+		if a.r.Selected != "" || a.r.SelectedMsg != 0 {
+			a.reveal++ // show the inspector of what was picked
+		}
 		a.state.Set("selected", a.r.Selected)
 		a.state.Set("selectedMessage", a.r.SelectedMsg)
 	}
@@ -588,7 +666,13 @@ func (a *app) apply(act sim.Action) {
 func (a *app) link() string {
 	loc := js.Global().Get("location")
 	base := loc.Get("origin").String() + loc.Get("pathname").String()
-	l, err := scenes.Link(base, scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick()})
+	sc := scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick(),
+		Paused: a.paused, Selected: a.r.Selected, Message: a.r.SelectedMsg}
+	if a.r.Framed() {
+		cx, cy, w, h := a.r.Cam.Rect()
+		sc.View = &scenes.View{X: cx, Y: cy, W: w, H: h}
+	}
+	l, err := scenes.Link(base, sc)
 	if err != nil {
 		return base
 	}
@@ -648,6 +732,7 @@ func (a *app) refreshModel() {
 	a.state.Set("marks", marks)
 
 	m.Device, m.Message, m.Fields, m.Hex = nil, nil, nil, ""
+	m.Reveal = a.reveal
 	m.Recent = append(m.Recent[:0], a.recent...)
 	if a.r.Selected != "" {
 		if d, ok := a.world.Device(a.r.Selected); ok {

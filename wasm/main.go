@@ -17,8 +17,11 @@ import (
 )
 
 func main() {
+	phase("Preparing the icons and fonts…", "")
 	a := newApp()
+	phase("Building the scene…", "")
 	a.boot()
+	phase("Setting up the panels…", "")
 	renderer, err := domrender.New("#ui")
 	if err != nil {
 		fail("Thingyard could not mount its panels: " + err.Error())
@@ -38,9 +41,11 @@ func main() {
 			if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {
 				log.Printf("panels: %v", err)
 			}
+			root.AfterRender()
 		}
 	}()
 
+	phase("Starting the graphics…", "WebGL, and the first frame")
 	ebiten.SetWindowTitle("Thingyard")
 	ebiten.SetTPS(tps)
 	// Every frame starts with a copy of the cached layer over the whole

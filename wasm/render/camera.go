@@ -44,6 +44,28 @@ func (c *Camera) Fit(minX, minY, maxX, maxY, margin float64) {
 	c.Scale = clamp(math.Min(sx, sy), MinScale, 2)
 }
 
+// Shows reports whether the box minX..maxX, minY..maxY of the world is on
+// screen with margin pixels to spare on every side.
+func (c *Camera) Shows(minX, minY, maxX, maxY, margin float64) bool {
+	x0, y0 := c.ToScreen(minX, minY)
+	x1, y1 := c.ToScreen(maxX, maxY)
+	return x0 >= margin && y0 >= margin && x1 <= c.W-margin && y1 <= c.H-margin
+}
+
+// Rect is the part of the world on screen: its centre and its size in
+// world units. A share link carries it so another screen shows the same.
+func (c *Camera) Rect() (cx, cy, w, h float64) {
+	return c.CX, c.CY, c.W / c.Scale, c.H / c.Scale
+}
+
+// Show frames the world rectangle of Rect: centred on cx, cy and as large
+// as shows all of w×h, so a screen of the same size shows just it and one
+// of another shape shows it whole.
+func (c *Camera) Show(cx, cy, w, h float64) {
+	c.CX, c.CY = cx, cy
+	c.Scale = clamp(math.Min(c.W/math.Max(w, 1e-9), c.H/math.Max(h, 1e-9)), MinScale, MaxScale)
+}
+
 // ZoomAt multiplies the scale by f keeping the world point under the screen
 // point sx, sy where it is.
 func (c *Camera) ZoomAt(sx, sy, f float64) {

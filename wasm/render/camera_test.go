@@ -48,3 +48,46 @@ func TestFitShowsTheBox(t *testing.T) {
 		}
 	}
 }
+
+// A shared view shows the same part of the world on a screen of the same
+// size, and all of it, centred, on a screen of another shape or density.
+func TestShowWhatAnotherScreenShowed(t *testing.T) {
+	from := Camera{CX: 640, CY: 210, Scale: 1.7, W: 920, H: 800}
+	cx, cy, w, h := from.Rect()
+	same := Camera{W: 920, H: 800}
+	same.Show(cx, cy, w, h)
+	if !near(same.CX, from.CX) || !near(same.CY, from.CY) || !near(same.Scale, from.Scale) {
+		t.Errorf("the same screen shows %+v, want %+v", same, from)
+	}
+	for _, to := range []Camera{{W: 1840, H: 1600}, {W: 390, H: 500}, {W: 2000, H: 300}} {
+		to.Show(cx, cy, w, h)
+		for _, p := range [][2]float64{{cx - w/2, cy - h/2}, {cx + w/2, cy + h/2}} {
+			sx, sy := to.ToScreen(p[0], p[1])
+			if sx < -1e-6 || sy < -1e-6 || sx > to.W+1e-6 || sy > to.H+1e-6 {
+				t.Errorf("on a %v×%v screen the view's corner %v is at (%v,%v), off screen", to.W, to.H, p, sx, sy)
+			}
+		}
+		if sx, sy := to.ToScreen(cx, cy); !near(sx, to.W/2) || !near(sy, to.H/2) {
+			t.Errorf("on a %v×%v screen the view's centre is at (%v,%v)", to.W, to.H, sx, sy)
+		}
+	}
+}
+
+func TestShowsTheBox(t *testing.T) {
+	c := Camera{CX: 0, CY: 0, Scale: 1, W: 800, H: 600}
+	tests := []struct {
+		name                   string
+		minX, minY, maxX, maxY float64
+		want                   bool
+	}{
+		{"well inside", -100, -100, 100, 100, true},
+		{"inside but within the margin", -390, -100, 100, 100, false},
+		{"past the right edge", 0, 0, 500, 10, false},
+		{"below", 0, 250, 10, 400, false},
+	}
+	for _, tt := range tests {
+		if got := c.Shows(tt.minX, tt.minY, tt.maxX, tt.maxY, 20); got != tt.want {
+			t.Errorf("%s: Shows = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -74,11 +74,15 @@ type Renderer struct {
 
 	dpr    float64
 	fitted bool
-	rad    float64 // icon radius on screen this frame
-	at     *atlas
-	face   *text.GoTextFace
-	bold   *text.GoTextFace
-	small  *text.GoTextFace
+	show   *[4]float64 // a view to show at the next update (see Show)
+	// devices is how many devices the view had at the last update: when
+	// more come beyond what the screen shows, the view fits them in.
+	devices int
+	rad     float64 // icon radius on screen this frame
+	at      *atlas
+	face    *text.GoTextFace
+	bold    *text.GoTextFace
+	small   *text.GoTextFace
 
 	// Per-frame buffers, reused.
 	bg, dash, fg, over batch
@@ -86,7 +90,8 @@ type Renderer struct {
 	world, top         []label
 	captions           []label    // link names, placed after the device labels
 	clouds             []netCloud // network clouds, placed after the device labels
-	placed             []Box      // labels placed in the cached layer so far
+	placed             Boxes      // icons, names and clouds placed in the cached layer so far
+	tried              int        // device names tried in the cached layer so far
 	visible            int        // devices on screen at the last cached redraw
 	widths             map[*text.GoTextFace]map[string]float64
 	lineH              float64 // a label's height at this DPR
@@ -210,7 +215,16 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 }
 
 // Refit frames the world again on the next update, after a new scene.
-func (r *Renderer) Refit() { r.fitted = false; r.gen++; r.trail.Reset() }
+func (r *Renderer) Refit() { r.fitted = false; r.show = nil; r.devices = 0; r.gen++; r.trail.Reset() }
+
+// Framed reports whether the camera frames this scene yet: a link made
+// before the first update of a new scene must not carry the old one's
+// view.
+func (r *Renderer) Framed() bool { return r.fitted && r.show == nil && r.Cam.W > 0 }
+
+// Show frames the part of the world of Camera.Rect on the next update,
+// instead of the whole world: the view a share link carries.
+func (r *Renderer) Show(cx, cy, w, h float64) { r.show = &[4]float64{cx, cy, w, h} }
 
 // FitTo frames the whole world.
 func (r *Renderer) FitTo(v *sim.View) {
@@ -218,6 +232,17 @@ func (r *Renderer) FitTo(v *sim.View) {
 	r.Cam.Fit(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), FitMargin(r.Cam.W, r.Cam.H, r.dpr))
 	r.fitted = true
 }
+
+// showsWorld reports whether every device is on screen, icon and all,
+// clear of the legend along the bottom.
+func (r *Renderer) showsWorld(v *sim.View) bool {
+	b := v.Bounds
+	below := legendH * r.dpr / r.Cam.Scale // the legend, in world units
+	return r.Cam.Shows(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY)+below, r.rad+4*r.dpr)
+}
+
+// legendH is about how tall the legend along the bottom is, in CSS pixels.
+const legendH = 26
 
 // ScreenOf is where device id is on screen, in device pixels.
 func (r *Renderer) ScreenOf(v *sim.View, id string) (x, y float64, ok bool) {
@@ -317,21 +342,27 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.world = r.world[:0]
 	r.captions = r.captions[:0]
 	r.clouds = r.clouds[:0]
-	r.placed = r.placed[:0]
-	if r.visible <= maxLabelled {
-		// Names keep off the icons too.
-		for i := range v.Devices {
-			if x, y := r.pos(v, int32(i)); r.onScreen(x, y, r.rad) {
-				q := r.rad * 1.1
-				r.placed = append(r.placed, Box{x - q, y - q, x + q, y + q})
-			}
+	r.placed.Reset()
+	r.tried = 0
+	labels := ShowLabels(r.rad, r.dpr, r.visible)
+	// Names keep off the icons too; but a crowd shrunk to dots, whose
+	// own ids are not written, does not hide the names the scene gave
+	// its devices: they are written over it on their plates.
+	dots := !labels && r.rad < 9*r.dpr
+	for i := range v.Devices {
+		d := &v.Devices[i]
+		if dots && d.Label == d.ID {
+			continue
+		}
+		if x, y := r.pos(v, int32(i)); r.onScreen(x, y, r.rad) {
+			q := r.rad * 1.1
+			r.placed.Add(Box{x - q, y - q, x + q, y + q})
 		}
 	}
 	r.drawSides(v)
 	for i := range v.Links {
 		r.drawLink(v, &v.Links[i], r.trunk[i])
 	}
-	labels := ShowLabels(r.rad, r.dpr, r.visible)
 	for i := range v.Devices {
 		r.drawDevice(v, int32(i), labels)
 	}
@@ -350,9 +381,10 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.texts(dst, r.world)
 }
 
-// maxLabelled is the most devices on screen for which names are placed
-// around icons: beyond it no device is labelled (see ShowLabels).
-const maxLabelled = 400
+// maxTried is the most device names tried in one drawing of the cached
+// layer: the scene's own come first, and a crowd beyond this many is not
+// read name by name (default 400).
+const maxTried = 400
 
 // countVisible is how many devices are on screen.
 func (r *Renderer) countVisible(v *sim.View) int {
@@ -380,17 +412,22 @@ func (r *Renderer) width(s string, face *text.GoTextFace) float64 {
 	return w
 }
 
+// lineHeight is how tall a name is at this DPR.
+func (r *Renderer) lineHeight() float64 {
+	if r.lineH == 0 {
+		m := r.face.Metrics()
+		r.lineH = m.HAscent + m.HDescent
+	}
+	return r.lineH
+}
+
 // place puts a label in the cached layer unless it would overlap an icon
 // or a label placed before it (always places it anyway), so names never
 // print over each other; with a plate,
 // a dark backing keeps the links behind it from striking it through. It
 // reports whether the label was placed.
 func (r *Renderer) place(l label, plate, always bool) bool {
-	if r.lineH == 0 {
-		m := r.face.Metrics()
-		r.lineH = m.HAscent + m.HDescent
-	}
-	w, h := r.width(l.s, l.face), r.lineH*l.face.Size/r.face.Size
+	w, h := r.width(l.s, l.face), r.lineHeight()*l.face.Size/r.face.Size
 	x0 := l.x
 	switch l.align {
 	case text.AlignCenter:
@@ -400,12 +437,10 @@ func (r *Renderer) place(l label, plate, always bool) bool {
 	}
 	pad := 2 * r.dpr
 	b := Box{x0 - pad, l.y, x0 + w + pad, l.y + h}
-	for _, o := range r.placed {
-		if !always && b.Overlaps(o) {
-			return false
-		}
+	if !always && r.placed.Overlaps(b) {
+		return false
 	}
-	r.placed = append(r.placed, b)
+	r.placed.Add(b)
 	r.world = append(r.world, l)
 	if plate {
 		r.plate.rect(float32(b.X0), float32(b.Y0), float32(b.X1-b.X0), float32(b.Y1-b.Y0), colourOf(colBackground, 0.72))
@@ -637,15 +672,9 @@ func (r *Renderer) drawCloud(k *netCloud) {
 			break
 		}
 		b := Box{x - 1.25*k.s, y - 0.8*k.s, x + 1.25*k.s, y + 0.8*k.s} // the puffs, not the sprite's cell
-		free = true
-		for _, o := range r.placed {
-			if b.Overlaps(o) {
-				free = false
-				break
-			}
-		}
+		free = !r.placed.Overlaps(b)
 		if free {
-			r.placed = append(r.placed, b)
+			r.placed.Add(b)
 			break
 		}
 	}
@@ -709,6 +738,15 @@ func (r *Renderer) messagePos(v *sim.View, m *sim.MessageView) (float64, float64
 		return AlongBus(x0, y0, x1, y1, r.trunk[m.Link], float64(m.Progress))
 	}
 	return Lerp(x0, y0, x1, y1, float64(m.Progress), r.ReducedMotion)
+}
+
+// EachText calls f with every text written in the cached layer (names,
+// titles, captions) and where it is anchored on screen, in device pixels:
+// what tests see of the labels.
+func (r *Renderer) EachText(f func(s string, x, y float64)) {
+	for i := range r.world {
+		f(r.world[i].s, r.world[i].x, r.world[i].y)
+	}
 }
 
 // EachMessage calls f with every message drawn in flight and where it is
@@ -780,14 +818,25 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 		q := fr * 1.3
 		r.fg.frame(fx-q, fy-q, 2*q, 2*q, 2*float32(r.dpr), colourOf(colText, 1))
 	}
-	if !labels {
+	// A name someone gave a device is written wherever there is room for
+	// it; a crowd's ids only when ShowLabels says icons and room allow.
+	if (!labels && d.Label == d.ID) || r.tried >= maxTried {
 		return
 	}
+	r.tried++
 	c := colText
 	if !d.Powered {
 		c = colOff
 	}
-	r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, text.AlignCenter}, true, false)
+	// Under the icon; a given name where there is room else: above it,
+	// right of it, left of it.
+	if r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, text.AlignCenter}, true, false) || d.Label == d.ID {
+		return
+	}
+	lh, gap := r.lineHeight(), 4*r.dpr
+	_ = r.place(label{d.Label, x, y - rad - 2*r.dpr - lh, r.face, c, text.AlignCenter}, true, false) ||
+		r.place(label{d.Label, x + rad + gap, y - lh/2, r.face, c, text.AlignStart}, true, false) ||
+		r.place(label{d.Label, x - rad - gap, y - lh/2, r.face, c, text.AlignEnd}, true, false)
 }
 
 // loss is a lost packet's mark: it stays where the packet died for a

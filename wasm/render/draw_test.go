@@ -132,7 +132,7 @@ func TestMessageFollowsTheBus(t *testing.T) {
 func TestLabelsKeepApart(t *testing.T) {
 	r := New()
 	r.dpr, r.rad = 1, 10
-	r.placed = append(r.placed, Box{100, 100, 120, 120}) // an icon
+	r.placed.Add(Box{100, 100, 120, 120}) // an icon
 	tests := []struct {
 		name   string
 		l      label

@@ -196,3 +196,65 @@ func AlongBus(x0, y0, x1, y1, ty, p float64) (float64, float64) {
 		return x1, ty + (y1-ty)*(d-a-b)/math.Max(c, 1e-9)
 	}
 }
+
+// Boxes are the boxes placed on screen so far (icons, names, clouds),
+// binned boxBin pixels square so that whether a new box overlaps any is a
+// few lookups, however many devices are on screen.
+type Boxes struct {
+	bins map[[2]int32][]Box
+	n    int
+}
+
+const boxBin = 64
+
+func boxBins(b Box) (x0, y0, x1, y1 int32) {
+	f := func(v float64) int32 { return int32(math.Floor(v / boxBin)) }
+	return f(b.X0), f(b.Y0), f(b.X1), f(b.Y1)
+}
+
+// Reset forgets every box, keeping the memory.
+func (s *Boxes) Reset() {
+	for k, v := range s.bins {
+		s.bins[k] = v[:0]
+	}
+	s.n = 0
+}
+
+// Len is how many boxes were added since the last Reset.
+func (s *Boxes) Len() int { return s.n }
+
+// Add places b.
+func (s *Boxes) Add(b Box) {
+	if s.bins == nil {
+		s.bins = map[[2]int32][]Box{}
+	}
+	x0, y0, x1, y1 := boxBins(b)
+	if x1-x0 > 64 || y1-y0 > 64 {
+		return // larger than any screen: nothing is placed by it
+	}
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			k := [2]int32{x, y}
+			s.bins[k] = append(s.bins[k], b)
+		}
+	}
+	s.n++
+}
+
+// Overlaps reports whether b overlaps any box placed.
+func (s *Boxes) Overlaps(b Box) bool {
+	x0, y0, x1, y1 := boxBins(b)
+	if x1-x0 > 64 || y1-y0 > 64 {
+		return s.n > 0
+	}
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			for _, o := range s.bins[[2]int32{x, y}] {
+				if b.Overlaps(o) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

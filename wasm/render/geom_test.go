@@ -291,3 +291,34 @@ func TestCloudAt(t *testing.T) {
 		}
 	}
 }
+
+// Boxes finds an overlap with any box placed, near or far, small or
+// spanning several bins, and none after a reset.
+func TestBoxesOverlap(t *testing.T) {
+	var s Boxes
+	s.Add(Box{0, 0, 10, 10})
+	s.Add(Box{-500, 300, -20, 330}) // across several bins, left of the origin
+	tests := []struct {
+		name string
+		b    Box
+		want bool
+	}{
+		{"on the first", Box{5, 5, 15, 15}, true},
+		{"touching its edge only", Box{10, 0, 20, 10}, false},
+		{"far away", Box{1000, 1000, 1010, 1010}, false},
+		{"in the middle of the long one", Box{-260, 310, -250, 320}, true},
+		{"just below the long one", Box{-260, 331, -250, 340}, false},
+	}
+	for _, tt := range tests {
+		if got := s.Overlaps(tt.b); got != tt.want {
+			t.Errorf("%s: Overlaps(%v) = %v, want %v", tt.name, tt.b, got, tt.want)
+		}
+	}
+	if s.Len() != 2 {
+		t.Errorf("Len = %d, want 2", s.Len())
+	}
+	s.Reset()
+	if s.Overlaps(Box{5, 5, 15, 15}) || s.Len() != 0 {
+		t.Error("a box overlaps after Reset")
+	}
+}

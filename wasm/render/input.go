@@ -27,9 +27,17 @@ const (
 func (r *Renderer) Update(v *sim.View) []sim.Action {
 	r.updates++
 	r.pending = r.pending[:0]
+	if r.show != nil && r.Cam.W > 0 {
+		r.Cam.Show(r.show[0], r.show[1], r.show[2], r.show[3])
+		r.show, r.fitted = nil, true
+	}
 	if !r.fitted && len(v.Devices) > 0 && r.Cam.W > 0 {
 		r.FitTo(v)
 	}
+	if n := len(v.Devices); n > r.devices && r.devices > 0 && r.fitted && !r.showsWorld(v) {
+		r.FitTo(v) // devices were added beyond the view: follow them
+	}
+	r.devices = len(v.Devices)
 	r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 	r.keys(v)
 	cx, cy := ebiten.CursorPosition()

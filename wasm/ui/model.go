@@ -37,6 +37,9 @@ type Model struct {
 	Message *sim.MessageInfo
 	Fields  []proto.Field
 	Hex     string
+	// Reveal counts the selections made in the world: each new one
+	// brings the inspector into view.
+	Reveal int
 	// Recent are the last messages the inspected device sent or received,
 	// newest first, kept after they arrived.
 	Recent []sim.MessageInfo

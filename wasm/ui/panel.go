@@ -667,3 +667,61 @@ func (c *Root) qr(link string) vugu.HTML {
 	}
 	return vugu.HTML(c.qrSVG)
 }
+
+// speedValue is the speed control's value: the world's speed, which a live
+// room may have kept when the person chose another.
+func (c *Root) speedValue() string { return strconv.FormatFloat(c.Model.Speed, 'g', -1, 64) }
+
+// ToggleEditor opens or closes the scene editor. The panel keeps whether
+// it is open, and the click's own toggle is cancelled: every render sets
+// the element's attributes from the panel's state, so an opening the panel
+// did not know of would be undone by the next refresh.
+func (c *Root) ToggleEditor(e vugu.DOMEvent) {
+	e.PreventDefault()
+	c.editorOpen = !c.editorOpen
+}
+
+// AfterRender does what a render cannot: it puts a new scene's text in the
+// editor, and it brings the inspector into view after a new selection in
+// the world, unless its top is already in view (at 1280×800 it starts far
+// below the lesson and the comparison). The page calls it after each
+// render (vugu's Rendered callback skips the root component).
+func (c *Root) AfterRender() {
+	doc := js.Global().Get("document")
+	if c.Model.Editor != c.editorText {
+		if ta := doc.Call("getElementById", "scene-yaml"); ta.Truthy() {
+			if ta.Get("value").String() != c.Model.Editor {
+				ta.Set("value", c.Model.Editor)
+			}
+			c.editorText, c.draft = c.Model.Editor, nil
+		}
+	}
+	if c.Model.Reveal == c.revealed {
+		return
+	}
+	c.revealed = c.Model.Reveal
+	panel, insp := doc.Call("getElementById", "panel"), doc.Call("getElementById", "inspector")
+	if !panel.Truthy() || !insp.Truthy() {
+		return
+	}
+	top := insp.Call("getBoundingClientRect").Get("top").Float() - panel.Call("getBoundingClientRect").Get("top").Float()
+	if top >= 0 && top < revealZone*panel.Get("clientHeight").Float() {
+		return
+	}
+	behavior := "smooth"
+	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() && mq.Get("matches").Bool() {
+		behavior = "auto"
+	}
+	opts := js.Global().Get("Object").New()
+	opts.Set("top", panel.Get("scrollTop").Float()+top-revealGap)
+	opts.Set("behavior", behavior)
+	panel.Call("scrollTo", opts)
+}
+
+// The inspector is left where it is when its top is in the upper
+// revealZone of the panel (default 0.6: most of it shows); otherwise the
+// panel scrolls it to revealGap CSS pixels below the panel's top (8).
+const (
+	revealZone = 0.6
+	revealGap  = 8
+)

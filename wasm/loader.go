@@ -1,0 +1,32 @@
+//go:build js && wasm
+
+package main
+
+import "syscall/js"
+
+// phase tells the page's loader which step of the start runs now and
+// waits until the page shows it: the program runs on the page's only
+// thread, so a step that keeps it busy would otherwise hide the text. The
+// loader lists the steps done with their times and shows a busy bar while
+// a step has no progress to tell.
+func phase(title, detail string) { loader(title, 0, 0, detail) }
+
+// progress tells the loader how far the current step is, done of total,
+// with detail saying it in words, and waits until the page shows it.
+func progress(done, total int64, detail string) { loader("", done, total, detail) }
+
+func loader(title string, done, total int64, detail string) {
+	f := js.Global().Get("thingyardPhase")
+	if f.Type() != js.TypeFunction {
+		return // not the Thingyard page: a test harness
+	}
+	p := f.Invoke(title, done, total, detail)
+	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
+		return
+	}
+	shown := make(chan struct{})
+	cb := js.FuncOf(func(js.Value, []js.Value) any { close(shown); return nil })
+	defer cb.Release()
+	p.Call("then", cb)
+	<-shown
+}
