@@ -28,9 +28,7 @@ import (
 // reported, never asserted.
 func TestBenchReport(t *testing.T) {
 	var r report
-	r.line("# Thingyard benchmarks\n")
-	r.line("Measured by `make bench` on %s: %s, %d CPUs, %s, %s. Every figure has its baseline measured in the same run; ratios are what to compare across machines.\n",
-		time.Now().UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion())
+	began, loadBefore := time.Now(), loadAverage()
 
 	// THINGYARD_BENCH picks parts (comma-separated: sizes, browser,
 	// simulation, relay, restart, idle, serial); a partial run prints its
@@ -63,13 +61,18 @@ func TestBenchReport(t *testing.T) {
 	if part("serial") {
 		r.serial(t)
 	}
-	t.Log("\n" + r.String())
+	var head report
+	head.line("# Thingyard benchmarks\n")
+	head.line("Measured by `make bench` on %s: %s, %d CPUs, %s, %s. Its measurements took %v; the machine's one-minute load average, other work included, was %s at its start and %s at its end. Every figure has its baseline measured in the same run; ratios are what to compare across machines.\n",
+		began.UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion(), time.Since(began).Round(time.Second), loadBefore, loadAverage())
+	report := head.String() + r.String()
+	t.Log("\n" + report)
 	if only != "" {
 		return
 	}
 	// make soak writes its own section; a new report keeps it.
 	old, _ := os.ReadFile("../docs/benchmarks.md")
-	doc := withSection(r.String(), soakHeading, docSection(string(old), soakHeading))
+	doc := withSection(report, soakHeading, docSection(string(old), soakHeading))
 	if err := os.WriteFile("../docs/benchmarks.md", []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
