@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,7 +60,10 @@ type restartTiming struct {
 	// answered ok; room: GET /api/rooms/ID answered the room's seq;
 	// every: every room had.
 	listening, healthy, room, every time.Duration
-	failed                          string
+	// openCPU is the server's CPU time from the first room served to
+	// every room served: what opening the others cost it.
+	openCPU float64
+	failed  string
 }
 
 func (r *report) restart(t *testing.T) {
@@ -117,23 +121,39 @@ func (r *report) restart(t *testing.T) {
 		restartRooms*restartEnvelopes, filled.Round(time.Second), float64(restartRooms*restartEnvelopes)/filled.Seconds(),
 		strings.Join(restartLimits, " "), mb(dirSize(dir)), restartRuns, restartRuns, restartEnvelopes, everyRoomClients)
 	r.line("| stopped with | exit took | listening | /healthz ok | first room served | every room served |\n|---|---|---|---|---|---|")
-	worst := time.Duration(0)
-	failed := false
+	var serving []time.Duration
+	var afterListening time.Duration
+	var openCPU float64
 	for _, rt := range runs {
 		if rt.failed != "" {
-			failed = true
 			r.line("| %s | %v | failed: %s | – | – | – |", rt.signal, rt.stopped.Round(time.Millisecond), strings.ReplaceAll(rt.failed, "|", "/"))
 			continue
 		}
-		worst = max(worst, rt.room, rt.healthy)
+		serving = append(serving, max(rt.room, rt.healthy))
+		afterListening = max(afterListening, rt.room-rt.listening)
+		openCPU = max(openCPU, rt.openCPU)
 		r.line("| %s | %v | %v | %v | %v | %v |", rt.signal, rt.stopped.Round(time.Millisecond), rt.listening.Round(time.Millisecond),
 			rt.healthy.Round(time.Millisecond), rt.room.Round(time.Millisecond), rt.every.Round(time.Millisecond))
 	}
-	if failed {
+	if len(serving) < len(runs) {
 		r.line("\nGoal: serving within %v of the start: not judged, a restart failed.\n", restartGoal)
 		return
 	}
-	r.line("\nGoal: serving (healthy, and the first room with its full seq) within %v of the process's start: %s (slowest %v).\n", restartGoal, met(worst <= restartGoal), worst.Round(time.Millisecond))
+	slices.Sort(serving)
+	missed := 0
+	for _, d := range serving {
+		if d > restartGoal {
+			missed++
+		}
+	}
+	r.line("\nThe server listens once the embedded NATS server has recovered its file store; from listening to the first room served took at most %v. Opening the other rooms, each on its first request (its snapshot's actions replayed into the room and into the server's replica), cost the server up to %.1f ms of CPU a room.\n",
+		afterListening.Round(time.Millisecond), 1000*openCPU/float64(restartRooms-1))
+	verdict := met(missed == 0)
+	if missed > 0 {
+		verdict += fmt.Sprintf(" in %d of %d restarts", missed, len(serving))
+	}
+	r.line("Goal: serving (healthy, and the first room with its full seq) within %v of the process's start: %s (median %v, slowest %v).\n",
+		restartGoal, verdict, serving[len(serving)/2].Round(time.Millisecond), serving[len(serving)-1].Round(time.Millisecond))
 }
 
 // fillRooms makes restartRooms rooms on the server at base, each with
@@ -269,6 +289,11 @@ func timeRestart(args, ids []string, probe string) (*exec.Cmd, restartTiming) {
 		rt.failed = "GET /api/rooms/" + probe + ": " + roomErr.Error()
 		return srv, rt
 	}
+	cpu0, err := cpuSeconds(srv.Process.Pid)
+	if err != nil {
+		rt.failed = err.Error()
+		return srv, rt
+	}
 	next := make(chan string)
 	errs := make(chan error, everyRoomClients)
 	for range everyRoomClients {
@@ -296,6 +321,11 @@ func timeRestart(args, ids []string, probe string) (*exec.Cmd, restartTiming) {
 	if err := <-errs; err != nil {
 		rt.failed = err.Error()
 	}
+	cpu1, err := cpuSeconds(srv.Process.Pid)
+	if err != nil {
+		rt.failed = err.Error()
+	}
+	rt.openCPU = cpu1 - cpu0
 	return srv, rt
 }
 
