@@ -5,12 +5,16 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,55 +22,168 @@ import (
 	"github.com/coder/websocket"
 )
 
-// idleConns is how many idle connections the memory figure is measured at.
-const idleConns = 10_000
+// The Idle connections section of make bench: the memory a server holds
+// for idle connections, at two counts and twice at each, some time apart.
 
-// idleSettle is how long a server is left alone before its memory is read,
-// so that the connections' first frames are written and freed.
-const idleSettle = 3 * time.Second
+// idleCounts are the numbers of idle connections memory is read at.
+var idleCounts = []int{5_000, 10_000}
 
-// idleResult is the memory one server holds for n idle connections.
-type idleResult struct {
-	n             int
-	before, after int64
-	perConn       float64
-	failed        string
+const (
+	// idleSettle is how long a server is left alone before its memory is
+	// read, so that the connections' first frames are written and freed
+	// (3 s).
+	idleSettle = 3 * time.Second
+	// idleHold is how long the connections stay idle between the two
+	// readings at each count: longer than the relay's ping period (20 s),
+	// so every connection was pinged and answered in between (25 s).
+	idleHold = 25 * time.Second
+	// idleDialers is how many clients connect at once (8).
+	idleDialers = 8
+	// idlePerRoom is how many idle members share a room (the relay's
+	// default limit of members per room).
+	idlePerRoom = 50
+)
+
+// memReading is a server's memory at one moment: resident, and for a Go
+// server its heap and goroutine stacks in use right after a garbage
+// collection (-1 when not known).
+type memReading struct {
+	rss, heap, stacks int64
 }
 
-func measureIdle(pid int, n int, connect func(i int) (func(), error)) idleResult {
-	time.Sleep(idleSettle)
-	before, err := rss(pid)
-	if err != nil {
-		return idleResult{failed: err.Error()}
+// goMem is what the Go runtime holds: heap and stacks.
+func (m memReading) goMem() int64 { return m.heap + m.stacks }
+
+// idleStep is the memory read with n connections idle, at once and
+// idleHold later.
+type idleStep struct {
+	n            int
+	first, later memReading
+}
+
+// idleResult is the memory one server holds for ever more idle
+// connections.
+type idleResult struct {
+	name   string
+	hold   time.Duration // between the two readings at each count
+	base   memReading
+	steps  []idleStep
+	failed string
+}
+
+// measureIdle connects up to each of idleCounts through connect and reads
+// the server's memory with read before the first and at each count, and
+// again hold later when hold is not 0.
+func measureIdle(name string, hold time.Duration, read func() (memReading, error), connect func(i int) (func(), error)) idleResult {
+	res := idleResult{name: name, hold: hold}
+	fail := func(format string, args ...any) idleResult {
+		res.failed = fmt.Sprintf(format, args...)
+		return res
 	}
+	time.Sleep(idleSettle)
+	var err error
+	if res.base, err = read(); err != nil {
+		return fail("%v", err)
+	}
+	var mu sync.Mutex
 	var closers []func()
 	defer func() {
 		for _, c := range closers {
 			c()
 		}
 	}()
-	for i := range n {
-		c, err := connect(i)
-		if err != nil {
-			return idleResult{failed: fmt.Sprintf("connection %d: %v", i+1, err)}
+	have := 0
+	for _, n := range idleCounts {
+		// Dialers connect have..n-1 in turns.
+		next := make(chan int)
+		errs := make(chan error, idleDialers)
+		var wg sync.WaitGroup
+		for range idleDialers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					c, err := connect(i)
+					if err != nil {
+						errs <- fmt.Errorf("connection %d: %w", i+1, err)
+						for range next {
+						}
+						return
+					}
+					mu.Lock()
+					closers = append(closers, c)
+					mu.Unlock()
+				}
+			}()
 		}
-		closers = append(closers, c)
+		for i := have; i < n; i++ {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			return fail("%v", err)
+		}
+		have = n
+		step := idleStep{n: n}
+		time.Sleep(idleSettle)
+		if step.first, err = read(); err != nil {
+			return fail("%v", err)
+		}
+		step.later = step.first
+		if hold > 0 {
+			time.Sleep(hold)
+			if step.later, err = read(); err != nil {
+				return fail("%v", err)
+			}
+		}
+		res.steps = append(res.steps, step)
 	}
-	time.Sleep(idleSettle)
-	after, err := rss(pid)
-	if err != nil {
-		return idleResult{failed: err.Error()}
-	}
-	return idleResult{n: n, before: before, after: after, perConn: float64(after-before) / float64(n)}
+	return res
 }
 
-// relayIdle starts a second thingyard with room limits that admit
-// idleConns members and measures its memory with them all joined and idle.
-func relayIdle(t *testing.T) idleResult {
-	const perRoom = 50
-	rooms := idleConns / perRoom
-	srv, url, err := startServer(binary, "-addr", "127.0.0.1:0", "-max-members", strconv.Itoa(perRoom),
-		"-max-rooms", strconv.Itoa(rooms+10))
+// goMemory reads a Go server's memory: a heap profile asked for with gc=1
+// on its -pprof address collects garbage first and ends with the
+// runtime's MemStats; resident memory is read from /proc after it.
+func goMemory(pid int, pprof string) func() (memReading, error) {
+	return func() (memReading, error) {
+		res, err := noKeepAlive.Get("http://" + pprof + "/debug/pprof/heap?gc=1&debug=1")
+		if err != nil {
+			return memReading{}, fmt.Errorf("heap profile: %w", err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			return memReading{}, fmt.Errorf("heap profile: %d %v", res.StatusCode, err)
+		}
+		heap, stacks := memStat.FindSubmatch(body), stackStat.FindSubmatch(body)
+		if heap == nil || stacks == nil {
+			return memReading{}, fmt.Errorf("heap profile without HeapAlloc and Stack: %.200s", body)
+		}
+		m := memReading{}
+		m.heap, _ = strconv.ParseInt(string(heap[1]), 10, 64)
+		m.stacks, _ = strconv.ParseInt(string(stacks[1]), 10, 64)
+		m.rss, err = rss(pid)
+		return m, err
+	}
+}
+
+var (
+	memStat   = regexp.MustCompile(`(?m)^# HeapAlloc = (\d+)$`)
+	stackStat = regexp.MustCompile(`(?m)^# Stack = (\d+) / \d+$`)
+)
+
+// relayIdle starts a thingyard with its rooms kept where store says, with
+// room limits that admit every idle member, and measures its memory with
+// them joined and idle.
+func relayIdle(t *testing.T, name string, store ...string) idleResult {
+	n := idleCounts[len(idleCounts)-1]
+	rooms := n / idlePerRoom
+	pprof := freeAddr(t)
+	args := append([]string{"-addr", "127.0.0.1:0", "-max-members", strconv.Itoa(idlePerRoom),
+		"-max-rooms", strconv.Itoa(rooms + 10), "-create-rate", "100000", "-pprof", pprof}, store...)
+	srv, url, err := startServer(binary, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +195,10 @@ func relayIdle(t *testing.T) idleResult {
 		ids = append(ids, createRoom(t, url, "overview"))
 	}
 	ws := "ws" + strings.TrimPrefix(url, "http") + "ws?room="
-	return measureIdle(srv.Process.Pid, idleConns, func(i int) (func(), error) {
+	return measureIdle(name, idleHold, goMemory(srv.Process.Pid, pprof), func(i int) (func(), error) {
 		dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 		defer dcancel()
-		c, _, err := websocket.Dial(dctx, ws+ids[i/perRoom], nil)
+		c, _, err := websocket.Dial(dctx, ws+ids[i/idlePerRoom], nil)
 		if err != nil {
 			return nil, err
 		}
@@ -99,12 +216,13 @@ func relayIdle(t *testing.T) idleResult {
 	})
 }
 
-// mosquittoIdle measures Debian's mosquitto holding idleConns idle MQTT
-// connections (over TCP, no keep-alive) in the same run.
+// mosquittoIdle measures Debian's mosquitto holding idle MQTT connections
+// (over TCP, no keep-alive, so nothing happens on them) in the same run:
+// resident memory only, read once at each count.
 func mosquittoIdle(t *testing.T) idleResult {
 	bin := mosquittoBinary()
 	if bin == "" {
-		return idleResult{failed: "mosquitto missing (make deps installs it)"}
+		return idleResult{name: "mosquitto", failed: "mosquitto missing (make deps installs it)"}
 	}
 	port := freePort(t)
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
@@ -123,11 +241,15 @@ func mosquittoIdle(t *testing.T) idleResult {
 			break
 		}
 		if time.Now().After(deadline) {
-			return idleResult{failed: "mosquitto did not listen: " + err.Error()}
+			return idleResult{name: "mosquitto", failed: "mosquitto did not listen: " + err.Error()}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return measureIdle(cmd.Process.Pid, idleConns, func(i int) (func(), error) {
+	read := func() (memReading, error) {
+		r, err := rss(cmd.Process.Pid)
+		return memReading{rss: r, heap: -1, stacks: -1}, err
+	}
+	return measureIdle("mosquitto", 0, read, func(i int) (func(), error) {
 		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 		if err != nil {
 			return nil, err
@@ -153,7 +275,7 @@ func mosquittoIdle(t *testing.T) idleResult {
 }
 
 // raiseFileLimit lifts the soft limit on open files to the hard one: this
-// process and the servers it starts each hold idleConns sockets.
+// process and the servers it starts each hold every idle connection.
 func raiseFileLimit() error {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
@@ -163,33 +285,108 @@ func raiseFileLimit() error {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return err
 	}
-	if l.Cur < idleConns+1000 {
-		return fmt.Errorf("open files are limited to %d; %d connections need more (ulimit -n)", l.Cur, idleConns)
+	n := idleCounts[len(idleCounts)-1]
+	if l.Cur < uint64(n)+1000 {
+		return fmt.Errorf("open files are limited to %d; %d connections need more (ulimit -n)", l.Cur, n)
 	}
 	return nil
 }
 
+// idleGrowth is how much the memory per idle connection may grow, over
+// idleHold or from one count to the next, and still be said not to grow
+// (5%).
+const idleGrowth = 0.05
+
 func (r *report) idle(t *testing.T) {
+	r.line("## Idle connections\n")
 	if err := raiseFileLimit(); err != nil {
-		r.line("## Idle connections\n\nNot measured: %v.\n", err)
+		r.line("Not measured: %v.\n", err)
 		return
 	}
-	ours := relayIdle(t)
-	mq := mosquittoIdle(t)
-	r.line("## Idle connections\n")
-	r.line("Resident memory a server holds for %d idle connections: Thingyard's relay with %d browsers' WebSockets (50 to a room, each having received its welcome), beside Debian's mosquitto with as many idle MQTT connections over TCP. Read from /proc a few seconds after the last connection, minus the same reading before the first.\n", idleConns, idleConns)
-	r.line("| server | before | with %d connections | per connection |\n|---|---|---|---|", idleConns)
-	row := func(name string, x idleResult) {
-		if x.failed != "" {
-			r.line("| %s | failed: %s | – | – |", name, strings.ReplaceAll(x.failed, "|", "/"))
-			return
-		}
-		r.line("| %s | %s | %s | %.1f KB |", name, mb(x.before), mb(x.after), x.perConn/1e3)
+	results := []idleResult{
+		relayIdle(t, "Thingyard, embedded JetStream", "-data", t.TempDir()),
+		relayIdle(t, "Thingyard, in memory", "-store", "memory"),
+		mosquittoIdle(t),
 	}
-	row("Thingyard", ours)
-	row("mosquitto", mq)
-	if ours.failed == "" && mq.failed == "" && mq.perConn > 0 {
-		r.line("\nA Thingyard connection holds %.1f× the memory of a mosquitto one (goroutines and buffers for reading, writing and pinging each browser).", ours.perConn/mq.perConn)
+	var counts []string
+	for _, n := range idleCounts {
+		counts = append(counts, strconv.Itoa(n))
+	}
+	r.line("The memory a server holds for idle connections, read with none, then with %s connected (%d browsers to a room for Thingyard, each having received its welcome), each count read %v after its last connection and again %v later, in which time the relay pinged every browser (every %v by default) and had its answer. Thingyard is the real binary with its rooms on the embedded JetStream or in memory, and its memory is read right after a garbage collection (a heap profile with gc=1 on its `-pprof` address): the Go heap in use plus the goroutines' stacks, and the resident set from /proc. Debian's mosquitto holds as many idle MQTT connections over TCP (no keep-alive, so nothing happens on them and it is read once at each count); its resident set is read. Per connection is the reading minus the one with none, divided by the count.\n",
+		strings.Join(counts, " and then "), idlePerRoom, idleSettle, idleHold, 20*time.Second)
+	r.line("| server | connections | read | resident | per connection | Go heap + stacks | per connection |\n|---|---|---|---|---|---|---|")
+	for _, x := range results {
+		if x.failed != "" {
+			r.line("| %s | failed: %s | – | – | – | – | – |", x.name, strings.ReplaceAll(x.failed, "|", "/"))
+			continue
+		}
+		r.line("| %s | 0 | – | %s | – | %s | – |", x.name, mb(x.base.rss), goCell(x.base.goMem()))
+		for _, s := range x.steps {
+			readings := []memReading{s.first, s.later}
+			if x.hold == 0 {
+				readings = readings[:1]
+			}
+			for i, m := range readings {
+				when := fmt.Sprintf("%v after", idleSettle)
+				if i == 1 {
+					when = fmt.Sprintf("%v after", idleSettle+x.hold)
+				}
+				r.line("| %s | %d | %s | %s | %s | %s | %s |", x.name, s.n, when, mb(m.rss), kb(m.rss-x.base.rss, s.n), goCell(m.goMem()), kbGo(m.goMem()-x.base.goMem(), s.n, m.heap >= 0))
+			}
+		}
 	}
 	r.line("")
+	for _, x := range results[:2] {
+		if x.failed != "" || len(x.steps) < 2 {
+			continue
+		}
+		// Per connection: over idleHold at each count, and from one count
+		// to the next.
+		var over []string
+		grows := false
+		for _, s := range x.steps {
+			d := float64(s.later.goMem()-s.first.goMem()) / float64(s.n)
+			per := float64(s.first.goMem()-x.base.goMem()) / float64(s.n)
+			over = append(over, fmt.Sprintf("%+.2f KB at %d", d/1e3, s.n))
+			if d > idleGrowth*per {
+				grows = true
+			}
+		}
+		a, b := x.steps[0], x.steps[len(x.steps)-1]
+		perA := float64(a.later.goMem()-x.base.goMem()) / float64(a.n)
+		perB := float64(b.later.goMem()-x.base.goMem()) / float64(b.n)
+		marginal := float64(b.later.goMem()-a.later.goMem()) / float64(b.n-a.n)
+		if perB > (1+idleGrowth)*perA {
+			grows = true
+		}
+		r.line("%s: Go memory per connection %.1f KB at %d and %.1f KB at %d (each connection from %d to %d: %.1f KB); over %v idle it changed by %s per connection. Goal, memory per idle connection does not grow (within %.0f%%, over time and from one count to the next): %s.\n",
+			x.name, perA/1e3, a.n, perB/1e3, b.n, a.n, b.n, marginal/1e3, idleHold, strings.Join(over, ", "), idleGrowth*100, met(!grows))
+	}
+	js, mq := results[0], results[2]
+	if js.failed == "" && mq.failed == "" && len(js.steps) > 0 && len(mq.steps) > 0 {
+		s, m := js.steps[len(js.steps)-1], mq.steps[len(mq.steps)-1]
+		ours, theirs := float64(s.later.rss-js.base.rss)/float64(s.n), float64(m.later.rss-mq.base.rss)/float64(m.n)
+		if theirs > 0 {
+			r.line("At %d connections a Thingyard connection holds %.1f× the resident memory of a mosquitto one (goroutines and buffers for reading, writing and pinging each browser).\n", s.n, ours/theirs)
+		}
+	}
+}
+
+// kb is bytes per connection, in kilobytes.
+func kb(b int64, n int) string { return fmt.Sprintf("%.1f KB", float64(b)/float64(n)/1e3) }
+
+// kbGo is kb of a Go figure, "–" when the server is not a Go one.
+func kbGo(b int64, n int, known bool) string {
+	if !known {
+		return "–"
+	}
+	return kb(b, n)
+}
+
+// goCell is a Go figure in megabytes, "–" when not known.
+func goCell(b int64) string {
+	if b < 0 {
+		return "–"
+	}
+	return mb(b)
 }

@@ -3,11 +3,7 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,17 +14,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/coder/websocket"
-	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
-	"github.com/thingyard/thingyard/wire"
 )
 
 // TestBenchReport is make bench: it measures Thingyard beside a baseline
@@ -36,13 +28,11 @@ import (
 // reported, never asserted.
 func TestBenchReport(t *testing.T) {
 	var r report
-	r.line("# Thingyard benchmarks\n")
-	r.line("Measured by `make bench` on %s: %s, %d CPUs, %s, %s. Every figure has its baseline measured in the same run; ratios are what to compare across machines.\n",
-		time.Now().UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion())
+	began, loadBefore := time.Now(), loadAverage()
 
 	// THINGYARD_BENCH picks parts (comma-separated: sizes, browser,
-	// simulation, relay, idle, serial); a partial run prints its report and leaves
-	// docs/benchmarks.md alone.
+	// simulation, relay, restart, idle, serial); a partial run prints its
+	// report and leaves docs/benchmarks.md alone.
 	only := os.Getenv("THINGYARD_BENCH")
 	part := func(name string) bool { return only == "" || slices.Contains(strings.Split(only, ","), name) }
 	dir := t.TempDir()
@@ -62,19 +52,27 @@ func TestBenchReport(t *testing.T) {
 	if part("relay") {
 		r.relay(t)
 	}
+	if part("restart") {
+		r.restart(t)
+	}
 	if part("idle") {
 		r.idle(t)
 	}
 	if part("serial") {
 		r.serial(t)
 	}
-	t.Log("\n" + r.String())
+	var head report
+	head.line("# Thingyard benchmarks\n")
+	head.line("Measured by `make bench` on %s: %s, %d CPUs, %s, %s. Its measurements took %v; the machine's one-minute load average, other work included, was %s at its start and %s at its end. Every figure has its baseline measured in the same run; ratios are what to compare across machines.\n",
+		began.UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion(), time.Since(began).Round(time.Second), loadBefore, loadAverage())
+	report := head.String() + r.String()
+	t.Log("\n" + report)
 	if only != "" {
 		return
 	}
 	// make soak writes its own section; a new report keeps it.
 	old, _ := os.ReadFile("../docs/benchmarks.md")
-	doc := withSection(r.String(), soakHeading, docSection(string(old), soakHeading))
+	doc := withSection(report, soakHeading, docSection(string(old), soakHeading))
 	if err := os.WriteFile("../docs/benchmarks.md", []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -270,257 +268,6 @@ func (r *report) simulation(t *testing.T) {
 		r.line("| %s | %s | %s | %s |", n, native[n], wasm[n], ratio)
 	}
 	r.line("")
-}
-
-// fanout sends msgs messages into each of rooms rooms of clients members
-// through send, and measures delivery rate and latency at the receivers.
-type fanoutResult struct {
-	rate     float64
-	p50, p99 time.Duration
-	failed   string // why nothing was measured
-}
-
-func summarize(lat []time.Duration, total int, took time.Duration) fanoutResult {
-	slices.Sort(lat)
-	if len(lat) == 0 {
-		return fanoutResult{failed: "nothing was delivered"}
-	}
-	return fanoutResult{rate: float64(total) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
-}
-
-const (
-	benchRooms   = 4
-	benchMembers = 10
-	benchMsgs    = 300
-)
-
-// relayPace keeps one sender under the relay's default limit of 30
-// frames a second.
-const relayPace = 40 * time.Millisecond
-
-func (r *report) relay(t *testing.T) {
-	ours := relayFanout(t, baseURL, relayPace)
-	mq := mosquittoFanout(t, relayPace)
-	r.line("## Relay\n")
-	r.line("%d rooms × %d members, one sender per room sending %d actions paced at 25 a second (under the relay's default limit of 30 frames a second per browser); every member, sender included, receives each. Both relays keep up with that pace, so the delivery rates match; the latency from send to receipt (loopback) is the comparison. Mosquitto (Debian, MQTT 5, QoS 0, over TCP: Debian's 2.0 stalls on a WebSocket listener) carries the same fan-out with one topic per room.\n", benchRooms, benchMembers, benchMsgs)
-	fanoutTable(r, ours, mq)
-
-	// Flat out: a second server without the per-browser rate limit, and
-	// senders that do not wait.
-	srv, url, err := startServer(binary, "-addr", "127.0.0.1:0", "-rate", "1000000", "-burst", "1000000", "-queue", "100000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
-	ours = relayFanout(t, url, 0)
-	mq = mosquittoFanout(t, 0)
-	r.line("The same fan-out flat out: each sender writes its %d actions as fast as it can, to a Thingyard started with its rate limit lifted (`-rate 1000000 -burst 1000000 -queue 100000`). Deliveries per second is the throughput; latency now includes queueing.\n", benchMsgs)
-	fanoutTable(r, ours, mq)
-}
-
-func fanoutTable(r *report, ours, mq fanoutResult) {
-	r.line("| relay | deliveries/s | p50 | p99 |\n|---|---|---|---|")
-	if ours.failed != "" {
-		r.line("| Thingyard | failed: %s | – | – |", strings.ReplaceAll(ours.failed, "|", "/"))
-	} else {
-		r.line("| Thingyard | %.0f | %v | %v |", ours.rate, ours.p50.Round(time.Microsecond), ours.p99.Round(time.Microsecond))
-	}
-	if mq.rate > 0 {
-		r.line("| mosquitto | %.0f | %v | %v |", mq.rate, mq.p50.Round(time.Microsecond), mq.p99.Round(time.Microsecond))
-	}
-	if mq.rate > 0 && ours.rate > 0 {
-		r.line("\nThingyard delivers %.2f× mosquitto's rate at %.2f× its p50 latency.", ours.rate/mq.rate, ours.p50.Seconds()/mq.p50.Seconds())
-	}
-	r.line("")
-}
-
-func relayFanout(t *testing.T, base string, pace time.Duration) fanoutResult {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	var senders []*websocket.Conn
-	var refused string
-	for range benchRooms {
-		id := createRoom(t, base, "overview")
-		var conns []*websocket.Conn
-		for range benchMembers {
-			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"ws?room="+id, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.SetReadLimit(1 << 20)
-			conns = append(conns, c)
-		}
-		for _, c := range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				got := 0
-				for got < benchMsgs {
-					_, data, err := c.Read(ctx)
-					if err != nil {
-						return
-					}
-					var e wire.Envelope
-					json.Unmarshal(data, &e)
-					if e.Kind == wire.KindError {
-						mu.Lock()
-						refused = string(e.Body)
-						mu.Unlock()
-					}
-					if e.Kind != wire.KindAction {
-						continue
-					}
-					var a sim.Action
-					json.Unmarshal(e.Body, &a)
-					mu.Lock()
-					sent, _ := strconv.ParseInt(a.Text, 10, 64)
-					lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
-					mu.Unlock()
-					got++
-				}
-				c.Close(websocket.StatusNormalClosure, "")
-			}()
-		}
-		senders = append(senders, conns[0])
-	}
-	start := time.Now()
-	for _, sender := range senders {
-		go func() {
-			for i := range benchMsgs {
-				// A relabelling carries the send time, as a browser's action
-				// would carry its change.
-				body, _ := json.Marshal(sim.Action{Kind: sim.ActSet, Device: "plc", Key: "label", Text: strconv.FormatInt(time.Now().UnixNano(), 10), At: int64(i)})
-				sender.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":`+string(body)+`}`))
-				time.Sleep(pace)
-			}
-		}()
-	}
-	wg.Wait()
-	res := summarize(lat, len(lat), time.Since(start))
-	if refused != "" {
-		res.failed = "the relay refused an action: " + refused
-	}
-	return res
-}
-
-// mosquittoBinary is Debian's mosquitto, or "" when it is not installed.
-func mosquittoBinary() string {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	return ""
-}
-
-func mosquittoFanout(t *testing.T, pace time.Duration) fanoutResult {
-	bin := mosquittoBinary()
-	if bin == "" {
-		t.Logf("mosquitto missing (make deps installs it): no baseline")
-		return fanoutResult{}
-	}
-	// Mosquitto is reached over TCP. Debian's mosquitto 2.0 cannot start
-	// with only a WebSocket listener (eclipse-mosquitto/mosquitto#2284),
-	// and beside a TCP one its libwebsockets, built without external poll,
-	// stalls a subscription for seconds: that would measure the packaging.
-	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	port := freePort(t)
-	os.WriteFile(conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\n", port)), 0o644)
-	cmd := exec.Command(bin, "-c", conf, "-v")
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	up := false
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), " running") {
-			up = true
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	if !up {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Logf("mosquitto did not start: no baseline")
-		return fanoutResult{}
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	var senders []func()
-	dial := func(id string, onMsg func(paho.PublishReceived) (bool, error)) *paho.Client {
-		conn, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err != nil {
-			t.Fatalf("mosquitto: %v", err)
-		}
-		cfg := paho.ClientConfig{ClientID: id, Conn: conn}
-		if onMsg != nil {
-			cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){onMsg}
-		}
-		c := paho.NewClient(cfg)
-		if _, err := c.Connect(ctx, &paho.Connect{ClientID: id, CleanStart: true, KeepAlive: 30}); err != nil {
-			t.Fatalf("mqtt connect: %v", err)
-		}
-		return c
-	}
-	for room := range benchRooms {
-		topic := fmt.Sprintf("bench/%d", room)
-		var clients []*paho.Client
-		for m := range benchMembers {
-			var got int
-			var once sync.Once
-			wg.Add(1)
-			done := func() { once.Do(wg.Done) }
-			c := dial(fmt.Sprintf("r%dm%d", room, m), func(p paho.PublishReceived) (bool, error) {
-				sent, _ := strconv.ParseInt(string(p.Packet.Payload), 10, 64)
-				mu.Lock()
-				lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
-				got++
-				n := got
-				mu.Unlock()
-				if n == benchMsgs {
-					done()
-				}
-				return true, nil
-			})
-			if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 0}}}); err != nil {
-				t.Fatal(err)
-			}
-			clients = append(clients, c)
-		}
-		senders = append(senders, func() {
-			for range benchMsgs {
-				clients[0].Publish(ctx, &paho.Publish{Topic: topic, QoS: 0, Payload: []byte(strconv.FormatInt(time.Now().UnixNano(), 10))})
-				time.Sleep(pace)
-			}
-		})
-	}
-	start := time.Now()
-	for _, send := range senders {
-		go send()
-	}
-	waitDone := make(chan struct{})
-	go func() { wg.Wait(); close(waitDone) }()
-	select {
-	case <-waitDone:
-	case <-ctx.Done():
-		t.Logf("mosquitto fan-out did not finish")
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return summarize(lat, len(lat), time.Since(start))
 }
 
 var serialRoundTrip = regexp.MustCompile(`BenchmarkSerialRoundTrip/(\S+?)-\d+\s+\d+\s+([\d.]+) ns/op`)

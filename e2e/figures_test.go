@@ -33,6 +33,16 @@ func machine() string {
 	return strings.TrimSpace(string(out))
 }
 
+// loadAverage is the machine's one-minute load average, other work
+// included, or "?" when /proc does not say.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
 // clockTicks is the unit of the CPU times in /proc/PID/stat (USER_HZ,
 // 100 on Linux).
 const clockTicks = 100

@@ -49,9 +49,7 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 	if f.cpu, err = cpuSeconds(pid); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		f.load = strings.Fields(string(b))[0]
-	}
+	f.load = loadAverage()
 	f.members = int(serverMetric(t, s.base, "thingyard_members"))
 	f.rooms = int(serverMetric(t, s.base, "thingyard_rooms"))
 	f.goroutines = int(serverMetric(t, s.base, "go_goroutines"))

@@ -83,6 +83,7 @@ type config struct {
 	apiRate float64
 	serial  serialConfig
 	store   storeConfig
+	pprof   string // -pprof: where Go's profiles are served, "" for nowhere
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -111,6 +112,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.DurationVar(&cfg.relay.PingEvery, "ping", relay.DefaultPingEvery, "ping period; a browser that does not answer is dropped")
 	fl.DurationVar(&cfg.relay.IdleAfter, "idle", relay.DefaultIdleAfter, "let go of a room in memory this long after its last member here left (it stays in the store)")
 	fl.DurationVar(&cfg.relay.RoomTTL, "room-ttl", relay.DefaultRoomTTL, "remove a room this long after anything last happened in it")
+	fl.StringVar(&cfg.pprof, "pprof", "", "serve Go's profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060, for the operator alone")
 	cfg.serial.flags(fl)
 	cfg.store.flags(fl)
 	if err := fl.Parse(args); err != nil {
@@ -126,6 +128,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if cfg.pprof != "" {
+		if err := serveProfiles(ctx, cfg.pprof, log); err != nil {
+			return err
+		}
+	}
 	rooms, instance, err := cfg.store.open(ctx, cfg.addr, log)
 	if err != nil {
 		return err
