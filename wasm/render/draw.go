@@ -92,6 +92,7 @@ type Renderer struct {
 	clouds             []netCloud // network clouds, placed after the device labels
 	placed             Boxes      // icons, names and clouds placed in the cached layer so far
 	tried              int        // device names tried in the cached layer so far
+	unplaced           []int32    // devices whose given names had no room under their icons
 	visible            int        // devices on screen at the last cached redraw
 	widths             map[*text.GoTextFace]map[string]float64
 	lineH              float64 // a label's height at this DPR
@@ -342,6 +343,7 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.world = r.world[:0]
 	r.captions = r.captions[:0]
 	r.clouds = r.clouds[:0]
+	r.unplaced = r.unplaced[:0]
 	r.placed.Reset()
 	r.tried = 0
 	labels := ShowLabels(r.rad, r.dpr, r.visible)
@@ -368,6 +370,9 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	}
 	for i := range r.clouds {
 		r.drawCloud(&r.clouds[i])
+	}
+	for _, i := range r.unplaced {
+		r.elsewhere(v, i)
 	}
 	// Links are named where no device's name already is.
 	for i := range r.captions {
@@ -600,6 +605,7 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 			minX, maxX = math.Min(minX, x), math.Max(maxX, x)
 		}
 		r.segment(&r.bg, minX, ty, maxX, ty, 4*r.dpr, c, 0)
+		r.placed.Add(Box{minX, ty - 3*r.dpr, maxX, ty + 3*r.dpr}) // no name over the trunk
 		for _, m := range l.Members {
 			x, y := r.pos(v, m)
 			r.segment(&r.bg, x, y, x, ty, w, c, 0)
@@ -828,12 +834,23 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 	if !d.Powered {
 		c = colOff
 	}
-	// Under the icon; a given name where there is room else: above it,
-	// right of it, left of it.
-	if r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, text.AlignCenter}, true, false) || d.Label == d.ID {
-		return
+	// Under the icon; a given name that has no room there is tried
+	// elsewhere once the networks' clouds are placed (see elsewhere).
+	if !r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, text.AlignCenter}, true, false) && d.Label != d.ID {
+		r.unplaced = append(r.unplaced, i)
 	}
-	lh, gap := r.lineHeight(), 4*r.dpr
+}
+
+// elsewhere writes the given name of device i, which had no room under its
+// icon, where there is room: above the icon, right of it, or left of it.
+func (r *Renderer) elsewhere(v *sim.View, i int32) {
+	d := &v.Devices[i]
+	x, y := r.pos(v, i)
+	c := colText
+	if !d.Powered {
+		c = colOff
+	}
+	rad, lh, gap := r.rad, r.lineHeight(), 4*r.dpr
 	_ = r.place(label{d.Label, x, y - rad - 2*r.dpr - lh, r.face, c, text.AlignCenter}, true, false) ||
 		r.place(label{d.Label, x + rad + gap, y - lh/2, r.face, c, text.AlignStart}, true, false) ||
 		r.place(label{d.Label, x - rad - gap, y - lh/2, r.face, c, text.AlignEnd}, true, false)
