@@ -3,7 +3,6 @@ package relay_test
 import (
 	"context"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,20 +14,6 @@ import (
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
-
-// benchClock is the shared room clock of BenchmarkLiveHeapPerAction: it
-// moves only when the benchmark moves it.
-type benchClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *benchClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *benchClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // The actions a sender of the soak sends, in turn.
 var benchActions = []string{
@@ -71,7 +56,7 @@ func BenchmarkLiveHeapPerAction(b *testing.B) {
 func liveHeapPerAction(b *testing.B) (perAction, perLater float64) {
 	b.Helper()
 	before := liveHeap()
-	clk := &benchClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} // moves only when the benchmark moves it
 	st := store.NewMemory(store.Limits{})
 	defer st.Close()
 	reps := replica.New(replica.Options{Now: clk.Now}, nil)
@@ -104,7 +89,7 @@ func liveHeapPerAction(b *testing.B) (perAction, perLater float64) {
 		if _, err := rel.Publish(id, "api", wire.KindAction, []byte(body)); err != nil {
 			b.Fatalf("action %d into room %s: %v", i, id, err)
 		}
-		clk.Add(benchHeapPace)
+		clk.add(benchHeapPace)
 		if since += benchHeapPace; since >= benchHeapRead {
 			since = 0
 			read()
