@@ -341,24 +341,7 @@ func (a *api) device(w http.ResponseWriter, r *http.Request) {
 type actionResult struct {
 	Seq    uint64     `json:"seq"`
 	At     int64      `json:"at"`
-	Action actionEcho `json:"action"`
-}
-
-// actionEcho is an action as the API echoes it: on is there for the kinds
-// it switches (power, command) whether true or false, so a power-off reads
-// as one.
-type actionEcho struct {
-	sim.Action
-	On *bool `json:"on,omitempty"`
-}
-
-func echo(a sim.Action) actionEcho {
-	e := actionEcho{Action: a}
-	if a.Kind == sim.ActPower || a.Kind == sim.ActCommand {
-		on := a.On
-		e.On = &on
-	}
-	return e
+	Action sim.Action `json:"action"`
 }
 
 func (a *api) action(w http.ResponseWriter, r *http.Request) {
@@ -435,7 +418,7 @@ func submit(rel *relay.Relay, _ *replica.Replica, room, from string, body []byte
 	if err := json.Unmarshal(e.Body, &act); err != nil {
 		return actionResult{}, fmt.Errorf("the room logged an action it cannot read back: %w", err)
 	}
-	return actionResult{Seq: e.Seq, At: act.At, Action: echo(act)}, nil
+	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
 }
 
 // events is GET /api/rooms/{id}/events: the room's envelopes as

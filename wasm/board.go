@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"sync"
 
 	"github.com/thingyard/thingyard/board"
@@ -178,7 +177,7 @@ func (a *app) boardEvents() bool {
 		case ev.reading != nil:
 			rs := ev.reading.Readings
 			a.board.Lines++
-			a.board.Last = rs[0].Name + " " + strconv.FormatFloat(rs[0].Value, 'g', 6, 64)
+			a.board.Last = ui.ReadingsText(rs)
 			if a.board.Device != "" {
 				a.apply(*ev.reading)
 			}

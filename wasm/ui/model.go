@@ -79,6 +79,16 @@ type Board struct {
 	Bad       int    // lines that were not readings
 	Last      string // the last reading, as text
 	Console   string // the tail of what the board printed
+	// Held are the room's boards that others hold (another member, or
+	// the server's serial gateway), with what they say of them.
+	Held []HeldBoard
+}
+
+// HeldBoard is a real board that someone else in the room holds.
+type HeldBoard struct {
+	Device string
+	Note   string // what its holder says of it, "" when nothing
+	Silent bool   // the board does not answer
 }
 
 // BoardProtocols are the choices of what a board speaks; auto finds out.

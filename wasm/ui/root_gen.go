@@ -1453,6 +1453,19 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
+			for vgiterkeyt, h := range c.Model.Board.Held {
+				var vgiterkey interface{} = vgiterkeyt
+				_ = vgiterkey
+				h := h
+				_ = h
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "role", Val: "status"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("class", c.heldClass(h))
+				vgn.AddAttrInterface("id", "board-held-"+h.Device)
+				vgn.SetInnerHTML(heldText(h))
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
 			if len(c.Model.Board.Console) > 0 {
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "pre", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-hex"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-console"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "What the board printed"}}}
 				vgparent.AppendChild(vgn)
