@@ -405,11 +405,13 @@ func (c *Root) periodText() string { return strconv.FormatInt(c.Model.Device.Per
 
 func (c *Root) mqtt() string { return "mqtt" }
 
+func (c *Root) maxPeriod() string { return strconv.Itoa(sim.MaxPeriodMs) }
+
 // SetPeriod changes how often the inspected device samples: an action, so
 // it is shared and replayed like any other.
 func (c *Root) SetPeriod(e vugu.DOMEvent) {
 	v, err := strconv.ParseFloat(e.PropString("target", "value"), 64)
-	if err != nil || v < 1 || v > 3_600_000 {
+	if err != nil || v < 1 || v > sim.MaxPeriodMs {
 		return
 	}
 	c.Send(Command{Action: &sim.Action{Kind: sim.ActSet, Device: c.Model.Device.ID, Key: "period_ms", Value: math.Round(v)}})

@@ -679,8 +679,9 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 								_ = vgparent
 								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Sample every\n          "}
 								vgparent.AppendChild(vgn)
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-num"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "period"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "number"}, vugu.VGAttribute{Namespace: "", Key: "min", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "max", Val: "3600000"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "100"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Sampling period in milliseconds"}}}
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-num"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "period"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "number"}, vugu.VGAttribute{Namespace: "", Key: "min", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "100"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Sampling period in milliseconds"}}}
 								vgparent.AppendChild(vgn)
+								vgn.AddAttrInterface("max", c.maxPeriod())
 								vgn.AddAttrInterface("value", c.periodText())
 								vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 									EventType: "change",
