@@ -20,7 +20,7 @@ DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev 
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm vugu vugu-check test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps tools clean
+.PHONY: run build wasm vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -77,6 +77,11 @@ vugu-check:
 	$(GO) tool vugugen -skip-go-mod -skip-main "$$tmp" && gofmt -w "$$tmp"/*_gen.go && \
 	for f in "$$tmp"/*_gen.go; do \
 		cmp -s "$$f" wasm/ui/$$(basename "$$f") || { echo "wasm/ui/$$(basename "$$f") is not what vugugen makes of wasm/ui/*.vugu: run make vugu"; diff -u wasm/ui/$$(basename "$$f") "$$f" | head -20; exit 1; }; done
+
+# architecture writes the import graph of docs/architecture.md from go list;
+# make test (architecture_test.go) fails when it is not the code's.
+architecture:
+	$(GO) test -run '^TestArchitectureGraph$$' -count=1 . -update
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; echo "run: gofmt -w <files>"; exit 1; fi
