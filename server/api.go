@@ -31,10 +31,6 @@ const (
 	keepAlive = 15 * time.Second
 )
 
-// topicPrefix begins every MQTT topic of the open API:
-// thingyard/{room}/{device}/{metric}.
-const topicPrefix = "thingyard"
-
 // openSide is the name of the side whose devices the open API exposes:
 // the IoT side of every built-in scene. The other side is M2M: closed.
 const openSide = "iot"
@@ -260,7 +256,7 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			out = append(out, d)
 			continue
 		}
-		d.Topic = topicPrefix + "/" + room + "/" + d.ID
+		d.Topic = sim.DeviceTopic(room, d.ID)
 		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
 			on := info.On
 			d.On = &on

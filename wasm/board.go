@@ -214,7 +214,7 @@ func (a *app) boardState(ev boardEvent) {
 // boardDevice is the world's first device of kind board.
 func (a *app) boardDevice() string {
 	for _, d := range a.scene.Devices {
-		if d.Kind == "board" {
+		if d.Kind == sim.KindBoard.String() {
 			return d.ID
 		}
 	}
