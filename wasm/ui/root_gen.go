@@ -28,7 +28,6 @@ type Root struct {
 	qrSVG    string
 	addKind  string
 	addLink  string
-	draft    *string
 	// editorOpen is whether the scene editor is open: the panel's state,
 	// since every render sets the element's attributes from it.
 	editorOpen bool
@@ -1538,11 +1537,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "textarea", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "scene-yaml"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-yaml"}, vugu.VGAttribute{Namespace: "", Key: "spellcheck", Val: "false"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Scene as YAML"}}}
 			vgparent.AppendChild(vgn)
-			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-				EventType: "input",
-				Func:      func(event vugu.DOMEvent) { c.EditYAML(event) },
-				// TODO: implement capture, etc. mostly need to decide syntax
-			})
+			vgn.SetInnerHTML(vugu.HTML(""))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
