@@ -95,7 +95,7 @@ func TestEventListFilters(t *testing.T) {
 		{ui.EventFilter{Side: "m2m"}, 20},
 		{ui.EventFilter{Protocol: "mqtt"}, 21},
 		{ui.EventFilter{Protocol: "modbus-rtu", Side: "iot"}, 0},
-		{ui.EventFilter{Device: "fan"}, 21},       // i%4 == 2 or (i+1)%4 == 2, and the drop
+		{ui.EventFilter{Device: "fan"}, 21},          // i%4 == 2 or (i+1)%4 == 2, and the drop
 		{ui.EventFilter{Outcome: ui.OutcomeLost}, 9}, // every fifth, and the drop
 		{ui.EventFilter{Outcome: ui.OutcomeInFlight}, 8},
 		{ui.EventFilter{Outcome: ui.OutcomeDelivered}, 24},
