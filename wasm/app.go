@@ -74,6 +74,9 @@ type app struct {
 	mqttAddr  string // the server's MQTT broker, from the welcome
 	mqttToken string // the room's MQTT password, from the welcome
 
+	// The event list (see events.go).
+	events eventList
+
 	// A real board through Web Serial (see board.go).
 	brd   boardLink
 	board ui.Board
@@ -85,7 +88,7 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), events: newEventList(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
@@ -288,6 +291,8 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
 	a.log = append([]sim.Action(nil), actions...)
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
+	a.resetEvents()
+	a.watchEvents()
 	a.recent = a.recent[:0]
 	a.state.Set("selected", "")
 	a.state.Set("selectedMessage", 0)
@@ -460,6 +465,7 @@ func (a *app) Update() error {
 		}
 	}
 	a.r.SlowDown = slowDown / a.speed
+	a.watchEvents()
 	if a.room != nil && a.tl != nil {
 		// The room's clock: every member runs the same tick at the same
 		// moment, at 1×.
@@ -474,6 +480,7 @@ func (a *app) Update() error {
 			a.world.Step(n)
 		}
 	}
+	a.watchEvents()
 	// The view is read once a frame, in Draw: at a low frame rate several
 	// updates run per frame, and reading 5,000 devices each time costs
 	// more than drawing them. The selected device's messages are followed
@@ -489,10 +496,11 @@ func (a *app) Update() error {
 	}
 	if sel != a.r.Selected {
 		a.recent = a.recent[:0]
+		a.events.before = 0 // the list filters to the new selection from its newest row
 	}
 	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
-		a.msg = nil
+		a.msg, a.events.picked = nil, 0
 		changed = true
 		if a.r.Selected != "" || a.r.SelectedMsg != 0 {
 			a.reveal++ // show the inspector of what was picked
@@ -570,6 +578,9 @@ func (a *app) run(c ui.Command) {
 		notice("In a live room everyone shares one clock and one scene: open Thingyard without room= to change them.")
 		return
 	}
+	if a.eventCommand(c) {
+		return
+	}
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
@@ -578,8 +589,9 @@ func (a *app) run(c ui.Command) {
 		// newer messages may have pushed this one along since.
 		if c.Recent <= len(a.model.Recent) {
 			m := a.model.Recent[c.Recent-1]
-			a.r.SelectedMsg, a.msg = m.ID, &m
+			a.r.SelectedMsg, a.msg, a.events.picked = m.ID, &m, 0
 			a.state.Set("selectedMessage", m.ID)
+			a.markHop(m)
 		}
 	case c.Pause != nil:
 		a.paused = *c.Pause
@@ -739,8 +751,10 @@ func (a *app) refreshModel() {
 			m.Device = &d
 		}
 	}
-	if a.r.SelectedMsg != 0 {
-		if mi, ok := a.world.Message(a.r.SelectedMsg); ok {
+	if a.r.SelectedMsg != 0 || a.events.picked != 0 {
+		// A row picked in the event list shows that frame, not the hop
+		// its message travels now.
+		if mi, ok := a.world.Message(a.r.SelectedMsg); ok && a.events.picked == 0 {
 			a.msg = &mi
 		}
 		if a.msg != nil {
@@ -749,6 +763,7 @@ func (a *app) refreshModel() {
 			m.Hex = proto.HexDump(a.msg.Bytes)
 		}
 	}
+	a.eventsModel(m)
 	if a.env != nil {
 		a.env.UnlockRender()
 	}

@@ -1,4 +1,4 @@
-package ui_test
+package ui
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
-	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 // frame is a test frame numbered seq, sent at ms.
@@ -21,7 +20,7 @@ func frame(seq uint64, ms int64, from, to string, p sim.Protocol, side string) *
 // the row of a frame that ends when it is kept, and ignores the end of
 // one that fell off.
 func TestEventListRingBound(t *testing.T) {
-	l := ui.NewEventList(5)
+	l := NewEventList(5)
 	for i := uint64(1); i <= 12; i++ {
 		l.Frame(frame(i, int64(i), "s", "gw", sim.ProtoMQTT, "iot"))
 	}
@@ -58,7 +57,7 @@ func TestEventListRingBound(t *testing.T) {
 	}
 }
 
-func mustRow(t *testing.T, l *ui.EventList, n uint64) ui.Event {
+func mustRow(t *testing.T, l *EventList, n uint64) Event {
 	t.Helper()
 	e, ok := l.Row(n)
 	if !ok {
@@ -71,7 +70,7 @@ func mustRow(t *testing.T, l *ui.EventList, n uint64) ui.Event {
 // device's name in any case; a page shows the newest matching rows and
 // says how many match and how to go back and forth.
 func TestEventListFilters(t *testing.T) {
-	l := ui.NewEventList(100)
+	l := NewEventList(100)
 	devs := []string{"Temp-1", "plc", "fan", "broker"}
 	for i := uint64(1); i <= 40; i++ {
 		p, side := sim.ProtoMQTT, "iot"
@@ -86,34 +85,34 @@ func TestEventListFilters(t *testing.T) {
 	l.SetNow(34_000) // frames up to 29 are due
 	l.End(&sim.FrameEnd{Message: 99, At: 41000, Lost: sim.LostNoRoute,
 		Dropped: &sim.Frame{At: 41000, From: "broker", To: "fan", Side: "iot", Protocol: sim.ProtoMQTT, Kind: "command", Lost: sim.LostNoRoute}})
-	count := func(f ui.EventFilter) int { return l.Page(f, 0, 1000, nil).Matching }
+	count := func(f EventFilter) int { return l.Page(f, 0, 1000, nil).Matching }
 	for _, c := range []struct {
-		f    ui.EventFilter
+		f    EventFilter
 		want int
 	}{
-		{ui.EventFilter{}, 41},
-		{ui.EventFilter{Side: "m2m"}, 20},
-		{ui.EventFilter{Protocol: "mqtt"}, 21},
-		{ui.EventFilter{Protocol: "modbus-rtu", Side: "iot"}, 0},
-		{ui.EventFilter{Device: "fan"}, 21},          // i%4 == 2 or (i+1)%4 == 2, and the drop
-		{ui.EventFilter{Outcome: ui.OutcomeLost}, 9}, // every fifth, and the drop
-		{ui.EventFilter{Outcome: ui.OutcomeInFlight}, 8},
-		{ui.EventFilter{Outcome: ui.OutcomeDelivered}, 24},
-		{ui.EventFilter{Search: "TEMP"}, 20},
-		{ui.EventFilter{Search: "emp-1", Protocol: "mqtt"}, 10},
-		{ui.EventFilter{Search: "nobody"}, 0},
+		{EventFilter{}, 41},
+		{EventFilter{Side: "m2m"}, 20},
+		{EventFilter{Protocol: "mqtt"}, 21},
+		{EventFilter{Protocol: "modbus-rtu", Side: "iot"}, 0},
+		{EventFilter{Device: "fan"}, 21},       // i%4 == 2 or (i+1)%4 == 2, and the drop
+		{EventFilter{Outcome: OutcomeLost}, 9}, // every fifth, and the drop
+		{EventFilter{Outcome: OutcomeInFlight}, 8},
+		{EventFilter{Outcome: OutcomeDelivered}, 24},
+		{EventFilter{Search: "TEMP"}, 20},
+		{EventFilter{Search: "emp-1", Protocol: "mqtt"}, 10},
+		{EventFilter{Search: "nobody"}, 0},
 	} {
 		if got := count(c.f); got != c.want {
 			t.Errorf("%+v chooses %d rows, want %d", c.f, got, c.want)
 		}
 	}
-	drop := l.Page(ui.EventFilter{Outcome: ui.OutcomeLost}, 0, 1, nil).Rows[0].Row()
+	drop := l.Page(EventFilter{Outcome: OutcomeLost}, 0, 1, nil).Rows[0].Row()
 	if drop.Why != sim.LostNoRoute || drop.Medium != "–" || drop.Size != 0 {
 		t.Errorf("dropped message shows %+v", drop)
 	}
 
 	// Windows of 10 of the 21 MQTT rows (odd seqs 1..41, the drop last).
-	f := ui.EventFilter{Protocol: "mqtt"}
+	f := EventFilter{Protocol: "mqtt"}
 	p := l.Page(f, 0, 10, nil)
 	if len(p.Rows) != 10 || p.Rows[0].N != 41 || p.Rows[9].N != 23 || p.Newer != 0 || p.Older != 23 {
 		t.Fatalf("newest window: %d rows from %d to %d, newer %d, older %d", len(p.Rows), p.Rows[0].N, p.Rows[len(p.Rows)-1].N, p.Newer, p.Older)
@@ -132,23 +131,23 @@ func TestEventListFilters(t *testing.T) {
 // that were travelling then are in flight again; what fell off stays
 // counted, and recording goes on in order.
 func TestEventListRewind(t *testing.T) {
-	l := ui.NewEventList(8)
+	l := NewEventList(8)
 	for i := uint64(1); i <= 20; i++ {
 		l.Frame(frame(i, int64(i)*10, "s", "gw", sim.ProtoCoAP, "iot"))
 	}
 	l.End(&sim.FrameEnd{Seq: 20, Message: 20, At: 205_000, Lost: sim.LostLinkCut})
 	l.SetNow(205_000)
-	if e := mustRow(t, l, 20); e.Outcome() != ui.OutcomeLost {
+	if e := mustRow(t, l, 20); e.Outcome() != OutcomeLost {
 		t.Fatalf("frame 20 is %s", e.Outcome())
 	}
 	l.Rewind(152_000) // frames 1..15 were sent by then; 15 arrives at 155 ms
 	if l.Len() != 3 || l.Recorded() != 15 || l.FellOff() != 12 {
 		t.Fatalf("after rewind: %d kept, %d recorded, %d fell off", l.Len(), l.Recorded(), l.FellOff())
 	}
-	if e := mustRow(t, l, 15); e.Outcome() != ui.OutcomeInFlight {
+	if e := mustRow(t, l, 15); e.Outcome() != OutcomeInFlight {
 		t.Errorf("frame 15, under way at the new moment, is %s", e.Outcome())
 	}
-	if e := mustRow(t, l, 14); e.Outcome() != ui.OutcomeDelivered {
+	if e := mustRow(t, l, 14); e.Outcome() != OutcomeDelivered {
 		t.Errorf("frame 14, arrived at 145 ms, is %s", e.Outcome())
 	}
 	l.Frame(frame(16, 160, "s", "gw", sim.ProtoCoAP, "iot"))
@@ -173,11 +172,11 @@ func TestEventListWatchesAWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := ui.NewEventList(ui.EventHistory)
+	l := NewEventList(EventHistory)
 	l.Watch(w)
 	w.Step(20_000)
 	l.SetNow(w.Tick() * sim.TickMicros)
-	p := l.Page(ui.EventFilter{}, 0, ui.EventHistory, nil)
+	p := l.Page(EventFilter{}, 0, EventHistory, nil)
 	if p.Matching < 100 {
 		t.Fatalf("%d rows after 20 s", p.Matching)
 	}
@@ -189,7 +188,7 @@ func TestEventListWatchesAWorld(t *testing.T) {
 		if e.Frame.Medium != 0 && len(e.Frame.Bytes) == 0 {
 			t.Fatalf("row %d has no bytes", e.N)
 		}
-		if e.Outcome() == ui.OutcomeDelivered {
+		if e.Outcome() == OutcomeDelivered {
 			delivered++
 		}
 		if !e.Ended && e.Frame.Arrive < w.Tick()*sim.TickMicros {
@@ -215,7 +214,7 @@ func BenchmarkEventList(b *testing.B) {
 		b.Fatal(err)
 	}
 	watched := plain.Clone()
-	l := ui.NewEventList(ui.EventHistory)
+	l := NewEventList(EventHistory)
 	l.Watch(watched)
 	plain.Step(30_000) // warm: the ring is full and wraps
 	watched.Step(30_000)
