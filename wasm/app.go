@@ -764,6 +764,11 @@ func (a *app) refreshModel() {
 		}
 	}
 	a.eventsModel(m)
+	hop := ""
+	if h := a.r.Hop; h != nil {
+		hop = h.From + " → " + h.To
+	}
+	a.state.Set("hop", hop) // the hop marked in the world, for tests
 	if a.env != nil {
 		a.env.UnlockRender()
 	}
