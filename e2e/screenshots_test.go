@@ -69,7 +69,7 @@ func TestSceneScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	md.WriteString("\n## The event list\n\nThe protocols scene paused 12 simulated seconds in, its event list open and one MQTT frame picked: the inspector dissects it and the world marks its hop.\n\n![The event list](scenes/events.png)\n")
+	md.WriteString("\n## The event list\n\nThe protocols scene paused 12 simulated seconds in, its event list open and filtered to MQTT, one frame picked: the inspector dissects it and the world marks its hop.\n\n![The event list](scenes/events.png)\n")
 	t.Run("events", func(t *testing.T) {
 		png := eventsShot(t)
 		if err := os.WriteFile("../docs/scenes/events.png", png, 0o644); err != nil {
@@ -127,7 +127,9 @@ func eventsShot(t *testing.T) []byte {
 		waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 40`),
 		chromedp.Click("#events-toggle", chromedp.ByID),
 		waitFor(ctx, `document.querySelectorAll("#event-rows tbody tr").length > 5`),
-		chromedp.Click(`#event-rows tbody tr:nth-child(4) button.ev-pick`, chromedp.ByQuery),
+		choose("ev-protocol", "mqtt"),
+		waitFor(ctx, `[...document.querySelectorAll("#event-rows td.ev-proto")].every(td => td.textContent === "MQTT")`),
+		chromedp.Click(`#event-rows tbody tr:nth-child(2) button.ev-pick`, chromedp.ByQuery),
 		waitFor(ctx, `document.querySelector("#inspector .ty-hex") !== null && window.thingyard.hop !== ""`),
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			// A few frames, so the world draws the mark.
