@@ -71,6 +71,8 @@ type Renderer struct {
 	Selected string
 	// SelectedMsg is the id of the selected message, or 0.
 	SelectedMsg uint64
+	// Hop is the hop of a frame picked in a list, marked, or nil.
+	Hop *Hop
 
 	dpr    float64
 	fitted bool
@@ -324,6 +326,7 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.over.reset()
 	r.top = r.top[:0]
 	r.trail.Begin(r.updates)
+	r.drawHop(v)
 	for i := range v.Messages {
 		r.drawMessage(v, &v.Messages[i])
 	}
