@@ -20,7 +20,7 @@ DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev 
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps tools clean
+.PHONY: run build wasm glyphs vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -63,6 +63,13 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+# glyphs makes wasm/render/glyphs.bin, the outlines and metrics of the
+# glyphs the page writes labels with, from the Go fonts; make test
+# (wasm/render/internal/glyphgen) fails when the committed file is not
+# what this makes.
+glyphs:
+	$(GO) run ./wasm/render/internal/glyphgen -o wasm/render/glyphs.bin
 
 # vugu regenerates the panels' Go code (wasm/ui/root_gen.go) from
 # root.vugu; vugu-check makes it in a temporary folder and fails when the

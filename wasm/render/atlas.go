@@ -16,8 +16,10 @@ import (
 // The atlas holds every shape the world is drawn with, drawn once at start
 // with ebiten/vector: an icon per device kind in each side's colour, and
 // white discs, rings, a cross, a cloud and a dash that frames tint through
-// vertex colours. A frame is then a few DrawTriangles calls over this one
-// image, however many devices there are.
+// vertex colours. Below them is the glyph area, where text's glyphs are
+// rasterised as they are first drawn (glyphs.go). A frame is then a few
+// DrawTriangles calls over this one image, however many devices and
+// labels there are.
 //
 // Cells are larger than what they hold so that the smaller mipmap levels
 // used when zoomed far out do not bleed one cell into the next.
@@ -32,7 +34,7 @@ const (
 	dashLen  = 16         // the dash pattern's length: 10 on, 6 off
 	dashOn   = 10         //
 	atlasW   = 8 * cell   //
-	atlasH   = 4 * cell   //
+	atlasH   = 12 * cell  // four rows of cells, then the glyph area (glyphs.go)
 	spriteY  = 3 * cell   // the row of white sprites
 	kindCols = 7          // device kinds KindSensor..KindBoard
 	sideRows = 3          // M2M, IoT, any other side

@@ -3,15 +3,11 @@
 package render
 
 import (
-	"bytes"
 	"image/color"
 	"math"
 	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/text/v2"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/thingyard/thingyard/sim"
 )
@@ -50,14 +46,15 @@ const maxProto = 16
 type label struct {
 	s     string
 	x, y  float64
-	face  *text.GoTextFace
+	face  *face
 	c     color.RGBA
-	align text.Align
+	align align
 }
 
 // Renderer draws a world view and turns pointer input into selections and
-// actions. A frame is four DrawTriangles calls over one atlas plus the
-// text; its buffers are kept from frame to frame.
+// actions. A frame is a few DrawTriangles calls over one atlas, which
+// holds the glyphs of the text too; its buffers are kept from frame to
+// frame.
 type Renderer struct {
 	Cam Camera
 	// Titles name the sides ("M2M: factory cell"), by side index.
@@ -82,9 +79,10 @@ type Renderer struct {
 	devices int
 	rad     float64 // icon radius on screen this frame
 	at      *atlas
-	face    *text.GoTextFace
-	bold    *text.GoTextFace
-	small   *text.GoTextFace
+	face    *face // names
+	bold    *face // titles
+	small   *face // captions, the legend, tooltips' details
+	glyphs  glyphCache
 
 	// Per-frame buffers, reused.
 	bg, dash, fg, over batch
@@ -96,10 +94,7 @@ type Renderer struct {
 	tried              int        // device names tried in the cached layer so far
 	unplaced           []int32    // devices whose given names had no room under their icons
 	visible            int        // devices on screen at the last cached redraw
-	widths             map[*text.GoTextFace]map[string]float64
-	lineH              float64 // a label's height at this DPR
 	triOp, dashOp      ebiten.DrawTrianglesOptions
-	textOp             text.DrawOptions
 	minX, minY         [4]float32
 	maxX, maxY         [4]float32
 	sx, sy             []float64 // devices on screen, for picking
@@ -127,8 +122,7 @@ type Renderer struct {
 	slowW       float64           // and its width
 
 	// The legend band, drawn into its own image when the canvas or the
-	// time scale changes and blitted every frame: text is the dearest
-	// thing to draw.
+	// time scale changes and blitted every frame.
 	band    *ebiten.Image
 	bandKey [3]float64 // canvas width, DPR, slow-down
 	bandB   batch
@@ -160,18 +154,9 @@ func New() *Renderer {
 	r := &Renderer{SlowDown: 1, dpr: 1}
 	r.Cam.Scale = 1
 	r.hover.device = -1
-	reg, err := text.NewGoTextFaceSource(bytes.NewReader(goregular.TTF))
-	if err != nil {
-		panic(err)
-	}
-	bold, err := text.NewGoTextFaceSource(bytes.NewReader(gobold.TTF))
-	if err != nil {
-		panic(err)
-	}
-	r.widths = map[*text.GoTextFace]map[string]float64{}
-	r.face = &text.GoTextFace{Source: reg, Size: 13}
-	r.small = &text.GoTextFace{Source: reg, Size: 11}
-	r.bold = &text.GoTextFace{Source: bold, Size: 15}
+	r.face = newFace(regular, 13)
+	r.small = newFace(regular, 11)
+	r.bold = newFace(bold, 15)
 	r.at = newAtlas()
 	r.triOp.Filter = ebiten.FilterLinear
 	r.dashOp.Filter = ebiten.FilterLinear
@@ -203,11 +188,12 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 	if r.dpr != dpr {
 		r.Cam.Scale *= dpr / r.dpr
 		r.dpr = dpr
-		r.face.Size, r.small.Size, r.bold.Size = 13*dpr, 11*dpr, 15*dpr
+		for _, f := range [...]*face{r.face, r.small, r.bold} {
+			f.size = f.css * dpr
+		}
+		r.glyphs.reset = true // glyphs of the old size are of no more use
 		r.tip.key = tipKey{}
 		r.legendW = [maxProto]float64{}
-		clear(r.widths)
-		r.lineH = 0
 		r.helpW, r.slowW = 0, 0
 	}
 	if float64(w) != r.Cam.W || float64(h) != r.Cam.H {
@@ -310,6 +296,7 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 		r.cache = ebiten.NewImage(b.Dx(), b.Dy())
 		r.cacheKey = 0
 	}
+	r.startGlyphs()
 	dragging := r.drag.active && r.drag.moved && r.drag.device >= 0
 	if key := r.staticKey(v); key != r.cacheKey || dragging {
 		r.visible = r.countVisible(v)
@@ -338,8 +325,8 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.drawTooltip(v)
 	r.fg.draw(screen, r.at.img, &r.triOp)
 	r.drawBand(screen)
+	r.texts(&r.over, r.top)
 	r.over.draw(screen, r.at.img, &r.triOp)
-	r.texts(screen, r.top)
 }
 
 // drawStatic draws what stays still into dst.
@@ -391,8 +378,8 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.bg.draw(dst, r.at.img, &r.triOp)
 	r.dash.draw(dst, r.at.dash, &r.dashOp)
 	r.plate.draw(dst, r.at.img, &r.triOp)
+	r.texts(&r.fg, r.world)
 	r.fg.draw(dst, r.at.img, &r.triOp)
-	r.texts(dst, r.world)
 }
 
 // maxTried is the most device names tried in one drawing of the cached
@@ -411,29 +398,8 @@ func (r *Renderer) countVisible(v *sim.View) int {
 	return n
 }
 
-// width is how wide s is in face, measured once.
-func (r *Renderer) width(s string, face *text.GoTextFace) float64 {
-	m := r.widths[face]
-	if m == nil {
-		m = map[string]float64{}
-		r.widths[face] = m
-	}
-	w, ok := m[s]
-	if !ok {
-		w, _ = text.Measure(s, face, 0)
-		m[s] = w
-	}
-	return w
-}
-
 // lineHeight is how tall a name is at this DPR.
-func (r *Renderer) lineHeight() float64 {
-	if r.lineH == 0 {
-		m := r.face.Metrics()
-		r.lineH = m.HAscent + m.HDescent
-	}
-	return r.lineH
-}
+func (r *Renderer) lineHeight() float64 { return r.face.lineHeight() }
 
 // place puts a label in the cached layer unless it would overlap an icon
 // or a label placed before it (always places it anyway), so names never
@@ -441,12 +407,12 @@ func (r *Renderer) lineHeight() float64 {
 // a dark backing keeps the links behind it from striking it through. It
 // reports whether the label was placed.
 func (r *Renderer) place(l label, plate, always bool) bool {
-	w, h := r.width(l.s, l.face), r.lineHeight()*l.face.Size/r.face.Size
+	w, h := l.face.measure(l.s), l.face.lineHeight()
 	x0 := l.x
 	switch l.align {
-	case text.AlignCenter:
+	case alignCenter:
 		x0 -= w / 2
-	case text.AlignEnd:
+	case alignEnd:
 		x0 -= w
 	}
 	pad := 2 * r.dpr
@@ -502,19 +468,6 @@ func (r *Renderer) staticKey(v *sim.View) uint64 {
 	return h
 }
 
-func (r *Renderer) texts(screen *ebiten.Image, ls []label) {
-	op := &r.textOp
-	for i := range ls {
-		l := &ls[i]
-		op.GeoM.Reset()
-		op.GeoM.Translate(l.x, l.y)
-		op.ColorScale.Reset()
-		op.ColorScale.ScaleWithColor(l.c)
-		op.PrimaryAlign = l.align
-		text.Draw(screen, l.s, l.face, op)
-	}
-}
-
 // drawSides tints the area of each side and names it, so the M2M and IoT
 // halves are told apart at a glance.
 func (r *Renderer) drawSides(v *sim.View) {
@@ -546,7 +499,7 @@ func (r *Renderer) drawSides(v *sim.View) {
 		if s < len(r.Titles) && r.Titles[s] != "" {
 			title = r.Titles[s]
 		}
-		r.place(label{title, x0 + 10*r.dpr, y0 + 8*r.dpr, r.bold, c, text.AlignStart}, false, true)
+		r.place(label{title, x0 + 10*r.dpr, y0 + 8*r.dpr, r.bold, c, alignStart}, false, true)
 	}
 }
 
@@ -741,7 +694,7 @@ func (r *Renderer) caption(s string, x, y float64, c rgba) {
 	if r.rad < 6*r.dpr || !r.onScreen(x, y, 100*r.dpr) {
 		return
 	}
-	r.captions = append(r.captions, label{s, x, y, r.small, color.RGBA{uint8(c.R * 255), uint8(c.G * 255), uint8(c.B * 255), 0xff}, text.AlignStart})
+	r.captions = append(r.captions, label{s, x, y, r.small, color.RGBA{uint8(c.R * 255), uint8(c.G * 255), uint8(c.B * 255), 0xff}, alignStart})
 }
 
 // messagePos is where a message in flight is on screen.
@@ -845,7 +798,7 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 	}
 	// Under the icon; a given name that has no room there is tried
 	// elsewhere once the networks' clouds are placed (see elsewhere).
-	if !r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, text.AlignCenter}, true, false) && d.Label != d.ID {
+	if !r.place(label{d.Label, x, y + rad + 3*r.dpr, r.face, c, alignCenter}, true, false) && d.Label != d.ID {
 		r.unplaced = append(r.unplaced, i)
 	}
 }
@@ -860,9 +813,9 @@ func (r *Renderer) elsewhere(v *sim.View, i int32) {
 		c = colOff
 	}
 	rad, lh, gap := r.rad, r.lineHeight(), 4*r.dpr
-	_ = r.place(label{d.Label, x, y - rad - 2*r.dpr - lh, r.face, c, text.AlignCenter}, true, false) ||
-		r.place(label{d.Label, x + rad + gap, y - lh/2, r.face, c, text.AlignStart}, true, false) ||
-		r.place(label{d.Label, x - rad - gap, y - lh/2, r.face, c, text.AlignEnd}, true, false)
+	_ = r.place(label{d.Label, x, y - rad - 2*r.dpr - lh, r.face, c, alignCenter}, true, false) ||
+		r.place(label{d.Label, x + rad + gap, y - lh/2, r.face, c, alignStart}, true, false) ||
+		r.place(label{d.Label, x - rad - gap, y - lh/2, r.face, c, alignEnd}, true, false)
 }
 
 // loss is a lost packet's mark: it stays where the packet died for a
@@ -939,7 +892,7 @@ func (r *Renderer) drawOutage(v *sim.View) {
 	if !strings.HasPrefix(r.outage, cut+" ") {
 		r.outage = cut + " cut: whatever needs the cloud waits or is lost"
 	}
-	r.top = append(r.top, label{r.outage, r.Cam.W / 2, 30 * r.dpr, r.bold, colBad, text.AlignCenter})
+	r.top = append(r.top, label{r.outage, r.Cam.W / 2, 30 * r.dpr, r.bold, colBad, alignCenter})
 }
 
 // drawDeviceState marks what changes from frame to frame on a device:
@@ -979,7 +932,7 @@ func (r *Renderer) legendEntry(i int) (c rgba, name string, w float64, lost bool
 	}
 	p := sim.ProtoModbusRTU + sim.Protocol(i)
 	if r.legendW[p%maxProto] == 0 {
-		r.legendW[p%maxProto], _ = text.Measure(r.protoNames[p%maxProto], r.small, 0)
+		r.legendW[p%maxProto] = r.small.measure(r.protoNames[p%maxProto])
 	}
 	return colourOf(ProtocolColours[p], 1), r.protoNames[p%maxProto], r.legendW[p%maxProto] + 26*d, false
 }
@@ -1000,7 +953,7 @@ func (r *Renderer) bandLayout() (rows int, end float64, slowFits bool) {
 		s := slowCaption(r.SlowDown)
 		if r.slowW == 0 || r.slowS != s {
 			r.slowS = s
-			r.slowW, _ = text.Measure(s, r.small, 0)
+			r.slowW = r.small.measure(s)
 		}
 	}
 	return rows, x, r.SlowDown > 0 && x+r.slowW < r.Cam.W-8*d
@@ -1035,14 +988,14 @@ func (r *Renderer) drawBand(screen *ebiten.Image) {
 			} else {
 				r.bandB.disc(float32(x+5*d), cy, float32(4.5*d), c)
 			}
-			r.bandL = append(r.bandL, label{name, x + 13*d, y + 3*d, r.small, colMuted, text.AlignStart})
+			r.bandL = append(r.bandL, label{name, x + 13*d, y + 3*d, r.small, colMuted, alignStart})
 			x += w
 		}
 		if slowFits {
-			r.bandL = append(r.bandL, label{r.slowS, x, y + 3*d, r.small, colMuted, text.AlignStart})
+			r.bandL = append(r.bandL, label{r.slowS, x, y + 3*d, r.small, colMuted, alignStart})
 		}
+		r.texts(&r.bandB, r.bandL)
 		r.bandB.draw(r.band, r.at.img, &r.triOp)
-		r.texts(r.band, r.bandL)
 	}
 	r.bandOp.GeoM.Reset()
 	r.bandOp.GeoM.Translate(0, r.Cam.H-h)
@@ -1055,12 +1008,12 @@ func (r *Renderer) drawHints() {
 	d := r.dpr
 	_, _, slowFits := r.bandLayout()
 	if r.SlowDown > 0 && !slowFits {
-		r.world = append(r.world, label{r.slowS, 12 * d, 8 * d, r.small, colMuted, text.AlignStart})
+		r.world = append(r.world, label{r.slowS, 12 * d, 8 * d, r.small, colMuted, alignStart})
 	}
 	if r.helpW == 0 {
-		r.helpW, _ = text.Measure(r.help, r.small, 0)
+		r.helpW = r.small.measure(r.help)
 	}
 	if r.Cam.W > r.helpW+r.slowW+60*d {
-		r.world = append(r.world, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, text.AlignEnd})
+		r.world = append(r.world, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, alignEnd})
 	}
 }

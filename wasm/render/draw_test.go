@@ -3,9 +3,10 @@
 package render
 
 import (
+	"math"
 	"testing"
 
-	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"github.com/hajimehoshi/ebiten/v2"
 
 	"github.com/thingyard/thingyard/sim"
 )
@@ -139,10 +140,10 @@ func TestLabelsKeepApart(t *testing.T) {
 		always bool
 		want   bool
 	}{
-		{"a free place", label{s: "Oven temp", x: 50, y: 20, face: r.face, align: text.AlignCenter}, false, true},
-		{"over the first name", label{s: "Oil temp", x: 60, y: 24, face: r.face, align: text.AlignCenter}, false, false},
+		{"a free place", label{s: "Oven temp", x: 50, y: 20, face: r.face, align: alignCenter}, false, true},
+		{"over the first name", label{s: "Oil temp", x: 60, y: 24, face: r.face, align: alignCenter}, false, false},
 		{"over an icon", label{s: "rs485 bus", x: 95, y: 105, face: r.small}, false, false},
-		{"beside both", label{s: "Valve", x: 200, y: 20, face: r.face, align: text.AlignCenter}, false, true},
+		{"beside both", label{s: "Valve", x: 200, y: 20, face: r.face, align: alignCenter}, false, true},
 		{"a side's title goes over anything", label{s: "M2M: factory cell", x: 40, y: 15, face: r.bold}, true, true},
 	}
 	for _, tt := range tests {
@@ -156,5 +157,66 @@ func TestLabelsKeepApart(t *testing.T) {
 		if plated := len(r.plate.vs) > plates; plated != (tt.want && !tt.always) {
 			t.Errorf("%s: plate drawn = %v", tt.name, plated)
 		}
+	}
+}
+
+// A label's glyphs come from the atlas's glyph area, one quad each, on
+// whole device pixels and at their rasterised size, so the linear filter
+// copies them unblurred; a character the fonts lack still draws (as the
+// replacement box), and a space draws nothing.
+func TestLabelGlyphsSitOnWholePixels(t *testing.T) {
+	r := New()
+	r.startGlyphs()
+	for _, dpr := range []float64{1, 2} {
+		r.face.size = 13 * dpr
+		var b batch
+		l := label{s: "Oven 25 °C → µs 漢", x: 50.3, y: 20.6, face: r.face, c: colText, align: alignCenter}
+		r.text(&b, &l)
+		if want := 4 * len([]rune("Oven25°C→µs漢")); len(b.vs) != want {
+			t.Fatalf("DPR %v: %d vertices, want %d (4 per visible glyph)", dpr, len(b.vs), want)
+		}
+		for i := 0; i < len(b.vs); i += 4 {
+			v0, v2 := b.vs[i], b.vs[i+2]
+			if v0.DstX != float32(int(v0.DstX)) || v0.DstY != float32(int(v0.DstY)) {
+				t.Errorf("DPR %v: glyph %d at (%v, %v), not on a whole pixel", dpr, i/4, v0.DstX, v0.DstY)
+			}
+			if v0.SrcY < glyphY || v2.SrcY > atlasH {
+				t.Errorf("DPR %v: glyph %d from atlas rows %v..%v, outside the glyph area", dpr, i/4, v0.SrcY, v2.SrcY)
+			}
+			if v2.DstX-v0.DstX != v2.SrcX-v0.SrcX || v2.DstY-v0.DstY != v2.SrcY-v0.SrcY {
+				t.Errorf("DPR %v: glyph %d is scaled", dpr, i/4)
+			}
+		}
+		// Centred: the glyphs' ink spans about the measured width around x.
+		x0, x1 := b.vs[0].DstX, b.vs[len(b.vs)-2].DstX
+		if w := float64(x1 - x0); math.Abs(float64(x0+x1)/2-l.x) > 2*dpr || math.Abs(w-r.face.measure(l.s)) > 3*dpr {
+			t.Errorf("DPR %v: glyphs span %v..%v, want %v wide centred at %v", dpr, x0, x1, r.face.measure(l.s), l.x)
+		}
+	}
+}
+
+// Names are drawn in the same batch, over the same atlas, as the icons
+// under them: text costs the cached layer no draw call of its own.
+func TestLabelsBatchWithIcons(t *testing.T) {
+	r := New()
+	r.Cam = Camera{CX: 50, CY: 0, Scale: 1, W: 400, H: 300}
+	r.startGlyphs()
+	v := view()
+	v.Devices[0].Label, v.Devices[1].Label = "Oven", "Broker"
+	r.visible = 2
+	r.rad = IconRadius(r.Cam.Scale, r.dpr, 2)
+	dst := ebiten.NewImage(400, 300)
+	r.trunks(v)
+	r.drawStatic(dst, v)
+	icons, glyphs := 0, 0
+	for i := 0; i < len(r.fg.vs); i += 4 {
+		if r.fg.vs[i].SrcY >= glyphY {
+			glyphs++
+		} else {
+			icons++
+		}
+	}
+	if icons < 2 || glyphs < len("OvenBroker") {
+		t.Errorf("the icons' batch holds %d icon quads and %d glyphs; want both icons and every letter of the names", icons, glyphs)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/hajimehoshi/ebiten/v2/text/v2"
-
 	"github.com/thingyard/thingyard/sim"
 )
 
@@ -77,7 +75,7 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 			if i == 0 {
 				face = r.face
 			}
-			w, h := text.Measure(t.lines[i], face, 0)
+			w, h := face.measure(t.lines[i]), face.lineHeight()
 			t.lh[i] = h + 3*r.dpr
 			t.w, t.h = max(t.w, w), t.h+t.lh[i]
 		}
@@ -93,7 +91,7 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 		if i == 0 {
 			face, c = r.face, colText
 		}
-		r.top = append(r.top, label{t.lines[i], x + pad, ly, face, c, text.AlignStart})
+		r.top = append(r.top, label{t.lines[i], x + pad, ly, face, c, alignStart})
 		ly += t.lh[i]
 	}
 }
