@@ -55,6 +55,11 @@ type label struct {
 // actions. A frame is a few DrawTriangles calls over one atlas, which
 // holds the glyphs of the text too; its buffers are kept from frame to
 // frame.
+//
+// A layer's labels are one call of their own, not part of the icons':
+// ebiten draws a call from the mipmap level its smallest-scaled triangle
+// needs, and glyphs, drawn at their size, would hold a crowd's tiny icons
+// at full resolution, where their rings break into dots.
 type Renderer struct {
 	Cam Camera
 	// Titles name the sides ("M2M: factory cell"), by side index.
@@ -87,6 +92,7 @@ type Renderer struct {
 	// Per-frame buffers, reused.
 	bg, dash, fg, over batch
 	plate              batch // plates under labels and clouds, over the links
+	txt                batch // the glyphs of a layer's labels
 	world, top         []label
 	captions           []label    // link names, placed after the device labels
 	clouds             []netCloud // network clouds, placed after the device labels
@@ -95,6 +101,7 @@ type Renderer struct {
 	unplaced           []int32    // devices whose given names had no room under their icons
 	visible            int        // devices on screen at the last cached redraw
 	triOp, dashOp      ebiten.DrawTrianglesOptions
+	textOp             ebiten.DrawTrianglesOptions // glyphs: whole pixels, level 0
 	minX, minY         [4]float32
 	maxX, maxY         [4]float32
 	sx, sy             []float64 // devices on screen, for picking
@@ -162,6 +169,7 @@ func New() *Renderer {
 	r.dashOp.Filter = ebiten.FilterLinear
 	r.dashOp.Address = ebiten.AddressRepeat
 	r.dashOp.DisableMipmaps = true
+	r.textOp.DisableMipmaps = true
 	r.blitOp.Blend = ebiten.BlendCopy
 	for p := sim.Protocol(1); p < maxProto; p++ {
 		r.protoNames[p] = p.String()
@@ -325,8 +333,8 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.drawTooltip(v)
 	r.fg.draw(screen, r.at.img, &r.triOp)
 	r.drawBand(screen)
-	r.texts(&r.over, r.top)
 	r.over.draw(screen, r.at.img, &r.triOp)
+	r.texts(screen, r.top)
 }
 
 // drawStatic draws what stays still into dst.
@@ -378,8 +386,8 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	r.bg.draw(dst, r.at.img, &r.triOp)
 	r.dash.draw(dst, r.at.dash, &r.dashOp)
 	r.plate.draw(dst, r.at.img, &r.triOp)
-	r.texts(&r.fg, r.world)
 	r.fg.draw(dst, r.at.img, &r.triOp)
+	r.texts(dst, r.world)
 }
 
 // maxTried is the most device names tried in one drawing of the cached
@@ -994,8 +1002,8 @@ func (r *Renderer) drawBand(screen *ebiten.Image) {
 		if slowFits {
 			r.bandL = append(r.bandL, label{r.slowS, x, y + 3*d, r.small, colMuted, alignStart})
 		}
-		r.texts(&r.bandB, r.bandL)
 		r.bandB.draw(r.band, r.at.img, &r.triOp)
+		r.texts(r.band, r.bandL)
 	}
 	r.bandOp.GeoM.Reset()
 	r.bandOp.GeoM.Translate(0, r.Cam.H-h)

@@ -195,9 +195,10 @@ func TestLabelGlyphsSitOnWholePixels(t *testing.T) {
 	}
 }
 
-// Names are drawn in the same batch, over the same atlas, as the icons
-// under them: text costs the cached layer no draw call of its own.
-func TestLabelsBatchWithIcons(t *testing.T) {
+// A layer's names are drawn in one call from the sprite atlas, apart from
+// the icons' call: that one keeps its mipmaps, so a crowd of tiny icons
+// stays smooth, while the glyphs are copied at their own size.
+func TestLabelsApartFromIcons(t *testing.T) {
 	r := New()
 	r.Cam = Camera{CX: 50, CY: 0, Scale: 1, W: 400, H: 300}
 	r.startGlyphs()
@@ -208,15 +209,23 @@ func TestLabelsBatchWithIcons(t *testing.T) {
 	dst := ebiten.NewImage(400, 300)
 	r.trunks(v)
 	r.drawStatic(dst, v)
-	icons, glyphs := 0, 0
-	for i := 0; i < len(r.fg.vs); i += 4 {
-		if r.fg.vs[i].SrcY >= glyphY {
-			glyphs++
-		} else {
-			icons++
+	count := func(b *batch) (icons, glyphs int) {
+		for i := 0; i < len(b.vs); i += 4 {
+			if b.vs[i].SrcY >= glyphY {
+				glyphs++
+			} else {
+				icons++
+			}
 		}
+		return icons, glyphs
 	}
-	if icons < 2 || glyphs < len("OvenBroker") {
-		t.Errorf("the icons' batch holds %d icon quads and %d glyphs; want both icons and every letter of the names", icons, glyphs)
+	if icons, glyphs := count(&r.fg); icons < 2 || glyphs != 0 {
+		t.Errorf("the icons' batch holds %d icon quads and %d glyphs; want the icons and no glyph", icons, glyphs)
+	}
+	if icons, glyphs := count(&r.txt); icons != 0 || glyphs < len("OvenBroker") {
+		t.Errorf("the labels' batch holds %d icon quads and %d glyphs; want every letter of the names and nothing else", icons, glyphs)
+	}
+	if !r.textOp.DisableMipmaps || r.triOp.DisableMipmaps {
+		t.Errorf("mipmaps: labels %v, icons %v; want the icons' only", !r.textOp.DisableMipmaps, !r.triOp.DisableMipmaps)
 	}
 }

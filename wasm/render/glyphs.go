@@ -138,7 +138,9 @@ func (r *Renderer) glyph(f *face, c rune, sub int) (glyphSlot, bool) {
 }
 
 // text adds the glyphs of label l to batch b, each on whole device
-// pixels, so the atlas's linear filter copies them unblurred.
+// pixels, so the atlas's linear filter copies them unblurred. As ebiten's
+// text/v2 did, the baseline is the pixel row at or above the exact one and
+// a glyph's x is its exact one rounded down to 1/variants of a pixel.
 func (r *Renderer) text(b *batch, l *label) {
 	f := l.face
 	x := l.x
@@ -148,7 +150,7 @@ func (r *Renderer) text(b *batch, l *label) {
 	case alignEnd:
 		x -= f.measure(l.s)
 	}
-	base := math.Round(l.y + f.ascent())
+	base := math.Floor(l.y + f.ascent())
 	fd := f.font()
 	scale := f.size / float64(fd.upem)
 	n := float64(f.variants())
@@ -156,10 +158,7 @@ func (r *Renderer) text(b *batch, l *label) {
 	for _, ch := range l.s {
 		o := fd.glyph(ch)
 		px := math.Floor(x)
-		sub := int(math.Round((x - px) * n))
-		if sub == int(n) {
-			px, sub = px+1, 0
-		}
+		sub := min(int((x-px)*n), int(n)-1)
 		if s, ok := r.glyph(f, ch, sub); ok && !s.empty {
 			dx, dy := float32(px)-float32(s.at.X), float32(base)-float32(s.at.Y)
 			w, h := float32(s.src.Dx()), float32(s.src.Dy())
@@ -169,9 +168,11 @@ func (r *Renderer) text(b *batch, l *label) {
 	}
 }
 
-// texts adds labels to batch b.
-func (r *Renderer) texts(b *batch, ls []label) {
+// texts draws labels onto dst in one call.
+func (r *Renderer) texts(dst *ebiten.Image, ls []label) {
+	r.txt.reset()
 	for i := range ls {
-		r.text(b, &ls[i])
+		r.text(&r.txt, &ls[i])
 	}
+	r.txt.draw(dst, r.at.img, &r.textOp)
 }
