@@ -175,10 +175,11 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 	if r.opt.MQTT != "" {
 		welcome.Token = r.Token(rm.id)
 	}
+	var actions [][]byte
 	if snap != nil {
-		welcome.Actions, welcome.FoldedSeq = snap.JSON(), snap.Seq
+		actions, welcome.FoldedSeq = snap.Parts(), snap.Seq
 	}
-	m.out.first(welcomeFrame(rm.id, welcome)...) // before anything the room sent since the member joined
+	m.out.first(welcomeFrame(rm.id, welcome, actions)...) // before anything the room sent since the member joined
 	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: members})
 	if _, err := rm.append(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}); err != nil {
 		r.log.Warn("cannot tell the room of a member", "room", rm.id, "member", m.id, "err", err)
@@ -189,17 +190,17 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 // encoded: a JSON value that json.Marshal writes as it is.
 const actionsMark = `"thingyard:snapshot-actions"`
 
-// welcomeFrame is a welcome envelope as the parts of one frame: the
-// frame json.Marshal makes of it, but with the snapshot's actions, the
-// room's whole folded history, left where they are, between a head and a
-// tail made for this member. A join then costs the bytes of its tail and
-// member list, not of the room's age; the actions are the snapshot's own
-// bytes, which json.Marshal would have copied unchanged (a snapshot holds
-// them compact and escaped as it writes them). Nothing after the actions
-// comes from a member (folded_seq, the broker's address, the room's
-// token), so the last mark is the actions'.
-func welcomeFrame(room string, w wire.Welcome) [][]byte {
-	actions := w.Actions
+// welcomeFrame is a welcome envelope whose Actions are the parts of a
+// snapshot (nil: none) as the parts of one frame: the frame json.Marshal
+// would make of it, but with the snapshot's actions, the room's whole
+// folded history, left where they are, between a head and a tail made for
+// this member. A join then costs the bytes of its tail and member list,
+// not of the room's age; the actions are the snapshot's own bytes, which
+// json.Marshal would have copied unchanged (a snapshot holds them compact
+// and escaped as it writes them). Nothing after the actions comes from a
+// member (folded_seq, the broker's address, the room's token), so the
+// last mark is the actions'.
+func welcomeFrame(room string, w wire.Welcome, actions [][]byte) [][]byte {
 	if actions != nil {
 		w.Actions = json.RawMessage(actionsMark)
 	}
@@ -209,7 +210,7 @@ func welcomeFrame(room string, w wire.Welcome) [][]byte {
 		return [][]byte{data}
 	}
 	i := bytes.LastIndex(data, []byte(actionsMark))
-	return [][]byte{data[:i], actions, data[i+len(actionsMark):]}
+	return slices.Concat([][]byte{data[:i]}, actions, [][]byte{data[i+len(actionsMark):]})
 }
 
 // had is how far a member joining with since has room rm's log: since, or,

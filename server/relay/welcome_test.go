@@ -1,12 +1,15 @@
 package relay_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -20,7 +23,9 @@ import (
 // same JSON as before, actions and all.
 func TestJoinSharesTheSnapshot(t *testing.T) {
 	const actions = 10 * relay.DefaultFoldEvery
-	r, srv := newServer(t, relay.Options{})
+	st := store.NewMemory(store.Limits{})
+	t.Cleanup(func() { st.Close() })
+	r, srv := newServer(t, relay.Options{Store: st})
 	id, err := r.Create("open-api")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +49,19 @@ func TestJoinSharesTheSnapshot(t *testing.T) {
 	}
 	snapBytes := len(w.Actions)
 
-	// In process: what a join allocates.
+	// In process: what a join allocates, once the room's snapshot is
+	// stored (in the background, which allocates too).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := st.Snapshot(context.Background(), id)
+		if err == nil && s.Seq == actions {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the snapshot of seq %d was not stored (have %d, %v)", actions, s.Seq, err)
+		}
+		runtime.Gosched()
+	}
 	const joins = 20
 	var before, after runtime.MemStats
 	runtime.GC()
