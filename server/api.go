@@ -31,10 +31,6 @@ const (
 	keepAlive = 15 * time.Second
 )
 
-// topicPrefix begins every MQTT topic of the open API:
-// thingyard/{room}/{device}/{metric}.
-const topicPrefix = "thingyard"
-
 // openSide is the name of the side whose devices the open API exposes:
 // the IoT side of every built-in scene. The other side is M2M: closed.
 const openSide = "iot"
@@ -260,7 +256,7 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			out = append(out, d)
 			continue
 		}
-		d.Topic = topicPrefix + "/" + room + "/" + d.ID
+		d.Topic = sim.DeviceTopic(room, d.ID)
 		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
 			on := info.On
 			d.On = &on
@@ -341,24 +337,7 @@ func (a *api) device(w http.ResponseWriter, r *http.Request) {
 type actionResult struct {
 	Seq    uint64     `json:"seq"`
 	At     int64      `json:"at"`
-	Action actionEcho `json:"action"`
-}
-
-// actionEcho is an action as the API echoes it: on is there for the kinds
-// it switches (power, command) whether true or false, so a power-off reads
-// as one.
-type actionEcho struct {
-	sim.Action
-	On *bool `json:"on,omitempty"`
-}
-
-func echo(a sim.Action) actionEcho {
-	e := actionEcho{Action: a}
-	if a.Kind == sim.ActPower || a.Kind == sim.ActCommand {
-		on := a.On
-		e.On = &on
-	}
-	return e
+	Action sim.Action `json:"action"`
 }
 
 func (a *api) action(w http.ResponseWriter, r *http.Request) {
@@ -435,7 +414,7 @@ func submit(rel *relay.Relay, _ *replica.Replica, room, from string, body []byte
 	if err := json.Unmarshal(e.Body, &act); err != nil {
 		return actionResult{}, fmt.Errorf("the room logged an action it cannot read back: %w", err)
 	}
-	return actionResult{Seq: e.Seq, At: act.At, Action: echo(act)}, nil
+	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
 }
 
 // events is GET /api/rooms/{id}/events: the room's envelopes as
