@@ -79,6 +79,11 @@ type app struct {
 	mqttAddr  string // the server's MQTT broker, from the welcome
 	mqttToken string // the room's MQTT password, from the welcome
 
+	page pageOptions // the URL's options for a course page (page.go)
+	pics pictures    // pictures and clips of the world (picture.go)
+	// The event list (see events.go).
+	events eventList
+
 	// A real board through Web Serial (see board.go).
 	brd   boardLink
 	board ui.Board
@@ -90,7 +95,7 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), events: newEventList(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
@@ -113,6 +118,7 @@ func newApp() *app {
 	a.state.Set("log", js.FuncOf(a.logJS))
 	a.state.Set("messages", js.FuncOf(a.messagesJS))
 	a.state.Set("texts", js.FuncOf(a.textsJS))
+	a.state.Set("fit", js.FuncOf(a.fitJS))
 	js.Global().Set("thingyard", a.state)
 	return a
 }
@@ -199,10 +205,11 @@ func (a *app) logJS(js.Value, []js.Value) any {
 // actions, so they reach every member before their tick (0.2 s at 1×).
 const roomLead = 20
 
-// boot loads the scenario in the page's URL, or the default scene. A link
-// that cannot be read is explained and the default scene loads anyway. A
-// room= parameter joins that live room.
+// boot loads the scenario in the page's URL, the scene of scene=, or the
+// default scene. A link that cannot be read is explained and the default
+// scene loads anyway. A room= parameter joins that live room.
 func (a *app) boot() {
+	a.readOptions()
 	href := js.Global().Get("location").Get("href").String()
 	if id := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "room"); id.Truthy() {
 		def, _ := scenes.Builtin(scenes.Default)
@@ -211,6 +218,9 @@ func (a *app) boot() {
 		return
 	}
 	sc, err := scenes.FromURL(href)
+	if errors.Is(err, scenes.ErrNoScenario) && a.sceneOption() {
+		return
+	}
 	if err == nil {
 		if err = a.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
 			a.runTo(sc.Tick) // open at the moment it was shared
@@ -293,6 +303,8 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
 	a.log = append([]sim.Action(nil), actions...)
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
+	a.resetEvents()
+	a.watchEvents()
 	a.recent = a.recent[:0]
 	a.state.Set("selected", "")
 	a.state.Set("selectedMessage", 0)
@@ -508,6 +520,7 @@ func (a *app) Update() error {
 		}
 	}
 	a.r.SlowDown = slowDown / a.speed
+	a.watchEvents()
 	if a.room != nil && a.tl != nil {
 		// The room's clock: every member runs the same tick at the same
 		// moment, at 1×.
@@ -522,6 +535,7 @@ func (a *app) Update() error {
 			a.world.Step(n)
 		}
 	}
+	a.watchEvents()
 	// The view is read once a frame, in Draw: at a low frame rate several
 	// updates run per frame, and reading 5,000 devices each time costs
 	// more than drawing them. The selected device's messages are followed
@@ -537,10 +551,11 @@ func (a *app) Update() error {
 	}
 	if sel != a.r.Selected {
 		a.recent = a.recent[:0]
+		a.events.before = 0 // the list filters to the new selection from its newest row
 	}
 	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
-		a.msg = nil
+		a.msg, a.events.picked = nil, 0
 		changed = true
 		if a.r.Selected != "" || a.r.SelectedMsg != 0 {
 			a.reveal++ // show the inspector of what was picked
@@ -548,6 +563,7 @@ func (a *app) Update() error {
 		a.state.Set("selected", a.r.Selected)
 		a.state.Set("selectedMessage", a.r.SelectedMsg)
 	}
+	a.fitWorldArea()
 	a.updates++
 	if changed || a.updates%modelEvery == 0 {
 		a.refreshModel()
@@ -618,6 +634,9 @@ func (a *app) run(c ui.Command) {
 		notice("In a live room everyone shares one clock and one scene: open Thingyard without room= to change them.")
 		return
 	}
+	if a.eventCommand(c) {
+		return
+	}
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
@@ -626,8 +645,9 @@ func (a *app) run(c ui.Command) {
 		// newer messages may have pushed this one along since.
 		if c.Recent <= len(a.model.Recent) {
 			m := a.model.Recent[c.Recent-1]
-			a.r.SelectedMsg, a.msg = m.ID, &m
+			a.r.SelectedMsg, a.msg, a.events.picked = m.ID, &m, 0
 			a.state.Set("selectedMessage", m.ID)
+			a.markHop(m)
 		}
 	case c.Pause != nil:
 		a.paused = *c.Pause
@@ -664,6 +684,12 @@ func (a *app) run(c ui.Command) {
 		a.joinRoom(c.JoinRoom)
 	case c.SendBoard != "":
 		a.sendBoard(c.SendBoard)
+	case c.EmbedCode:
+		a.embedCode()
+	case c.Picture:
+		a.pics.want = true // taken when the next frame is drawn
+	case c.Record:
+		a.toggleRecord()
 	case c.Share:
 		l := a.link()
 		a.setURL(l)
@@ -757,6 +783,10 @@ func (a *app) refreshModel() {
 	}
 	m.Board = a.board
 	m.Board.Held = a.heldNotes()
+	a.refreshPictures()
+	if m.Embed {
+		m.OpenLink = a.fullLink()
+	}
 	if a.room != nil {
 		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
 		m.Origin = js.Global().Get("location").Get("origin").String()
@@ -788,8 +818,10 @@ func (a *app) refreshModel() {
 			m.Device = &d
 		}
 	}
-	if a.r.SelectedMsg != 0 {
-		if mi, ok := a.world.Message(a.r.SelectedMsg); ok {
+	if a.r.SelectedMsg != 0 || a.events.picked != 0 {
+		// A row picked in the event list shows that frame, not the hop
+		// its message travels now.
+		if mi, ok := a.world.Message(a.r.SelectedMsg); ok && a.events.picked == 0 {
 			a.msg = &mi
 		}
 		if a.msg != nil {
@@ -798,6 +830,12 @@ func (a *app) refreshModel() {
 			m.Hex = proto.HexDump(a.msg.Bytes)
 		}
 	}
+	a.eventsModel(m)
+	hop := ""
+	if h := a.r.Hop; h != nil {
+		hop = h.From + " → " + h.To
+	}
+	a.state.Set("hop", hop) // the hop marked in the world, for tests
 	if a.env != nil {
 		a.env.UnlockRender()
 	}
@@ -823,6 +861,9 @@ func (a *app) Draw(screen *ebiten.Image) {
 		a.viewStale = false
 	}
 	a.r.Draw(screen, &a.view)
+	if a.pics.want {
+		a.takePicture(screen)
+	}
 	a.frames++
 	a.state.Set("frames", a.frames)
 	if !a.ready {
