@@ -389,6 +389,7 @@ func (w *World) launch(mi, li int32) {
 		fd.busyUntil = start + tx
 	}
 	w.scheduleMsg(m.arrive, evArrive, mi, m.id)
+	w.framesSent++
 	if w.onFrame != nil {
 		w.emitFrame(m, l, lostWhy)
 	}

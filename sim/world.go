@@ -59,8 +59,9 @@ type World struct {
 	refusalText string // the last refusal, kept for the view
 	refusalTick int64
 
-	onFrame func(*Frame) // sees every frame sent (OnFrame); not state
-	frame   Frame        // what onFrame is handed, reused
+	onFrame    func(*Frame) // sees every frame sent (OnFrame); not state
+	framesSent int64        // frames put on a medium so far (FramesSent)
+	frame      Frame        // what onFrame is handed, reused
 }
 
 type device struct {
