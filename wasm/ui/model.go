@@ -19,7 +19,7 @@ type Model struct {
 	Lesson  string
 	Try     []string
 	Scenes  []scenes.Summary
-	Tick    int64
+	Tick    int64 // the tick of the world shown: the live one, or the past
 	Hash    string
 	Paused  bool
 	Speed   float64
@@ -64,6 +64,21 @@ type Model struct {
 	Origin, MQTTHost, MQTTPort, MQTTToken string
 
 	Board Board
+
+	Time Time
+}
+
+// Time is what the time controls show: how far back the run can be
+// scrubbed, and whether the world shown is the past.
+type Time struct {
+	// Oldest is the oldest tick kept, Live the live world's tick.
+	Oldest, Live int64
+	// Back is true while the world shown is the past: actions are off
+	// then, and in a live room the room's world runs on meanwhile.
+	Back bool
+	// Note says why a time control did nothing (the oldest moment kept
+	// is shown already), or "".
+	Note string
 }
 
 // Board is the state of a real board attached through Web Serial.
@@ -108,6 +123,14 @@ type Command struct {
 	NewRoom   bool
 	JoinRoom  string
 	SendBoard string // text to write to the board
+
+	// Time controls: Seek shows the world at a tick of the past (the
+	// scrubber), Back the world at the last frame sent before the one
+	// shown, Next steps to the next frame, Live returns to now.
+	Seek *int64
+	Back bool
+	Next bool
+	Live bool
 }
 
 // Speeds are the choices of the speed control.
