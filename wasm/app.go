@@ -52,8 +52,8 @@ type app struct {
 	seekTo    *int64 // the scrubber's last tick, taken once an update
 	timeNote  string
 	seeks     int // seeks done, for window.thingyard.seekDone
-	view  sim.View
-	r     *render.Renderer
+	view      sim.View
+	r         *render.Renderer
 
 	// viewStale says the world moved since view was read.
 	viewStale bool
