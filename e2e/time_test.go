@@ -8,7 +8,7 @@ import (
 	"image"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
+	keys "github.com/chromedp/chromedp/kb"
 )
 
 // timeState is what the page's hooks say of the world shown.
@@ -111,7 +111,7 @@ func TestTimeControls(t *testing.T) {
 	// The keyboard moves the scrubber a tick at a time.
 	c.run("focus the scrubber", chromedp.Focus("#scrub", chromedp.ByID))
 	done := c.seekDone()
-	c.run("arrow left", chromedp.KeyEvent(kb.ArrowLeft), waitFor(ctx, `window.thingyard.seekDone > `+strconv.Itoa(done)))
+	c.run("arrow left", chromedp.KeyEvent(keys.ArrowLeft), waitFor(ctx, `window.thingyard.seekDone > `+strconv.Itoa(done)))
 	c.settle(2)
 	if s := c.time(); s.Tick != past.Tick-1 || !s.Back {
 		t.Errorf("the left arrow on the scrubber at %d went to %+v", past.Tick, s)
