@@ -284,76 +284,101 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row ty-time"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Time controls"}}}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-time"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Time controls"}}}
 			vgparent.AppendChild(vgn)
 			{
 				vgparent := vgn
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "back-frame"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Go back to the last frame sent"}}}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
 				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("disabled", c.Model.Tick <= c.Model.Time.Oldest)
-				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-					EventType: "click",
-					Func:      func(event vugu.DOMEvent) { c.BackFrame(event) },
-					// TODO: implement capture, etc. mostly need to decide syntax
-				})
 				{
 					vgparent := vgn
 					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "◀ Frame"}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
 					vgparent.AppendChild(vgn)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "next-frame"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Step on to the next frame sent"}}}
-				vgparent.AppendChild(vgn)
-				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-					EventType: "click",
-					Func:      func(event vugu.DOMEvent) { c.NextFrame(event) },
-					// TODO: implement capture, etc. mostly need to decide syntax
-				})
-				{
-					vgparent := vgn
-					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Frame ▶"}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "back-frame"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Go back to the last frame sent"}}}
 					vgparent.AppendChild(vgn)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "range"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "scrub"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-scrub"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Scrub through the run: drag or use the arrow keys to go back in time"}}}
-				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("aria-valuetext", c.clock())
-				vgn.AddAttrInterface("max", c.Model.Time.Live)
-				vgn.AddAttrInterface("min", c.Model.Time.Oldest)
-				{
-					b, err := vjson.Marshal(c.tickValue())
-					if err != nil {
-						panic(err)
+					vgn.AddAttrInterface("disabled", c.Model.Tick <= c.Model.Time.Oldest)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.BackFrame(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "◀ Frame"}
+						vgparent.AppendChild(vgn)
 					}
-					vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "value", JSONVal: vjson.RawMessage(b)})
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "next-frame"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Step on to the next frame sent"}}}
+					vgparent.AppendChild(vgn)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.NextFrame(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Frame ▶"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "live"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("aria-pressed", c.pressed(!c.Model.Time.Back))
+					vgn.AddAttrInterface("disabled", !c.Model.Time.Back)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.GoLive(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Live"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-clock"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Time kept"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.keptText())
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+					vgparent.AppendChild(vgn)
 				}
-				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-					EventType: "input",
-					Func:      func(event vugu.DOMEvent) { c.Scrub(event) },
-					// TODO: implement capture, etc. mostly need to decide syntax
-				})
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "live"}}}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
 				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("aria-pressed", c.pressed(!c.Model.Time.Back))
-				vgn.AddAttrInterface("disabled", !c.Model.Time.Back)
-				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-					EventType: "click",
-					Func:      func(event vugu.DOMEvent) { c.GoLive(event) },
-					// TODO: implement capture, etc. mostly need to decide syntax
-				})
 				{
 					vgparent := vgn
 					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Live"}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "range"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "scrub"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-scrub"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Scrub through the run: drag or use the arrow keys to go back in time"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("aria-valuetext", c.clock())
+					vgn.AddAttrInterface("max", c.Model.Time.Live)
+					vgn.AddAttrInterface("min", c.Model.Time.Oldest)
+					{
+						b, err := vjson.Marshal(c.tickValue())
+						if err != nil {
+							panic(err)
+						}
+						vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "value", JSONVal: vjson.RawMessage(b)})
+					}
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "input",
+						Func:      func(event vugu.DOMEvent) { c.Scrub(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 					vgparent.AppendChild(vgn)
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
@@ -1683,7 +1708,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	}
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Data: "style", Attr: []vugu.VGAttribute(nil)}
 	{
-		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: #f2a93b; } .ty-head h1 .iot { color: #4fc3f7; }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: #8fa3bf; margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: #e6edf5; }\n.ty-lesson p { margin: 0; color: #c9d5e3; }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: #9fc4dc; }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid #263142; border-radius: 10px; background: #121822; }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: #8fa3bf; }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: #e6edf5; background: #1d2633; border: 1px solid #33425a;\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: #4fc3f7; }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: #ff6b6b; color: #ffb3b3; }\n.ty-ui :focus-visible { outline: 2px solid #4fc3f7; outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: #8fa3bf; font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ff6b6b; background: #2a1a1f; color: #ffd0d0; font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid #1e2836; }\n.ty-cmp th[scope=row] { text-align: left; color: #8fa3bf; font-weight: normal; }\n.ty-cmp .side-m2m { color: #f2a93b; } .ty-cmp .side-iot { color: #4fc3f7; }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: #4fc3f7; font-size: .85rem; }\n.ty-muted { color: #8fa3bf; margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: #8fa3bf; } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: #0b1017; padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: #b8e0ff; }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid #1e2836; }\n.ty-fields th { color: #8fa3bf; font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: #5f7390; font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: #cfe8f7; word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: #e6edf5; background: #0b1017; border: 1px solid #33425a; border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: #ffd0d0; background: #2a1a1f; padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: #8fa3bf; }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: #8fa3bf; margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: #9fc4dc; text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-scrub { flex: 1; min-width: 8rem; accent-color: #4fc3f7; }\n.ty-behind { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ffb347; background: #2a2416; color: #ffe0b0; font-size: .85rem;\n  display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }\n.ty-behind span { flex: 1; min-width: 12rem; }\n.ty-live { color: #5dd39e; } .ty-reconnecting { color: #ffb347; }\n", Attr: []vugu.VGAttribute(nil)})
+		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: #f2a93b; } .ty-head h1 .iot { color: #4fc3f7; }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: #8fa3bf; margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: #e6edf5; }\n.ty-lesson p { margin: 0; color: #c9d5e3; }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: #9fc4dc; }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid #263142; border-radius: 10px; background: #121822; }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: #8fa3bf; }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: #e6edf5; background: #1d2633; border: 1px solid #33425a;\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: #4fc3f7; }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: #ff6b6b; color: #ffb3b3; }\n.ty-ui :focus-visible { outline: 2px solid #4fc3f7; outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: #8fa3bf; font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ff6b6b; background: #2a1a1f; color: #ffd0d0; font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid #1e2836; }\n.ty-cmp th[scope=row] { text-align: left; color: #8fa3bf; font-weight: normal; }\n.ty-cmp .side-m2m { color: #f2a93b; } .ty-cmp .side-iot { color: #4fc3f7; }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: #4fc3f7; font-size: .85rem; }\n.ty-muted { color: #8fa3bf; margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: #8fa3bf; } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: #0b1017; padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: #b8e0ff; }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid #1e2836; }\n.ty-fields th { color: #8fa3bf; font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: #5f7390; font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: #cfe8f7; word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: #e6edf5; background: #0b1017; border: 1px solid #33425a; border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: #ffd0d0; background: #2a1a1f; padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: #8fa3bf; }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: #8fa3bf; margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: #9fc4dc; text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-scrub { flex: 1; min-width: 8rem; margin: 0; accent-color: #4fc3f7; }\n.ty-behind { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ffb347; background: #2a2416; color: #ffe0b0; font-size: .85rem;\n  display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }\n.ty-behind span { flex: 1; min-width: 12rem; }\n.ty-live { color: #5dd39e; } .ty-reconnecting { color: #ffb347; }\n", Attr: []vugu.VGAttribute(nil)})
 	}
 	vgout.AppendCSS(vgn)
 	return vgout

@@ -45,3 +45,9 @@ func BehindText(behind int64, room bool) string {
 	}
 	return s + " Actions are off until you return to live."
 }
+
+// keptText says how much of the run the scrubber reaches.
+func (c *Root) keptText() string {
+	ms := c.Model.Time.Live - c.Model.Time.Oldest
+	return fmt.Sprintf("scrub back %d:%02d", ms/60000, ms/1000%60)
+}
