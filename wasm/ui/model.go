@@ -19,7 +19,7 @@ type Model struct {
 	Lesson  string
 	Try     []string
 	Scenes  []scenes.Summary
-	Tick    int64
+	Tick    int64 // the tick of the world shown: the live one, or the past
 	Hash    string
 	Paused  bool
 	Speed   float64
@@ -80,6 +80,7 @@ type Model struct {
 	PictureNote string
 	// Events is the event list's window, while the list is open.
 	Events EventsView
+	Time   Time
 }
 
 // EventsView is what the event list shows: a window of the rows its
@@ -100,6 +101,19 @@ type EventsView struct {
 	Device string
 	// Picked is the row shown in the inspector, 0 for none.
 	Picked uint64
+}
+
+// Time is what the time controls show: how far back the run can be
+// scrubbed, and whether the world shown is the past.
+type Time struct {
+	// Oldest is the oldest tick kept, Live the live world's tick.
+	Oldest, Live int64
+	// Back is true while the world shown is the past: actions are off
+	// then, and in a live room the room's world runs on meanwhile.
+	Back bool
+	// Note says why a time control did nothing (the oldest moment kept
+	// is shown already), or "".
+	Note string
 }
 
 // Board is the state of a real board attached through Web Serial.
@@ -164,6 +178,14 @@ type Command struct {
 	EventsAt    uint64
 	PickEvent   uint64
 	AllDevices  bool
+
+	// Time controls: Seek shows the world at a tick of the past (the
+	// scrubber), Back the world at the last frame sent before the one
+	// shown, Next steps to the next frame, Live returns to now.
+	Seek *int64
+	Back bool
+	Next bool
+	Live bool
 }
 
 // Speeds are the choices of the speed control.
