@@ -1,4 +1,4 @@
-package ui_test
+package ui
 
 import (
 	"reflect"
@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/thingyard/thingyard/sim"
-	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 // A burst is one announcement, and the next waits its turn.
 func TestAnnouncerCoalesces(t *testing.T) {
-	a := ui.NewAnnouncer(2 * time.Second)
+	a := NewAnnouncer(2 * time.Second)
 	t0 := time.Unix(1000, 0)
 	if got := a.Next(t0); got != "" {
 		t.Fatalf("nothing said yet, announced %q", got)
@@ -46,7 +45,7 @@ func TestWatchChanges(t *testing.T) {
   - {id: up, medium: internet, members: [broker, lamp]}
 `)
 	var v sim.View
-	look := func(watch *ui.Watch, members int) []string {
+	look := func(watch *Watch, members int) []string {
 		w.View(&v)
 		txt, at := w.LastRefusal()
 		return watch.Changes("Two sides", &v, txt, at, members)
@@ -57,7 +56,7 @@ func TestWatchChanges(t *testing.T) {
 		w.Apply(a)
 		w.Step(10)
 	}
-	var watch ui.Watch
+	var watch Watch
 	steps := []struct {
 		do      func()
 		members int

@@ -64,6 +64,11 @@ type Model struct {
 	Origin, MQTTHost, MQTTPort, MQTTToken string
 
 	Board Board
+
+	// Things is the world as text: the rows of the device list in view.
+	Things Things
+	// Theme is the page's theme, "light" or "dark".
+	Theme string
 }
 
 // Board is the state of a real board attached through Web Serial.
@@ -104,6 +109,7 @@ type Command struct {
 	ApplyYAML *string
 	Share     bool
 	Select    string // a device id to inspect
+	ListFrom  *int   // the first row of the device list to build
 	Recent    int    // 1 + the index in Model.Recent of a message to inspect
 	NewRoom   bool
 	JoinRoom  string

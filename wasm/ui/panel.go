@@ -696,6 +696,7 @@ func (c *Root) AfterRender() {
 			c.editorText, c.draft = c.Model.Editor, nil
 		}
 	}
+	c.scrollThings(doc)
 	if c.Model.Reveal == c.revealed {
 		return
 	}

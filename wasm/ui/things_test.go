@@ -1,4 +1,4 @@
-package ui_test
+package ui
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
-	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 const twoSides = `
@@ -38,7 +37,7 @@ func world(t *testing.T, yaml string) *sim.World {
 	return w
 }
 
-func rowsText(th ui.Things) string {
+func rowsText(th Things) string {
 	var b strings.Builder
 	for _, r := range th.Rows {
 		sel := ""
@@ -65,7 +64,7 @@ func TestBuildThingsGroupsBySide(t *testing.T) {
 	}
 	var v sim.View
 	w.View(&v)
-	th := ui.BuildThings(&v, []string{"M2M: a cell", ""}, "temp", 0, w.Device, func(string) string { return "" })
+	th := BuildThings(&v, []string{"M2M: a cell", ""}, "temp", 0, w.Device, func(string) string { return "" })
 	want := `1 # M2M: a cell (2 devices, 1 link)
 2 plc: controller · offline
 3 temp: sensor · offline *
@@ -99,7 +98,7 @@ func TestBuildThingsWindow(t *testing.T) {
 	info := func(id string) (sim.DeviceInfo, bool) { asked++; return w.Device(id) }
 	for _, top := range []float64{0, 44 * 5000, 1e9} {
 		asked = 0
-		th := ui.BuildThings(&v, nil, "", ui.ThingsFrom(top), info, func(string) string { return "" })
+		th := BuildThings(&v, nil, "", ThingsFrom(top), info, func(string) string { return "" })
 		if th.Total != 10008 {
 			t.Fatalf("total %d, want 10,008 rows (2 headings, 10,004 devices, 2 links)", th.Total)
 		}
@@ -115,7 +114,7 @@ func TestBuildThingsWindow(t *testing.T) {
 			}
 		}
 	}
-	last := ui.BuildThings(&v, nil, "", ui.ThingsFrom(1e9), info, func(string) string { return "" })
+	last := BuildThings(&v, nil, "", ThingsFrom(1e9), info, func(string) string { return "" })
 	if r := last.Rows[len(last.Rows)-1]; r.Name != "lan" || r.Pos != 10008 {
 		t.Errorf("the list ends with %q at %d, want the link lan at 10,008", r.Name, r.Pos)
 	}
