@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"image/color"
 	"strings"
 	"syscall/js"
 
@@ -110,6 +111,7 @@ func newApp() *app {
 	a.state.Set("log", js.FuncOf(a.logJS))
 	a.state.Set("messages", js.FuncOf(a.messagesJS))
 	a.state.Set("texts", js.FuncOf(a.textsJS))
+	a.state.Set("textBoxes", js.FuncOf(a.textBoxesJS))
 	js.Global().Set("thingyard", a.state)
 	a.watchTheme()
 	return a
@@ -161,6 +163,27 @@ func (a *app) textsJS(js.Value, []js.Value) any {
 	out := []any{}
 	a.r.EachText(func(s string, x, y float64) {
 		out = append(out, map[string]any{"s": s, "x": left + x/dpr, "y": top + y/dpr})
+	})
+	return out
+}
+
+// textBoxesJS is window.thingyard.textBoxes(): every text on the canvas,
+// the legend's included, as {s, x0, y0, x1, y1, color} with its box in
+// page (CSS) pixels and its colour as #rrggbb, so tests can read the
+// contrast of each against the pixels around it.
+func (a *app) textBoxesJS(js.Value, []js.Value) any {
+	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
+	if !canvas.Truthy() {
+		return nil
+	}
+	box := canvas.Call("getBoundingClientRect")
+	left, top, dpr := box.Get("left").Float(), box.Get("top").Float(), a.r.DPR()
+	out := []any{}
+	const hex = "0123456789abcdef"
+	a.r.EachTextBox(func(s string, x0, y0, x1, y1 float64, c color.RGBA) {
+		col := []byte{'#', hex[c.R>>4], hex[c.R&15], hex[c.G>>4], hex[c.G&15], hex[c.B>>4], hex[c.B&15]}
+		out = append(out, map[string]any{"s": s, "x0": left + x0/dpr, "y0": top + y0/dpr, "x1": left + x1/dpr, "y1": top + y1/dpr,
+			"color": string(col)})
 	})
 	return out
 }

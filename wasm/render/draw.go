@@ -745,6 +745,31 @@ func (r *Renderer) EachText(f func(s string, x, y float64)) {
 	}
 }
 
+// EachTextBox calls f with every text written on the canvas, the names in
+// the world and the legend's, with the box it takes on screen, in device
+// pixels, and its colour: what a test of contrast reads the pixels of.
+func (r *Renderer) EachTextBox(f func(s string, x0, y0, x1, y1 float64, c color.RGBA)) {
+	box := func(l *label, dy float64) {
+		w, h := text.Measure(l.s, l.face, 0)
+		x0 := l.x
+		switch l.align {
+		case text.AlignCenter:
+			x0 -= w / 2
+		case text.AlignEnd:
+			x0 -= w
+		}
+		f(l.s, x0, l.y+dy, x0+w, l.y+dy+h, l.c)
+	}
+	for i := range r.world {
+		box(&r.world[i], 0)
+	}
+	if r.band != nil {
+		for i := range r.bandL {
+			box(&r.bandL[i], r.Cam.H-float64(r.band.Bounds().Dy()))
+		}
+	}
+}
+
 // EachMessage calls f with every message drawn in flight and where it is
 // drawn on screen, in device pixels: what tests see of the motion.
 func (r *Renderer) EachMessage(v *sim.View, f func(id uint64, x, y float64)) {
