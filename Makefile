@@ -28,7 +28,7 @@ AXE := $(BIN)/axe.min.js
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
+.PHONY: run build wasm vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -55,7 +55,7 @@ $(WASM).gz: $(WASM)
 assets/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-test: deps tools fmt-check vet wasm test-native test-wasm fuzz
+test: deps tools fmt-check vugu-check vet wasm test-native test-wasm fuzz
 	@echo "all tests passed"
 
 # fuzz runs each decoder of what strangers send FUZZTIME times beyond its
@@ -71,6 +71,25 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+# vugu regenerates the panels' Go code (wasm/ui/root_gen.go) from
+# root.vugu; vugu-check makes it in a temporary folder and fails when the
+# committed code is not what vugugen makes of the committed root.vugu.
+vugu:
+	$(GO) tool vugugen -skip-go-mod -skip-main ./wasm/ui
+	gofmt -w wasm/ui/root_gen.go
+
+vugu-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cp wasm/ui/*.vugu wasm/ui/*.go "$$tmp"/ && rm -f "$$tmp"/*_gen.go && \
+	$(GO) tool vugugen -skip-go-mod -skip-main "$$tmp" && gofmt -w "$$tmp"/*_gen.go && \
+	for f in "$$tmp"/*_gen.go; do \
+		cmp -s "$$f" wasm/ui/$$(basename "$$f") || { echo "wasm/ui/$$(basename "$$f") is not what vugugen makes of wasm/ui/*.vugu: run make vugu"; diff -u wasm/ui/$$(basename "$$f") "$$f" | head -20; exit 1; }; done
+
+# architecture writes the import graph of docs/architecture.md from go list;
+# make test (architecture_test.go) fails when it is not the code's.
+architecture:
+	$(GO) test -run '^TestArchitectureGraph$$' -count=1 . -update
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; echo "run: gofmt -w <files>"; exit 1; fi

@@ -257,6 +257,13 @@ func (s *Session) Device() string { return s.opt.Device }
 // timeout (500 ms), after which a slave drops a partial frame.
 const modbusQuiet = 600 * time.Millisecond
 
+// modbusProbe is how long detection waits for a slave's answer to its
+// probe: a one-register read's reply is 7 bytes, 8 ms at 9600 baud, and
+// a slave may take a few tens of ms to turn around. Shorter than a poll's
+// timeout (modbus.DefaultTimeout), so a board that is not a Modbus slave
+// is passed over quickly.
+const modbusProbe = 300 * time.Millisecond
+
 // detect asks for a Firmata version, listens for it or for plotter
 // lines, and else probes a Modbus slave; a board that says nothing is
 // taken for a plotter sketch that has not printed yet.
@@ -309,7 +316,7 @@ func (s *Session) detect(ctx context.Context) (Protocol, error) {
 	}
 	// Silence, or bytes that are neither: ask a Modbus slave, twice, as
 	// the first request may reach it glued to the Firmata query.
-	s.master.Timeout = 300 * time.Millisecond
+	s.master.Timeout = modbusProbe
 	for try := 0; try < 2; try++ {
 		_, err := s.master.ReadHoldingRegisters(s.opt.Slave, s.opt.Register, 1)
 		var ex proto.ModbusException

@@ -14,6 +14,7 @@ import (
 	"github.com/thingyard/thingyard/board"
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/sim/proto"
 )
@@ -105,7 +106,7 @@ func TestSessionOnEachBoard(t *testing.T) {
 			var got collect
 			done := make(chan error, 1)
 			go func() { done <- s.Run(ctx, got.emit) }()
-			boardtest.Eventually(t, 10*time.Second, "a reading", func() bool { return got.n() >= 2 })
+			testkit.Eventually(t, 10*time.Second, "a reading", func() bool { return got.n() >= 2 })
 			a := got.last()
 			var names []string
 			for _, r := range a.Readings {
@@ -123,7 +124,7 @@ func TestSessionOnEachBoard(t *testing.T) {
 			if ok, _ := s.Handle(sim.Action{Kind: sim.ActCommand, Device: "fan", On: true}); ok {
 				t.Error("a command for another device was taken")
 			}
-			boardtest.Eventually(t, 5*time.Second, "the command at the board", commanded)
+			testkit.Eventually(t, 5*time.Second, "the command at the board", commanded)
 
 			// Unplugged: Run ends with an error.
 			cable.Unplug()
@@ -194,7 +195,7 @@ func TestMaxRateKeepsTheLatest(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		fmt.Fprintf(far, "n:%d\n", i)
 	}
-	boardtest.Eventually(t, 5*time.Second, "the last line's reading", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the last line's reading", func() bool {
 		return got.n() > 0 && got.last().Readings[0].Value == 20
 	})
 	if n := got.n(); n > 3 {
@@ -250,7 +251,7 @@ func TestMaxRateKeepsEveryName(t *testing.T) {
 		}
 		return m
 	}
-	boardtest.Eventually(t, 10*time.Second, "the last line of each name", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the last line of each name", func() bool {
 		m := latest()
 		return m["temp"] == lines-1 && m["hum"] == lines
 	})
@@ -350,7 +351,7 @@ func TestModbusLateReplyIsDropped(t *testing.T) {
 	if want := proto.AppendModbusRead(nil, 17, proto.FuncReadHoldingRegisters, 3, 3); !bytes.Equal(poll, want) {
 		t.Fatalf("poll % x, want % x", poll, want)
 	}
-	boardtest.Eventually(t, 5*time.Second, "the poll's timeout", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the poll's timeout", func() bool {
 		console.Lock()
 		defer console.Unlock()
 		return strings.Contains(console.text, "no reply in time")
@@ -359,7 +360,7 @@ func TestModbusLateReplyIsDropped(t *testing.T) {
 	// command is written.
 	begun := line.readsBegun()
 	line.in <- proto.AppendModbusReadResponse(nil, 17, proto.FuncReadHoldingRegisters, proto.AppendModbusRegisters(nil, []uint16{103, 104, 105}))
-	boardtest.Eventually(t, 5*time.Second, "the late reply read", func() bool { return line.readsBegun() > begun })
+	testkit.Eventually(t, 5*time.Second, "the late reply read", func() bool { return line.readsBegun() > begun })
 
 	done := make(chan error, 1)
 	go func() { done <- s.Command(true) }()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/thingyard/thingyard/board"
 	"github.com/thingyard/thingyard/board/boardtest"
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim"
 )
 
@@ -48,7 +49,7 @@ func TestExamples(t *testing.T) {
 			}
 			var got collect
 			go s.Run(ctx, got.emit)
-			boardtest.Eventually(t, 10*time.Second, "readings", func() bool { return got.n() >= 2 })
+			testkit.Eventually(t, 10*time.Second, "readings", func() bool { return got.n() >= 2 })
 			var names []string
 			for _, r := range got.last().Readings {
 				names = append(names, r.Name)
@@ -64,7 +65,7 @@ func TestExamples(t *testing.T) {
 				if on {
 					want = "1"
 				}
-				boardtest.Eventually(t, 5*time.Second, "the LED at "+want, func() bool {
+				testkit.Eventually(t, 5*time.Second, "the LED at "+want, func() bool {
 					b, _ := os.ReadFile(led)
 					return strings.TrimSpace(string(b)) == want
 				})

@@ -10,6 +10,7 @@ import (
 	"github.com/thingyard/thingyard/board"
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/internal/testkit"
 )
 
 // told keeps what a session's Notice and Console were told.
@@ -83,7 +84,7 @@ func TestSilentBoardIsToldOf(t *testing.T) {
 			}
 			var got collect
 			go s.Run(ctx, got.emit)
-			boardtest.Eventually(t, 10*time.Second, "a notice that the board does not answer", func() bool { n, _ := k.get(); return len(n) > 0 })
+			testkit.Eventually(t, 10*time.Second, "a notice that the board does not answer", func() bool { n, _ := k.get(); return len(n) > 0 })
 			notices, console := k.get()
 			text, ok := strings.CutPrefix(notices[0], "silent: ")
 			if !ok {
@@ -101,8 +102,8 @@ func TestSilentBoardIsToldOf(t *testing.T) {
 			// The board speaks: that is told once, and no more while it does.
 			quiet.Close()
 			tt.speak(ctx, t, cable)
-			boardtest.Eventually(t, 10*time.Second, "a notice that the board answers", func() bool { n, _ := k.get(); return len(n) >= 2 })
-			boardtest.Eventually(t, 10*time.Second, "readings", func() bool { return got.n() >= 3 })
+			testkit.Eventually(t, 10*time.Second, "a notice that the board answers", func() bool { n, _ := k.get(); return len(n) >= 2 })
+			testkit.Eventually(t, 10*time.Second, "readings", func() bool { return got.n() >= 3 })
 			if notices, _ = k.get(); len(notices) != 2 || notices[1] != tt.answer {
 				t.Errorf("after the board spoke the notices are %q, want one more: %q", notices[1:], tt.answer)
 			}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -84,7 +85,7 @@ func (r *report) restart(t *testing.T) {
 		return
 	}
 	want := float64(restartRooms * restartEnvelopes)
-	eventually(t, restartWithin, func() (bool, string) {
+	testkit.EventuallySays(t, restartWithin, func() (bool, string) {
 		n := serverMetric(t, base, "thingyard_store_appends_total")
 		return n >= want, fmt.Sprintf("%v of %v envelopes appended", n, want)
 	})

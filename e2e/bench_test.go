@@ -154,10 +154,15 @@ func pageStats(t *testing.T, url string) (first time.Duration, fps float64, err 
 		return 0, 0, fmt.Errorf("no frame drawn (%v; console: %.200s)", err, strings.Join(*errs, " | "))
 	}
 	first = time.Since(start)
+	// A failed read is an error, not a rate of 0 fps.
 	var f0, f1 int
-	chromedp.Run(ctx, chromedp.Sleep(2*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f0))
+	if err := chromedp.Run(ctx, chromedp.Sleep(2*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f0)); err != nil {
+		return 0, 0, fmt.Errorf("count frames: %w", err)
+	}
 	t0 := time.Now()
-	chromedp.Run(ctx, chromedp.Sleep(5*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f1))
+	if err := chromedp.Run(ctx, chromedp.Sleep(5*time.Second), chromedp.Evaluate(`window.thingyard.frames`, &f1)); err != nil {
+		return 0, 0, fmt.Errorf("count frames: %w", err)
+	}
 	return first, float64(f1-f0) / time.Since(t0).Seconds(), nil
 }
 

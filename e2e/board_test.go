@@ -164,7 +164,8 @@ func TestBoardInARoom(t *testing.T) {
 		chromedp.Value("#room-link", &link, chromedp.ByID),
 		chromedp.Click("#connect-board", chromedp.ByID), waitFor(a.ctx, `window.__serial.baud === 115200`))
 	sk := &sketch{}
-	a.feedUntil(sk, "readings in the room", `document.getElementById("board-state").textContent.includes("last temp")`)
+	// Every name of a line is in the panel's last reading, not the first only.
+	a.feedUntil(sk, "readings in the room", `/last temp [0-9.]+, light [0-9]+/.test(document.getElementById("board-state").textContent)`)
 
 	bctx, berrs := browser(t)
 	b := &canvas{t: t, ctx: bctx, errs: berrs}
@@ -179,6 +180,13 @@ func TestBoardInARoom(t *testing.T) {
 		chromedp.Text("#board", &why, chromedp.ByID))
 	if !strings.Contains(why, "Chromium-based") || !strings.Contains(why, "-serial") {
 		t.Errorf("without Web Serial the panel says %q", why)
+	}
+	// It also says whose board drives the room's board device.
+	var held string
+	b.run("the board someone holds", waitFor(b.ctx, `document.getElementById("board-held-board") !== null`),
+		chromedp.Text("#board-held-board", &held, chromedp.ByID))
+	if !strings.Contains(held, `"board" is a real board held by someone else in this room`) {
+		t.Errorf("the other browser's Real board panel says %q of the board", held)
 	}
 	var connect int
 	b.run("no connect button", js(`document.querySelectorAll("#connect-board").length`, &connect))
@@ -218,6 +226,37 @@ func TestBoardInARoom(t *testing.T) {
 	b.run("offline in the other browser", waitFor(b.ctx, `window.thingyard.device("board").powered === false`))
 	a.checkErrors()
 	b.checkErrors()
+}
+
+// A board on the server's serial gateway that does not answer is said so
+// in the Real board panel of every page in its room, with what was asked
+// and what to check, not only in the server's log.
+func TestSilentBoardInThePanel(t *testing.T) {
+	cable := boardtest.NewCable(t)
+	boardtest.Open(t, cable.Board) // open, and never a word
+	const room = "silent-board-panel"
+	srv, url, err := startServer(binary, "-addr", "127.0.0.1:0", "-serial", cable.Host, "-serial-room", room,
+		"-baud", "9600", "-serial-protocol", "modbus", "-modbus-slave", "17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	ctx, errs := browser(t)
+	c := &canvas{t: t, ctx: ctx, errs: errs}
+	var note, class string
+	c.run("join the board's room", chromedp.Navigate(url+"/?room="+room), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
+		waitFor(ctx, `document.getElementById("board-held-board") !== null && document.getElementById("board-held-board").textContent.includes("does not answer")`),
+		chromedp.Text("#board-held-board", &note, chromedp.ByID),
+		js(`document.getElementById("board-held-board").className`, &class))
+	for _, want := range []string{"No answer from Modbus slave 17", "at 9600 baud", "Check the baud rate", "the wiring", "the slave's address is 17"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("the panel's note does not say %q:\n%s", want, note)
+		}
+	}
+	if !strings.Contains(class, "ty-errors") {
+		t.Errorf("a board that does not answer is noted in class %q, not as an error", class)
+	}
+	c.checkErrors()
 }
 
 // StandardFirmata through the fake port: the page detects it, does the

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/server/store/storetest"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -63,7 +64,7 @@ func TestRoomOutlivesANATSNodeAndAServer(t *testing.T) {
 		wg.Go(func() { fs[i].follow(ctx, server, id, true) })
 	}
 
-	eventually(t, time.Minute, haveAtLeast(fs, 150))
+	testkit.EventuallySays(t, time.Minute, haveAtLeast(fs, 150))
 	leader := storetest.StreamLeader(t, nodes[0].ClientURL(), "THINGYARD_ROOMS")
 	for _, n := range nodes {
 		if n.Name() == leader {
@@ -72,7 +73,7 @@ func TestRoomOutlivesANATSNodeAndAServer(t *testing.T) {
 		}
 	}
 	began := time.Now()
-	eventually(t, time.Minute, haveAtLeast(fs, lastSeen(fs)+150))
+	testkit.EventuallySays(t, time.Minute, haveAtLeast(fs, lastSeen(fs)+150))
 	t.Logf("150 envelopes more for every member in %v", time.Since(began))
 	mu.Lock()
 	bAlive = false
@@ -81,7 +82,7 @@ func TestRoomOutlivesANATSNodeAndAServer(t *testing.T) {
 	b.Process.Signal(syscall.SIGKILL)
 	b.Wait()
 	began = time.Now()
-	eventually(t, time.Minute, haveAtLeast(fs, lastSeen(fs)+150))
+	testkit.EventuallySays(t, time.Minute, haveAtLeast(fs, lastSeen(fs)+150))
 	t.Logf("150 envelopes more for every member, b's through a, in %v", time.Since(began))
 
 	log := settle(t, baseA, id, fs)
@@ -145,7 +146,7 @@ func settle(t *testing.T, base, id string, fs []*follower) []wire.Envelope {
 		return ok, fmt.Sprintf("the room is at seq %d, its members at %v", seq, lasts)
 	}
 	for range 5 {
-		eventually(t, time.Minute, atEnd)
+		testkit.EventuallySays(t, time.Minute, atEnd)
 		log := roomLog(t, base, id)
 		if done, _ := atEnd(); done && log[len(log)-1].Seq == uint64(roomSeq(t, base, id)) {
 			return log

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/server/store/storetest"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -53,7 +54,7 @@ func TestFullDiskRefusesActionsAndKeepsTheRoom(t *testing.T) {
 		defer close(done)
 		f.run(ctx, base, id, false)
 	}()
-	eventually(t, time.Minute, haveAtLeast([]*follower{f}, 1)) // its own arrival
+	testkit.EventuallySays(t, time.Minute, haveAtLeast([]*follower{f}, 1)) // its own arrival
 	acked := 0
 	for ; acked < 20; acked++ {
 		if status, body := act(acked); status != http.StatusAccepted {
@@ -104,7 +105,7 @@ func TestFullDiskRefusesActionsAndKeepsTheRoom(t *testing.T) {
 		t.Errorf("/healthz on a full disk: %d %q, want 503 saying there is no space left", status, body)
 	}
 	// What was logged reads back whole, and the member has it all.
-	eventually(t, time.Minute, haveAtLeast([]*follower{f}, logged))
+	testkit.EventuallySays(t, time.Minute, haveAtLeast([]*follower{f}, logged))
 	log := roomLog(t, base, id)
 	if got := countActions(log); got != acked || log[len(log)-1].Seq != logged {
 		t.Fatalf("the room's log holds %d actions up to seq %d; %d were accepted, up to seq %d", got, log[len(log)-1].Seq, acked, logged)

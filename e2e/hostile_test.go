@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -69,22 +70,6 @@ func openFiles(t *testing.T, pid int) int {
 		t.Fatal(err)
 	}
 	return len(fds)
-}
-
-// eventually waits until cond holds, or fails with what it last said.
-func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", within, msg)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // dialWS joins a room (query is that of /ws) and returns the connection
@@ -170,7 +155,7 @@ func TestAbruptDisconnectsFreeEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close(websocket.StatusNormalClosure, "")
-	eventually(t, time.Minute, func() (bool, string) {
+	testkit.EventuallySays(t, time.Minute, func() (bool, string) {
 		n := serverMetric(t, base, "thingyard_connections")
 		return n == 0, fmt.Sprintf("%v connections", n)
 	})
@@ -234,7 +219,7 @@ func TestAbruptDisconnectsFreeEverything(t *testing.T) {
 		defer c.CloseNow() // the client never closes: the server must
 	}
 
-	eventually(t, time.Minute, func() (bool, string) {
+	testkit.EventuallySays(t, time.Minute, func() (bool, string) {
 		files, gor, conns := openFiles(t, pid), serverMetric(t, base, "go_goroutines"), serverMetric(t, base, "thingyard_connections")
 		// The embedded JetStream starts and ends a few workers of its
 		// own on timers; a leak of the 5,100 members would be thousands.

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
@@ -212,7 +213,7 @@ func TestRoomsSurviveAKill(t *testing.T) {
 			fs[i].run(ctx, base, id, i < 3)
 		}()
 	}
-	eventually(t, time.Minute, sentAtLeast(fs, 100))
+	testkit.EventuallySays(t, time.Minute, sentAtLeast(fs, 100))
 	before := roomSeq(t, base, id)
 	srv.Process.Signal(syscall.SIGKILL)
 	srv.Wait()
@@ -224,7 +225,7 @@ func TestRoomsSurviveAKill(t *testing.T) {
 	if after := roomSeq(t, base, id); after < before {
 		t.Fatalf("the room's seq went back from %v to %v across the restart", before, after)
 	}
-	eventually(t, time.Minute, sentAtLeast(fs, 700)) // past a fold of the log, at 500 envelopes
+	testkit.EventuallySays(t, time.Minute, sentAtLeast(fs, 700)) // past a fold of the log, at 500 envelopes
 	cancel()
 	wg.Wait()
 
@@ -359,13 +360,13 @@ func TestTwoServersShareARoom(t *testing.T) {
 			}
 		}()
 	}
-	eventually(t, time.Minute, sentAtLeast(fs, 150))
+	testkit.EventuallySays(t, time.Minute, sentAtLeast(fs, 150))
 	mu.Lock()
 	bAlive = false
 	mu.Unlock()
 	b.Process.Signal(syscall.SIGKILL)
 	b.Wait()
-	eventually(t, time.Minute, sentAtLeast(fs, 400))
+	testkit.EventuallySays(t, time.Minute, sentAtLeast(fs, 400))
 	cancel()
 	wg.Wait()
 

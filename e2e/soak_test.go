@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/sim"
@@ -169,7 +170,7 @@ func TestSoak(t *testing.T) {
 	compared := 0
 	for _, r := range s.rooms {
 		var final uint64
-		eventually(t, drainTimeout, func() (bool, string) {
+		testkit.EventuallySays(t, drainTimeout, func() (bool, string) {
 			info := getRoom(t, base, r.id)
 			final = info.Seq
 			return len(info.Members) == 1 && r.witness.last.Load() == final,
@@ -182,7 +183,7 @@ func TestSoak(t *testing.T) {
 
 	var conns, mqttClients float64
 	var files, gor int
-	eventually(t, drainTimeout, func() (bool, string) {
+	testkit.EventuallySays(t, drainTimeout, func() (bool, string) {
 		conns, mqttClients = serverMetric(t, base, "thingyard_connections"), serverMetric(t, base, "thingyard_mqtt_clients")
 		files, gor = openFiles(t, pid), int(serverMetric(t, base, "go_goroutines"))
 		return conns == 0 && mqttClients == 0 && files <= files0 && gor <= gor0,
@@ -346,7 +347,7 @@ func (s *soak) growCrowd(t *testing.T) {
 	if status, p := add(1); status != http.StatusUnprocessableEntity || p["field"] != "count" {
 		t.Fatalf("a sensor past the budget of %d devices: %d %v, want 422 on count", sim.MaxDevices, status, p)
 	}
-	eventually(t, time.Minute, func() (bool, string) {
+	testkit.EventuallySays(t, time.Minute, func() (bool, string) {
 		res, err := noKeepAlive.Get(s.base + "api/rooms/" + r.id + "/devices")
 		if err != nil {
 			t.Fatal(err)

@@ -3,7 +3,6 @@ package scenes
 import (
 	"embed"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -52,14 +51,4 @@ func Summaries() []Summary {
 		out = append(out, Summary{Name: n, Title: sc.Title, Line: line + "."})
 	}
 	return out
-}
-
-func embeddedNames() []string {
-	ents, _ := builtinFS.ReadDir("builtin")
-	var ns []string
-	for _, e := range ents {
-		ns = append(ns, strings.TrimSuffix(e.Name(), ".yaml"))
-	}
-	sort.Strings(ns)
-	return ns
 }

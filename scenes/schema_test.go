@@ -3,6 +3,7 @@ package scenes_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/sim"
 )
 
 // Every built-in scene validates against the JSON Schema (draft 2020-12)
@@ -57,6 +59,14 @@ func TestSchemaAcceptsBuiltins(t *testing.T) {
 		}
 		if _, err := scenes.Parse(name, []byte(src)); err == nil {
 			t.Errorf("%s: Parse accepts it", name)
+		}
+	}
+	// The schema and the simulator bound a sampling period alike.
+	for period, ok := range map[int]bool{sim.MaxPeriodMs: true, sim.MaxPeriodMs + 1: false} {
+		src := fmt.Sprintf("devices: [{id: a, kind: sensor, period_ms: %d}]\n", period)
+		_, perr := scenes.Parse("period", []byte(src))
+		if serr := check("period", []byte(src)); (serr == nil) != ok || (perr == nil) != ok {
+			t.Errorf("period_ms %d: the schema says %v and Parse says %v; want both to accept it: %v", period, serr, perr, ok)
 		}
 	}
 }

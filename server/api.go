@@ -13,6 +13,7 @@ import (
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/limit"
+	"github.com/thingyard/thingyard/server/problem"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/replica"
 	"github.com/thingyard/thingyard/server/store"
@@ -30,10 +31,6 @@ const (
 	// proxies do not close it (15 s).
 	keepAlive = 15 * time.Second
 )
-
-// topicPrefix begins every MQTT topic of the open API:
-// thingyard/{room}/{device}/{metric}.
-const topicPrefix = "thingyard"
 
 // openSide is the name of the side whose devices the open API exposes:
 // the IoT side of every built-in scene. The other side is M2M: closed.
@@ -103,7 +100,7 @@ func (a *api) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !a.calls.Allow(limit.Source(r)) {
 			w.Header().Set("Retry-After", "1")
-			problem(w, http.StatusTooManyRequests, fmt.Sprintf("rate limit: at most %g API calls a second from one address", a.calls.Rate()), "")
+			problem.Write(w, http.StatusTooManyRequests, fmt.Sprintf("rate limit: at most %g API calls a second from one address", a.calls.Rate()))
 			return
 		}
 		h(w, r)
@@ -122,22 +119,10 @@ func apiRoutes(mux *http.ServeMux, a *api) {
 	mux.HandleFunc("POST /api/rooms/{id}/actions", a.limited(a.action))
 	mux.HandleFunc("GET /api/rooms/{id}/events", a.limited(a.events))
 	unknown := func(w http.ResponseWriter, r *http.Request) {
-		problem(w, http.StatusNotFound, fmt.Sprintf("no %s %s in the API: see /api/openapi.json", r.Method, r.URL.Path), "")
+		problem.Write(w, http.StatusNotFound, fmt.Sprintf("no %s %s in the API: see /api/openapi.json", r.Method, r.URL.Path))
 	}
 	mux.HandleFunc("GET /api/", unknown)
 	mux.HandleFunc("POST /api/", unknown)
-}
-
-// problem writes an RFC 9457 problem detail; field, when set, names the
-// request field at fault.
-func problem(w http.ResponseWriter, status int, detail, field string) {
-	p := map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail}
-	if field != "" {
-		p["field"] = field
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(p)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -158,10 +143,10 @@ func (a *api) live(w http.ResponseWriter, r *http.Request) (relay.Room, *replica
 		// may hide one.
 		if err := a.rel.Healthy(); err != nil && !errors.Is(err, store.ErrNoSpace) {
 			w.Header().Set("Retry-After", "5")
-			problem(w, http.StatusServiceUnavailable, err.Error(), "")
+			problem.Write(w, http.StatusServiceUnavailable, err.Error())
 			return info, nil, false
 		}
-		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms (rooms in which nothing happens are removed after a while)", id), "")
+		problem.Write(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms (rooms in which nothing happens are removed after a while)", id))
 		return info, nil, false
 	}
 	return info, rep, true
@@ -201,7 +186,7 @@ func (a *api) room(w http.ResponseWriter, r *http.Request) {
 	}
 	out := roomJSON{ID: info.ID, Scene: info.Scene, Seq: info.Seq, Members: info.Members, Token: a.rel.Token(info.ID), RealMsPerTick: wire.MsPerTick}
 	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Hash = wd.Tick(), sim.HashString(wd.Hash()) }); err != nil {
-		problem(w, http.StatusInternalServerError, err.Error(), "")
+		problem.Write(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	out.Time = rep.Time(out.Tick)
@@ -260,7 +245,7 @@ func devicesOf(room string, w *sim.World, v *sim.View) []deviceJSON {
 			out = append(out, d)
 			continue
 		}
-		d.Topic = topicPrefix + "/" + room + "/" + d.ID
+		d.Topic = sim.DeviceTopic(room, d.ID)
 		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
 			on := info.On
 			d.On = &on
@@ -308,7 +293,7 @@ func (a *api) devices(w http.ResponseWriter, r *http.Request) {
 	out.Room = info.ID
 	var v sim.View
 	if err := rep.Read(func(wd *sim.World, _ uint64) { out.Tick, out.Devices = wd.Tick(), devicesOf(info.ID, wd, &v) }); err != nil {
-		problem(w, http.StatusInternalServerError, err.Error(), "")
+		problem.Write(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -331,7 +316,7 @@ func (a *api) device(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	if found == nil {
-		problem(w, http.StatusNotFound, fmt.Sprintf("room %s has no device %q: GET /api/rooms/%s/devices lists them", info.ID, id, info.ID), "")
+		problem.Write(w, http.StatusNotFound, fmt.Sprintf("room %s has no device %q: GET /api/rooms/%s/devices lists them", info.ID, id, info.ID))
 		return
 	}
 	writeJSON(w, http.StatusOK, found)
@@ -341,29 +326,12 @@ func (a *api) device(w http.ResponseWriter, r *http.Request) {
 type actionResult struct {
 	Seq    uint64     `json:"seq"`
 	At     int64      `json:"at"`
-	Action actionEcho `json:"action"`
-}
-
-// actionEcho is an action as the API echoes it: on is there for the kinds
-// it switches (power, command) whether true or false, so a power-off reads
-// as one.
-type actionEcho struct {
-	sim.Action
-	On *bool `json:"on,omitempty"`
-}
-
-func echo(a sim.Action) actionEcho {
-	e := actionEcho{Action: a}
-	if a.Kind == sim.ActPower || a.Kind == sim.ActCommand {
-		on := a.On
-		e.On = &on
-	}
-	return e
+	Action sim.Action `json:"action"`
 }
 
 func (a *api) action(w http.ResponseWriter, r *http.Request) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		problem(w, http.StatusUnsupportedMediaType, fmt.Sprintf("an action is sent as Content-Type: application/json, not %q (so that no other web page can post one)", r.Header.Get("Content-Type")), "")
+		problem.Write(w, http.StatusUnsupportedMediaType, fmt.Sprintf("an action is sent as Content-Type: application/json, not %q (so that no other web page can post one)", r.Header.Get("Content-Type")))
 		return
 	}
 	info, rep, ok := a.live(w, r)
@@ -372,11 +340,11 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, wire.MaxFrame+1))
 	if err != nil {
-		problem(w, http.StatusBadRequest, "reading the body: "+err.Error(), "")
+		problem.Write(w, http.StatusBadRequest, "reading the body: "+err.Error())
 		return
 	}
 	if len(body) > wire.MaxFrame {
-		problem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an action is at most %d bytes", wire.MaxFrame), "")
+		problem.Write(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an action is at most %d bytes", wire.MaxFrame))
 		return
 	}
 	// The gate explains a body that is not an action; only an action that
@@ -386,11 +354,11 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 		var field, why string
 		var v sim.View
 		if err := rep.Read(func(wd *sim.World, _ uint64) { field, why = closedTo(wd, &v, act) }); err != nil {
-			problem(w, http.StatusInternalServerError, err.Error(), "")
+			problem.Write(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		if why != "" {
-			problem(w, http.StatusForbidden, why, field)
+			problem.WriteField(w, http.StatusForbidden, why, field)
 			return
 		}
 	}
@@ -399,16 +367,16 @@ func (a *api) action(w http.ResponseWriter, r *http.Request) {
 		var ae *sim.ActionError
 		switch {
 		case errors.As(err, &ae):
-			problem(w, http.StatusUnprocessableEntity, err.Error(), ae.Field)
+			problem.WriteField(w, http.StatusUnprocessableEntity, err.Error(), ae.Field)
 		case errors.Is(err, relay.ErrNoRoom):
-			problem(w, http.StatusNotFound, err.Error(), "")
+			problem.Write(w, http.StatusNotFound, err.Error())
 		case errors.Is(err, relay.ErrLogFull), errors.Is(err, wire.ErrBadJSON):
-			problem(w, http.StatusUnprocessableEntity, err.Error(), "")
+			problem.Write(w, http.StatusUnprocessableEntity, err.Error())
 		case errors.Is(err, store.ErrNoSpace):
-			problem(w, http.StatusInsufficientStorage, err.Error(), "")
+			problem.Write(w, http.StatusInsufficientStorage, err.Error())
 		default:
 			w.Header().Set("Retry-After", "5")
-			problem(w, http.StatusServiceUnavailable, err.Error(), "")
+			problem.Write(w, http.StatusServiceUnavailable, err.Error())
 		}
 		return
 	}
@@ -435,7 +403,7 @@ func submit(rel *relay.Relay, _ *replica.Replica, room, from string, body []byte
 	if err := json.Unmarshal(e.Body, &act); err != nil {
 		return actionResult{}, fmt.Errorf("the room logged an action it cannot read back: %w", err)
 	}
-	return actionResult{Seq: e.Seq, At: act.At, Action: echo(act)}, nil
+	return actionResult{Seq: e.Seq, At: act.At, Action: act}, nil
 }
 
 // events is GET /api/rooms/{id}/events: the room's envelopes as
@@ -453,7 +421,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	if since != "" {
 		n, err := strconv.ParseUint(since, 10, 64)
 		if err != nil {
-			problem(w, http.StatusBadRequest, fmt.Sprintf("since (or Last-Event-ID) %q is not a sequence number", since), "since")
+			problem.WriteField(w, http.StatusBadRequest, fmt.Sprintf("since (or Last-Event-ID) %q is not a sequence number", since), "since")
 			return
 		}
 		from = n
@@ -461,11 +429,11 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	snap, backlog, sub, err := a.rel.Subscribe(id, from)
 	if errors.Is(err, relay.ErrSubs) {
 		w.Header().Set("Retry-After", "10")
-		problem(w, http.StatusServiceUnavailable, err.Error(), "")
+		problem.Write(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	if err != nil {
-		problem(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms", id), "")
+		problem.Write(w, http.StatusNotFound, fmt.Sprintf("no live room %q: make one with POST /rooms", id))
 		return
 	}
 	defer sub.Close()

@@ -211,6 +211,10 @@ func TestAPIActionReachesTheRoom(t *testing.T) {
 	if e.Seq != 2 || e.From != "api" || act.Kind != sim.ActPower || act.Device != "fan" || act.On || act.At != res.At {
 		t.Errorf("the browser got %+v %+v", e, act)
 	}
+	// The logged body says off, so event streams and logs read it so.
+	if !strings.Contains(string(e.Body), `"on":false`) {
+		t.Errorf("the logged power-off is %s, without \"on\":false", e.Body)
+	}
 	s.clock.Advance(5000)
 	var fan deviceJSON
 	s.do(t, "GET", "/api/rooms/"+id+"/devices/fan", "", &fan)

@@ -224,7 +224,7 @@ func (b *broker) mayRead(cl *mqtt.Client, topic string) (bool, string) {
 	if b.open {
 		return true, ""
 	}
-	p := topicPrefix + "/" + b.room(cl)
+	p := sim.SpaceTopic(b.room(cl))
 	if topic == p || strings.HasPrefix(topic, p+"/") {
 		return true, ""
 	}
@@ -238,7 +238,7 @@ func (b *broker) mayWrite(cl *mqtt.Client, topic string) error {
 		return err
 	}
 	if !b.open && room != b.room(cl) {
-		return fmt.Errorf("a client of room %s publishes only to %s/%s/{device}/set", b.room(cl), topicPrefix, b.room(cl))
+		return fmt.Errorf("a client of room %s publishes only to %s", b.room(cl), sim.Topic(b.room(cl), "{device}", sim.TopicSet))
 	}
 	return nil
 }
@@ -461,11 +461,11 @@ func setTopic(topic string) (room, device string, err error) {
 	if len(topic) > maxTopic {
 		return "", "", fmt.Errorf("topic longer than %d bytes", maxTopic)
 	}
-	parts := strings.Split(topic, "/")
-	if len(parts) != 4 || parts[0] != topicPrefix || parts[3] != "set" || parts[1] == "" || parts[2] == "" {
+	room, device, leaf, ok := sim.SplitTopic(topic)
+	if !ok || leaf != sim.TopicSet {
 		return "", "", errors.New("clients publish only to thingyard/{room}/{device}/set; readings come from the room")
 	}
-	return parts[1], parts[2], nil
+	return room, device, nil
 }
 
 // parseSet reads the payload of a set topic:

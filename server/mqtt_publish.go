@@ -123,7 +123,7 @@ func filterRoom(filter string) (room string, every, ok bool) {
 			return "", false, false
 		case l == "+":
 			every = every || i == 1
-		case i == 0 && l != topicPrefix:
+		case i == 0 && l != sim.TopicPrefix:
 			return "", false, false
 		case i == 1:
 			room = l

@@ -19,6 +19,7 @@ import (
 	"github.com/thingyard/thingyard"
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -69,7 +70,7 @@ func startServerLog(t testing.TB, args ...string) (string, *syncBuf) {
 	})
 	re := regexp.MustCompile(`serving on http://([^/]+)/`)
 	var addr string
-	boardtest.Eventually(t, 10*time.Second, "the server to listen", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the server to listen", func() bool {
 		select {
 		case <-finished:
 			t.Fatalf("server ended: %v\n%s", runErr, stderr.String())
@@ -215,11 +216,11 @@ func TestSerialGateway(t *testing.T) {
 			// Someone in the room commands the board on: a command action
 			// (what the inspector's button sends).
 			browser.send(wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: true, At: r.At + wire.Lead})
-			boardtest.Eventually(t, 10*time.Second, "the command at the board", led)
+			testkit.Eventually(t, 10*time.Second, "the command at the board", led)
 			// A command envelope goes to the member holding the board.
 			browser.send(wire.KindCommand, wire.Command{Device: "board", On: false})
 			if !tt.libmod {
-				boardtest.Eventually(t, 10*time.Second, "the off command at the board", func() bool { return !led() })
+				testkit.Eventually(t, 10*time.Second, "the off command at the board", func() bool { return !led() })
 			}
 
 			// Unplugged: the device goes offline; plugged back, it is
@@ -308,7 +309,7 @@ func TestSerialSilentBoard(t *testing.T) {
 					t.Errorf("the page's note does not say %q:\n%s", w, note.Note)
 				}
 			}
-			boardtest.Eventually(t, 20*time.Second, "a log line that the board does not answer", func() bool {
+			testkit.Eventually(t, 20*time.Second, "a log line that the board does not answer", func() bool {
 				return strings.Contains(logs.String(), "board not answering")
 			})
 			var line string

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 )
@@ -42,6 +43,21 @@ type Action struct {
 	Count      int        `json:"count,omitempty" yaml:"count,omitempty"`
 	DeviceKind string     `json:"device_kind,omitempty" yaml:"device_kind,omitempty"`
 	Readings   []Reading  `json:"readings,omitempty" yaml:"readings,omitempty"`
+}
+
+// MarshalJSON leaves out the fields an action's kind does not use, except
+// that on is always written for the kinds it switches (power, command): a
+// power-off in a log, an event stream or an API echo reads as one, not as
+// an action with its switch missing.
+func (a Action) MarshalJSON() ([]byte, error) {
+	type plain Action // plain has no methods, so this does not recurse
+	if a.Kind == ActPower || a.Kind == ActCommand {
+		return json.Marshal(struct {
+			plain
+			On bool `json:"on"`
+		}{plain(a), a.On})
+	}
+	return json.Marshal(plain(a))
 }
 
 // Reading is one named value from a real board.

@@ -4,7 +4,9 @@ package sim
 // PLC polls two temperature sensors and a valve on one RS-485 bus and
 // decides on the spot, beside an IoT home, where Zigbee sensors report
 // through a gateway and the internet to a cloud broker that decides and
-// tells a phone. It is what Thingyard shows before any scene is chosen.
+// tells a phone. It is written in Go, apart from the scenes' YAML, so the
+// simulator's tests, golden hashes and benchmarks (and the renderer's)
+// stand on a world that no scene edit changes.
 func Demo() Spec {
 	return Spec{
 		Name:   "demo",

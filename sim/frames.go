@@ -112,12 +112,13 @@ func (w *World) canFrame(m *message) proto.CANFrame {
 	return f
 }
 
-// topic is where an IoT device publishes: thingyard/<side>/<device>/<what>.
+// topic is where an IoT device publishes: thingyard/<side>/<device>/<what>
+// (see Topic).
 func (w *World) topic(m *message) string {
 	if m.kind == mCommand {
 		d := &w.devices[m.dst]
 		if d.setTopic == "" {
-			d.setTopic = "thingyard/" + w.sides[d.side] + "/" + d.id + "/set"
+			d.setTopic = Topic(w.sides[d.side], d.id, TopicSet)
 		}
 		return d.setTopic
 	}
@@ -131,7 +132,7 @@ func (w *World) topic(m *message) string {
 		if q == "" {
 			q = "value"
 		}
-		d.topic = "thingyard/" + w.sides[d.side] + "/" + d.id + "/" + q
+		d.topic = Topic(w.sides[d.side], d.id, q)
 	}
 	return d.topic
 }

@@ -144,6 +144,7 @@ const (
 	MaxEvents    = 10000
 	MaxIDLen     = 64
 	MaxCoord     = 1_000_000 // |x|, |y| in world units
+	MaxPeriodMs  = 3_600_000 // a device's longest sampling period: an hour
 	maxBusUnits  = 32        // RS-485 unit loads on one bus (TIA-485 standard receivers)
 	maxModbusAdr = 247       // highest Modbus slave address
 )
@@ -213,8 +214,8 @@ func (s *Spec) Validate() error {
 		if d.Address < 0 || d.Address > 0x1FFFFFFF {
 			add(p+".address", "address %d is out of range (Modbus 1..247, CAN 0..536870911)", d.Address)
 		}
-		if d.PeriodMs < 0 || d.PeriodMs > 3_600_000 {
-			add(p+".period_ms", "period %d ms is out of range (1..3600000)", d.PeriodMs)
+		if d.PeriodMs < 0 || d.PeriodMs > MaxPeriodMs {
+			add(p+".period_ms", "period %d ms is out of range (1..%d)", d.PeriodMs, MaxPeriodMs)
 		}
 		if d.CycleS < 0 || d.CycleS > 86400 {
 			add(p+".cycle_s", "cycle %d s is out of range (1..86400)", d.CycleS)

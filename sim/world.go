@@ -91,7 +91,7 @@ type device struct {
 	on         bool         // actuator state
 	links      []int32
 	busyUntil  int64
-	refusedTil int64
+	refusedTil int64  // the device wears a refusal mark until then
 	gen        uint32 // bumps on removal/power change so stale timers die
 
 	sink     int32 // cached automatic target
@@ -559,12 +559,16 @@ func (w *World) link(id string) (int32, error) {
 	return i, nil
 }
 
+// refusedMark is how long a device wears the mark of a refused action:
+// 2 s of simulated time (µs), long enough to be seen at any speed.
+const refusedMark = 2_000_000
+
 func (w *World) apply(a Action) error {
 	err := w.applyKind(a)
 	if err != nil {
 		w.noteRefusal(err)
 		if i, ok := w.byID[a.Device]; ok {
-			w.devices[i].refusedTil = w.now + 2_000_000
+			w.devices[i].refusedTil = w.now + refusedMark
 		}
 	}
 	return err
@@ -677,8 +681,8 @@ func (w *World) applySet(a Action) error {
 		d := &w.devices[i]
 		switch a.Key {
 		case "period_ms":
-			if a.Value < 1 || a.Value > 3_600_000 {
-				return fmt.Errorf("%w: period_ms %v out of range (1..3600000)", ErrBadAction, a.Value)
+			if a.Value < 1 || a.Value > MaxPeriodMs {
+				return fmt.Errorf("%w: period_ms %v out of range (1..%d)", ErrBadAction, a.Value, MaxPeriodMs)
 			}
 			d.period = int64(a.Value) * 1000
 		case "qos":

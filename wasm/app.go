@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"image/color"
+	"slices"
 	"strings"
 	"syscall/js"
 
@@ -70,6 +71,10 @@ type app struct {
 	roomBase  int64   // room tick at roomStart
 	roomStart float64 // performance.now() at the welcome, ms
 	members   int
+	// held are the room's real boards that other members (or the
+	// server's serial gateway) hold, by device, as their announcements
+	// said: a board that does not answer has a note saying so.
+	held      map[string]heldBoard
 	reported  int64  // tick of the last hash mark reported to the room
 	seq       uint64 // seq of the last room envelope applied: the world has every action up to it
 	mqttAddr  string // the server's MQTT broker, from the welcome
@@ -359,7 +364,7 @@ func (a *app) joinRoom(id string) {
 	if a.room != nil {
 		a.room.Close()
 	}
-	a.roomID, a.tl, a.seq = id, nil, 0
+	a.roomID, a.tl, a.seq, a.held = id, nil, 0, nil
 	a.room = room.Dial(id)
 	a.paused, a.speed = false, 1
 }
@@ -382,6 +387,7 @@ func (a *app) roomEnvelopes() bool {
 			a.room.You = w.You
 			a.mqttAddr, a.mqttToken = w.MQTT, w.Token
 			a.members = len(w.Members)
+			a.keepHeld(w.Members)
 			if a.tl == nil || a.name != w.Scene || w.FoldedSeq > 0 {
 				// A long-lived room sends the actions of its log folded
 				// out of their envelopes: the world is rebuilt from them.
@@ -406,6 +412,7 @@ func (a *app) roomEnvelopes() bool {
 			var p wire.Presence
 			if json.Unmarshal(e.Body, &p) == nil {
 				a.members = len(p.Members)
+				a.keepHeld(p.Members)
 			}
 		case wire.KindError:
 			var er wire.Error
@@ -435,6 +442,43 @@ func (a *app) keepUp(at int64) {
 	}
 }
 
+// heldBoard notes another member's board announcement: that it holds the
+// board driving a device, and what it says of it.
+func (a *app) heldBoard(e wire.Envelope) {
+	var b wire.Board
+	if json.Unmarshal(e.Body, &b) != nil || b.Device == "" || e.From == a.room.You {
+		return
+	}
+	if a.held == nil {
+		a.held = map[string]heldBoard{}
+	}
+	a.held[b.Device] = heldBoard{by: e.From, Board: b}
+}
+
+// keepHeld forgets the boards of members that left.
+func (a *app) keepHeld(members []string) {
+	for dev, h := range a.held {
+		if !slices.Contains(members, h.by) {
+			delete(a.held, dev)
+		}
+	}
+}
+
+// heldNotes are the held boards as the Real board panel lists them.
+func (a *app) heldNotes() []ui.HeldBoard {
+	var out []ui.HeldBoard
+	for _, h := range a.held {
+		out = append(out, ui.HeldBoard{Device: h.Device, Note: h.Note, Silent: h.Silent})
+	}
+	slices.SortFunc(out, func(x, y ui.HeldBoard) int { return strings.Compare(x.Device, y.Device) })
+	return out
+}
+
+type heldBoard struct {
+	by string // the member holding it
+	wire.Board
+}
+
 // foldedActions applies the actions of a welcome's folded log.
 func (a *app) foldedActions(raw json.RawMessage) error {
 	if len(raw) == 0 {
@@ -455,6 +499,10 @@ func (a *app) foldedActions(raw json.RawMessage) error {
 func (a *app) roomEnvelope(e wire.Envelope) {
 	if e.Kind == wire.KindCommand {
 		a.boardCommand(e.Body)
+		return
+	}
+	if e.Kind == wire.KindBoard {
+		a.heldBoard(e)
 		return
 	}
 	if a.tl == nil || (e.Kind != wire.KindAction && e.Kind != wire.KindReading) {
@@ -740,6 +788,7 @@ func (a *app) refreshModel() {
 		}
 	}
 	m.Board = a.board
+	m.Board.Held = a.heldNotes()
 	if a.room != nil {
 		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
 		m.Origin = js.Global().Get("location").Get("origin").String()

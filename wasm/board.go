@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"sync"
 
 	"github.com/thingyard/thingyard/board"
@@ -178,7 +177,7 @@ func (a *app) boardEvents() bool {
 		case ev.reading != nil:
 			rs := ev.reading.Readings
 			a.board.Lines++
-			a.board.Last = rs[0].Name + " " + strconv.FormatFloat(rs[0].Value, 'g', 6, 64)
+			a.board.Last = ui.ReadingsText(rs)
 			if a.board.Device != "" {
 				a.apply(*ev.reading)
 			}
@@ -215,7 +214,7 @@ func (a *app) boardState(ev boardEvent) {
 // boardDevice is the world's first device of kind board.
 func (a *app) boardDevice() string {
 	for _, d := range a.scene.Devices {
-		if d.Kind == "board" {
+		if d.Kind == sim.KindBoard.String() {
 			return d.ID
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/modbus"
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim/proto"
 )
 
@@ -180,12 +181,16 @@ func TestMasterAfterALateReply(t *testing.T) {
 	if _, err := m.ReadHoldingRegisters(17, 2, 3); !errors.Is(err, modbus.ErrTimeout) {
 		t.Fatalf("a held reply: %v, want a timeout", err)
 	}
-	boardtest.Eventually(t, 5*time.Second, "the slave's reply held", func() bool { return line.heldLen() == 11 })
+	testkit.Eventually(t, 5*time.Second, "the slave's reply held", func() bool { return line.heldLen() == 11 })
+	// From here the line holds the echo until the test releases it, which
+	// on a busy machine can be later than any short timeout: the command
+	// waits for it, so that what is tested is which bytes it takes.
+	m.Timeout = time.Minute
 	done := make(chan error, 1)
 	go func() { done <- m.WriteSingleCoil(17, 3, true) }()
 	coil := proto.AppendModbusWriteSingle(nil, 17, proto.FuncWriteSingleCoil, 3, proto.ModbusCoilOn)
-	boardtest.Eventually(t, 10*time.Second, "the command written", func() bool { return line.wrote(coil) })
-	boardtest.Eventually(t, 5*time.Second, "the slave's echo held", func() bool { return line.heldLen() == 11+8 })
+	testkit.Eventually(t, 10*time.Second, "the command written", func() bool { return line.wrote(coil) })
+	testkit.Eventually(t, 5*time.Second, "the slave's echo held", func() bool { return line.heldLen() == 11+8 })
 	line.release() // the late reply, then the echo
 	if err := <-done; err != nil {
 		t.Fatalf("the command after a late reply: %v", err)
@@ -211,8 +216,9 @@ func TestMasterDropsALateReplyBeforeARequest(t *testing.T) {
 	if _, err := m.ReadHoldingRegisters(17, 2, 3); !errors.Is(err, modbus.ErrTimeout) {
 		t.Fatalf("a held reply: %v, want a timeout", err)
 	}
-	boardtest.Eventually(t, 5*time.Second, "the slave's reply held", func() bool { return line.heldLen() == 11 })
+	testkit.Eventually(t, 5*time.Second, "the slave's reply held", func() bool { return line.heldLen() == 11 })
 	line.release()
+	m.Timeout = time.Minute // the late reply is on its way; which reply is taken is the point
 	if regs, err := m.ReadHoldingRegisters(17, 5, 3); err != nil || !slices.Equal(regs, []uint16{105, 106, 107}) {
 		t.Fatalf("registers 5 to 7 after a late reply: %v %v", regs, err)
 	}

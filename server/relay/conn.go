@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/thingyard/thingyard/server/limit"
+	"github.com/thingyard/thingyard/server/problem"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -29,12 +30,12 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	since, err := parseSince(q.Get("since"))
 	if err != nil {
 		r.refused.Add(1)
-		problem(w, http.StatusBadRequest, "since must be a sequence number: "+err.Error())
+		problem.Write(w, http.StatusBadRequest, "since must be a sequence number: "+err.Error())
 		return
 	}
 	if !validRoomID(id) {
 		r.refused.Add(1)
-		problem(w, http.StatusBadRequest, "room must be 8 to 64 letters, digits, - or _")
+		problem.Write(w, http.StatusBadRequest, "room must be 8 to 64 letters, digits, - or _")
 		return
 	}
 	rm, err := r.room(id, scene, limit.Source(req))
@@ -50,7 +51,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			status = http.StatusTooManyRequests
 			w.Header().Set("Retry-After", strconv.Itoa(int(60/r.opt.CreateRate)+1))
 		}
-		problem(w, status, err.Error())
+		problem.Write(w, status, err.Error())
 		return
 	}
 	rm.mu.Lock()
@@ -58,7 +59,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rm.mu.Unlock()
 	if full {
 		r.refused.Add(1)
-		problem(w, http.StatusServiceUnavailable, fmt.Sprintf("%v: %d members at most", ErrFull, r.opt.MaxMembers))
+		problem.Write(w, http.StatusServiceUnavailable, fmt.Sprintf("%v: %d members at most", ErrFull, r.opt.MaxMembers))
 		return
 	}
 	conn, err := websocket.Accept(w, req, &websocket.AcceptOptions{OriginPatterns: r.opt.OriginPatterns})

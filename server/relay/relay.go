@@ -28,6 +28,7 @@ import (
 
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
+	"github.com/thingyard/thingyard/server/problem"
 	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -478,42 +479,35 @@ func (r *Relay) HandleCreate(defaultScene string) http.HandlerFunc {
 		dec := json.NewDecoder(io.LimitReader(req.Body, 4096))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-			problem(w, http.StatusBadRequest, "the body must be {\"scene\":\"NAME\"} or empty: "+err.Error())
+			problem.Write(w, http.StatusBadRequest, "the body must be {\"scene\":\"NAME\"} or empty: "+err.Error())
 			return
 		}
 		if body.Scene == "" {
 			body.Scene = defaultScene
 		}
 		if !r.validScene(body.Scene) {
-			problem(w, http.StatusUnprocessableEntity, fmt.Sprintf("%v %q", ErrBadScene, body.Scene))
+			problem.Write(w, http.StatusUnprocessableEntity, fmt.Sprintf("%v %q", ErrBadScene, body.Scene))
 			return
 		}
 		if !r.creates.Allow(limit.Source(req)) {
 			r.refused.Add(1)
 			w.Header().Set("Retry-After", strconv.Itoa(int(60/r.opt.CreateRate)+1))
-			problem(w, http.StatusTooManyRequests, fmt.Sprintf("%v: at most %g a minute; use the room you made, or wait", ErrTooFast, r.opt.CreateRate))
+			problem.Write(w, http.StatusTooManyRequests, fmt.Sprintf("%v: at most %g a minute; use the room you made, or wait", ErrTooFast, r.opt.CreateRate))
 			return
 		}
 		id, err := r.Create(body.Scene)
 		switch {
 		case errors.Is(err, ErrBadScene):
-			problem(w, http.StatusUnprocessableEntity, err.Error())
+			problem.Write(w, http.StatusUnprocessableEntity, err.Error())
 			return
 		case err != nil:
-			problem(w, http.StatusServiceUnavailable, err.Error())
+			problem.Write(w, http.StatusServiceUnavailable, err.Error())
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(map[string]string{"id": id, "scene": body.Scene})
 	}
-}
-
-// problem writes an RFC 9457 problem detail.
-func problem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
 }
 
 // Observer is the observer the relay was made with, or nil.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -220,7 +221,11 @@ func TestCreateRoom(t *testing.T) {
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
 		t.Errorf("the 21st room of the minute: %d, Retry-After %q; want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
-	res, _ = http.Get(strings.Replace(srv.URL, "http", "http", 1) + "/ws?room=nosuchroom1")
+	res, err = http.Get(srv.URL + "/ws?room=nosuchroom1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	if res.StatusCode != 404 {
 		t.Errorf("unknown room: %d, want 404", res.StatusCode)
 	}
@@ -353,13 +358,17 @@ func TestCapsAndIdleRooms(t *testing.T) {
 		t.Error("a room with members was removed")
 	}
 	a.conn.Close(websocket.StatusNormalClosure, "")
-	res, _ = http.Get(srv.URL + "/metrics")
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	n, _ := res.Body.Read(buf)
-	b.Write(buf[:n])
-	if !strings.Contains(b.String(), "thingyard_rooms 1") || !strings.Contains(b.String(), "thingyard_refused_total 1") {
-		t.Errorf("metrics:\n%s", b.String())
+	res, err = http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), "thingyard_rooms 1") || !strings.Contains(string(body), "thingyard_refused_total 1") {
+		t.Errorf("metrics:\n%s", body)
 	}
 }
 

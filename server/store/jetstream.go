@@ -317,17 +317,24 @@ func (j *JetStream) setup(ctx context.Context) error {
 // is not ready or leaves it unanswered, until ctx ends; what names the
 // request in errors.
 func (j *JetStream) ensure(ctx context.Context, what string, request func(context.Context) error) error {
+	began := time.Now()
+	var said error // the last answer JetStream gave, when it gave one
 	for {
 		rctx, cancel := j.timeout(ctx)
 		err := request(rctx)
 		cancel()
+		if noPeers(err) {
+			said = err
+		}
 		switch {
 		case err == nil:
 			return nil
 		case !notReady(err):
 			return fmt.Errorf("store: %s: %w", what, err)
+		case ctx.Err() != nil && said != nil:
+			return fmt.Errorf("store: %s: after %s the cluster still has too few servers with JetStream online for %d replicas (start them, or lower the replicas): %w", what, time.Since(began).Round(time.Second), j.opt.Replicas, said)
 		case ctx.Err() != nil:
-			return fmt.Errorf("store: %s: JetStream did not answer in %s (is JetStream on in every NATS server, nats-server -js, and can they reach each other?): %w", what, setupWait, err)
+			return fmt.Errorf("store: %s: JetStream did not answer in %s (is JetStream on in every NATS server, nats-server -js, and can they reach each other?): %w", what, time.Since(began).Round(time.Second), err)
 		}
 		j.log.Info("waiting for the NATS servers' JetStream", "to", what, "err", err)
 		select {
@@ -338,11 +345,21 @@ func (j *JetStream) ensure(ctx context.Context, what string, request func(contex
 }
 
 // notReady reports whether err is a JetStream that cannot answer yet: a
-// request unanswered, or a cluster without its leaders.
+// request unanswered, a cluster without its leaders, or one whose leader
+// has not yet heard from enough of its servers to place the replicas (a
+// cluster just formed, on a busy machine).
 func notReady(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
-		errors.As(err, &apiErr) && apiErr.ErrorCode == 10008 // JetStream system temporarily unavailable
+		errors.As(err, &apiErr) && apiErr.ErrorCode == 10008 || // JetStream system temporarily unavailable
+		noPeers(err)
+}
+
+// noPeers reports whether err says the cluster has too few servers online
+// to place the replicas asked for (no suitable peers for placement).
+func noPeers(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10005
 }
 
 // watch hears of rooms removed by any instance, and forgets them.

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -235,5 +236,22 @@ func TestInstancesStartTogetherOnAFreshCluster(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("NewJetStream: %v", err)
 		}
+	}
+}
+
+// A start asking for more replicas than the cluster has servers waits for
+// them (a cluster just formed may not know all its servers online yet),
+// and then says what is missing.
+func TestTooFewServersForTheReplicas(t *testing.T) {
+	urls := storetest.URLs(storetest.Cluster(t, 2))
+	c, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	s, err := store.NewJetStream(c, store.JetStreamOptions{URLs: urls, Replicas: 3})
+	if err == nil {
+		s.Close()
+		t.Fatal("3 replicas on 2 servers: started")
+	}
+	if !strings.Contains(err.Error(), "too few servers with JetStream online for 3 replicas") {
+		t.Errorf("3 replicas on 2 servers: %v", err)
 	}
 }

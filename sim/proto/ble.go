@@ -128,20 +128,7 @@ func CRC24BLE(init uint32, b []byte) uint32 {
 }
 
 // crc24Table holds the reflected CRC-24 remainder of every byte value.
-var crc24Table = func() (t [256]uint32) {
-	for i := range t {
-		c := uint32(i)
-		for range 8 {
-			if c&1 != 0 {
-				c = c>>1 ^ 0xDA6000 // 0x00065B reflected
-			} else {
-				c >>= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
+var crc24Table = reflectedTable(uint32(0xDA6000)) // 0x00065B reflected
 
 func reverse24(v uint32) uint32 {
 	var r uint32

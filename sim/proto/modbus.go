@@ -29,22 +29,8 @@ const (
 	ModbusCoilOff           = 0x0000
 )
 
-// crcTable holds the Modbus CRC-16 remainder of every byte value, so CRC16
-// costs one table look-up per byte instead of eight shifts.
-var crcTable = func() (t [256]uint16) {
-	for i := range t {
-		c := uint16(i)
-		for range 8 {
-			if c&1 != 0 {
-				c = c>>1 ^ 0xA001
-			} else {
-				c >>= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
+// crcTable is the Modbus CRC-16 table (see reflectedTable).
+var crcTable = reflectedTable(uint16(0xA001))
 
 // CRC16 returns the Modbus CRC-16 of b (reflected polynomial 0xA001, initial
 // value 0xFFFF). A frame carries it low byte first.

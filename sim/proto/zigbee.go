@@ -361,17 +361,4 @@ func CRCKermit(b []byte) uint16 {
 	return crc
 }
 
-var kermitTable = func() (t [256]uint16) {
-	for i := range t {
-		c := uint16(i)
-		for range 8 {
-			if c&1 != 0 {
-				c = c>>1 ^ 0x8408
-			} else {
-				c >>= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
+var kermitTable = reflectedTable(uint16(0x8408))

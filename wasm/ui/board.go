@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/thingyard/thingyard/board"
+	"github.com/thingyard/thingyard/sim"
 )
 
 // BoardChoice is what a person chose in the Real board panel before
@@ -68,4 +69,39 @@ func ParseModbus(text [4]string, c *BoardChoice) error {
 	}
 	c.Slave, c.Register, c.Count, c.Coil = v[0], v[1], v[2], v[3]
 	return nil
+}
+
+// ReadingsText is a line's readings as the Real board panel shows them:
+// every name with its value ("temp 21.5, hum 40").
+func ReadingsText(rs []sim.Reading) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.Name)
+		b.WriteByte(' ')
+		b.WriteString(strconv.FormatFloat(r.Value, 'g', 6, 64))
+	}
+	return b.String()
+}
+
+// heldText says of a board someone else in the room holds what the people
+// in the room can act on: whose it is to fix, and its holder's note.
+func heldText(h HeldBoard) string {
+	name := strconv.Quote(h.Device)
+	switch {
+	case h.Silent:
+		return name + " (a real board held by someone else in this room) does not answer: " + h.Note
+	case h.Note != "":
+		return name + " (a real board held by someone else in this room): " + h.Note
+	}
+	return name + " is a real board held by someone else in this room: its readings and your commands pass through them."
+}
+
+func (c *Root) heldClass(h HeldBoard) string {
+	if h.Silent {
+		return "ty-errors ty-note"
+	}
+	return "ty-muted ty-note"
 }

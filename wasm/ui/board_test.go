@@ -90,3 +90,27 @@ func TestTopicsText(t *testing.T) {
 		}
 	}
 }
+
+// TestReadingsText: every name of a line reaches the panel's "last", not
+// only the first.
+func TestReadingsText(t *testing.T) {
+	got := ReadingsText([]sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}})
+	if want := "temp 21.5, hum 40"; got != want {
+		t.Errorf("ReadingsText = %q, want %q", got, want)
+	}
+}
+
+// TestHeldText: a board the server's gateway holds and that does not
+// answer says so in the panel, with what to check.
+func TestHeldText(t *testing.T) {
+	note := "Modbus slave 17 did not answer a read of 2 registers at 9600 baud: check the baud, the wiring and the slave address"
+	got := heldText(HeldBoard{Device: "board", Note: note, Silent: true})
+	for _, want := range []string{"board", "does not answer", note} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q does not say %q", got, want)
+		}
+	}
+	if got := heldText(HeldBoard{Device: "board", Note: "answering again"}); strings.Contains(got, "does not answer") || !strings.Contains(got, "answering again") {
+		t.Errorf("an answering board's note reads %q", got)
+	}
+}

@@ -50,8 +50,6 @@ type Model struct {
 	// Editor holds the scene as YAML and the errors of the last edit.
 	Editor      string
 	EditorError string
-	// Notice is a message for the person (a link that could not be read).
-	Notice string
 
 	// Room is the live room joined, if any, with how the connection goes
 	// and how many browsers share it.
@@ -81,9 +79,18 @@ type Board struct {
 	InScene   string // the scene's board device, "" when it has none
 	Protocol  string // what it speaks: plotter, firmata or modbus
 	Lines     int    // readings that reached the world
-	Bad       int    // lines that were not readings
 	Last      string // the last reading, as text
 	Console   string // the tail of what the board printed
+	// Held are the room's boards that others hold (another member, or
+	// the server's serial gateway), with what they say of them.
+	Held []HeldBoard
+}
+
+// HeldBoard is a real board that someone else in the room holds.
+type HeldBoard struct {
+	Device string
+	Note   string // what its holder says of it, "" when nothing
+	Silent bool   // the board does not answer
 }
 
 // BoardProtocols are the choices of what a board speaks; auto finds out.

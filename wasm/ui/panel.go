@@ -263,7 +263,7 @@ func (c *Root) deviceProps() []prop {
 	if d.Target != "" {
 		ps = append(ps, prop{"sends to", d.Target})
 	}
-	if d.Kind == "actuator" {
+	if d.Kind == sim.KindActuator.String() {
 		ps = append(ps, prop{"output", onOff(d.On)})
 	}
 	if d.PollCycle > 0 {
@@ -304,7 +304,7 @@ func (c *Root) busOf() string {
 func (c *Root) inRoom() bool { return len(c.Model.Room) > 0 }
 
 // topic is the inspected device's MQTT topic prefix in the room.
-func (c *Root) topic() string { return "thingyard/" + c.Model.Room + "/" + c.Model.Device.ID }
+func (c *Root) topic() string { return sim.DeviceTopic(c.Model.Room, c.Model.Device.ID) }
 
 // topicsText names the inspected device's topics: what it publishes, then
 // where it takes commands.
@@ -316,14 +316,14 @@ func (c *Root) topicsText() string {
 		for _, r := range d.Readings {
 			metrics = append(metrics, r.Metric())
 		}
-	case d.Kind == "sensor", d.Kind == "board":
+	case d.Kind == sim.KindSensor.String(), d.Kind == sim.KindBoard.String():
 		m := d.Quantity
 		if m == "" {
 			m = "value"
 		}
 		metrics = append(metrics, m)
 	}
-	if d.Kind == "actuator" || d.Kind == "board" {
+	if d.Kind == sim.KindActuator.String() || d.Kind == sim.KindBoard.String() {
 		metrics = append(metrics, "on")
 	}
 	metrics = append(metrics, "online")
@@ -331,7 +331,7 @@ func (c *Root) topicsText() string {
 	for _, m := range metrics[1:] {
 		s += ", …/" + m
 	}
-	return s + "; commands on …/set"
+	return s + "; commands on …/" + sim.TopicSet
 }
 
 // curlLine reads the inspected device from the room's REST API.
@@ -385,7 +385,7 @@ func (c *Root) TogglePower(vugu.DOMEvent) {
 }
 
 func (c *Root) commandable() bool {
-	return c.Model.Device != nil && (c.Model.Device.Kind == "actuator" || c.Model.Device.Kind == "board")
+	return c.Model.Device != nil && (c.Model.Device.Kind == sim.KindActuator.String() || c.Model.Device.Kind == sim.KindBoard.String())
 }
 
 func (c *Root) commandLabel() string {
@@ -405,11 +405,13 @@ func (c *Root) periodText() string { return strconv.FormatInt(c.Model.Device.Per
 
 func (c *Root) mqtt() string { return "mqtt" }
 
+func (c *Root) maxPeriod() string { return strconv.Itoa(sim.MaxPeriodMs) }
+
 // SetPeriod changes how often the inspected device samples: an action, so
 // it is shared and replayed like any other.
 func (c *Root) SetPeriod(e vugu.DOMEvent) {
 	v, err := strconv.ParseFloat(e.PropString("target", "value"), 64)
-	if err != nil || v < 1 || v > 3_600_000 {
+	if err != nil || v < 1 || v > sim.MaxPeriodMs {
 		return
 	}
 	c.Send(Command{Action: &sim.Action{Kind: sim.ActSet, Device: c.Model.Device.ID, Key: "period_ms", Value: math.Round(v)}})

@@ -712,8 +712,9 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 								_ = vgparent
 								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Sample every\n          "}
 								vgparent.AppendChild(vgn)
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-num"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "period"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "number"}, vugu.VGAttribute{Namespace: "", Key: "min", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "max", Val: "3600000"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "100"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Sampling period in milliseconds"}}}
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-num"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "period"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "number"}, vugu.VGAttribute{Namespace: "", Key: "min", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "100"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Sampling period in milliseconds"}}}
 								vgparent.AppendChild(vgn)
+								vgn.AddAttrInterface("max", c.maxPeriod())
 								vgn.AddAttrInterface("value", c.periodText())
 								vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 									EventType: "change",
@@ -1607,6 +1608,19 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-state"}}}
 				vgparent.AppendChild(vgn)
 				vgn.SetInnerHTML(c.boardState())
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			for vgiterkeyt, h := range c.Model.Board.Held {
+				var vgiterkey interface{} = vgiterkeyt
+				_ = vgiterkey
+				h := h
+				_ = h
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "role", Val: "status"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("class", c.heldClass(h))
+				vgn.AddAttrInterface("id", "board-held-"+h.Device)
+				vgn.SetInnerHTML(heldText(h))
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)

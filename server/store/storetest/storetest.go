@@ -16,15 +16,13 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/thingyard/thingyard/internal/testkit"
 )
 
 // Patience is how long a helper waits for what should come at once before
 // it fails the test (20 s: a loaded 2-core machine under -race).
 const Patience = 20 * time.Second
-
-// pollEvery is how often a helper looks again at a condition it waits on
-// (20 ms).
-const pollEvery = 20 * time.Millisecond
 
 // Cluster runs n nats-servers with JetStream, routed to each other on
 // loopback, each with a file store in a directory of its own, and waits
@@ -70,7 +68,7 @@ func Cluster(t testing.TB, n int) []*server.Server {
 			t.Fatalf("%s not ready after %s", srv.Name(), Patience)
 		}
 	}
-	waitFor(t, fmt.Sprintf("a JetStream leader with %d peers online", n), func() bool {
+	testkit.Eventually(t, Patience, fmt.Sprintf("a JetStream leader with %d peers online", n), func() bool {
 		for _, srv := range nodes {
 			if srv.JetStreamIsLeader() && len(srv.JetStreamClusterPeers()) == n {
 				return true
@@ -114,21 +112,6 @@ func StreamLeader(t testing.TB, url, stream string) string {
 		t.Fatalf("stream %s info: %+v, %v", stream, info, err)
 	}
 	return info.Cluster.Leader
-}
-
-// waitFor waits until cond holds, or fails saying what it waited for.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
-	deadline := time.After(Patience)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("no %s after %s", what, Patience)
-		}
-	}
 }
 
 // lines reads a process's output a line at a time.

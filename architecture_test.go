@@ -1,0 +1,125 @@
+package thingyard
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the import graph in docs/architecture.md (make architecture)")
+
+const (
+	module     = "github.com/thingyard/thingyard"
+	graphBegin = "<!-- import graph: made by make architecture from go list; do not edit -->"
+	graphEnd   = "<!-- end of import graph -->"
+)
+
+// TestArchitectureGraph holds the import graph in docs/architecture.md to
+// what go list says of the code: a package that starts importing another
+// fails here until the document is made again (make architecture).
+func TestArchitectureGraph(t *testing.T) {
+	graph := importGraph(t)
+	doc, err := os.ReadFile("docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := bytes.Index(doc, []byte(graphBegin)), bytes.Index(doc, []byte(graphEnd))
+	if i < 0 || j < i {
+		t.Fatalf("docs/architecture.md has no import graph between %q and %q", graphBegin, graphEnd)
+	}
+	now := doc[i+len(graphBegin) : j]
+	if bytes.Equal(now, graph) {
+		return
+	}
+	if *update {
+		out := slices.Concat(doc[:i+len(graphBegin)], graph, doc[j:])
+		if err := os.WriteFile("docs/architecture.md", out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("the import graph in docs/architecture.md is not the code's: run make architecture. The code's:\n%s", graph)
+}
+
+// importGraph is the module's packages with what each imports of the
+// module and what imports it, as a Markdown table. The browser packages
+// are listed as GOOS=js builds them, the rest as the server does; test
+// files are left out.
+func importGraph(t *testing.T) []byte {
+	t.Helper()
+	imports := map[string][]string{}
+	list := func(env []string, pattern string) {
+		cmd := exec.Command("go", "list", "-json=ImportPath,Imports,GoFiles", pattern)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pattern, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(out))
+		for dec.More() {
+			var p struct {
+				ImportPath string
+				Imports    []string
+				GoFiles    []string
+			}
+			if err := dec.Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			name := short(p.ImportPath)
+			if len(p.GoFiles) == 0 || (pattern == "./..." && (name == "wasm" || strings.HasPrefix(name, "wasm/"))) {
+				continue
+			}
+			imports[name] = []string{}
+			for _, imp := range p.Imports {
+				if imp == module || strings.HasPrefix(imp, module+"/") {
+					imports[name] = append(imports[name], short(imp))
+				}
+			}
+		}
+	}
+	list(nil, "./...")
+	list([]string{"GOOS=js", "GOARCH=wasm"}, "./wasm/...")
+	by := map[string][]string{}
+	for p, imps := range imports {
+		for _, imp := range imps {
+			by[imp] = append(by[imp], p)
+		}
+	}
+	names := make([]string, 0, len(imports))
+	for p := range imports {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	var b bytes.Buffer
+	b.WriteString("\n\n| package | imports (of Thingyard's) | imported by |\n|---|---|---|\n")
+	for _, p := range names {
+		slices.Sort(by[p])
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", p, codes(imports[p]), codes(by[p]))
+	}
+	b.WriteString("\n")
+	return b.Bytes()
+}
+
+func short(path string) string {
+	if path == module {
+		return "."
+	}
+	return strings.TrimPrefix(path, module+"/")
+}
+
+func codes(ps []string) string {
+	if len(ps) == 0 {
+		return "—"
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = "`" + p + "`"
+	}
+	return strings.Join(out, ", ")
+}
