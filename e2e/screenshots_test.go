@@ -63,9 +63,10 @@ func TestSceneScreenshots(t *testing.T) {
 			}
 		})
 	}
-	md.WriteString("## On a phone\n\nThe default scene in a 390×844 window at a device pixel ratio of 2: the panel moves below the world and the legend takes two rows.\n\n![The default scene on a phone](scenes/phone.png)\n")
+	md.WriteString("## On a phone\n\nThe default scene on a phone held upright, 390×844 at a device pixel ratio of 3 and 360×740 at 2: the world fills the top of the screen, as tall as it needs at the phone's width, and the panels are a sheet below it with their tabs along the bottom edge.\n\n![The default scene on a 390 px phone](scenes/phone.png) ![The default scene on a 360 px phone, Controls tab](scenes/phone-360.png)\n\n")
+	md.WriteString("## In a course page\n\nA page on another site framing `?embed=1` in an 800×500 iframe: the world and a bar of its controls, the internet cut from the bar.\n\n![Thingyard embedded in a course page](embed.png)\n")
 	t.Run("phone", func(t *testing.T) {
-		png := sceneShot(t, baseURL, 390, 844, 2)
+		png := sceneShot(t, baseURL, 390, 844, 3)
 		if err := os.WriteFile("../docs/scenes/phone.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -80,6 +81,37 @@ func TestSceneScreenshots(t *testing.T) {
 			}
 		})
 	}
+	t.Run("phone-360", func(t *testing.T) {
+		ctx, errs := browser(t)
+		c := &canvas{t: t, ctx: ctx, errs: errs}
+		c.run("load", viewport(360, 740, 2, true), chromedp.Navigate(baseURL),
+			waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 40`),
+			waitFor(ctx, `document.getElementById("tab-controls") !== null`),
+			chromedp.Click("#tab-controls", chromedp.ByQuery))
+		c.settleFit()
+		var png []byte
+		c.run("shot", chromedp.CaptureScreenshot(&png))
+		if err := os.WriteFile("../docs/scenes/phone-360.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("embed", func(t *testing.T) {
+		course := coursePage(t, "127.0.0.3")
+		ctx, errs := browser(t)
+		c := &canvas{t: t, ctx: ctx, errs: errs}
+		c.run("size", viewport(816, 600, 1, false))
+		f, _ := frameOn(t, ctx, course, baseURL+"?embed=1")
+		fc := &canvas{t: t, ctx: f, errs: errs}
+		fc.run("cut", waitFor(f, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 40 && document.getElementById("bar-internet") !== null`),
+			chromedp.Click("#bar-internet", chromedp.ByQuery),
+			waitFor(f, `document.getElementById("bar-internet").textContent.includes("Restore")`))
+		fc.settle(30)
+		var png []byte
+		c.run("shot", chromedp.CaptureScreenshot(&png))
+		if err := os.WriteFile("../docs/embed.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if err := os.WriteFile("../docs/scenes.md", []byte(md.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,12 @@ type config struct {
 	addr   string
 	dev    bool
 	origin string
-	mqtt   string
-	open   bool // -mqtt-open
-	relay  relay.Options
+	// frame are the origins of other sites that may frame a live room's
+	// page (-frame-origin); any site may frame a page without a room.
+	frame frameOrigins
+	mqtt  string
+	open  bool // -mqtt-open
+	relay relay.Options
 	// maxDevices is how many devices a room's world may hold.
 	maxDevices int
 	// apiRate is how many open API calls a second one address may make.
@@ -97,6 +100,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env THINGYARD_ADDR); 0.0.0.0:8080 serves a classroom")
 	fl.BoolVar(&cfg.dev, "dev", false, "serve index.html and assets/ from the current directory instead of the embedded copy")
 	fl.StringVar(&cfg.origin, "origin", "", "comma-separated extra Origin host patterns allowed to join rooms (same origin is always allowed)")
+	fl.Var(&cfg.frame, "frame-origin", "an origin such as https://courses.example.org whose pages may frame a live room's page (repeat it, or give a comma list); any site may frame the page without a room")
 	fl.StringVar(&cfg.mqtt, "mqtt", "", "also serve MQTT on this address (e.g. 127.0.0.1:1883): open devices publish readings on thingyard/{room}/{device}/{metric} and take commands on .../set; a client connects with user name = room id and password = the room's token, and sees only that room")
 	fl.BoolVar(&cfg.open, "mqtt-open", false, "let anyone connect to the MQTT broker without credentials and read every room (a lab on a closed network)")
 	fl.IntVar(&cfg.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
@@ -157,6 +161,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	site.frame = cfg.frame
 	if cfg.origin != "" {
 		cfg.relay.OriginPatterns = strings.Split(cfg.origin, ",")
 	}
@@ -259,13 +264,14 @@ func routes(mux *http.ServeMux, site *site, rel *relay.Relay, log *slog.Logger, 
 // secureHeaders sets the security headers on every response, the page's,
 // the API's, problems and assets alike: a Content-Security-Policy (the
 // page's own, which the site extends with the hashes of the page's inline
-// scripts) whose frame-ancestors 'self' keeps a live room's buttons out of
-// a foreign frame, X-Frame-Options for browsers before it, nosniff, and no
+// scripts and says who may frame it) whose frame-ancestors 'self' keeps
+// everything else out of a foreign frame, X-Frame-Options for browsers
+// before it, nosniff, and no
 // Referrer header, as room links carry the room's id.
 func secureHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", contentSecurityPolicy())
+		hd.Set("Content-Security-Policy", contentSecurityPolicy("'self'"))
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "SAMEORIGIN")
 		hd.Set("Referrer-Policy", "no-referrer")

@@ -24,17 +24,21 @@ import (
 // precompressed sibling (name.br, name.gz) are sent compressed when the
 // browser accepts it.
 type site struct {
-	web  fs.FS
-	dev  bool // read files on every request, for -dev
-	mu   sync.Mutex
-	docs map[string]*doc
+	web fs.FS
+	dev bool // read files on every request, for -dev
+	// frame are the other origins that may frame a live room's page
+	// (-frame-origin).
+	frame frameOrigins
+	mu    sync.Mutex
+	docs  map[string]*doc
 }
 
 // doc is one file with its encodings.
 type doc struct {
 	name     string
 	ctype    string
-	csp      string    // an HTML page's policy, with its inline scripts' hashes
+	html     bool      // an HTML page: its policy names its inline scripts and who may frame it
+	scripts  []string  // an HTML page's inline scripts' hashes
 	variants []variant // identity first
 }
 
@@ -105,8 +109,10 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// counts the compressed bytes.
 		h.Set("X-Thingyard-Size", strconv.Itoa(len(d.variants[0].data)))
 	}
-	if d.csp != "" {
-		h.Set("Content-Security-Policy", d.csp)
+	if d.html {
+		frameHeaders(h, r, func(ancestors string) string {
+			return contentSecurityPolicy(ancestors, d.scripts...)
+		}, s.frame)
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(v.data))
 }
@@ -124,7 +130,7 @@ func (s *site) load(name string) (*doc, error) {
 	}
 	d := &doc{name: name, ctype: contentType(name)}
 	if path.Ext(name) == ".html" {
-		d.csp = contentSecurityPolicy(inlineScriptHashes(data)...)
+		d.html, d.scripts = true, inlineScriptHashes(data)
 	}
 	d.variants = append(d.variants, variant{data: data, etag: etag(data, "")})
 	for _, e := range encodings {
@@ -186,16 +192,16 @@ func acceptsEncoding(header, enc string) bool {
 // 'wasm-unsafe-eval' to start its WebAssembly program and 'unsafe-eval'
 // for the panels (vugu's DOM renderer installs its helper script with
 // eval); styles stay 'unsafe-inline', as the panels and ebiten create
-// style elements and attributes at run time. frame-ancestors 'self'
-// lets no other site frame a live room.
-func contentSecurityPolicy(scriptHashes ...string) string {
+// style elements and attributes at run time. frameAncestors says who may
+// frame the response ('self' for all but the page: see frameHeaders).
+func contentSecurityPolicy(frameAncestors string, scriptHashes ...string) string {
 	script := "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'"
 	for _, h := range scriptHashes {
 		script += " '" + h + "'"
 	}
 	return "default-src 'self'; " + script + "; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; " +
-		"form-action 'self'; frame-ancestors 'self'"
+		"form-action 'self'; frame-ancestors " + frameAncestors
 }
 
 // inlineScript is a script element of a page without a src attribute,

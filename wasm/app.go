@@ -80,6 +80,9 @@ type app struct {
 	mqttAddr  string // the server's MQTT broker, from the welcome
 	mqttToken string // the room's MQTT password, from the welcome
 
+	page pageOptions // the URL's options for a course page (page.go)
+	pics pictures    // pictures and clips of the world (picture.go)
+
 	// A real board through Web Serial (see board.go).
 	brd   boardLink
 	board ui.Board
@@ -117,6 +120,7 @@ func newApp() *app {
 	a.state.Set("messages", js.FuncOf(a.messagesJS))
 	a.state.Set("texts", js.FuncOf(a.textsJS))
 	a.state.Set("textBoxes", js.FuncOf(a.textBoxesJS))
+	a.state.Set("fit", js.FuncOf(a.fitJS))
 	js.Global().Set("thingyard", a.state)
 	a.watchTheme()
 	return a
@@ -225,10 +229,11 @@ func (a *app) logJS(js.Value, []js.Value) any {
 // actions, so they reach every member before their tick (0.2 s at 1×).
 const roomLead = 20
 
-// boot loads the scenario in the page's URL, or the default scene. A link
-// that cannot be read is explained and the default scene loads anyway. A
-// room= parameter joins that live room.
+// boot loads the scenario in the page's URL, the scene of scene=, or the
+// default scene. A link that cannot be read is explained and the default
+// scene loads anyway. A room= parameter joins that live room.
 func (a *app) boot() {
+	a.readOptions()
 	href := js.Global().Get("location").Get("href").String()
 	if id := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "room"); id.Truthy() {
 		def, _ := scenes.Builtin(scenes.Default)
@@ -237,6 +242,9 @@ func (a *app) boot() {
 		return
 	}
 	sc, err := scenes.FromURL(href)
+	if errors.Is(err, scenes.ErrNoScenario) && a.sceneOption() {
+		return
+	}
 	if err == nil {
 		if err = a.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
 			a.runTo(sc.Tick) // open at the moment it was shared
@@ -576,6 +584,7 @@ func (a *app) Update() error {
 		a.state.Set("selected", a.r.Selected)
 		a.state.Set("selectedMessage", a.r.SelectedMsg)
 	}
+	a.fitWorldArea()
 	a.updates++
 	if changed || a.updates%modelEvery == 0 {
 		a.refreshModel()
@@ -696,6 +705,12 @@ func (a *app) run(c ui.Command) {
 		a.joinRoom(c.JoinRoom)
 	case c.SendBoard != "":
 		a.sendBoard(c.SendBoard)
+	case c.EmbedCode:
+		a.embedCode()
+	case c.Picture:
+		a.pics.want = true // taken when the next frame is drawn
+	case c.Record:
+		a.toggleRecord()
 	case c.Share:
 		l := a.link()
 		a.setURL(l)
@@ -789,6 +804,10 @@ func (a *app) refreshModel() {
 	}
 	m.Board = a.board
 	m.Board.Held = a.heldNotes()
+	a.refreshPictures()
+	if m.Embed {
+		m.OpenLink = a.fullLink()
+	}
 	if a.room != nil {
 		m.Room, m.RoomStatus, m.Members = a.roomID, a.room.Status(), a.members
 		m.Origin = js.Global().Get("location").Get("origin").String()
@@ -856,6 +875,9 @@ func (a *app) Draw(screen *ebiten.Image) {
 		a.viewStale = false
 	}
 	a.r.Draw(screen, &a.view)
+	if a.pics.want {
+		a.takePicture(screen)
+	}
 	a.frames++
 	a.state.Set("frames", a.frames)
 	if !a.ready {

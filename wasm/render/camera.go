@@ -12,6 +12,9 @@ type Camera struct {
 	CX, CY float64 // world point at the centre of the screen
 	Scale  float64 // pixels per world unit
 	W, H   float64 // screen size in pixels
+	// Fitted is true while the camera frames what Fit or FitInside framed:
+	// no pan, zoom or Show since. A new screen size then frames it again.
+	Fitted bool
 }
 
 // Zoom limits, in pixels per world unit.
@@ -42,6 +45,25 @@ func (c *Camera) Fit(minX, minY, maxX, maxY, margin float64) {
 	sx := (c.W - 2*margin) / w
 	sy := (c.H - 2*margin) / h
 	c.Scale = clamp(math.Min(sx, sy), MinScale, 2)
+	c.Fitted = true
+}
+
+// FitInside frames the box minX..maxX, minY..maxY inside the screen less
+// insets in pixels on each side (left, top, right, bottom), where things
+// drawn around the box go: it is as large as fits, up to 2 pixels a world
+// unit, and centred in what is left.
+func (c *Camera) FitInside(minX, minY, maxX, maxY, left, top, right, bottom float64) {
+	if maxX < minX || maxY < minY {
+		c.CX, c.CY, c.Scale = 0, 0, 1
+		return
+	}
+	w := math.Max(maxX-minX, 1)
+	h := math.Max(maxY-minY, 1)
+	c.Scale = clamp(math.Min((c.W-left-right)/w, (c.H-top-bottom)/h), MinScale, 2)
+	// The box's centre goes to the centre of the screen less the insets.
+	c.CX = (minX+maxX)/2 - ((left-right)/2)/c.Scale
+	c.CY = (minY+maxY)/2 - ((top-bottom)/2)/c.Scale
+	c.Fitted = true
 }
 
 // Shows reports whether the box minX..maxX, minY..maxY of the world is on
@@ -62,7 +84,7 @@ func (c *Camera) Rect() (cx, cy, w, h float64) {
 // as shows all of w×h, so a screen of the same size shows just it and one
 // of another shape shows it whole.
 func (c *Camera) Show(cx, cy, w, h float64) {
-	c.CX, c.CY = cx, cy
+	c.CX, c.CY, c.Fitted = cx, cy, false
 	c.Scale = clamp(math.Min(c.W/math.Max(w, 1e-9), c.H/math.Max(h, 1e-9)), MinScale, MaxScale)
 }
 
@@ -70,7 +92,7 @@ func (c *Camera) Show(cx, cy, w, h float64) {
 // point sx, sy where it is.
 func (c *Camera) ZoomAt(sx, sy, f float64) {
 	wx, wy := c.ToWorld(sx, sy)
-	c.Scale = clamp(c.Scale*f, MinScale, MaxScale)
+	c.Scale, c.Fitted = clamp(c.Scale*f, MinScale, MaxScale), false
 	nx, ny := c.ToWorld(sx, sy)
 	c.CX += wx - nx
 	c.CY += wy - ny
@@ -80,6 +102,7 @@ func (c *Camera) ZoomAt(sx, sy, f float64) {
 func (c *Camera) Pan(dx, dy float64) {
 	c.CX -= dx / c.Scale
 	c.CY -= dy / c.Scale
+	c.Fitted = false
 }
 
 // Visible reports whether a circle of radius r pixels around world point

@@ -91,3 +91,32 @@ func TestShowsTheBox(t *testing.T) {
 		}
 	}
 }
+
+// FitInside frames a box in the screen less its insets: as large as fits,
+// centred in what is left, and a pan or zoom ends the fit.
+func TestFitInside(t *testing.T) {
+	c := Camera{W: 400, H: 300}
+	c.FitInside(0, 0, 200, 50, 20, 40, 20, 60)
+	// 360 px across for 200 units, 200 px down for 50: the width decides.
+	if !near(c.Scale, 1.8) {
+		t.Fatalf("scale %v, want 1.8", c.Scale)
+	}
+	if x0, y0 := c.ToScreen(0, 0); !near(x0, 20) || !near(y0, 95) {
+		t.Errorf("the box's corner at (%v,%v), want (20,95)", x0, y0)
+	}
+	if x1, y1 := c.ToScreen(200, 50); !near(x1, 380) || !near(y1, 185) {
+		t.Errorf("the box's far corner at (%v,%v), want (380,185)", x1, y1)
+	}
+	if !c.Fitted {
+		t.Error("not Fitted after FitInside")
+	}
+	c.Pan(1, 0)
+	if c.Fitted {
+		t.Error("still Fitted after a pan")
+	}
+	c.FitInside(0, 0, 200, 50, 20, 40, 20, 60)
+	c.ZoomAt(0, 0, 1.1)
+	if c.Fitted {
+		t.Error("still Fitted after a zoom")
+	}
+}

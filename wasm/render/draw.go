@@ -186,8 +186,12 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 		r.helpW, r.slowW = 0, 0
 	}
 	if float64(w) != r.Cam.W || float64(h) != r.Cam.H {
-		// Keep the world point at the centre where it is.
+		// Keep the world point at the centre where it is, or, while the
+		// camera frames the whole world as fitted, frame it again.
 		r.Cam.W, r.Cam.H = float64(w), float64(h)
+		if r.Cam.Fitted && r.show == nil {
+			r.fitted = false
+		}
 	}
 	return w, h
 }
@@ -217,10 +221,12 @@ func (r *Renderer) Framed() bool { return r.fitted && r.show == nil && r.Cam.W >
 // instead of the whole world: the view a share link carries.
 func (r *Renderer) Show(cx, cy, w, h float64) { r.show = &[4]float64{cx, cy, w, h} }
 
-// FitTo frames the whole world.
+// FitTo frames the whole world, its sides' frames and titles clear of the
+// hints above and the legend below (see insets).
 func (r *Renderer) FitTo(v *sim.View) {
 	b := v.Bounds
-	r.Cam.Fit(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), FitMargin(r.Cam.W, r.Cam.H, r.dpr))
+	l, t, rt, bt := r.insets(r.Cam.W, r.Cam.H)
+	r.Cam.FitInside(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), l, t, rt, bt)
 	r.fitted = true
 }
 
@@ -512,14 +518,14 @@ func (r *Renderer) drawSides(v *sim.View) {
 		r.minX[s], r.maxX[s] = min(r.minX[s], d.X), max(r.maxX[s], d.X)
 		r.minY[s], r.maxY[s] = min(r.minY[s], d.Y), max(r.maxY[s], d.Y)
 	}
-	pad := 30*r.dpr + r.rad
+	pad := r.sidePad(r.rad)
 	for s := 0; s < n; s++ {
 		if r.maxX[s] < r.minX[s] {
 			continue
 		}
 		x0, y0 := r.Cam.ToScreen(float64(r.minX[s]), float64(r.minY[s]))
 		x1, y1 := r.Cam.ToScreen(float64(r.maxX[s]), float64(r.maxY[s]))
-		x0, y0, x1, y1 = x0-pad, y0-pad-16*r.dpr, x1+pad, y1+pad
+		x0, y0, x1, y1 = x0-pad, y0-pad-sideTitleH*r.dpr, x1+pad, y1+pad
 		c := sideColour(s)
 		r.bg.rect(float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), colourOf(c, 0.06))
 		r.bg.frame(float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), float32(r.dpr), colourOf(c, 0.35))

@@ -67,6 +67,21 @@ type Model struct {
 	Things Things
 	// Theme is the page's theme, "light" or "dark".
 	Theme string
+	// WorldOnly shows the world with a bar of its main controls instead
+	// of the panels (view=world, and embed=1 unless view=full); Embed is
+	// true in a course page's frame (embed=1), where OpenLink opens this
+	// world in a page of its own.
+	WorldOnly, Embed bool
+	OpenLink         string
+	// EmbedCode is an iframe element showing this world, once asked for.
+	EmbedCode, EmbedNote string
+	// Recording is true while a clip of the world is being recorded, of
+	// RecordBytes so far over RecordMs; PictureNote says what became of
+	// the last picture or clip.
+	Recording   bool
+	RecordBytes int64
+	RecordMs    int64
+	PictureNote string
 }
 
 // Board is the state of a real board attached through Web Serial.
@@ -121,6 +136,9 @@ type Command struct {
 	NewRoom   bool
 	JoinRoom  string
 	SendBoard string // text to write to the board
+	EmbedCode bool   // make and copy the iframe element of this world
+	Picture   bool   // save a picture of the world
+	Record    bool   // start recording the world, or stop
 }
 
 // Speeds are the choices of the speed control.

@@ -464,19 +464,12 @@ func (c *Root) span(f proto.Field) string {
 // ShareLink makes the link that reproduces the world as it is.
 func (c *Root) ShareLink(vugu.DOMEvent) { c.Send(Command{Share: true}) }
 
-// EditYAML keeps the editor's text as the person types.
-func (c *Root) EditYAML(e vugu.DOMEvent) {
-	s := e.PropString("target", "value")
-	c.draft = &s
-}
-
-// ApplyYAML loads the edited scene; errors show with their line and column.
+// ApplyYAML loads the edited scene; errors show with their line and
+// column. The text is read from the text area when Apply is pressed, not
+// kept as it is typed: a key press then costs the page nothing (a handler
+// would render every panel again on each key).
 func (c *Root) ApplyYAML(vugu.DOMEvent) {
 	text := c.Model.Editor
-	if c.draft != nil {
-		text = *c.draft
-	}
-	// Read the text area itself: what is typed there is the truth.
 	if ta := js.Global().Get("document").Call("getElementById", "scene-yaml"); ta.Truthy() {
 		text = ta.Get("value").String()
 	}
@@ -695,7 +688,7 @@ func (c *Root) AfterRender() {
 			if ta.Get("value").String() != c.Model.Editor {
 				ta.Set("value", c.Model.Editor)
 			}
-			c.editorText, c.draft = c.Model.Editor, nil
+			c.editorText = c.Model.Editor
 		}
 	}
 	c.scrollThings(doc)
