@@ -212,7 +212,7 @@ func TestAxe(t *testing.T) {
 			c.run("keys", chromedp.Click("#help-button", chromedp.ByID), waitFor(ctx, `document.getElementById("help").open`))
 			c.axe("list of keys")
 			c.run("close keys", chromedp.Click("#help-close", chromedp.ByID), waitFor(ctx, `!document.getElementById("help").open`))
-			c.run("inspect", chromedp.Click(`#things-list button`, chromedp.ByQuery),
+			c.run("inspect", chromedp.Click(`#things-list button.ty-thing`, chromedp.ByQuery),
 				waitFor(ctx, `document.querySelector("#inspector h3") !== null && document.querySelector("#recent button") !== null`))
 			c.axe("device inspected")
 			c.run("a message", chromedp.Click(`#recent button`, chromedp.ByQuery), waitFor(ctx, `document.querySelector("#inspector .ty-hex") !== null`))

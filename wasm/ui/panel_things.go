@@ -29,7 +29,9 @@ func (c *Root) rowClass(r ThingRow) string {
 	case r.Head:
 		return "ty-th"
 	case r.Selected:
-		return "ty-sel"
+		return "ty-dev ty-sel"
+	case r.ID != "":
+		return "ty-dev"
 	}
 	return ""
 }
