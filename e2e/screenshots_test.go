@@ -112,6 +112,13 @@ func TestSceneScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	md.WriteString("\n## The event list\n\nThe protocols scene paused 12 simulated seconds in, its event list open and filtered to MQTT, one frame picked: the inspector dissects it and the world marks its hop.\n\n![The event list](scenes/events.png)\n")
+	t.Run("events", func(t *testing.T) {
+		png := eventsShot(t)
+		if err := os.WriteFile("../docs/scenes/events.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if err := os.WriteFile("../docs/scenes.md", []byte(md.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +144,51 @@ func sceneShot(t *testing.T, link string, w, h int64, dpr float64) []byte {
 	}
 	if len(*errs) > 0 {
 		t.Errorf("%s: console errors: %v", link, *errs)
+	}
+	return png
+}
+
+// eventsShot is the protocols scene at 1280×800 with the event list open
+// and an MQTT frame picked in it.
+func eventsShot(t *testing.T) []byte {
+	t.Helper()
+	sc, err := scenes.Builtin("protocols")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := scenes.Link(baseURL, scenes.Scenario{Name: "protocols", Scene: sc, Seed: sc.Seed, Tick: 12_000, Paused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, errs := browser(t)
+	var png []byte
+	err = chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			return emulation.SetDeviceMetricsOverride(1280, 800, 1, false).Do(ctx)
+		}),
+		chromedp.Navigate(link),
+		waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 40`),
+		chromedp.Click("#events-toggle", chromedp.ByID),
+		waitFor(ctx, `document.querySelectorAll("#event-rows tbody tr").length > 5`),
+		choose("ev-protocol", "mqtt"),
+		waitFor(ctx, `[...document.querySelectorAll("#event-rows td.ev-proto")].every(td => td.textContent === "MQTT")`),
+		chromedp.Click(`#event-rows tbody tr:nth-child(2) button.ev-pick`, chromedp.ByQuery),
+		waitFor(ctx, `document.querySelector("#inspector .ty-hex") !== null && window.thingyard.hop !== ""`),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			// A few frames, so the world draws the mark.
+			var f int
+			if err := chromedp.Evaluate(`window.thingyard.frames`, &f).Do(ctx); err != nil {
+				return err
+			}
+			return waitFor(ctx, fmt.Sprintf(`window.thingyard.frames > %d`, f+10)).Do(ctx)
+		}),
+		chromedp.CaptureScreenshot(&png),
+	)
+	if err != nil {
+		t.Fatalf("%s: %v (console: %v)", link, err, *errs)
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %v", *errs)
 	}
 	return png
 }

@@ -93,3 +93,19 @@ func TestBuiltinsParseAndRoundTrip(t *testing.T) {
 		t.Errorf("unknown built-in: %v, want the list of built-ins", err)
 	}
 }
+
+// The protocols lesson sends people to the event list and to Wireshark
+// with its capture.
+func TestProtocolsLessonUsesTheEventList(t *testing.T) {
+	sc, err := scenes.Builtin("protocols")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Open the event list, filter MQTT, download the capture and open it in Wireshark."
+	for _, s := range sc.Try {
+		if s == want {
+			return
+		}
+	}
+	t.Fatalf("the protocols scene's things to try are %q: none says %q", sc.Try, want)
+}

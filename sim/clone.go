@@ -75,6 +75,6 @@ func (w *World) Clone() *World {
 	// Whoever watches the original's frames (OnFrame) has not asked to
 	// see the clone's: a copy stepped to replay a late action would show
 	// them frames sent twice.
-	c.onFrame, c.frame = nil, Frame{}
+	c.onFrame, c.frame, c.onEnd, c.end = nil, Frame{}, nil, FrameEnd{}
 	return &c
 }

@@ -157,6 +157,12 @@ type message struct {
 	on      bool
 	lost    bool
 	qos     uint8
+	// frame is the Frame.Seq of the hop under way while a frame hook
+	// watches, 0 once it ended or when none does; lostWhy is why that hop
+	// is lost, when known as it left. Neither is state: the hash and the
+	// world's course do not read them.
+	frame   uint64
+	lostWhy string
 	buf     []byte
 	wire    int // bytes on the wire for the current hop, with transport headers
 }
@@ -283,6 +289,7 @@ func (w *World) unsendable(mi int32, at int32) {
 			old := d.buffer[0]
 			copy(d.buffer, d.buffer[1:])
 			d.buffer = d.buffer[:len(d.buffer)-1]
+			w.dropped(old, at, LostQueueFull)
 			w.lose(old)
 		}
 		d.buffer = append(d.buffer, mi)
@@ -290,6 +297,7 @@ func (w *World) unsendable(mi int32, at int32) {
 		m.from, m.to, m.link = at, at, -1
 		return
 	}
+	w.dropped(mi, at, LostNoRoute)
 	w.lose(mi)
 }
 
@@ -381,6 +389,7 @@ func (w *World) launch(mi, li int32) {
 		m.lost, lostWhy = true, LostOutOfRange
 	}
 	m.start, m.arrive = start, start+delay
+	m.lostWhy = lostWhy
 	m.wire = len(m.buf) + transportOverhead(l.medium, m.enc)
 	l.bytes += int64(m.wire)
 	w.metrics[m.side].bytes += int64(m.wire)
@@ -389,7 +398,10 @@ func (w *World) launch(mi, li int32) {
 		fd.busyUntil = start + tx
 	}
 	w.scheduleMsg(m.arrive, evArrive, mi, m.id)
+	m.frame = 0
 	if w.onFrame != nil {
+		w.frames++
+		m.frame = w.frames
 		w.emitFrame(m, l, lostWhy)
 	}
 }
@@ -444,6 +456,9 @@ func (w *World) arrive(mi int32) {
 	m := &w.msgs[mi]
 	to := &w.devices[m.to]
 	l := &w.links[m.link]
+	if m.frame != 0 {
+		w.endFrame(m, l, to)
+	}
 	if m.lost || !l.up || l.removed || !to.powered || to.removed {
 		if m.qos == 1 && m.kind == mReading && !m.lost && w.devices[m.from].powered {
 			// The connection dropped under a QoS 1 message: the sender

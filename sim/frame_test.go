@@ -21,6 +21,7 @@ func TestOnFrameSeesWithoutChanging(t *testing.T) {
 				c.Bytes = bytes.Clone(f.Bytes)
 				frames = append(frames, c)
 			})
+			w.OnFrameEnd(func(*sim.FrameEnd) {})
 		}
 		for i, a := range scriptedActions() {
 			w.Step(3000*(i+1) - int(w.Tick()))
@@ -90,5 +91,79 @@ func TestZigbeeFrameAddressesItsHop(t *testing.T) {
 	w.Step(5 * second)
 	if n == 0 {
 		t.Fatal("no Zigbee frame sent")
+	}
+}
+
+// Every frame a world shows ends once, with the reason the world knows:
+// delivered when it arrived, the internet cut when the link went down
+// under it, and a message that has no path on is dropped where it waits,
+// as no route.
+func TestFrameEndsSayHowEachFrameEnded(t *testing.T) {
+	spec := sim.Spec{
+		Devices: []sim.DeviceSpec{
+			{ID: "s", Kind: "sensor", X: 0, Y: 0, PeriodMs: 50},
+			{ID: "gw", Kind: "gateway", X: 20, Y: 0},
+			{ID: "cloud", Kind: "broker", X: 40, Y: 0},
+		},
+		Links: []sim.LinkSpec{
+			{ID: "wifi", Medium: "wifi", Members: []string{"s", "gw"}},
+			{ID: "wan", Medium: "internet", Members: []string{"gw", "cloud"}, LatencyMs: 40},
+		},
+	}
+	w := newWorld(t, spec, 1)
+	sent := map[uint64]sim.Frame{}
+	ends := map[uint64]sim.FrameEnd{}
+	why := map[string]int{}
+	w.OnFrame(func(f *sim.Frame) {
+		if _, dup := sent[f.Seq]; dup || f.Seq == 0 {
+			t.Fatalf("frame seq %d seen twice or zero", f.Seq)
+		}
+		if f.Arrive < f.At {
+			t.Fatalf("frame %d arrives at %d before it leaves at %d", f.Seq, f.Arrive, f.At)
+		}
+		sent[f.Seq] = *f
+	})
+	w.OnFrameEnd(func(e *sim.FrameEnd) {
+		why[e.Lost]++
+		if e.Seq == 0 {
+			if e.Dropped == nil || e.Dropped.To != "cloud" || len(e.Dropped.Bytes) != 0 {
+				t.Fatalf("drop %+v", e.Dropped)
+			}
+			return
+		}
+		f, ok := sent[e.Seq]
+		if !ok {
+			t.Fatalf("end of frame %d never sent", e.Seq)
+		}
+		if _, dup := ends[e.Seq]; dup {
+			t.Fatalf("frame %d ended twice", e.Seq)
+		}
+		if e.Message != f.Message || e.At != f.Arrive {
+			t.Fatalf("frame %d: end %+v, frame message %d due at %d", e.Seq, *e, f.Message, f.Arrive)
+		}
+		ends[e.Seq] = *e
+	})
+	w.Step(2 * second)
+	// Cut the internet while a reading is on it.
+	for w.Tick() < 10*second {
+		w.Step(1)
+		inFlight := false
+		for seq, f := range sent {
+			_, ended := ends[seq]
+			inFlight = inFlight || (!ended && f.Link == "wan")
+		}
+		if inFlight {
+			break
+		}
+	}
+	apply(t, w, sim.Action{At: w.Tick(), Kind: sim.ActCut, Link: sim.Internet})
+	w.Step(2 * second)
+	if why[""] == 0 || why[sim.LostInternetCut] == 0 || why[sim.LostNoRoute] == 0 {
+		t.Fatalf("ends by reason: %v", why)
+	}
+	for seq, f := range sent {
+		if _, ok := ends[seq]; !ok && f.Arrive <= w.Tick()*sim.TickMicros {
+			t.Errorf("frame %d (%s -> %s, due %d) never ended", seq, f.From, f.To, f.Arrive)
+		}
 	}
 }

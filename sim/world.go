@@ -61,6 +61,12 @@ type World struct {
 
 	onFrame func(*Frame) // sees every frame sent (OnFrame); not state
 	frame   Frame        // what onFrame is handed, reused
+	// onEnd sees how each frame ended and each message dropped
+	// (OnFrameEnd); frames counts the frames handed to onFrame, so an end
+	// names its frame (Frame.Seq). Neither is state.
+	onEnd  func(*FrameEnd)
+	end    FrameEnd
+	frames uint64
 }
 
 type device struct {

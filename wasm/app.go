@@ -82,6 +82,8 @@ type app struct {
 
 	page pageOptions // the URL's options for a course page (page.go)
 	pics pictures    // pictures and clips of the world (picture.go)
+	// The event list (see events.go).
+	events eventList
 
 	// A real board through Web Serial (see board.go).
 	brd   boardLink
@@ -96,7 +98,7 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), a11y: newAccess(),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
@@ -327,6 +329,8 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
 	a.log = append([]sim.Action(nil), actions...)
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
+	a.resetEvents()
+	a.watchEvents()
 	a.recent = a.recent[:0]
 	a.state.Set("selected", "")
 	a.state.Set("selectedMessage", 0)
@@ -543,6 +547,7 @@ func (a *app) Update() error {
 		}
 	}
 	a.r.SlowDown = slowDown / a.speed
+	a.watchEvents()
 	if a.room != nil && a.tl != nil {
 		// The room's clock: every member runs the same tick at the same
 		// moment, at 1×.
@@ -557,6 +562,7 @@ func (a *app) Update() error {
 			a.world.Step(n)
 		}
 	}
+	a.watchEvents()
 	// The view is read once a frame, in Draw: at a low frame rate several
 	// updates run per frame, and reading 5,000 devices each time costs
 	// more than drawing them. The selected device's messages are followed
@@ -572,11 +578,12 @@ func (a *app) Update() error {
 	}
 	if sel != a.r.Selected {
 		a.recent = a.recent[:0]
+		a.events.before = 0 // the list filters to the new selection from its newest row
 	}
 	changed = a.accessUpdate() || changed
 	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
-		a.msg = nil
+		a.msg, a.events.picked = nil, 0
 		changed = true
 		if a.r.Selected != "" || a.r.SelectedMsg != 0 {
 			a.reveal++ // show the inspector of what was picked
@@ -655,6 +662,9 @@ func (a *app) run(c ui.Command) {
 		notice("In a live room everyone shares one clock and one scene: open Thingyard without room= to change them.")
 		return
 	}
+	if a.eventCommand(c) {
+		return
+	}
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
@@ -667,8 +677,9 @@ func (a *app) run(c ui.Command) {
 		// newer messages may have pushed this one along since.
 		if c.Recent <= len(a.model.Recent) {
 			m := a.model.Recent[c.Recent-1]
-			a.r.SelectedMsg, a.msg = m.ID, &m
+			a.r.SelectedMsg, a.msg, a.events.picked = m.ID, &m, 0
 			a.state.Set("selectedMessage", m.ID)
+			a.markHop(m)
 		}
 	case c.Pause != nil:
 		a.paused = *c.Pause
@@ -840,8 +851,10 @@ func (a *app) refreshModel() {
 			m.Device = &d
 		}
 	}
-	if a.r.SelectedMsg != 0 {
-		if mi, ok := a.world.Message(a.r.SelectedMsg); ok {
+	if a.r.SelectedMsg != 0 || a.events.picked != 0 {
+		// A row picked in the event list shows that frame, not the hop
+		// its message travels now.
+		if mi, ok := a.world.Message(a.r.SelectedMsg); ok && a.events.picked == 0 {
 			a.msg = &mi
 		}
 		if a.msg != nil {
@@ -850,6 +863,12 @@ func (a *app) refreshModel() {
 			m.Hex = proto.HexDump(a.msg.Bytes)
 		}
 	}
+	a.eventsModel(m)
+	hop := ""
+	if h := a.r.Hop; h != nil {
+		hop = h.From + " → " + h.To
+	}
+	a.state.Set("hop", hop) // the hop marked in the world, for tests
 	if a.env != nil {
 		a.env.UnlockRender()
 	}

@@ -35,7 +35,7 @@ func main() {
 		return
 	}
 	a.env = env
-	root := &ui.Root{Model: a.model, Send: a.send, Connect: a.connectBoard}
+	root := &ui.Root{Model: a.model, Send: a.send, Connect: a.connectBoard, Download: a.downloadCapture}
 	go func() {
 		for ok := true; ok; ok = renderer.EventWait() {
 			if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {

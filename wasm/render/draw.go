@@ -48,6 +48,8 @@ type Renderer struct {
 	// Inspect is set when the person asked with the keyboard to inspect
 	// the selected device (Enter); the caller clears it.
 	Inspect bool
+	// Hop is the hop of a frame picked in a list, marked, or nil.
+	Hop *Hop
 
 	dpr    float64
 	fitted bool
@@ -314,6 +316,7 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.over.reset()
 	r.top = r.top[:0]
 	r.trail.Begin(r.updates)
+	r.drawHop(v)
 	for i := range v.Messages {
 		r.drawMessage(v, &v.Messages[i])
 	}

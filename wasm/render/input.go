@@ -64,7 +64,7 @@ func (r *Renderer) keys(v *sim.View) {
 		r.FitTo(v)
 	}
 	if just(ebiten.KeyEscape) {
-		r.Selected, r.SelectedMsg = "", 0
+		r.Selected, r.SelectedMsg, r.Hop = "", 0, nil
 	}
 	shift := ebiten.IsKeyPressed(ebiten.KeyShift)
 	p := keyPan * r.dpr
@@ -186,7 +186,7 @@ func (r *Renderer) pointer(v *sim.View, cx, cy int) {
 			r.pending = append(r.pending, sim.Action{Kind: sim.ActMove, Device: d.ID,
 				X: int32(math.Round(r.drag.wx)), Y: int32(math.Round(r.drag.wy))})
 		case !r.drag.moved:
-			r.Selected, r.SelectedMsg = "", 0
+			r.Selected, r.SelectedMsg, r.Hop = "", 0, nil
 			if r.drag.msg != 0 {
 				// A message that arrived since the press is gone: the
 				// click caught nothing.

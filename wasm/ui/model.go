@@ -82,6 +82,28 @@ type Model struct {
 	RecordBytes int64
 	RecordMs    int64
 	PictureNote string
+	// Events is the event list's window, while the list is open.
+	Events EventsView
+}
+
+// EventsView is what the event list shows: a window of the rows its
+// filter chooses, newest first, and where that window lies.
+type EventsView struct {
+	Open bool
+	Rows []EventRow
+	// Matching is how many kept rows the filter chooses, Newer how many
+	// of them are newer than the window; Kept and FellOff count the
+	// list's rows.
+	Matching, Newer, Kept int
+	FellOff               uint64
+	// Before is the window's place (0: the newest rows); Older and
+	// NewerBefore are those of the windows back and forward.
+	Before, Older, NewerBefore uint64
+	// Device is the device the list is filtered to: the one selected in
+	// the world.
+	Device string
+	// Picked is the row shown in the inspector, 0 for none.
+	Picked uint64
 }
 
 // Board is the state of a real board attached through Web Serial.
@@ -139,6 +161,15 @@ type Command struct {
 	EmbedCode bool   // make and copy the iframe element of this world
 	Picture   bool   // save a picture of the world
 	Record    bool   // start recording the world, or stop
+
+	// The event list: open or close it, filter it, move its window
+	// (EventsAt: 1 + the Before of the window to show), show a row in the
+	// inspector (PickEvent: the row's N), show every device again.
+	EventsOpen  *bool
+	EventFilter *EventFilter
+	EventsAt    uint64
+	PickEvent   uint64
+	AllDevices  bool
 }
 
 // Speeds are the choices of the speed control.

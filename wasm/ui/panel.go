@@ -445,13 +445,17 @@ func (c *Root) messageTitle() string {
 
 func (c *Root) messageProps() []prop {
 	m := c.Model.Message
-	return []prop{
-		{"hop", m.From + " → " + m.To + " over " + m.Link + " (" + m.Medium + ")"},
-		{"end to end", m.Origin + " → " + m.Dest},
-		{"time on this hop", ms(m.LatencyMs)},
-		{"age of the value", ms(m.AgeMs)},
-		{"frame / on the wire", fmt.Sprintf("%d / %d bytes", len(m.Bytes), m.WireBytes)},
+	ps := []prop{{"hop", m.From + " → " + m.To + " over " + m.Link + " (" + m.Medium + ")"}}
+	// A frame picked in the event list knows its hop, not its message's
+	// ends nor its value's age.
+	if m.Origin != "" {
+		ps = append(ps, prop{"end to end", m.Origin + " → " + m.Dest})
 	}
+	ps = append(ps, prop{"time on this hop", ms(m.LatencyMs)})
+	if m.Origin != "" {
+		ps = append(ps, prop{"age of the value", ms(m.AgeMs)})
+	}
+	return append(ps, prop{"frame / on the wire", fmt.Sprintf("%d / %d bytes", len(m.Bytes), m.WireBytes)})
 }
 
 func (c *Root) span(f proto.Field) string {
