@@ -9,7 +9,7 @@ import (
 // compressed, in bytes. Sizes do not drift by themselves: when a change
 // needs more, raise this number in the same commit and say why (README,
 // "Download size").
-const wasmBudget = 3_800_000
+const wasmBudget = 3_850_000
 
 func TestWasmDownloadBudget(t *testing.T) {
 	fi, err := os.Stat("../assets/thingyard.wasm.br")

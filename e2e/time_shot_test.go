@@ -21,7 +21,7 @@ func TestTimeControlsScreenshot(t *testing.T) {
 		return emulation.SetDeviceMetricsOverride(1280, 800, 1, false).Do(ctx)
 	}), chromedp.Navigate(baseURL), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
 		choose("speed", "16"), waitFor(ctx, `window.thingyard.tick > 6000`), choose("speed", "1"))
-	c.press("play", `document.getElementById("play").textContent === "Play"`)
+	c.pressButton("play", `document.getElementById("play").textContent === "Play"`)
 	c.scrubTo(0.55)
 	c.run("controls in view", chromedp.ScrollIntoView("#behind", chromedp.ByID))
 	c.rest(overviewIDs)

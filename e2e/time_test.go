@@ -28,9 +28,9 @@ func (c *canvas) time() timeState {
 	return s
 }
 
-// press clicks a button of the panel with the mouse, through Chromium's
+// pressButton clicks a button of the panel with the mouse, through Chromium's
 // input pipeline, and waits until the page shows cond.
-func (c *canvas) press(id, cond string) {
+func (c *canvas) pressButton(id, cond string) {
 	c.t.Helper()
 	c.run("press #"+id, chromedp.ScrollIntoView("#"+id, chromedp.ByID), chromedp.Click("#"+id, chromedp.ByID), waitFor(c.ctx, cond))
 }
@@ -61,18 +61,18 @@ func TestTimeControls(t *testing.T) {
 	ctx, errs := browser(t)
 	c := &canvas{t: t, ctx: ctx, errs: errs}
 	c.run("open", chromedp.Navigate(baseURL), waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.tick > 1500`))
-	c.press("play", `document.getElementById("play").textContent === "Play"`)
+	c.pressButton("play", `document.getElementById("play").textContent === "Play"`)
 
 	// Two frames on; one back is the first of them, exactly.
 	s0 := c.time()
-	c.press("next-frame", `window.thingyard.tick > `+strconv.FormatInt(s0.Tick, 10))
+	c.pressButton("next-frame", `window.thingyard.tick > `+strconv.FormatInt(s0.Tick, 10))
 	f1 := c.time()
-	c.press("next-frame", `window.thingyard.tick > `+strconv.FormatInt(f1.Tick, 10))
+	c.pressButton("next-frame", `window.thingyard.tick > `+strconv.FormatInt(f1.Tick, 10))
 	f2 := c.time()
 	if f1.Back || f2.Back || f2.Live != f2.Tick {
 		t.Fatalf("stepping on from live left it: %+v then %+v", f1, f2)
 	}
-	c.press("back-frame", `window.thingyard.back === true`)
+	c.pressButton("back-frame", `window.thingyard.back === true`)
 	b := c.time()
 	if b.Tick != f1.Tick || b.Hash != f1.Hash {
 		t.Fatalf("back one frame from tick %d shows tick %d hash %s; the frame before was sent at %d with hash %s",
@@ -82,7 +82,7 @@ func TestTimeControls(t *testing.T) {
 		t.Errorf("looking back moved the live world from %d to %d", f2.Tick, b.Live)
 	}
 	c.run("banner", waitFor(ctx, `document.getElementById("behind") !== null && document.getElementById("add").disabled`))
-	c.press("next-frame", `window.thingyard.back === false`)
+	c.pressButton("next-frame", `window.thingyard.back === false`)
 	if s := c.time(); s.Tick != f2.Tick || s.Hash != f2.Hash {
 		t.Fatalf("on one frame again: tick %d hash %s, want %d %s", s.Tick, s.Hash, f2.Tick, f2.Hash)
 	}
@@ -117,7 +117,7 @@ func TestTimeControls(t *testing.T) {
 		t.Errorf("the left arrow on the scrubber at %d went to %+v", past.Tick, s)
 	}
 
-	c.press("live", `window.thingyard.back === false`)
+	c.pressButton("live", `window.thingyard.back === false`)
 	if s := c.time(); s.Tick != f2.Tick || s.Hash != f2.Hash {
 		t.Errorf("live again: tick %d hash %s, want %d %s", s.Tick, s.Hash, f2.Tick, f2.Hash)
 	}
@@ -144,7 +144,7 @@ func TestTimeInARoomIsPrivate(t *testing.T) {
 		waitFor(bctx, `document.querySelector("#room .ty-live") !== null && window.thingyard.history !== undefined`),
 		waitFor(bctx, `window.thingyard.live > window.thingyard.history.oldest + 3000`))
 
-	b.press("play", `window.thingyard.back === true`) // a pause in a room is a look back at now
+	b.pressButton("play", `window.thingyard.back === true`) // a pause in a room is a look back at now
 	b.scrubTo(0.1)
 	pb := b.time()
 	if !pb.Back || pb.Tick >= pb.Live {
@@ -166,7 +166,7 @@ func TestTimeInARoomIsPrivate(t *testing.T) {
 	a.run("cut the internet", chromedp.Click("#internet", chromedp.ByID))
 	b.run("adding is off while looking back", waitFor(bctx, `document.getElementById("add").disabled && document.getElementById("internet").disabled`))
 
-	b.press("live", `window.thingyard.back === false`)
+	b.pressButton("live", `window.thingyard.back === false`)
 	b.run("the cut reached it", waitFor(bctx, `document.getElementById("internet").textContent === "Restore the internet"`))
 	var live int64
 	b.run("tick", js(`window.thingyard.tick`, &live))

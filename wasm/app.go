@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"image/color"
 	"slices"
 	"strings"
 	"syscall/js"
@@ -97,6 +98,8 @@ type app struct {
 	brd   boardLink
 	board ui.Board
 
+	a11y *access // keyboard, theme, announcements, the world as text
+
 	cmds  chan ui.Command
 	model *ui.Model
 	env   vugu.EventEnv
@@ -104,7 +107,7 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), events: newEventList(),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
@@ -127,10 +130,12 @@ func newApp() *app {
 	a.state.Set("log", js.FuncOf(a.logJS))
 	a.state.Set("messages", js.FuncOf(a.messagesJS))
 	a.state.Set("texts", js.FuncOf(a.textsJS))
+	a.state.Set("textBoxes", js.FuncOf(a.textBoxesJS))
 	a.state.Set("fit", js.FuncOf(a.fitJS))
 	a.state.Set("seek", js.FuncOf(a.seekJS))
 	a.state.Set("seekDone", 0)
 	js.Global().Set("thingyard", a.state)
+	a.watchTheme()
 	return a
 }
 
@@ -180,6 +185,27 @@ func (a *app) textsJS(js.Value, []js.Value) any {
 	out := []any{}
 	a.r.EachText(func(s string, x, y float64) {
 		out = append(out, map[string]any{"s": s, "x": left + x/dpr, "y": top + y/dpr})
+	})
+	return out
+}
+
+// textBoxesJS is window.thingyard.textBoxes(): every text on the canvas,
+// the legend's included, as {s, x0, y0, x1, y1, color} with its box in
+// page (CSS) pixels and its colour as #rrggbb, so tests can read the
+// contrast of each against the pixels around it.
+func (a *app) textBoxesJS(js.Value, []js.Value) any {
+	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
+	if !canvas.Truthy() {
+		return nil
+	}
+	box := canvas.Call("getBoundingClientRect")
+	left, top, dpr := box.Get("left").Float(), box.Get("top").Float(), a.r.DPR()
+	out := []any{}
+	const hex = "0123456789abcdef"
+	a.r.EachTextBox(func(s string, x0, y0, x1, y1 float64, c color.RGBA) {
+		col := []byte{'#', hex[c.R>>4], hex[c.R&15], hex[c.G>>4], hex[c.G&15], hex[c.B>>4], hex[c.B&15]}
+		out = append(out, map[string]any{"s": s, "x0": left + x0/dpr, "y0": top + y0/dpr, "x1": left + x1/dpr, "y1": top + y1/dpr,
+			"color": string(col)})
 	})
 	return out
 }
@@ -327,6 +353,7 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	}
 	a.r.Refit()
 	a.board.InScene = a.boardDevice()
+	a.a11y.listFrom, a.a11y.listDue = 0, true
 	m := a.model
 	m.Links = m.Links[:0]
 	for _, l := range sc.Links {
@@ -569,6 +596,7 @@ func (a *app) Update() error {
 		a.recent = a.recent[:0]
 		a.events.before = 0 // the list filters to the new selection from its newest row
 	}
+	changed = a.accessUpdate() || changed
 	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
 		a.msg, a.events.picked = nil, 0
@@ -656,6 +684,10 @@ func (a *app) run(c ui.Command) {
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
+	case c.Select != "":
+		a.selectDevice(c.Select)
+	case c.ListFrom != nil:
+		a.a11y.listFrom, a.a11y.listDue = *c.ListFrom, true
 	case c.Recent > 0:
 		// The panel's list is a copy of a.recent made at its last refresh;
 		// newer messages may have pushed this one along since.
@@ -829,6 +861,7 @@ func (a *app) refreshModel() {
 	}
 	a.state.Set("marks", marks)
 
+	a.accessModel(m)
 	m.Device, m.Message, m.Fields, m.Hex = nil, nil, nil, ""
 	m.Reveal = a.reveal
 	m.Recent = append(m.Recent[:0], a.recent...)
@@ -897,20 +930,25 @@ func (a *app) Draw(screen *ebiten.Image) {
 
 func (a *app) Layout(w, h int) (int, int) { return a.r.Layout(w, h) }
 
-// describeCanvas names Ebitengine's canvas for screen readers, shows when
-// it has the keyboard (Ebitengine turns its outline off) and keeps a drag
-// on it.
+// describeCanvas names Ebitengine's canvas for screen readers and puts it
+// in the page's order of keyboard focus like any control: first, as it is
+// left of the panel (Ebitengine appends it last, with tabindex 1, which
+// would put it before everything). The page keeps Tab from it and shows
+// its focus (index.html).
 func describeCanvas(doc js.Value) {
 	c := doc.Call("querySelector", "body > canvas")
 	if !c.Truthy() {
 		return
 	}
+	c.Call("setAttribute", "tabindex", "0")
+	if panel := doc.Call("getElementById", "panel"); panel.Truthy() {
+		doc.Get("body").Call("insertBefore", c, panel)
+	}
 	c.Call("setAttribute", "role", "application")
-	c.Call("setAttribute", "aria-label", "The device world. Click or tap a device or a message to inspect it in the panel; "+
-		"drag to pan or to move a device; arrow keys pan, plus and minus zoom, F fits the world, Escape clears the selection.")
-	st := doc.Call("createElement", "style")
-	st.Set("textContent", "body > canvas:focus-visible { outline: 2px solid #4fc3f7 !important; outline-offset: -2px; }")
-	doc.Get("head").Call("appendChild", st)
+	c.Call("setAttribute", "aria-roledescription", "device world")
+	c.Call("setAttribute", "aria-label", "The device world. Arrow keys select the nearest device that way, Enter inspects it in the panel, "+
+		"Escape clears the selection; Shift and the arrows pan, plus and minus zoom, F fits the world; question mark lists the keys. "+
+		"The panel's list of devices and links is the world as text.")
 	// Ebitengine listens for the mouse on the canvas only: a drag released
 	// over the panel would leave its button held, and the next move would
 	// pan with no button down. Capturing the pointer keeps a drag's moves

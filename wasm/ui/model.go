@@ -63,6 +63,10 @@ type Model struct {
 
 	Board Board
 
+	// Things is the world as text: the rows of the device list in view.
+	Things Things
+	// Theme is the page's theme, "light" or "dark".
+	Theme string
 	// WorldOnly shows the world with a bar of its main controls instead
 	// of the panels (view=world, and embed=1 unless view=full); Embed is
 	// true in a course page's frame (embed=1), where OpenLink opens this
@@ -162,7 +166,9 @@ type Command struct {
 	LoadScene string
 	ApplyYAML *string
 	Share     bool
-	Recent    int // 1 + the index in Model.Recent of a message to inspect
+	Select    string // a device id to inspect
+	ListFrom  *int   // the first row of the device list to build
+	Recent    int    // 1 + the index in Model.Recent of a message to inspect
 	NewRoom   bool
 	JoinRoom  string
 	SendBoard string // text to write to the board
