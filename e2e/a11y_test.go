@@ -228,6 +228,39 @@ func TestAxe(t *testing.T) {
 				t.Errorf("console errors: %v", *errs)
 			}
 		})
+		// The simulation mode's panels: the event list and a look back.
+		t.Run(scheme+"/simulation", func(t *testing.T) {
+			ctx, errs := browser(t)
+			c := &canvas{t: t, ctx: ctx, errs: errs}
+			c.run("load", theme(scheme), chromedp.Navigate(baseURL),
+				waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 30`),
+				chromedp.Click("#events-toggle", chromedp.ByID),
+				waitFor(ctx, `document.querySelectorAll("#event-rows tbody tr").length > 0`))
+			c.axe("event list")
+			c.run("look back", chromedp.Click("#play", chromedp.ByID), chromedp.Click("#back-frame", chromedp.ByID),
+				waitFor(ctx, `document.getElementById("behind") !== null`))
+			c.axe("looking back")
+			if len(*errs) > 0 {
+				t.Errorf("console errors: %v", *errs)
+			}
+		})
+		// A phone held upright: each tab of the sheet.
+		t.Run(scheme+"/phone", func(t *testing.T) {
+			ctx, errs := browser(t)
+			c := &canvas{t: t, ctx: ctx, errs: errs}
+			c.run("load", theme(scheme), viewport(390, 844, 3, true), chromedp.Navigate(baseURL),
+				waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 5`),
+				waitFor(ctx, `document.getElementById("tab-controls") !== null`))
+			c.axe("phone: lesson")
+			for _, tab := range []string{"controls", "inspector", "share"} {
+				c.run("tab "+tab, chromedp.Click("#tab-"+tab, chromedp.ByID),
+					waitFor(ctx, `document.getElementById("tab-`+tab+`").getAttribute("aria-selected") === "true"`))
+				c.axe("phone: " + tab)
+			}
+			if len(*errs) > 0 {
+				t.Errorf("console errors: %v", *errs)
+			}
+		})
 	}
 }
 
