@@ -15,12 +15,20 @@ BROTLI_QUALITY ?= 11
 # assets/boards), mosquitto as an outside MQTT client and
 # benchmark peer, brotli to precompress the WebAssembly program, tshark
 # to judge captures, curl and iproute2 for the README's scripts of
-# several servers.
-DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config tshark curl iproute2
+# several servers, nodejs and npm to fetch axe-core, the accessibility
+# judge the browser tests inject into the page (npm is looked for as a
+# command: NodeSource's nodejs carries its own and conflicts with
+# Debian's npm package).
+DEB_PACKAGES := chromium socat brotli mosquitto mosquitto-clients libmodbus-dev gcc g++ python3 pkg-config tshark curl iproute2 nodejs
+
+# AXE_VERSION is the axe-core release the browser tests audit the page
+# with, from npm; a new one may judge differently, so it is pinned.
+AXE_VERSION := 4.14.1
+AXE := $(BIN)/axe.min.js
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm glyphs vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps tools clean
+.PHONY: run build wasm glyphs vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -153,9 +161,22 @@ $(BIN)/go_js_wasm_exec:
 	GOBIN=$(BIN) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
 	mv $(BIN)/wasmbrowsertest $@
 
-# deps installs the Debian packages the tests need when any is missing.
-deps:
+# deps installs the Debian packages the tests need when any is missing,
+# then axe-core from npm.
+deps: debs $(AXE)
+
+# $(AXE) is remade when AXE_VERSION changes (the stamp names it).
+$(AXE): $(BIN)/.axe-$(AXE_VERSION)
+$(BIN)/.axe-$(AXE_VERSION):
+	@command -v npm >/dev/null || { echo "npm is missing: run make deps (or: sudo apt-get install -y nodejs npm)"; exit 1; }
+	@mkdir -p $(BIN)/node-modules
+	npm install --prefix $(BIN)/node-modules --no-save --no-audit --no-fund --save-exact axe-core@$(AXE_VERSION)
+	cp $(BIN)/node-modules/node_modules/axe-core/axe.min.js $(AXE)
+	@rm -f $(BIN)/.axe-*; touch $@
+
+debs:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "installing Debian packages:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else \

@@ -331,7 +331,7 @@ func (r *report) idle(t *testing.T) {
 				if i == 1 {
 					when = fmt.Sprintf("%v after", idleSettle+x.hold)
 				}
-				r.line("| %s | %d | %s | %s | %s | %s | %s |", x.name, s.n, when, mb(m.rss), kb(m.rss-x.base.rss, s.n), goCell(m.goMem()), kbGo(m.goMem()-x.base.goMem(), s.n, m.heap >= 0))
+				r.line("| %s | %d | %s | %s | %s | %s | %s |", x.name, s.n, when, mb(m.rss), perConnKB(m.rss-x.base.rss, s.n), goCell(m.goMem()), kbGo(m.goMem()-x.base.goMem(), s.n, m.heap >= 0))
 			}
 		}
 	}
@@ -372,15 +372,15 @@ func (r *report) idle(t *testing.T) {
 	}
 }
 
-// kb is bytes per connection, in kilobytes.
-func kb(b int64, n int) string { return fmt.Sprintf("%.1f KB", float64(b)/float64(n)/1e3) }
+// perConnKB is bytes per connection, in kilobytes.
+func perConnKB(b int64, n int) string { return fmt.Sprintf("%.1f KB", float64(b)/float64(n)/1e3) }
 
-// kbGo is kb of a Go figure, "–" when the server is not a Go one.
+// kbGo is perConnKB of a Go figure, "–" when the server is not a Go one.
 func kbGo(b int64, n int, known bool) string {
 	if !known {
 		return "–"
 	}
-	return kb(b, n)
+	return perConnKB(b, n)
 }
 
 // goCell is a Go figure in megabytes, "–" when not known.

@@ -31,7 +31,7 @@ func TestBenchReport(t *testing.T) {
 	began, loadBefore := time.Now(), loadAverage()
 
 	// THINGYARD_BENCH picks parts (comma-separated: sizes, browser,
-	// simulation, relay, restart, idle, serial); a partial run prints its
+	// simulation, history, relay, restart, idle, serial); a partial run prints its
 	// report and leaves docs/benchmarks.md alone.
 	only := os.Getenv("THINGYARD_BENCH")
 	part := func(name string) bool { return only == "" || slices.Contains(strings.Split(only, ","), name) }
@@ -48,6 +48,9 @@ func TestBenchReport(t *testing.T) {
 	}
 	if part("simulation") {
 		r.simulation(t)
+	}
+	if part("history") {
+		r.history(t)
 	}
 	if part("relay") {
 		r.relay(t)

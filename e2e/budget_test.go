@@ -9,7 +9,7 @@ import (
 // compressed, in bytes. Sizes do not drift by themselves: when a change
 // needs more, raise this number in the same commit and say why (README,
 // "Download size").
-const wasmBudget = 2_951_000
+const wasmBudget = 2_978_000
 
 func TestWasmDownloadBudget(t *testing.T) {
 	fi, err := os.Stat("../assets/thingyard.wasm.br")

@@ -57,6 +57,9 @@ func TestEventList(t *testing.T) {
 		cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(dir).WithEventsEnabled(true),
 		chromedp.Click("#events-toggle", chromedp.ByID),
 		waitFor(ctx, `document.querySelectorAll("#event-rows tbody tr").length > 0`),
+		// The list docks below the world: the world's area ends where it
+		// begins, so no device lies under it.
+		waitFor(ctx, `document.querySelector("body > canvas").getBoundingClientRect().bottom <= document.getElementById("events").getBoundingClientRect().top + 1`),
 	)
 	var rows []evRow
 	c.run("read rows", js(readEventRows, &rows))

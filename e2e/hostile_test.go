@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -105,7 +106,7 @@ func dialFrom(ctx context.Context, local net.IP, base, query string) (*websocket
 		c.CloseNow()
 		return nil, nil, nil, fmt.Errorf("read the welcome: %w", err)
 	}
-	if !strings.Contains(string(data), `"kind":"welcome"`) {
+	if !bytes.Contains(data, []byte(`"kind":"welcome"`)) {
 		c.CloseNow()
 		return nil, nil, nil, fmt.Errorf("first frame is not a welcome: %.100s", data)
 	}

@@ -28,7 +28,8 @@ var shotTick = map[string]int64{
 // TestSceneScreenshots is make screenshots: it opens every built-in scene
 // in headless Chromium at a fixed moment, saves the page as
 // docs/scenes/NAME.png, writes docs/scenes.md showing them, and refreshes
-// docs/screenshot.png from the default scene.
+// docs/screenshot.png from the default scene and docs/theme-dark.png and
+// docs/theme-light.png from it in either theme.
 func TestSceneScreenshots(t *testing.T) {
 	if err := os.MkdirAll("../docs/scenes", 0o755); err != nil {
 		t.Fatal(err)
@@ -70,6 +71,16 @@ func TestSceneScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	// Both themes of the default scene, for the README: theme= in the URL
+	// chooses one as the toggle does.
+	for _, th := range []string{"dark", "light"} {
+		t.Run("theme-"+th, func(t *testing.T) {
+			png := sceneShot(t, baseURL+"?theme="+th, 1280, 800, 1)
+			if err := os.WriteFile("../docs/theme-"+th+".png", png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 	t.Run("phone-360", func(t *testing.T) {
 		ctx, errs := browser(t)
 		c := &canvas{t: t, ctx: ctx, errs: errs}

@@ -25,6 +25,7 @@ type soakFigures struct {
 	at                        time.Duration
 	members, rooms            int
 	rss                       int64
+	heap, released            int64 // the Go heap's live objects; memory the runtime gave back
 	files, goroutines         int
 	cpu                       float64 // seconds the server has used
 	logged                    uint64  // envelopes in the rooms' logs
@@ -53,6 +54,8 @@ func (s *soak) figures(t *testing.T, pid int, at time.Duration) soakFigures {
 	f.members = int(serverMetric(t, s.base, "thingyard_members"))
 	f.rooms = int(serverMetric(t, s.base, "thingyard_rooms"))
 	f.goroutines = int(serverMetric(t, s.base, "go_goroutines"))
+	f.heap = int64(serverMetric(t, s.base, "go_memstats_heap_alloc_bytes"))
+	f.released = int64(serverMetric(t, s.base, "go_memstats_heap_released_bytes"))
 	f.rebuilds = int(serverMetric(t, s.base, "thingyard_replica_rebuilds_total"))
 	for _, r := range s.rooms {
 		start := time.Now()
@@ -79,8 +82,8 @@ func (f soakFigures) loggedString() string {
 }
 
 func (f soakFigures) String() string {
-	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  open files %4d  goroutines %5d  logged %7s  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  replica rebuilds %d  slowest room read %v  server CPU %.0f s  machine load %s",
-		f.at, f.members, f.rooms, float64(f.rss)/1e6, f.files, f.goroutines, f.loggedString(), f.delivered,
+	s := fmt.Sprintf("%6v  members %3d  rooms %d  RSS %6.1f MB  Go heap %6.1f MB  open files %4d  goroutines %5d  logged %7s  delivered %9d  refused: WebSocket %d, REST %d, MQTT %d  slow readers dropped %d  MQTT messages %d  replica rebuilds %d  slowest room read %v  server CPU %.0f s  machine load %s",
+		f.at, f.members, f.rooms, float64(f.rss)/1e6, float64(f.heap)/1e6, f.files, f.goroutines, f.loggedString(), f.delivered,
 		f.refused[floodWS], f.refused[floodREST], f.refused[floodMQTT], f.slowDropped, f.mqttMessages, f.rebuilds, f.slowestRead.Round(time.Millisecond), f.cpu, f.load)
 	if f.failures > 0 {
 		s += fmt.Sprintf("  FAILURES %d", f.failures)

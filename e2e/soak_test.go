@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -115,7 +116,8 @@ func TestSoak(t *testing.T) {
 	}
 	defer logFile.Close()
 	mqttAddr := "127.0.0.1:" + freePort(t)
-	args := []string{"-addr", "127.0.0.1:0", "-mqtt", mqttAddr, "-max-members", strconv.Itoa(soakMaxMembers)}
+	pprofAddr := "127.0.0.1:" + freePort(t)
+	args := []string{"-addr", "127.0.0.1:0", "-mqtt", mqttAddr, "-max-members", strconv.Itoa(soakMaxMembers), "-pprof", pprofAddr}
 	srv, base, err := startServerLog(binary, logFile, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +161,7 @@ func TestSoak(t *testing.T) {
 		f := s.figures(t, pid, time.Since(start))
 		rows = append(rows, f)
 		t.Log(f)
+		saveHeapProfile(t, pprofAddr, fmt.Sprintf("out/soak-heap-%dm.pb.gz", len(rows)))
 	}
 	tick.Stop()
 
@@ -191,6 +194,7 @@ func TestSoak(t *testing.T) {
 	})
 	drained := s.figures(t, pid, time.Since(start))
 	t.Logf("%v (drained)", drained)
+	saveHeapProfile(t, pprofAddr, "out/soak-heap-drained.pb.gz")
 
 	res := soakResult{dur: dur, rows: rows, drained: drained, files0: files0, gor0: gor0, compared: compared,
 		serverLog: summarizeLog(t, logPath)}
@@ -453,4 +457,25 @@ func (s *soak) compareLog(t *testing.T, r *soakRoom, final uint64) int {
 	}
 	t.Logf("room %d: its event stream from since=0, a snapshot up to seq %d and the %d envelopes after it, agrees with what its members saw up to seq %d", r.n, snapSeq, compared-int(snapSeq), final)
 	return compared
+}
+
+// saveHeapProfile keeps the server's heap profile (as of its last garbage
+// collection, which it does not force) in file, for go tool pprof -base:
+// the difference between two minutes' is what the server came to hold.
+func saveHeapProfile(t *testing.T, pprofAddr, file string) {
+	t.Helper()
+	res, err := noKeepAlive.Get("http://" + pprofAddr + "/debug/pprof/heap")
+	if err != nil {
+		t.Errorf("heap profile: %v", err)
+		return
+	}
+	defer res.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, res.Body); err != nil {
+		t.Errorf("heap profile: %v", err)
+	}
 }

@@ -106,7 +106,10 @@ func TestCanvasSizes(t *testing.T) {
 			c.run("resize", viewport(tt.resizeW, tt.resizeH, tt.dpr, tt.mobile),
 				waitFor(ctx, fmt.Sprintf(`innerWidth === %d && innerHeight === %d`, tt.resizeW, tt.resizeH)))
 			c.settle(3)
-			c.key("f", "KeyF") // fit the world to the new window
+			// Fit the world to the new window: the keys go to the canvas
+			// once it has the focus (the page does not give it at load).
+			c.run("focus the world", js(`document.querySelector("body > canvas").focus(), true`, nil))
+			c.key("f", "KeyF")
 			check("resized")
 			if len(*errs) > 0 {
 				t.Errorf("console errors: %v", *errs)

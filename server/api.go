@@ -451,7 +451,9 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	if snap != nil {
 		// The log up to the snapshot, folded into its actions.
 		fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: {\"seq\":%d,\"actions\":", snap.Seq, snap.Seq)
-		w.Write(snap.JSON())
+		for _, p := range snap.Parts() {
+			w.Write(p)
+		}
 		io.WriteString(w, "}\n\n")
 	}
 	for _, e := range backlog {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -310,5 +311,31 @@ func writeProcessMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# HELP go_goroutines Goroutines that currently exist.\n# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())
 	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
 		fmt.Fprintf(w, "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds %d\n", len(fds))
+	}
+	writeHeapMetrics(w)
+}
+
+// heapMetrics are the Go runtime's memory figures /metrics shows, read
+// with runtime/metrics (which stops nothing): what the heap's live objects
+// take, what the runtime holds of the system in all, and what of that the
+// runtime has given back. Resident memory is about the second less the
+// third, so they tell live data from memory the runtime keeps for reuse.
+var heapMetrics = []struct{ name, help, metric string }{
+	{"go_memstats_heap_alloc_bytes", "Bytes of allocated heap objects.", "/memory/classes/heap/objects:bytes"},
+	{"go_memstats_sys_bytes", "Bytes of memory obtained from the system.", "/memory/classes/total:bytes"},
+	{"go_memstats_heap_released_bytes", "Bytes of heap returned to the system.", "/memory/classes/heap/released:bytes"},
+}
+
+func writeHeapMetrics(w io.Writer) {
+	samples := make([]metrics.Sample, len(heapMetrics))
+	for i, m := range heapMetrics {
+		samples[i].Name = m.metric
+	}
+	metrics.Read(samples)
+	for i, m := range heapMetrics {
+		if samples[i].Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", m.name, m.help, m.name, m.name, samples[i].Value.Uint64())
 	}
 }

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/thingyard/thingyard/sim"
@@ -95,4 +96,57 @@ func BenchmarkLateAction(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkStepHistory is BenchmarkStep with a History recording the
+// world after every tick: its ns/device-tick beside BenchmarkStep's is what
+// keeping the last ten minutes costs. Run it over more ticks than a copy's
+// spacing (copies-taken says how many it took).
+func BenchmarkStepHistory(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
+			w := scaleWorld(b, n)
+			devices := len(w.DeviceIDs())
+			h := sim.NewHistory(w, sim.HistoryWindow, sim.HistoryBudget)
+			first := h.Len()
+			b.ResetTimer()
+			for b.Loop() {
+				w.Step(1)
+				h.Record(w)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(devices), "ns/device-tick")
+			b.ReportMetric(float64(h.Len()-first), "copies-taken")
+			b.ReportMetric(float64(h.Every()), "ticks-between-copies")
+		})
+	}
+}
+
+// BenchmarkHistoryMemory runs the world of 10,000 devices for eleven
+// simulated minutes with its history and reports what the history holds:
+// measured (the heap it frees when dropped) and as it estimates itself.
+func BenchmarkHistoryMemory(b *testing.B) {
+	for b.Loop() {
+		w := scaleWorld(b, 10000)
+		h := sim.NewHistory(w, sim.HistoryWindow, sim.HistoryBudget)
+		for w.Tick() < 11*60*second {
+			w.Step(int(max(1, h.Due()-w.Tick())))
+			h.Record(w)
+		}
+		held := heapAfterGC()
+		copies, est, every := h.Len(), h.Bytes(), h.Every()
+		h = nil
+		freed := held - heapAfterGC()
+		b.ReportMetric(float64(freed)/1e6, "MB-held")
+		b.ReportMetric(float64(est)/1e6, "MB-estimated")
+		b.ReportMetric(float64(copies), "copies")
+		b.ReportMetric(float64(every), "ticks-between-copies")
+		runtime.KeepAlive(w)
+	}
+}
+
+func heapAfterGC() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

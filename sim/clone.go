@@ -23,7 +23,12 @@ import (
 // buffers, the bytes of message slots no longer in flight) is left behind
 // and made again on first use, from the copied state, as a world rebuilt
 // from its log makes it: the clone is as small as the state allows.
-func (w *World) Clone() *World {
+func (w *World) Clone() *World { return w.clone(nil) }
+
+// clone is Clone with the map of device ids given, when the caller knows
+// it holds the same as the world's and no one will change it; nil copies
+// the world's.
+func (w *World) clone(ids map[string]int32) *World {
 	c := *w
 	c.sides = slices.Clone(w.sides)
 
@@ -41,7 +46,10 @@ func (w *World) Clone() *World {
 		l.members = slices.Clone(l.members)
 		l.queue = slices.Clone(l.queue)
 	}
-	c.byID = maps.Clone(w.byID)
+	c.byID = ids
+	if ids == nil {
+		c.byID = maps.Clone(w.byID)
+	}
 	c.linkIDs = maps.Clone(w.linkIDs)
 
 	c.msgs = slices.Clone(w.msgs)

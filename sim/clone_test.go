@@ -67,6 +67,13 @@ func diff(a, b string) string {
 // command every actuator, add a few devices to the first link. Refusals
 // (a scene without internet, a full bus) are part of what is compared.
 func stir(w *sim.World, step int) {
+	for _, a := range stirActions(w, step) {
+		w.Apply(a) // refused or not, alike in both worlds
+	}
+}
+
+// stirActions are the actions stir applies, with their ticks.
+func stirActions(w *sim.World, step int) []sim.Action {
 	ids := w.DeviceIDs()
 	var v sim.View
 	w.View(&v)
@@ -87,9 +94,7 @@ func stir(w *sim.World, step int) {
 	if len(v.Links) > 0 {
 		acts = append(acts, sim.Action{At: at + 11, Kind: sim.ActAdd, Link: v.Links[0].ID, DeviceKind: "sensor", Count: 3})
 	}
-	for _, a := range acts {
-		w.Apply(a) // refused or not, alike in both worlds
-	}
+	return acts
 }
 
 // The ticks the clone tests copy a world at: before its first step, on a

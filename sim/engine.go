@@ -399,6 +399,7 @@ func (w *World) launch(mi, li int32) {
 	}
 	w.scheduleMsg(m.arrive, evArrive, mi, m.id)
 	m.frame = 0
+	w.framesSent++
 	if w.onFrame != nil {
 		w.frames++
 		m.frame = w.frames

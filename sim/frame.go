@@ -115,6 +115,11 @@ func (w *World) dropped(mi, at int32, why string) {
 	w.onEnd(&w.end)
 }
 
+// FramesSent counts the frames the world has put on a medium so far,
+// each hop of a message separately: a frame was sent during a step when
+// it grew. Like OnFrame it is no part of the hash, but a clone keeps it.
+func (w *World) FramesSent() int64 { return w.framesSent }
+
 func (w *World) emitFrame(m *message, l *link, lost string) {
 	f := &w.frame
 	from, to := &w.devices[m.from], &w.devices[m.to]

@@ -35,11 +35,16 @@ type Timeline struct {
 	forgot      int
 }
 
-// checkpoint is a copy of a timeline's world, never stepped, and how many
-// of the timeline's actions (counted from its start) it had been given.
+// checkpoint is a copy of a timeline's (or a history's) world, never
+// stepped, and how many of its actions (counted from its start) it had
+// been given.
 type checkpoint struct {
 	w *World
 	n int
+	// For a History: its footprint without its map of device ids, and
+	// whether that map is the previous copy's.
+	size   int
+	shared bool
 }
 
 // MaxLog is the most actions one timeline takes, those a timeline with

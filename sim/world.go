@@ -61,6 +61,8 @@ type World struct {
 
 	onFrame func(*Frame) // sees every frame sent (OnFrame); not state
 	frame   Frame        // what onFrame is handed, reused
+	// framesSent counts the frames put on a medium so far (FramesSent).
+	framesSent int64
 	// onEnd sees how each frame ended and each message dropped
 	// (OnFrameEnd); frames counts the frames handed to onFrame, so an end
 	// names its frame (Frame.Seq). Neither is state.

@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"image/color"
 	"slices"
 	"strings"
 	"syscall/js"
@@ -43,9 +44,18 @@ type app struct {
 	name  string // built-in name, "" once edited
 	seed  uint64
 	log   []sim.Action // every action applied since load, with its tick
-	world *sim.World
-	view  sim.View
-	r     *render.Renderer
+	world *sim.World   // the live world
+	// The run's recent past (time.go): past is the world shown while
+	// looking back, nil at live; pastStale says an action reached the
+	// live world before past's tick, so past is taken again from hist.
+	hist      *sim.History
+	past      *sim.World
+	pastStale bool
+	seekTo    *int64 // the scrubber's last tick, taken once an update
+	timeNote  string
+	seeks     int // seeks done, for window.thingyard.seekDone
+	view      sim.View
+	r         *render.Renderer
 
 	// viewStale says the world moved since view was read.
 	viewStale bool
@@ -88,6 +98,8 @@ type app struct {
 	brd   boardLink
 	board ui.Board
 
+	a11y *access // keyboard, theme, announcements, the world as text
+
 	cmds  chan ui.Command
 	model *ui.Model
 	env   vugu.EventEnv
@@ -95,7 +107,7 @@ type app struct {
 }
 
 func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), events: newEventList(),
+	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
@@ -118,8 +130,12 @@ func newApp() *app {
 	a.state.Set("log", js.FuncOf(a.logJS))
 	a.state.Set("messages", js.FuncOf(a.messagesJS))
 	a.state.Set("texts", js.FuncOf(a.textsJS))
+	a.state.Set("textBoxes", js.FuncOf(a.textBoxesJS))
 	a.state.Set("fit", js.FuncOf(a.fitJS))
+	a.state.Set("seek", js.FuncOf(a.seekJS))
+	a.state.Set("seekDone", 0)
 	js.Global().Set("thingyard", a.state)
+	a.watchTheme()
 	return a
 }
 
@@ -173,13 +189,34 @@ func (a *app) textsJS(js.Value, []js.Value) any {
 	return out
 }
 
+// textBoxesJS is window.thingyard.textBoxes(): every text on the canvas,
+// the legend's included, as {s, x0, y0, x1, y1, color} with its box in
+// page (CSS) pixels and its colour as #rrggbb, so tests can read the
+// contrast of each against the pixels around it.
+func (a *app) textBoxesJS(js.Value, []js.Value) any {
+	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
+	if !canvas.Truthy() {
+		return nil
+	}
+	box := canvas.Call("getBoundingClientRect")
+	left, top, dpr := box.Get("left").Float(), box.Get("top").Float(), a.r.DPR()
+	out := []any{}
+	const hex = "0123456789abcdef"
+	a.r.EachTextBox(func(s string, x0, y0, x1, y1 float64, c color.RGBA) {
+		col := []byte{'#', hex[c.R>>4], hex[c.R&15], hex[c.G>>4], hex[c.G&15], hex[c.B>>4], hex[c.B&15]}
+		out = append(out, map[string]any{"s": s, "x0": left + x0/dpr, "y0": top + y0/dpr, "x1": left + x1/dpr, "y1": top + y1/dpr,
+			"color": string(col)})
+	})
+	return out
+}
+
 // deviceJS is window.thingyard.device(id): what the inspector knows of a
 // device (position, power, stats), or null.
 func (a *app) deviceJS(_ js.Value, args []js.Value) any {
 	if len(args) < 1 {
 		return nil
 	}
-	d, ok := a.world.Device(args[0].String())
+	d, ok := a.shown().Device(args[0].String())
 	if !ok {
 		return nil
 	}
@@ -257,7 +294,8 @@ func (a *app) runTo(tick int64) {
 	perf := js.Global().Get("performance")
 	last := perf.Call("now").Float()
 	for a.world.Tick() < tick {
-		a.world.Step(int(min(tick-a.world.Tick(), replayChunk)))
+		a.world.Step(int(min(tick-a.world.Tick(), replayChunk, max(1, a.hist.Due()-a.world.Tick()))))
+		a.hist.Record(a.world)
 		if now := perf.Call("now").Float(); now-last >= replayReport && a.world.Tick() < tick {
 			progress(a.world.Tick(), tick, clockText(a.world.Tick())+" of "+clockText(tick))
 			last = perf.Call("now").Float()
@@ -301,6 +339,7 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 		return err
 	}
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
+	a.hist, a.past, a.pastStale, a.seekTo, a.timeNote = sim.NewHistory(w, sim.HistoryWindow, sim.HistoryBudget), nil, false, nil, ""
 	a.log = append([]sim.Action(nil), actions...)
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
 	a.resetEvents()
@@ -314,6 +353,7 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	}
 	a.r.Refit()
 	a.board.InScene = a.boardDevice()
+	a.a11y.listFrom, a.a11y.listDue = 0, true
 	m := a.model
 	m.Links = m.Links[:0]
 	for _, l := range sc.Links {
@@ -383,6 +423,7 @@ func (a *app) roomEnvelopes() bool {
 				}
 				a.load(sc, w.Scene, sc.Seed, nil)
 				a.tl, _ = sim.NewTimeline(sc.Spec, sc.Seed)
+				a.hist, a.past = nil, nil // taken again once the room's world is at now
 				if err := a.foldedActions(w.Actions); err != nil {
 					notice("This room's history cannot be read: " + err.Error())
 				}
@@ -502,6 +543,7 @@ func (a *app) roomEnvelope(e wire.Envelope) {
 		js.Global().Get("console").Call("info", "Thingyard: "+err.Error())
 	}
 	a.log = a.tl.Log()
+	a.pastAdd(act)
 }
 
 func (a *app) Update() error {
@@ -525,24 +567,25 @@ func (a *app) Update() error {
 		// The room's clock: every member runs the same tick at the same
 		// moment, at 1×.
 		el := js.Global().Get("performance").Call("now").Float() - a.roomStart
-		a.tl.AdvanceTo(a.roomBase + int64(el)/slowDown)
-		a.world = a.tl.World()
+		a.roomAdvance(a.roomBase + int64(el)/slowDown)
 		a.reportHash()
-	} else if !a.paused && a.room == nil {
+	}
+	if !a.paused && (a.room == nil || a.past != nil) {
 		a.acc += 1000.0 / tps * a.speed / slowDown
 		if n := int(a.acc); n > 0 {
 			a.acc -= float64(n)
-			a.world.Step(n)
+			a.stepShown(n)
 		}
 	}
 	a.watchEvents()
+	a.seekPending()
 	// The view is read once a frame, in Draw: at a low frame rate several
 	// updates run per frame, and reading 5,000 devices each time costs
 	// more than drawing them. The selected device's messages are followed
 	// every update, so then it is read here too.
 	a.viewStale = true
 	if a.r.Selected != "" {
-		a.world.View(&a.view)
+		a.shown().View(&a.view)
 		a.viewStale = false
 	}
 	sel, selMsg := a.r.Selected, a.r.SelectedMsg
@@ -553,6 +596,7 @@ func (a *app) Update() error {
 		a.recent = a.recent[:0]
 		a.events.before = 0 // the list filters to the new selection from its newest row
 	}
+	changed = a.accessUpdate() || changed
 	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
 	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
 		a.msg, a.events.picked = nil, 0
@@ -606,7 +650,7 @@ func (a *app) trackRecent() {
 			a.seen(m.ID, a.view.Devices[m.From].ID) {
 			continue
 		}
-		info, ok := a.world.Message(m.ID)
+		info, ok := a.shown().Message(m.ID)
 		if !ok {
 			continue
 		}
@@ -630,16 +674,20 @@ func (a *app) seen(id uint64, from string) bool {
 }
 
 func (a *app) run(c ui.Command) {
-	if a.room != nil && (c.Pause != nil || c.Speed > 0 || c.Step || c.Reset || c.LoadScene != "" || c.ApplyYAML != nil) {
+	if a.room != nil && (c.Speed > 0 && a.past == nil || c.Reset || c.LoadScene != "" || c.ApplyYAML != nil) {
 		notice("In a live room everyone shares one clock and one scene: open Thingyard without room= to change them.")
 		return
 	}
-	if a.eventCommand(c) {
+	if a.eventCommand(c) || a.timeCommand(c) {
 		return
 	}
 	switch {
 	case c.Action != nil:
 		a.apply(*c.Action)
+	case c.Select != "":
+		a.selectDevice(c.Select)
+	case c.ListFrom != nil:
+		a.a11y.listFrom, a.a11y.listDue = *c.ListFrom, true
 	case c.Recent > 0:
 		// The panel's list is a copy of a.recent made at its last refresh;
 		// newer messages may have pushed this one along since.
@@ -649,12 +697,8 @@ func (a *app) run(c ui.Command) {
 			a.state.Set("selectedMessage", m.ID)
 			a.markHop(m)
 		}
-	case c.Pause != nil:
-		a.paused = *c.Pause
 	case c.Speed > 0:
 		a.speed = c.Speed
-	case c.Step:
-		a.world.Step(1)
 	case c.Reset:
 		a.load(a.scene, a.name, a.seed, nil)
 	case c.LoadScene != "":
@@ -707,6 +751,10 @@ func (a *app) run(c ui.Command) {
 // replays it at the same moment. A refused action is logged too: a replay
 // refuses it the same way.
 func (a *app) apply(act sim.Action) {
+	if a.past != nil {
+		a.timeNote = "Looking back: actions are off. Press Live to act on the world."
+		return
+	}
 	if a.room != nil {
 		// In a room an action is applied when the room relays it back,
 		// by every member at the same tick.
@@ -731,6 +779,7 @@ func (a *app) apply(act sim.Action) {
 	}
 	a.toBoard(act)
 	a.log = append(a.log, act)
+	a.hist.Add(act)
 	if err := a.world.Apply(act); err != nil {
 		js.Global().Get("console").Call("info", "Thingyard: "+err.Error())
 	}
@@ -740,7 +789,7 @@ func (a *app) apply(act sim.Action) {
 func (a *app) link() string {
 	loc := js.Global().Get("location")
 	base := loc.Get("origin").String() + loc.Get("pathname").String()
-	sc := scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.world.Tick(),
+	sc := scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.shown().Tick(),
 		Paused: a.paused, Selected: a.r.Selected, Message: a.r.SelectedMsg}
 	if a.r.Framed() {
 		cx, cy, w, h := a.r.Cam.Rect()
@@ -764,12 +813,14 @@ func (a *app) refreshModel() {
 		a.env.Lock()
 	}
 	m := a.model
+	w := a.shown()
+	a.timeModel()
 	m.Scene, m.Title, m.Lesson, m.Try = a.name, a.scene.Title, a.scene.Lesson, a.scene.Try
-	m.Tick = a.world.Tick()
+	m.Tick = w.Tick()
 	m.Paused, m.Speed = a.paused, a.speed
-	m.Sides = a.world.Metrics()
-	m.Series = a.world.Series()
-	if txt, at := a.world.LastRefusal(); txt != "" && a.world.Tick()-at < 20_000 {
+	m.Sides = w.Metrics()
+	m.Series = w.Series()
+	if txt, at := w.LastRefusal(); txt != "" && w.Tick()-at < 20_000 {
 		m.Refusal = "Refused: " + txt
 	} else {
 		m.Refusal = ""
@@ -800,28 +851,29 @@ func (a *app) refreshModel() {
 			}
 		}
 	}
-	m.Hash = sim.HashString(a.world.Hash())
+	m.Hash = sim.HashString(w.Hash())
 	a.state.Set("hash", m.Hash)
 	a.state.Set("tick", m.Tick)
 	marks := js.Global().Get("Object").New()
-	hs := a.world.Hashes()
+	hs := w.Hashes()
 	for _, h := range hs[max(0, len(hs)-120):] {
 		marks.Set(itoa(h.Tick), sim.HashString(h.Hash))
 	}
 	a.state.Set("marks", marks)
 
+	a.accessModel(m)
 	m.Device, m.Message, m.Fields, m.Hex = nil, nil, nil, ""
 	m.Reveal = a.reveal
 	m.Recent = append(m.Recent[:0], a.recent...)
 	if a.r.Selected != "" {
-		if d, ok := a.world.Device(a.r.Selected); ok {
+		if d, ok := w.Device(a.r.Selected); ok {
 			m.Device = &d
 		}
 	}
 	if a.r.SelectedMsg != 0 || a.events.picked != 0 {
 		// A row picked in the event list shows that frame, not the hop
 		// its message travels now.
-		if mi, ok := a.world.Message(a.r.SelectedMsg); ok && a.events.picked == 0 {
+		if mi, ok := w.Message(a.r.SelectedMsg); ok && a.events.picked == 0 {
 			a.msg = &mi
 		}
 		if a.msg != nil {
@@ -857,7 +909,7 @@ func itoa(n int64) string {
 
 func (a *app) Draw(screen *ebiten.Image) {
 	if a.viewStale {
-		a.world.View(&a.view)
+		a.shown().View(&a.view)
 		a.viewStale = false
 	}
 	a.r.Draw(screen, &a.view)
@@ -878,20 +930,25 @@ func (a *app) Draw(screen *ebiten.Image) {
 
 func (a *app) Layout(w, h int) (int, int) { return a.r.Layout(w, h) }
 
-// describeCanvas names Ebitengine's canvas for screen readers, shows when
-// it has the keyboard (Ebitengine turns its outline off) and keeps a drag
-// on it.
+// describeCanvas names Ebitengine's canvas for screen readers and puts it
+// in the page's order of keyboard focus like any control: first, as it is
+// left of the panel (Ebitengine appends it last, with tabindex 1, which
+// would put it before everything). The page keeps Tab from it and shows
+// its focus (index.html).
 func describeCanvas(doc js.Value) {
 	c := doc.Call("querySelector", "body > canvas")
 	if !c.Truthy() {
 		return
 	}
+	c.Call("setAttribute", "tabindex", "0")
+	if panel := doc.Call("getElementById", "panel"); panel.Truthy() {
+		doc.Get("body").Call("insertBefore", c, panel)
+	}
 	c.Call("setAttribute", "role", "application")
-	c.Call("setAttribute", "aria-label", "The device world. Click or tap a device or a message to inspect it in the panel; "+
-		"drag to pan or to move a device; arrow keys pan, plus and minus zoom, F fits the world, Escape clears the selection.")
-	st := doc.Call("createElement", "style")
-	st.Set("textContent", "body > canvas:focus-visible { outline: 2px solid #4fc3f7 !important; outline-offset: -2px; }")
-	doc.Get("head").Call("appendChild", st)
+	c.Call("setAttribute", "aria-roledescription", "device world")
+	c.Call("setAttribute", "aria-label", "The device world. Arrow keys select the nearest device that way, Enter inspects it in the panel, "+
+		"Escape clears the selection; Shift and the arrows pan, plus and minus zoom, F fits the world; question mark lists the keys. "+
+		"The panel's list of devices and links is the world as text.")
 	// Ebitengine listens for the mouse on the canvas only: a drag released
 	// over the panel would leave its button held, and the next move would
 	// pan with no button down. Capturing the pointer keeps a drag's moves

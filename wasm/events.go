@@ -68,6 +68,10 @@ func (a *app) eventCommand(c ui.Command) bool {
 	switch {
 	case c.EventsOpen != nil:
 		e.open = *c.EventsOpen
+		// On a wide screen the list docks below the world, whose area
+		// (the body, index.html) gives it the room rather than lying
+		// under it.
+		js.Global().Get("document").Get("body").Get("classList").Call("toggle", "docked", e.open)
 	case c.EventFilter != nil:
 		e.filter.Side, e.filter.Protocol, e.filter.Outcome, e.filter.Search =
 			c.EventFilter.Side, c.EventFilter.Protocol, c.EventFilter.Outcome, c.EventFilter.Search

@@ -51,7 +51,9 @@ func main() {
 	// Every frame starts with a copy of the cached layer over the whole
 	// screen, so clearing it first would only cost a full-screen fill.
 	ebiten.SetScreenClearedEveryFrame(false)
-	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{}); err != nil {
+	// The page opens with the keyboard's focus where the browser puts it,
+	// not in the canvas: Tab reaches the canvas like any control.
+	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{InitUnfocused: true}); err != nil {
 		fail("The device world stopped: " + err.Error())
 	}
 }

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -153,8 +154,9 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 
 // join makes m a member of rm: it gets an id, the welcome first in its
 // queue, and the room hears of it. Under the room's lock it copies only
-// the log's tail; the snapshot, however long, is shared and marshalled
-// once, and the welcome is encoded after the lock is released.
+// the log's tail; the snapshot, however long, is shared, never copied
+// (see welcomeFrame), and the welcome is encoded after the lock is
+// released.
 func (r *Relay) join(rm *room, m *member, since uint64) {
 	had := r.had(rm, since)
 	rm.mu.Lock()
@@ -174,16 +176,42 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 	if r.opt.MQTT != "" {
 		welcome.Token = r.Token(rm.id)
 	}
+	var actions [][]byte
 	if snap != nil {
-		welcome.Actions, welcome.FoldedSeq = snap.JSON(), snap.Seq
+		actions, welcome.FoldedSeq = snap.Parts(), snap.Seq
 	}
-	body, _ := json.Marshal(welcome)
-	data, _ := json.Marshal(wire.Envelope{Room: rm.id, Kind: wire.KindWelcome, At: welcome.Now, Body: body})
-	m.out.first(data) // before anything the room sent since the member joined
+	m.out.first(welcomeFrame(rm.id, welcome, actions)...) // before anything the room sent since the member joined
 	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: members})
 	if _, err := rm.append(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}); err != nil {
 		r.log.Warn("cannot tell the room of a member", "room", rm.id, "member", m.id, "err", err)
 	}
+}
+
+// actionsMark stands for a welcome's actions while the rest of it is
+// encoded: a JSON value that json.Marshal writes as it is.
+const actionsMark = `"thingyard:snapshot-actions"`
+
+// welcomeFrame is a welcome envelope whose Actions are the parts of a
+// snapshot (nil: none) as the parts of one frame: the frame json.Marshal
+// would make of it, but with the snapshot's actions, the room's whole
+// folded history, left where they are, between a head and a tail made for
+// this member. A join then costs the bytes of its tail and member list,
+// not of the room's age; the actions are the snapshot's own bytes, which
+// json.Marshal would have copied unchanged (a snapshot holds them compact
+// and escaped as it writes them). Nothing after the actions comes from a
+// member (folded_seq, the broker's address, the room's token), so the
+// last mark is the actions'.
+func welcomeFrame(room string, w wire.Welcome, actions [][]byte) [][]byte {
+	if actions != nil {
+		w.Actions = json.RawMessage(actionsMark)
+	}
+	body, _ := json.Marshal(w)
+	data, _ := json.Marshal(wire.Envelope{Room: room, Kind: wire.KindWelcome, At: w.Now, Body: body})
+	if actions == nil {
+		return [][]byte{data}
+	}
+	i := bytes.LastIndex(data, []byte(actionsMark))
+	return slices.Concat([][]byte{data[:i]}, actions, [][]byte{data[i+len(actionsMark):]})
 }
 
 // had is how far a member joining with since has room rm's log: since, or,
@@ -215,6 +243,12 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
 		case <-ctx.Done():
 			return
 		case <-m.out.ready:
+			if parts := m.out.takeFirst(); parts != nil {
+				if err := writeParts(ctx, conn, r.opt.WriteTimeout, parts); err != nil {
+					m.kill(websocket.StatusGoingAway, "write failed")
+					return
+				}
+			}
 			batch = m.out.take(batch)
 			for i, data := range batch {
 				wctx, cancel := context.WithTimeout(ctx, r.opt.WriteTimeout)
@@ -243,6 +277,26 @@ func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
 			}
 		}
 	}
+}
+
+// writeParts writes a frame given in parts as one text message.
+func writeParts(ctx context.Context, conn *websocket.Conn, timeout time.Duration, parts [][]byte) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if len(parts) == 1 {
+		return conn.Write(wctx, websocket.MessageText, parts[0])
+	}
+	w, err := conn.Writer(wctx, websocket.MessageText)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 // read takes what a member sends off its socket until it goes, and

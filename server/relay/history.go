@@ -1,10 +1,10 @@
 package relay
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/thingyard/thingyard/sim"
@@ -19,40 +19,51 @@ var ErrLogFull = errors.New("relay: room log is full")
 // board and command envelopes fold away. A Snapshot never changes once
 // made, so a join or an event stream reads it without the room's lock.
 //
-// The bodies are kept as one JSON array, ready to send: successive
-// snapshots of a room share one byte array, each knowing how much of it
-// is its own, so a fold appends the new bodies and copies nothing old,
-// and a room's snapshot costs the bytes of its bodies and no more.
+// The bodies are kept as one JSON array without its closing bracket:
+// successive snapshots of a room share one byte array, each knowing how
+// much of it is its own, so a fold appends the new bodies after the old
+// ones and copies nothing (but when the array runs out of room, as append
+// does), and a room's snapshot costs the bytes of its bodies and no more.
+// Nothing a snapshot holds is ever written again, so it is handed to any
+// number of joiners and event streams as it is (Parts).
 type Snapshot struct {
 	Seq uint64
 	// Present is every member of the room at Seq, since presence folds
 	// away with the envelopes that told it.
 	Present []string
 
-	// acts[:n] is "[" and the count bodies after it, separated by commas,
-	// and acts[n] the closing "]"; n is 0 when the room has no action
-	// (the array is then JSON null). Bytes before n are never written
-	// again; acts[n] is, by the next fold, unless the snapshot was lent
-	// (see history.lent).
+	// acts[:n] is "[" and the count bodies after it, separated by commas;
+	// n is 0 when the room has no action (the array is then JSON null).
+	// Later folds append after n, never before.
 	acts  []byte
 	n     int
 	count int
 }
 
-// JSON is the snapshot's actions as one JSON array, or null when there
-// are none: byte for byte what json.Marshal makes of the bodies as a
-// []json.RawMessage. It is the snapshot's own memory, shared by every
-// joiner: callers must not change it.
-func (s *Snapshot) JSON() json.RawMessage {
+var (
+	jsonNull     = []byte("null")
+	closeBracket = []byte("]")
+)
+
+// Parts is the snapshot's actions as one JSON array, or null when there
+// are none, in parts to be written one after the other: byte for byte
+// what json.Marshal makes of the bodies as a []json.RawMessage. They are
+// the snapshot's own memory, shared by every joiner: callers must not
+// change them.
+func (s *Snapshot) Parts() [][]byte {
 	if s.n == 0 {
-		return json.RawMessage("null")
+		return [][]byte{jsonNull}
 	}
-	return s.acts[: s.n+1 : s.n+1]
+	return [][]byte{s.acts[:s.n:s.n], closeBracket}
+}
+
+// JSON is Parts in one piece, a copy.
+func (s *Snapshot) JSON() json.RawMessage {
+	return bytes.Join(s.Parts(), nil)
 }
 
 // stored is the snapshot as the store keeps it: a stored, as json.Marshal
-// writes it, written in one piece from the bodies the snapshot holds. It
-// reads only the bytes no later fold writes over, so it needs no lending.
+// writes it, written in one piece from the bodies the snapshot holds.
 func (s *Snapshot) stored(present []string) string {
 	p, err := json.Marshal(present)
 	if err != nil {
@@ -114,16 +125,12 @@ func plainJSON(body []byte) bool {
 // under the room's lock, however old the room. Call its methods with the
 // room's lock held.
 type history struct {
-	seq   uint64          // the last seq delivered
-	snap  *Snapshot       // nil until the first fold
-	tail  []wire.Envelope // the envelopes after snap.Seq
-	fresh *Snapshot       // a fold not yet taken by folded
-	// lent is whether snap was handed out (since) for its JSON, which
-	// ends in the byte the next fold would write its comma over: that
-	// fold then writes on a copy instead.
-	lent      bool
-	actions   int // action and reading envelopes in the room
-	bytes     int // bytes of those bodies
+	seq       uint64          // the last seq delivered
+	snap      *Snapshot       // nil until the first fold
+	tail      []wire.Envelope // the envelopes after snap.Seq
+	fresh     *Snapshot       // a fold not yet taken by folded
+	actions   int             // action and reading envelopes in the room
+	bytes     int             // bytes of those bodies
 	foldEvery int
 	maxBytes  int
 }
@@ -146,9 +153,8 @@ func (h *history) restore(seq uint64, acts []json.RawMessage) {
 			s.acts = append(s.acts, '[') // an empty array, kept as one
 		}
 		s.n = len(s.acts)
-		s.acts = append(s.acts, ']')
 	}
-	h.snap, h.lent = s, false
+	h.snap = s
 	h.seq = seq
 	h.actions = len(acts)
 	for _, a := range acts {
@@ -192,36 +198,21 @@ func (h *history) folded() *Snapshot {
 }
 
 // fold moves the tail's actions into a new snapshot. Its bodies are
-// appended to the old snapshot's array in place: what an older snapshot
-// holds lies before its own end and is never written again, but for its
-// closing bracket, which this fold writes over unless the old snapshot was
-// lent; then it writes on a copy.
+// appended to the old snapshot's array in place, after every byte an older
+// snapshot holds, so nothing old is copied or written over.
 func (h *history) fold() {
 	s := &Snapshot{Seq: h.seq}
 	if old := h.snap; old != nil {
-		s.acts, s.n, s.count = old.acts, old.n, old.count
+		s.acts, s.n, s.count = old.acts[:old.n], old.n, old.count
 	}
-	grown := false
 	for _, e := range h.tail {
 		if !isAction(e.Kind) {
 			continue
 		}
-		if !grown {
-			grown = true
-			if h.lent {
-				s.acts = slices.Grow(s.acts[:s.n:s.n], len(e.Body)+2)
-			} else {
-				s.acts = s.acts[:s.n]
-			}
-		}
 		s.acts = appendBody(s.acts, s.count, e.Body)
 		s.count++
 	}
-	if grown {
-		s.n = len(s.acts)
-		s.acts = append(s.acts, ']')
-		h.lent = false
-	}
+	s.n = len(s.acts)
 	h.snap, h.fresh = s, s
 	h.tail = nil
 }
@@ -238,7 +229,6 @@ func (h *history) since(seq uint64) (*Snapshot, []wire.Envelope) {
 		base = h.snap.Seq
 	}
 	if seq < base {
-		h.lent = true
 		return h.snap, append([]wire.Envelope(nil), h.tail...)
 	}
 	return nil, append([]wire.Envelope(nil), h.tail[seq-base:]...)

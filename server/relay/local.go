@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,6 +81,9 @@ func (l *Local) Send(kind string, body any) error {
 // from one goroutine.
 func (l *Local) Next(ctx context.Context) (wire.Envelope, error) {
 	var e wire.Envelope
+	if parts := l.m.out.takeFirst(); parts != nil {
+		return e, json.Unmarshal(bytes.Join(parts, nil), &e)
+	}
 	for len(l.frames) == 0 {
 		l.frames = l.m.out.take(l.frames)
 		if len(l.frames) > 0 {

@@ -9,8 +9,10 @@ import "sync"
 type queue struct {
 	mu     sync.Mutex
 	frames [][]byte
-	max    int
-	ready  chan struct{} // capacity 1: a signal that frames are waiting
+	// welcome is the parts of the frame that goes before frames (first).
+	welcome [][]byte
+	max     int
+	ready   chan struct{} // capacity 1: a signal that frames are waiting
 }
 
 func newQueue(max int) *queue { return &queue{max: max, ready: make(chan struct{}, 1)} }
@@ -33,17 +35,27 @@ func (q *queue) push(data []byte) bool {
 }
 
 // first puts a frame before every frame waiting, whatever max says: the
-// welcome, encoded after the member joined.
-func (q *queue) first(data []byte) {
+// welcome, encoded after the member joined. The frame is given in parts,
+// written as one message: a part may be shared with other members (the
+// room's snapshot, which a welcome carries without copying it) and is
+// never changed.
+func (q *queue) first(parts ...[]byte) {
 	q.mu.Lock()
-	q.frames = append(q.frames, nil)
-	copy(q.frames[1:], q.frames)
-	q.frames[0] = data
+	q.welcome = parts
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
 	default:
 	}
+}
+
+// takeFirst returns the parts of the frame first put, once, or nil.
+func (q *queue) takeFirst() [][]byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	parts := q.welcome
+	q.welcome = nil
+	return parts
 }
 
 // take returns every waiting frame, oldest first, and empties the queue.

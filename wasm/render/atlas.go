@@ -64,7 +64,7 @@ type atlas struct {
 func newAtlas() *atlas {
 	img := ebiten.NewImage(atlasW, atlasH)
 	for k := 0; k < kindCols; k++ {
-		for s, c := range []color.RGBA{colM2M, colIoT, colOther} {
+		for s, c := range []color.RGBA{col.M2M, col.IoT, col.Other} {
 			drawIcon(img, float32(k*cell+cell/2), float32(s*cell+cell/2), sim.Kind(k+1), c)
 		}
 	}
@@ -129,7 +129,7 @@ func iconRect(k sim.Kind, side int) image.Rectangle {
 // a PLC module, gateways a diamond, brokers a cloud hub, apps a phone and
 // real boards a chip with pins.
 func drawIcon(img *ebiten.Image, x, y float32, k sim.Kind, c color.RGBA) {
-	body := color.RGBA{0x1b, 0x24, 0x33, 0xff}
+	body := col.IconBody
 	vector.FillCircle(img, x, y, iconR, body, true)
 	vector.StrokeCircle(img, x, y, iconR-2.5, 5, c, true)
 	cs := scaleOf(c)

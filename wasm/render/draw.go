@@ -12,35 +12,9 @@ import (
 	"github.com/thingyard/thingyard/sim"
 )
 
-// Colours of the two halves of a scene and of the page.
-var (
-	colBackground = color.RGBA{0x0f, 0x14, 0x1c, 0xff}
-	colM2M        = color.RGBA{0xf2, 0xa9, 0x3b, 0xff}
-	colIoT        = color.RGBA{0x4f, 0xc3, 0xf7, 0xff}
-	colOther      = color.RGBA{0xb3, 0x9d, 0xdb, 0xff}
-	colText       = color.RGBA{0xe6, 0xed, 0xf5, 0xff}
-	colMuted      = color.RGBA{0x8f, 0xa3, 0xbf, 0xff}
-	colBad        = color.RGBA{0xff, 0x6b, 0x6b, 0xff}
-	colOff        = color.RGBA{0x55, 0x5f, 0x6d, 0xff}
-	colOn         = color.RGBA{0x5d, 0xd3, 0x9e, 0xff}
-	colPanel      = color.RGBA{0x1b, 0x24, 0x33, 0xff}
-	colWhite      = color.RGBA{0xff, 0xff, 0xff, 0xff}
-)
-
-// ProtocolColours colour messages by protocol; the legend shows them.
-var ProtocolColours = map[sim.Protocol]color.RGBA{
-	sim.ProtoModbusRTU: {0xf2, 0xa9, 0x3b, 0xff},
-	sim.ProtoCAN:       {0xff, 0x7a, 0x59, 0xff},
-	sim.ProtoMQTT:      {0x4f, 0xc3, 0xf7, 0xff},
-	sim.ProtoCoAP:      {0x7e, 0xd3, 0x8f, 0xff},
-	sim.ProtoHTTP:      {0xc5, 0x8a, 0xf9, 0xff},
-	sim.ProtoZigbee:    {0xff, 0xe0, 0x66, 0xff},
-	sim.ProtoBLE:       {0x6f, 0x9c, 0xff, 0xff},
-	sim.ProtoLoRaWAN:   {0xd7, 0xb4, 0x8f, 0xff},
-}
-
-// maxProto bounds the protocol and medium tables below.
-const maxProto = 16
+// col is the palette the world is drawn in: Dark until SetTheme says
+// otherwise. There is one renderer a page.
+var col = &Dark
 
 // label is a piece of text to draw after the shapes under it.
 type label struct {
@@ -73,6 +47,9 @@ type Renderer struct {
 	Selected string
 	// SelectedMsg is the id of the selected message, or 0.
 	SelectedMsg uint64
+	// Inspect is set when the person asked with the keyboard to inspect
+	// the selected device (Enter); the caller clears it.
+	Inspect bool
 	// Hop is the hop of a frame picked in a list, marked, or nil.
 	Hop *Hop
 
@@ -178,7 +155,7 @@ func New() *Renderer {
 		r.mediumNames[m] = m.String()
 		r.busCaption[m] = m.String() + " bus"
 	}
-	r.help = "drag to pan · wheel, pinch or +/− to zoom · F to fit · drag a device to move it"
+	r.help = "drag to pan · wheel, pinch or +/− to zoom · F to fit · drag a device to move it · ? for keys"
 	return r
 }
 
@@ -217,6 +194,19 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 
 // Refit frames the world again on the next update, after a new scene.
 func (r *Renderer) Refit() { r.fitted = false; r.show = nil; r.devices = 0; r.gen++; r.trail.Reset() }
+
+// SetTheme draws the world in palette p from the next frame: the icons are
+// drawn again and the cached layer and the legend redrawn.
+func (r *Renderer) SetTheme(p *Palette) {
+	if p == col {
+		return
+	}
+	col = p
+	r.at.img.Deallocate()
+	r.at = newAtlas()
+	r.cacheKey = 0
+	r.bandKey = [3]float64{}
+}
 
 // Framed reports whether the camera frames this scene yet: a link made
 // before the first update of a new scene must not carry the old one's
@@ -261,11 +251,11 @@ func (r *Renderer) ScreenOf(v *sim.View, id string) (x, y float64, ok bool) {
 func sideColour(side int) color.RGBA {
 	switch side {
 	case 0:
-		return colM2M
+		return col.M2M
 	case 1:
-		return colIoT
+		return col.IoT
 	}
-	return colOther
+	return col.Other
 }
 
 // pos is where device i of the view is on screen; a device being dragged
@@ -339,7 +329,7 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 
 // drawStatic draws what stays still into dst.
 func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
-	dst.Fill(colBackground)
+	dst.Fill(col.Background)
 	r.bg.reset()
 	r.dash.reset()
 	r.fg.reset()
@@ -431,7 +421,7 @@ func (r *Renderer) place(l label, plate, always bool) bool {
 	r.placed.Add(b)
 	r.world = append(r.world, l)
 	if plate {
-		r.plate.rect(float32(b.X0), float32(b.Y0), float32(b.X1-b.X0), float32(b.Y1-b.Y0), colourOf(colBackground, 0.72))
+		r.plate.rect(float32(b.X0), float32(b.Y0), float32(b.X1-b.X0), float32(b.Y1-b.Y0), colourOf(col.Background, 0.72))
 	}
 	return true
 }
@@ -513,7 +503,7 @@ func (r *Renderer) drawSides(v *sim.View) {
 
 func (r *Renderer) linkColour(v *sim.View, l *sim.LinkView) rgba {
 	if !l.Up {
-		return colourOf(colBad, 0.9)
+		return colourOf(col.Bad, 0.9)
 	}
 	side := 0
 	if len(l.Members) > 0 && l.Members[0] >= 0 && int(l.Members[0]) < len(v.Devices) {
@@ -582,7 +572,7 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 		}
 		r.caption(r.busCaption[l.Medium%maxProto], minX, ty-16*r.dpr, c)
 		if !l.Up {
-			r.fg.cross(float32((minX+maxX)/2), float32(ty), float32(8*r.dpr), colourOf(colBad, 1))
+			r.fg.cross(float32((minX+maxX)/2), float32(ty), float32(8*r.dpr), colourOf(col.Bad, 1))
 		}
 	case sim.MediumZigbee, sim.MediumBLE, sim.MediumLoRaWAN, sim.MediumWiFi:
 		r.spokes(v, l.Members, hx, hy, w, c, 9*r.dpr)
@@ -595,7 +585,7 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 			r.bg.thinRing(float32(hx), float32(hy), rr*1.35, faint)
 		}
 		if !l.Up {
-			r.fg.cross(float32(hx), float32(hy-r.rad*1.6), float32(7*r.dpr), colourOf(colBad, 1))
+			r.fg.cross(float32(hx), float32(hy-r.rad*1.6), float32(7*r.dpr), colourOf(col.Bad, 1))
 		}
 	case sim.MediumInternet, sim.MediumCellular:
 		// One cloud for the network, between the hub and its members.
@@ -616,7 +606,7 @@ func (r *Renderer) drawLink(v *sim.View, l *sim.LinkView, ty float64) {
 		}
 		if !l.Up {
 			x, y := r.pos(v, l.Members[1])
-			r.fg.cross(float32((hx+x)/2), float32((hy+y)/2), float32(8*r.dpr), colourOf(colBad, 1))
+			r.fg.cross(float32((hx+x)/2), float32((hy+y)/2), float32(8*r.dpr), colourOf(col.Bad, 1))
 		}
 	}
 }
@@ -659,11 +649,11 @@ func (r *Renderer) drawCloud(k *netCloud) {
 	} else {
 		// Under the icons: in a crowd too big to keep clear of, the cloud
 		// is behind its members, not over them.
-		r.plate.sprite(spriteRect(spCloud, 2), float32(x), float32(y), float32(hw), float32(hh), colourOf(colPanel, 1))
+		r.plate.sprite(spriteRect(spCloud, 2), float32(x), float32(y), float32(hw), float32(hh), colourOf(col.Panel, 1))
 		r.plate.sprite(spriteRect(spCloudLine, 2), float32(x), float32(y), float32(hw), float32(hh), k.c)
 	}
 	if !k.up {
-		r.fg.cross(float32(x), float32(y), float32(k.s*0.6), colourOf(colBad, 1))
+		r.fg.cross(float32(x), float32(y), float32(k.s*0.6), colourOf(col.Bad, 1))
 	}
 	r.caption(r.mediumNames[k.medium%maxProto], x+1.4*k.s, y-6*r.dpr, k.c) // just clear of the puffs
 }
@@ -725,6 +715,31 @@ func (r *Renderer) EachText(f func(s string, x, y float64)) {
 	}
 }
 
+// EachTextBox calls f with every text written on the canvas, the names in
+// the world and the legend's, with the box it takes on screen, in device
+// pixels, and its colour: what a test of contrast reads the pixels of.
+func (r *Renderer) EachTextBox(f func(s string, x0, y0, x1, y1 float64, c color.RGBA)) {
+	box := func(l *label, dy float64) {
+		w, h := l.face.measure(l.s), l.face.lineHeight()
+		x0 := l.x
+		switch l.align {
+		case alignCenter:
+			x0 -= w / 2
+		case alignEnd:
+			x0 -= w
+		}
+		f(l.s, x0, l.y+dy, x0+w, l.y+dy+h, l.c)
+	}
+	for i := range r.world {
+		box(&r.world[i], 0)
+	}
+	if r.band != nil {
+		for i := range r.bandL {
+			box(&r.bandL[i], r.Cam.H-float64(r.band.Bounds().Dy()))
+		}
+	}
+}
+
 // EachMessage calls f with every message drawn in flight and where it is
 // drawn on screen, in device pixels: what tests see of the motion.
 func (r *Renderer) EachMessage(v *sim.View, f func(id uint64, x, y float64)) {
@@ -750,19 +765,20 @@ func (r *Renderer) drawMessage(v *sim.View, m *sim.MessageView) {
 	}
 	r.trail.Add(m.ID, x, y) // drawn: a click on it picks it
 	if m.Lost && m.Progress > 0.5 {
-		r.fg.cross(fx, fy, float32(5*r.dpr), colourOf(colBad, 1))
+		r.fg.cross(fx, fy, float32(5*r.dpr), colourOf(col.Bad, 1))
 		return
 	}
-	c, ok := ProtocolColours[m.Protocol]
+	c := col.Protocols[m.Protocol%maxProto]
+	ok := c.A != 0
 	if !ok {
-		c = colText
+		c = col.Text
 	}
 	r.fg.disc(fx, fy, rad+2.5*float32(r.dpr), colourOf(c, 0.25))
 	r.fg.disc(fx, fy, rad, colourOf(c, 1))
 	if m.ID == r.SelectedMsg {
-		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(colWhite, 1))
+		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(col.Ring, 1))
 	} else if m.ID == r.hover.msg {
-		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(colWhite, 0.5))
+		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(col.Ring, 0.5))
 	}
 }
 
@@ -776,23 +792,25 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 	fx, fy, fr := float32(x), float32(y), float32(rad)
 	s := min(max(d.Side, 0), 2)
 	if d.Kind == sim.KindActuator && d.On {
-		r.fg.disc(fx, fy, fr*1.35, colourOf(colOn, 0.3))
+		r.fg.disc(fx, fy, fr*1.35, colourOf(col.On, 0.3))
 	}
 	tint := rgba{1, 1, 1, 1}
 	if !d.Powered {
-		tint = rgba{0.35, 0.35, 0.38, 1}
+		t := col.OffTint
+		tint = rgba{t[0], t[1], t[2], t[3]}
 	} else if !d.Online {
-		tint = rgba{0.6, 0.6, 0.65, 1}
+		t := col.OfflineTint
+		tint = rgba{t[0], t[1], t[2], t[3]}
 	}
 	h := fr * cell / 2 / iconR
 	r.fg.sprite(iconRect(d.Kind, s), fx, fy, h, h, tint)
 	if d.Refused {
-		r.fg.ring(fx, fy, fr*1.3, colourOf(colBad, 1))
+		r.fg.ring(fx, fy, fr*1.3, colourOf(col.Bad, 1))
 	}
 	if d.Real {
 		// A real board: a white frame, unlike anything simulated.
 		q := fr * 1.3
-		r.fg.frame(fx-q, fy-q, 2*q, 2*q, 2*float32(r.dpr), colourOf(colText, 1))
+		r.fg.frame(fx-q, fy-q, 2*q, 2*q, 2*float32(r.dpr), colourOf(col.Text, 1))
 	}
 	// A name someone gave a device is written wherever there is room for
 	// it; a crowd's ids only when ShowLabels says icons and room allow.
@@ -800,9 +818,9 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 		return
 	}
 	r.tried++
-	c := colText
+	c := col.Text
 	if !d.Powered {
-		c = colOff
+		c = col.Off
 	}
 	// Under the icon; a given name that has no room there is tried
 	// elsewhere once the networks' clouds are placed (see elsewhere).
@@ -816,9 +834,9 @@ func (r *Renderer) drawDevice(v *sim.View, i int32, labels bool) {
 func (r *Renderer) elsewhere(v *sim.View, i int32) {
 	d := &v.Devices[i]
 	x, y := r.pos(v, i)
-	c := colText
+	c := col.Text
 	if !d.Powered {
-		c = colOff
+		c = col.Off
 	}
 	rad, lh, gap := r.rad, r.lineHeight(), 4*r.dpr
 	_ = r.place(label{d.Label, x, y - rad - 2*r.dpr - lh, r.face, c, alignCenter}, true, false) ||
@@ -876,9 +894,9 @@ func (r *Renderer) drawLosses(v *sim.View) {
 			continue
 		}
 		fade := 1 - float32(l.age)/lossFrames
-		r.fg.cross(float32(x), float32(y), float32(5*r.dpr), colourOf(colBad, fade))
+		r.fg.cross(float32(x), float32(y), float32(5*r.dpr), colourOf(col.Bad, fade))
 		if !r.ReducedMotion {
-			r.fg.ring(float32(x), float32(y), float32((6+float64(l.age)*0.4)*r.dpr), colourOf(colBad, fade*0.6))
+			r.fg.ring(float32(x), float32(y), float32((6+float64(l.age)*0.4)*r.dpr), colourOf(col.Bad, fade*0.6))
 		}
 	}
 }
@@ -900,7 +918,7 @@ func (r *Renderer) drawOutage(v *sim.View) {
 	if !strings.HasPrefix(r.outage, cut+" ") {
 		r.outage = cut + " cut: whatever needs the cloud waits or is lost"
 	}
-	r.top = append(r.top, label{r.outage, r.Cam.W / 2, 30 * r.dpr, r.bold, colBad, alignCenter})
+	r.top = append(r.top, label{r.outage, r.Cam.W / 2, 30 * r.dpr, r.bold, col.Bad, alignCenter})
 }
 
 // drawDeviceState marks what changes from frame to frame on a device:
@@ -921,9 +939,14 @@ func (r *Renderer) drawDeviceState(v *sim.View, i int32) {
 	}
 	switch {
 	case sel:
-		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 1))
+		// The focus ring: the palette's ring between two bands of the
+		// ground, so it shows on a side's tint, a link and a cloud alike.
+		w := float32(r.dpr)
+		r.fg.ring(fx, fy, fr*1.5+3*w, colourOf(col.Background, 0.9))
+		r.fg.ring(fx, fy, fr*1.5+1.5*w, colourOf(col.Ring, 1))
+		r.fg.ring(fx, fy, fr*1.5, colourOf(col.Ring, 1))
 	case hov:
-		r.fg.ring(fx, fy, fr*1.5, colourOf(colWhite, 0.4))
+		r.fg.ring(fx, fy, fr*1.5, colourOf(col.Ring, 0.4))
 	}
 }
 
@@ -936,13 +959,13 @@ const legendEntries = int(sim.ProtoLoRaWAN-sim.ProtoModbusRTU) + 2
 func (r *Renderer) legendEntry(i int) (c rgba, name string, w float64, lost bool) {
 	d := r.dpr
 	if i == legendEntries-1 {
-		return colourOf(colBad, 1), "lost", 50 * d, true
+		return colourOf(col.Bad, 1), "lost", 50 * d, true
 	}
 	p := sim.ProtoModbusRTU + sim.Protocol(i)
 	if r.legendW[p%maxProto] == 0 {
 		r.legendW[p%maxProto] = r.small.measure(r.protoNames[p%maxProto])
 	}
-	return colourOf(ProtocolColours[p], 1), r.protoNames[p%maxProto], r.legendW[p%maxProto] + 26*d, false
+	return colourOf(col.Protocols[p%maxProto], 1), r.protoNames[p%maxProto], r.legendW[p%maxProto] + 26*d, false
 }
 
 // bandLayout is how many rows the legend takes on this canvas, where its
@@ -983,7 +1006,7 @@ func (r *Renderer) drawBand(screen *ebiten.Image) {
 		r.band = ebiten.NewImage(max(1, int(r.Cam.W)), int(math.Ceil(h)))
 		r.bandB.reset()
 		r.bandL = r.bandL[:0]
-		r.bandB.rect(0, 0, float32(r.Cam.W), float32(h), colourOf(colBackground, 0.85))
+		r.bandB.rect(0, 0, float32(r.Cam.W), float32(h), colourOf(col.Background, 0.85))
 		x, y := 14*d, 3*d
 		for i := range legendEntries {
 			c, name, w, lost := r.legendEntry(i)
@@ -996,11 +1019,11 @@ func (r *Renderer) drawBand(screen *ebiten.Image) {
 			} else {
 				r.bandB.disc(float32(x+5*d), cy, float32(4.5*d), c)
 			}
-			r.bandL = append(r.bandL, label{name, x + 13*d, y + 3*d, r.small, colMuted, alignStart})
+			r.bandL = append(r.bandL, label{name, x + 13*d, y + 3*d, r.small, col.Muted, alignStart})
 			x += w
 		}
 		if slowFits {
-			r.bandL = append(r.bandL, label{r.slowS, x, y + 3*d, r.small, colMuted, alignStart})
+			r.bandL = append(r.bandL, label{r.slowS, x, y + 3*d, r.small, col.Muted, alignStart})
 		}
 		r.bandB.draw(r.band, r.at.img, &r.triOp)
 		r.texts(r.band, r.bandL)
@@ -1016,12 +1039,12 @@ func (r *Renderer) drawHints() {
 	d := r.dpr
 	_, _, slowFits := r.bandLayout()
 	if r.SlowDown > 0 && !slowFits {
-		r.world = append(r.world, label{r.slowS, 12 * d, 8 * d, r.small, colMuted, alignStart})
+		r.world = append(r.world, label{r.slowS, 12 * d, 8 * d, r.small, col.Muted, alignStart})
 	}
 	if r.helpW == 0 {
 		r.helpW = r.small.measure(r.help)
 	}
 	if r.Cam.W > r.helpW+r.slowW+60*d {
-		r.world = append(r.world, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, colMuted, alignEnd})
+		r.world = append(r.world, label{r.help, r.Cam.W - 12*d, 8 * d, r.small, col.Muted, alignEnd})
 	}
 }

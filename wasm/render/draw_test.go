@@ -170,7 +170,7 @@ func TestLabelGlyphsSitOnWholePixels(t *testing.T) {
 	for _, dpr := range []float64{1, 2} {
 		r.face.size = 13 * dpr
 		var b batch
-		l := label{s: "Oven 25 °C → µs 漢", x: 50.3, y: 20.6, face: r.face, c: colText, align: alignCenter}
+		l := label{s: "Oven 25 °C → µs 漢", x: 50.3, y: 20.6, face: r.face, c: col.Text, align: alignCenter}
 		r.text(&b, &l)
 		if want := 4 * len([]rune("Oven25°C→µs漢")); len(b.vs) != want {
 			t.Fatalf("DPR %v: %d vertices, want %d (4 per visible glyph)", dpr, len(b.vs), want)

@@ -43,9 +43,9 @@ func (r *Renderer) drawHop(v *sim.View) {
 	}
 	x0, y0 := r.pos(v, h.FromIndex)
 	x1, y1 := r.pos(v, h.ToIndex)
-	c := colourOf(colWhite, 0.9)
+	c := colourOf(col.Ring, 0.9)
 	if h.Lost {
-		c = colourOf(colBad, 0.95)
+		c = colourOf(col.Bad, 0.95)
 	}
 	w := float32(2.5 * r.dpr)
 	rad := float32(r.rad * 1.45)

@@ -21,8 +21,9 @@ const (
 )
 
 // Update handles input: drag empty space to pan, wheel, pinch or +/- to
-// zoom, arrows to pan, F or 0 to fit, Escape to deselect, click or tap to
-// select, drag a device to move it, hover for a tooltip. It returns the
+// zoom, arrows to move the selection from device to device, Shift+arrows
+// to pan, Enter or Space to inspect, F or 0 to fit, Escape to deselect,
+// click or tap to select, drag a device to move it, hover for a tooltip. It returns the
 // actions the person made (moves), which the caller applies to the world.
 func (r *Renderer) Update(v *sim.View) []sim.Action {
 	r.updates++
@@ -65,14 +66,57 @@ func (r *Renderer) keys(v *sim.View) {
 	if just(ebiten.KeyEscape) {
 		r.Selected, r.SelectedMsg, r.Hop = "", 0, nil
 	}
+	shift := ebiten.IsKeyPressed(ebiten.KeyShift)
 	p := keyPan * r.dpr
 	for _, k := range [4]struct {
 		key    ebiten.Key
+		dir    Direction
 		dx, dy float64
-	}{{ebiten.KeyArrowLeft, p, 0}, {ebiten.KeyArrowRight, -p, 0}, {ebiten.KeyArrowUp, 0, p}, {ebiten.KeyArrowDown, 0, -p}} {
-		if just(k.key) {
-			r.Cam.Pan(k.dx, k.dy)
+	}{{ebiten.KeyArrowLeft, Left, p, 0}, {ebiten.KeyArrowRight, Right, -p, 0},
+		{ebiten.KeyArrowUp, Up, 0, p}, {ebiten.KeyArrowDown, Down, 0, -p}} {
+		if !just(k.key) {
+			continue
 		}
+		if shift {
+			r.Cam.Pan(k.dx, k.dy)
+		} else {
+			r.step(v, k.dir)
+		}
+	}
+	if just(ebiten.KeyEnter) || just(ebiten.KeyNumpadEnter) || just(ebiten.KeySpace) {
+		if r.Selected == "" {
+			r.step(v, -1)
+		}
+		r.Inspect = r.Selected != ""
+	}
+}
+
+// step moves the selection to the nearest device in direction d of the
+// selected one (Nearest), or, with none selected or d of -1, selects the
+// device nearest the middle of the screen. A device it selects off the
+// screen is brought to the middle.
+func (r *Renderer) step(v *sim.View, d Direction) {
+	r.sx, r.sy = r.sx[:0], r.sy[:0]
+	self := -1
+	for i := range v.Devices {
+		x, y := r.pos(v, int32(i))
+		r.sx, r.sy = append(r.sx, x), append(r.sy, y)
+		if v.Devices[i].ID == r.Selected {
+			self = i
+		}
+	}
+	next := -1
+	if self >= 0 && d >= 0 {
+		next = Nearest(d, r.sx[self], r.sy[self], r.sx, r.sy, self)
+	} else if self < 0 {
+		next = Closest(r.Cam.W/2, r.Cam.H/2, r.sx, r.sy)
+	}
+	if next < 0 {
+		return // nothing that way: the selection stays
+	}
+	r.Selected, r.SelectedMsg = v.Devices[next].ID, 0
+	if x, y := r.sx[next], r.sy[next]; !r.onScreen(x, y, -r.rad*2) {
+		r.Cam.Pan(r.Cam.W/2-x, r.Cam.H/2-y)
 	}
 }
 

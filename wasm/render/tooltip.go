@@ -83,13 +83,13 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 	d := r.dpr
 	pad := 8 * d
 	x, y := Place(float64(r.hover.x), float64(r.hover.y), t.w+2*pad, t.h+2*pad-3*d, 14*d, r.Cam.W, r.Cam.H)
-	r.over.rect(float32(x), float32(y), float32(t.w+2*pad), float32(t.h+2*pad-3*d), colourOf(colPanel, 0.95))
-	r.over.frame(float32(x), float32(y), float32(t.w+2*pad), float32(t.h+2*pad-3*d), float32(d), colourOf(colMuted, 0.5))
+	r.over.rect(float32(x), float32(y), float32(t.w+2*pad), float32(t.h+2*pad-3*d), colourOf(col.Panel, 0.95))
+	r.over.frame(float32(x), float32(y), float32(t.w+2*pad), float32(t.h+2*pad-3*d), float32(d), colourOf(col.Muted, 0.5))
 	ly := y + pad
 	for i := 0; i < t.n; i++ {
-		face, c := r.small, colMuted
+		face, c := r.small, col.Muted
 		if i == 0 {
-			face, c = r.face, colText
+			face, c = r.face, col.Text
 		}
 		r.top = append(r.top, label{t.lines[i], x + pad, ly, face, c, alignStart})
 		ly += t.lh[i]

@@ -20,7 +20,7 @@ const (
 	Latency
 )
 
-var sideColours = []string{"#f2a93b", "#4fc3f7", "#b39ddb"}
+var sideColours = []string{"var(--m2m)", "var(--iot)", "var(--other)"}
 
 // perSecond is a side's values of m, one per second of the series.
 // Delivered counts are cumulative in samples, so they are differenced.
@@ -69,14 +69,14 @@ func Chart(series []sim.Sample, sides, w, h int, m Metric) string {
 		enough = enough || len(per[s]) >= 2
 	}
 	if !enough {
-		return `<svg viewBox="0 0 300 70" role="img" aria-label="Not enough history yet"><text x="6" y="38" fill="#5f7390" font-size="11">the chart fills in as seconds pass</text></svg>`
+		return `<svg viewBox="0 0 300 70" role="img" aria-label="Not enough history yet"><text x="6" y="38" style="fill: var(--muted)" font-size="11">the chart fills in as seconds pass</text></svg>`
 	}
 	if top <= 0 {
 		top = 1
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" preserveAspectRatio="none" role="img" aria-label="%s">`, w, h, label)
-	fmt.Fprintf(&b, `<line x1="0" y1="%d" x2="%d" y2="%d" stroke="#263142"/>`, h-1, w, h-1)
+	fmt.Fprintf(&b, `<line x1="0" y1="%d" x2="%d" y2="%d" style="stroke: var(--line)"/>`, h-1, w, h-1)
 	for s, vs := range per {
 		if len(vs) < 2 {
 			continue
@@ -92,7 +92,7 @@ func Chart(series []sim.Sample, sides, w, h int, m Metric) string {
 				continue
 			}
 			if !open {
-				fmt.Fprintf(&b, `<polyline fill="none" stroke-width="1.5" stroke="%s" points="`, sideColours[min(s, len(sideColours)-1)])
+				fmt.Fprintf(&b, `<polyline fill="none" stroke-width="1.5" style="stroke: %s" points="`, sideColours[min(s, len(sideColours)-1)])
 				open = true
 			}
 			x := float64(i) * float64(w) / float64(len(vs)-1)
@@ -103,7 +103,7 @@ func Chart(series []sim.Sample, sides, w, h int, m Metric) string {
 			b.WriteString(`"/>`)
 		}
 	}
-	fmt.Fprintf(&b, `<text x="4" y="11" fill="#5f7390" font-size="10">%s%s</text></svg>`, trimFloat(top), unit)
+	fmt.Fprintf(&b, `<text x="4" y="11" style="fill: var(--muted)" font-size="10">%s%s</text></svg>`, trimFloat(top), unit)
 	return b.String()
 }
 

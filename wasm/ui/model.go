@@ -19,7 +19,7 @@ type Model struct {
 	Lesson  string
 	Try     []string
 	Scenes  []scenes.Summary
-	Tick    int64
+	Tick    int64 // the tick of the world shown: the live one, or the past
 	Hash    string
 	Paused  bool
 	Speed   float64
@@ -63,6 +63,10 @@ type Model struct {
 
 	Board Board
 
+	// Things is the world as text: the rows of the device list in view.
+	Things Things
+	// Theme is the page's theme, "light" or "dark".
+	Theme string
 	// WorldOnly shows the world with a bar of its main controls instead
 	// of the panels (view=world, and embed=1 unless view=full); Embed is
 	// true in a course page's frame (embed=1), where OpenLink opens this
@@ -80,6 +84,7 @@ type Model struct {
 	PictureNote string
 	// Events is the event list's window, while the list is open.
 	Events EventsView
+	Time   Time
 }
 
 // EventsView is what the event list shows: a window of the rows its
@@ -100,6 +105,19 @@ type EventsView struct {
 	Device string
 	// Picked is the row shown in the inspector, 0 for none.
 	Picked uint64
+}
+
+// Time is what the time controls show: how far back the run can be
+// scrubbed, and whether the world shown is the past.
+type Time struct {
+	// Oldest is the oldest tick kept, Live the live world's tick.
+	Oldest, Live int64
+	// Back is true while the world shown is the past: actions are off
+	// then, and in a live room the room's world runs on meanwhile.
+	Back bool
+	// Note says why a time control did nothing (the oldest moment kept
+	// is shown already), or "".
+	Note string
 }
 
 // Board is the state of a real board attached through Web Serial.
@@ -148,7 +166,9 @@ type Command struct {
 	LoadScene string
 	ApplyYAML *string
 	Share     bool
-	Recent    int // 1 + the index in Model.Recent of a message to inspect
+	Select    string // a device id to inspect
+	ListFrom  *int   // the first row of the device list to build
+	Recent    int    // 1 + the index in Model.Recent of a message to inspect
 	NewRoom   bool
 	JoinRoom  string
 	SendBoard string // text to write to the board
@@ -164,6 +184,14 @@ type Command struct {
 	EventsAt    uint64
 	PickEvent   uint64
 	AllDevices  bool
+
+	// Time controls: Seek shows the world at a tick of the past (the
+	// scrubber), Back the world at the last frame sent before the one
+	// shown, Next steps to the next frame, Live returns to now.
+	Seek *int64
+	Back bool
+	Next bool
+	Live bool
 }
 
 // Speeds are the choices of the speed control.

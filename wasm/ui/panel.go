@@ -695,6 +695,7 @@ func (c *Root) AfterRender() {
 			c.editorText = c.Model.Editor
 		}
 	}
+	c.scrollThings(doc)
 	if c.Model.Reveal == c.revealed {
 		return
 	}

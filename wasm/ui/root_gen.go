@@ -41,6 +41,8 @@ type Root struct {
 	// revealed is the Model.Reveal the inspector was last brought into
 	// view for.
 	revealed int
+	// thingsSel is the selected device's row the list last scrolled to.
+	thingsSel int
 	// tab is the panel a phone shows ("" for the lesson), and tabReveal
 	// the Model.Reveal it last switched to the inspector for.
 	tab       string
@@ -241,6 +243,37 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn.SetInnerHTML(vugu.HTML("\x3Cspan class=\"m2m\"\x3EM2M\x3C/span\x3E \x26amp; \x3Cspan class=\"iot\"\x3EIoT\x3C/span\x3E \x3Cb\x3EThingyard\x3C/b\x3E"))
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-icon"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "theme"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Light theme, for a bright room or a projector"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("aria-pressed", c.pressed(c.Model.Theme == "light"))
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.ToggleTheme(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Light theme"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-icon"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "help-button"}, vugu.VGAttribute{Namespace: "", Key: "aria-haspopup", Val: "dialog"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Keyboard help"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Keys in the world (?)"}}}
+					vgparent.AppendChild(vgn)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.ShowHelp(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "?"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-field"}}}
 					vgparent.AppendChild(vgn)
 					{
@@ -376,7 +409,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						})
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 						vgparent.AppendChild(vgn)
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "step"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Step one millisecond of simulated time"}}}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "step"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Step one tick: a millisecond of simulated time"}}}
 						vgparent.AppendChild(vgn)
 						vgn.AddAttrInterface("disabled", !c.Model.Paused)
 						vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
@@ -387,7 +420,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						{
 							vgparent := vgn
 							_ = vgparent
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Step"}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Step 1 ms"}
 							vgparent.AppendChild(vgn)
 						}
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
@@ -471,6 +504,147 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-time"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Time controls"}}}
+					vgparent.AppendChild(vgn)
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+						vgparent.AppendChild(vgn)
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
+						vgparent.AppendChild(vgn)
+						{
+							vgparent := vgn
+							_ = vgparent
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "back-frame"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Go back to the last frame sent"}}}
+							vgparent.AppendChild(vgn)
+							vgn.AddAttrInterface("disabled", c.Model.Tick <= c.Model.Time.Oldest)
+							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+								EventType: "click",
+								Func:      func(event vugu.DOMEvent) { c.BackFrame(event) },
+								// TODO: implement capture, etc. mostly need to decide syntax
+							})
+							{
+								vgparent := vgn
+								_ = vgparent
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "◀ Frame"}
+								vgparent.AppendChild(vgn)
+							}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "next-frame"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Step on to the next frame sent"}}}
+							vgparent.AppendChild(vgn)
+							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+								EventType: "click",
+								Func:      func(event vugu.DOMEvent) { c.NextFrame(event) },
+								// TODO: implement capture, etc. mostly need to decide syntax
+							})
+							{
+								vgparent := vgn
+								_ = vgparent
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Frame ▶"}
+								vgparent.AppendChild(vgn)
+							}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "live"}}}
+							vgparent.AppendChild(vgn)
+							vgn.AddAttrInterface("aria-pressed", c.pressed(!c.Model.Time.Back))
+							vgn.AddAttrInterface("disabled", !c.Model.Time.Back)
+							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+								EventType: "click",
+								Func:      func(event vugu.DOMEvent) { c.GoLive(event) },
+								// TODO: implement capture, etc. mostly need to decide syntax
+							})
+							{
+								vgparent := vgn
+								_ = vgparent
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Live"}
+								vgparent.AppendChild(vgn)
+							}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-clock"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Time kept"}}}
+							vgparent.AppendChild(vgn)
+							vgn.SetInnerHTML(c.keptText())
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+							vgparent.AppendChild(vgn)
+						}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+						vgparent.AppendChild(vgn)
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
+						vgparent.AppendChild(vgn)
+						{
+							vgparent := vgn
+							_ = vgparent
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "range"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "scrub"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-scrub"}, vugu.VGAttribute{Namespace: "", Key: "step", Val: "1"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Scrub through the run: drag or use the arrow keys to go back in time"}}}
+							vgparent.AppendChild(vgn)
+							vgn.AddAttrInterface("aria-valuetext", c.clock())
+							vgn.AddAttrInterface("max", c.Model.Time.Live)
+							vgn.AddAttrInterface("min", c.Model.Time.Oldest)
+							{
+								b, err := vjson.Marshal(c.tickValue())
+								if err != nil {
+									panic(err)
+								}
+								vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "value", JSONVal: vjson.RawMessage(b)})
+							}
+							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+								EventType: "input",
+								Func:      func(event vugu.DOMEvent) { c.Scrub(event) },
+								// TODO: implement capture, etc. mostly need to decide syntax
+							})
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+							vgparent.AppendChild(vgn)
+						}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					if c.Model.Time.Back {
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-behind"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "behind"}}}
+						vgparent.AppendChild(vgn)
+						{
+							vgparent := vgn
+							_ = vgparent
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+							vgparent.AppendChild(vgn)
+							vgn.SetInnerHTML(c.behindText())
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+							vgparent.AppendChild(vgn)
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "behind-live"}}}
+							vgparent.AppendChild(vgn)
+							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+								EventType: "click",
+								Func:      func(event vugu.DOMEvent) { c.GoLive(event) },
+								// TODO: implement capture, etc. mostly need to decide syntax
+							})
+							{
+								vgparent := vgn
+								_ = vgparent
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Back to live"}
+								vgparent.AppendChild(vgn)
+							}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+							vgparent.AppendChild(vgn)
+						}
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					if len(c.Model.Time.Note) > 0 {
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted ty-note"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "time-note"}}}
+						vgparent.AppendChild(vgn)
+						vgn.SetInnerHTML(c.Model.Time.Note)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
 					if c.Model.HasInternet {
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-row"}}}
 						vgparent.AppendChild(vgn)
@@ -482,6 +656,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "internet"}}}
 							vgparent.AppendChild(vgn)
 							vgn.AddAttrInterface("class", c.internetClass())
+							vgn.AddAttrInterface("disabled", c.Model.Time.Back)
 							vgn.SetInnerHTML(c.internetLabel())
 							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 								EventType: "click",
@@ -607,6 +782,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						vgparent.AppendChild(vgn)
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "add"}}}
 						vgparent.AppendChild(vgn)
+						vgn.AddAttrInterface("disabled", c.Model.Time.Back)
 						vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 							EventType: "click",
 							Func:      func(event vugu.DOMEvent) { c.AddDevices(event) },
@@ -1614,7 +1790,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							}
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "pre", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-hex"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Bytes in hex"}}}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "pre", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-hex"}, vugu.VGAttribute{Namespace: "", Key: "tabindex", Val: "0"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "region"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Bytes in hex"}}}
 							vgparent.AppendChild(vgn)
 							vgn.SetInnerHTML(c.Model.Hex)
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
@@ -1659,6 +1835,140 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 							vgparent.AppendChild(vgn)
 						}
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+					vgparent.AppendChild(vgn)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\n  "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "aria-labelledby", Val: "things-title"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "things"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("class", c.tabClass("ty-box", "inspector"))
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "h2", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "things-title"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(vugu.HTML("Devices and links"))
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-muted"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "things-count"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.thingsSummary())
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "ul", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-things"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "things-list"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Devices and links, by side"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("style", c.thingsPad())
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "scroll",
+						Func:      func(event vugu.DOMEvent) { c.ScrollThings(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+						vgparent.AppendChild(vgn)
+						for vgiterkeyt, r := range c.Model.Things.Rows {
+							var vgiterkey interface{} = vgiterkeyt
+							_ = vgiterkey
+							r := r
+							_ = r
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "li", Attr: []vugu.VGAttribute(nil)}
+							vgparent.AppendChild(vgn)
+							vgn.AddAttrInterface("aria-posinset", r.Pos)
+							vgn.AddAttrInterface("aria-setsize", c.Model.Things.Total)
+							vgn.AddAttrInterface("class", c.rowClass(r))
+							{
+								vgparent := vgn
+								_ = vgparent
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+								vgparent.AppendChild(vgn)
+								if r.Head {
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+									vgparent.AppendChild(vgn)
+									{
+										vgparent := vgn
+										_ = vgparent
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+										vgparent.AppendChild(vgn)
+										vgn.SetInnerHTML(r.Name)
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
+										vgparent.AppendChild(vgn)
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+										vgparent.AppendChild(vgn)
+										vgn.SetInnerHTML(r.Detail)
+									}
+								}
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+								vgparent.AppendChild(vgn)
+								if !r.Head && len(r.ID) > 0 {
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-thing"}}}
+									vgparent.AppendChild(vgn)
+									vgn.AddAttrInterface("aria-pressed", c.pressed(r.Selected))
+									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+										EventType: "click",
+										Func:      func(event vugu.DOMEvent) { c.PickThing(event, r.ID) },
+										// TODO: implement capture, etc. mostly need to decide syntax
+									})
+									{
+										vgparent := vgn
+										_ = vgparent
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l1"}}}
+										vgparent.AppendChild(vgn)
+										{
+											vgparent := vgn
+											_ = vgparent
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
+											vgparent.AppendChild(vgn)
+											vgn.SetInnerHTML(r.Name)
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
+											vgparent.AppendChild(vgn)
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+											vgparent.AppendChild(vgn)
+											vgn.AddAttrInterface("class", c.downClass(r))
+											vgn.SetInnerHTML(r.Detail)
+										}
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l2"}}}
+										vgparent.AppendChild(vgn)
+										vgn.SetInnerHTML(c.rowMore(r))
+									}
+								}
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+								vgparent.AppendChild(vgn)
+								if !r.Head && len(r.ID) == 0 {
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l1"}}}
+									vgparent.AppendChild(vgn)
+									{
+										vgparent := vgn
+										_ = vgparent
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
+										vgparent.AppendChild(vgn)
+										vgn.SetInnerHTML(r.Name)
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
+										vgparent.AppendChild(vgn)
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+										vgparent.AppendChild(vgn)
+										vgn.AddAttrInterface("class", c.downClass(r))
+										vgn.SetInnerHTML(r.Detail)
+									}
+								}
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+								vgparent.AppendChild(vgn)
+								if !r.Head && len(r.ID) == 0 {
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l2"}}}
+									vgparent.AppendChild(vgn)
+									vgn.SetInnerHTML(c.rowMore(r))
+								}
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+								vgparent.AppendChild(vgn)
+							}
+						}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+						vgparent.AppendChild(vgn)
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 					vgparent.AppendChild(vgn)
@@ -2190,7 +2500,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
 					if len(c.Model.Board.Console) > 0 {
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "pre", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-hex"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-console"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "What the board printed"}}}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "pre", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-hex"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "board-console"}, vugu.VGAttribute{Namespace: "", Key: "tabindex", Val: "0"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "region"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "What the board printed"}}}
 						vgparent.AppendChild(vgn)
 						vgn.SetInnerHTML(c.Model.Board.Console)
 					}
@@ -2330,7 +2640,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	}
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Data: "style", Attr: []vugu.VGAttribute(nil)}
 	{
-		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: #f2a93b; } .ty-head h1 .iot { color: #4fc3f7; }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: #8fa3bf; margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: #e6edf5; }\n.ty-lesson p { margin: 0; color: #c9d5e3; }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: #9fc4dc; }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid #263142; border-radius: 10px; background: #121822; }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: #8fa3bf; }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: #e6edf5; background: #1d2633; border: 1px solid #33425a;\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: #4fc3f7; }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: #ff6b6b; color: #ffb3b3; }\n.ty-ui :focus-visible { outline: 2px solid #4fc3f7; outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: #8fa3bf; font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid #ff6b6b; background: #2a1a1f; color: #ffd0d0; font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid #1e2836; }\n.ty-cmp th[scope=row] { text-align: left; color: #8fa3bf; font-weight: normal; }\n.ty-cmp .side-m2m { color: #f2a93b; } .ty-cmp .side-iot { color: #4fc3f7; }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: #4fc3f7; font-size: .85rem; }\n.ty-muted { color: #8fa3bf; margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: #8fa3bf; } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: #0b1017; padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: #b8e0ff; }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid #1e2836; }\n.ty-fields th { color: #8fa3bf; font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: #5f7390; font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: #cfe8f7; word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: #e6edf5; background: #0b1017; border: 1px solid #33425a; border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: #ffd0d0; background: #2a1a1f; padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: #8fa3bf; }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: #8fa3bf; margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: #9fc4dc; text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-dock { position: fixed; left: 0; bottom: 0; width: calc(100vw - var(--panel-w, 360px)); height: 40vh; margin: 0; z-index: 5;\n  display: flex; flex-direction: column; border-radius: 10px 10px 0 0; background: rgba(18, 24, 34, .97); box-sizing: border-box; }\n.ty-dock h2 { margin: 0 .4rem 0 0; }\n.ty-dock-head, .ty-dock-nav { margin-top: 0; font-size: .85rem; }\n.ty-dock-nav { margin: .35rem 0; }\n.ty-dock-nav .ty-muted { flex: 1; }\n.ty-dock-end { margin-left: .8rem; display: inline-flex; gap: .4rem; }\n.ty-search { width: 9rem; margin-top: 0; font-size: .85rem; }\n.ty-chip { font-size: .82rem; color: #c9d5e3; background: #1d2633; border: 1px solid #33425a; border-radius: 7px; padding: .15rem .5rem; }\n.ty-dock-rows { flex: 1; overflow: auto; min-height: 0; }\n.ty-evtable { width: 100%; border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }\n.ty-evtable th { position: sticky; top: 0; background: #121822; text-align: left; color: #8fa3bf; font-weight: normal; padding: .15rem .4rem; border-bottom: 1px solid #263142; }\n.ty-evtable td { padding: .05rem .4rem; border-bottom: 1px solid #1a2230; white-space: nowrap; }\n.ty-evtable .ev-num { text-align: right; }\n.ty-evtable th:nth-child(6), .ty-evtable th:nth-child(8) { text-align: right; }\n.ty-evtable tr.ev-m2m .ev-side { color: #f2a93b; } .ty-evtable tr.ev-iot .ev-side { color: #4fc3f7; }\n.ty-evtable tr.ev-lost .ev-outcome { color: #ff9b9b; }\n.ty-evtable tr.ev-picked td { background: #22344a; }\n.ty-evtable tr:hover td { background: #1a2738; }\n.ty-ui .ty-evtable button.ev-pick { color: #9fc4dc; font-variant-numeric: tabular-nums; }\n@media (max-width: 760px) { .ty-dock { position: static; width: auto; height: 60vh; margin-top: .8rem; border-radius: 10px; } }\n.ty-live { color: #5dd39e; } .ty-reconnecting { color: #ffb347; }\n.ty-tabs { display: none; }\n/* A phone: the panels are a sheet below the world, one tab at a time, with\n   the tabs along the bottom edge where a thumb reaches them. */\n@media (max-width: 760px) {\n  .ty-ui { padding: 0; }\n  .ty-sheet { padding: .2rem .8rem calc(64px + env(safe-area-inset-bottom)); }\n  .ty-off { display: none !important; }\n  .ty-head { margin-top: .6rem; } .ty-head h1 { display: none; }\n  .ty-ui button, .ty-ui select, .ty-input { min-height: 44px; }\n  .ty-ui button.ty-linkish { min-height: 36px; }\n  .ty-tabs { display: flex; position: fixed; left: 0; right: 0; bottom: 0; z-index: 3; background: #161d28; border-top: 1px solid #263142;\n    padding: 4px 4px calc(4px + env(safe-area-inset-bottom)); gap: 4px; }\n  .ty-link { display: inline-flex; align-items: center; min-height: 44px; margin-top: 0; }\n  .ty-ui .ty-tabs button { flex: 1; min-height: 48px; padding: 0 .2rem; border: 0; background: none; color: #8fa3bf; border-radius: 8px; font-size: .9rem; }\n  .ty-ui .ty-tabs button[aria-selected=true] { color: #e6edf5; background: #1d2633; box-shadow: inset 0 -3px 0 #4fc3f7; }\n}\n/* The world alone (embedded, or view=world): a bar of its main controls. */\n.ty-ui.ty-world-only { padding: 0; height: 100%; }\n.ty-bar { display: flex; gap: .4rem; align-items: center; height: 100%; padding: 0 .5rem; overflow-x: auto; overflow-y: hidden; }\n.ty-bar button, .ty-bar select { flex: none; min-height: 36px; }\n.ty-open { margin-left: auto; flex: none; color: #4fc3f7; white-space: nowrap; padding: .4rem .3rem; }\n.ty-pop { position: fixed; left: .5rem; right: .5rem; bottom: calc(var(--bar-h) + .5rem); max-width: 34rem; max-height: calc(100vh - var(--bar-h) - 1rem);\n  overflow-y: auto; padding: .8rem 1rem; background: #161d28f2; border: 1px solid #33425a; border-radius: 10px; box-shadow: 0 8px 30px rgba(0,0,0,.45); }\n.ty-pop h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: #e6edf5; }\n.ty-pop p { margin: 0; color: #c9d5e3; }\n", Attr: []vugu.VGAttribute(nil)})
+		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: var(--m2m); } .ty-head h1 .iot { color: var(--iot); }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--fg); }\n.ty-lesson p { margin: 0; color: var(--fg2); }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: var(--try); }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid var(--line); border-radius: 10px; background: var(--box); }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: var(--muted); }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: var(--fg); background: var(--ctl); border: 1px solid var(--ctl-line);\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: var(--accent); }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: var(--bad); color: var(--cut-fg); }\n.ty-ui :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: var(--muted); font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid var(--bad); background: var(--alert-bg); color: var(--alert-fg); font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid var(--line2); }\n.ty-cmp th[scope=row] { text-align: left; color: var(--muted); font-weight: normal; }\n.ty-cmp .side-m2m { color: var(--m2m); } .ty-cmp .side-iot { color: var(--iot); }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: var(--accent); font-size: .85rem; }\n.ty-muted { color: var(--muted); margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: var(--muted); } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: var(--code-bg); padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: var(--code-fg); }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid var(--line2); }\n.ty-fields th { color: var(--muted); font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: var(--dim); font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: var(--code2); word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: var(--fg); background: var(--code-bg); border: 1px solid var(--ctl-line); border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: var(--alert-fg); background: var(--alert-bg); padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: var(--muted); }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: var(--muted); margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: var(--try); text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-dock { position: fixed; left: 0; bottom: 0; width: calc(100vw - var(--panel-w, 360px)); height: 40vh; margin: 0; z-index: 5;\n  display: flex; flex-direction: column; border-radius: 10px 10px 0 0; background: var(--box); border: 1px solid var(--line); box-sizing: border-box; }\n.ty-dock h2 { margin: 0 .4rem 0 0; }\n.ty-dock-head, .ty-dock-nav { margin-top: 0; font-size: .85rem; }\n.ty-dock-nav { margin: .35rem 0; }\n.ty-dock-nav .ty-muted { flex: 1; }\n.ty-dock-end { margin-left: .8rem; display: inline-flex; gap: .4rem; }\n.ty-search { width: 9rem; margin-top: 0; font-size: .85rem; }\n.ty-chip { font-size: .82rem; color: var(--fg2); background: var(--ctl); border: 1px solid var(--ctl-line); border-radius: 7px; padding: .15rem .5rem; }\n.ty-dock-rows { flex: 1; overflow: auto; min-height: 0; }\n.ty-evtable { width: 100%; border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }\n.ty-evtable th { position: sticky; top: 0; background: var(--box); text-align: left; color: var(--muted); font-weight: normal; padding: .15rem .4rem; border-bottom: 1px solid var(--line); }\n.ty-evtable td { padding: .05rem .4rem; border-bottom: 1px solid var(--line2); white-space: nowrap; }\n.ty-evtable .ev-num { text-align: right; }\n.ty-evtable th:nth-child(6), .ty-evtable th:nth-child(8) { text-align: right; }\n.ty-evtable tr.ev-m2m .ev-side { color: var(--m2m); } .ty-evtable tr.ev-iot .ev-side { color: var(--iot); }\n.ty-evtable tr.ev-lost .ev-outcome { color: var(--bad); }\n.ty-evtable tr.ev-picked td { background: var(--sel-bg); }\n.ty-evtable tr:hover td { background: var(--sel-bg); }\n.ty-ui .ty-evtable button.ev-pick { color: var(--try); font-variant-numeric: tabular-nums; }\n@media (max-width: 760px) { .ty-dock { position: static; width: auto; height: 60vh; margin-top: .8rem; border-radius: 10px; } }\n.ty-scrub { flex: 1; min-width: 8rem; margin: 0; accent-color: var(--iot); }\n.ty-behind { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid var(--warn); background: #2a2416; color: #ffe0b0; font-size: .85rem;\n  display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }\n.ty-behind span { flex: 1; min-width: 12rem; }\n.ty-live { color: var(--ok); } .ty-reconnecting { color: var(--warn); }\n.ty-tabs { display: none; }\n/* A phone: the panels are a sheet below the world, one tab at a time, with\n   the tabs along the bottom edge where a thumb reaches them. */\n@media (max-width: 760px) {\n  .ty-ui { padding: 0; }\n  .ty-sheet { padding: .2rem .8rem calc(64px + env(safe-area-inset-bottom)); }\n  .ty-off { display: none !important; }\n  .ty-head { margin-top: .6rem; } .ty-head h1 { display: none; }\n  .ty-ui button, .ty-ui select, .ty-input { min-height: 44px; }\n  .ty-ui button.ty-linkish { min-height: 36px; }\n  .ty-tabs { display: flex; position: fixed; left: 0; right: 0; bottom: 0; z-index: 3; background: var(--bg2); border-top: 1px solid var(--line);\n    padding: 4px 4px calc(4px + env(safe-area-inset-bottom)); gap: 4px; }\n  .ty-link { display: inline-flex; align-items: center; min-height: 44px; margin-top: 0; }\n  .ty-ui .ty-tabs button { flex: 1; min-height: 48px; padding: 0 .2rem; border: 0; background: none; color: var(--muted); border-radius: 8px; font-size: .9rem; }\n  .ty-ui .ty-tabs button[aria-selected=true] { color: var(--fg); background: var(--ctl); box-shadow: inset 0 -3px 0 var(--accent); }\n}\n/* The world alone (embedded, or view=world): a bar of its main controls. */\n.ty-ui.ty-world-only { padding: 0; height: 100%; }\n.ty-bar { display: flex; gap: .4rem; align-items: center; height: 100%; padding: 0 .5rem; overflow-x: auto; overflow-y: hidden; }\n.ty-bar button, .ty-bar select { flex: none; min-height: 36px; }\n.ty-open { margin-left: auto; flex: none; color: var(--accent); white-space: nowrap; padding: .4rem .3rem; }\n.ty-pop { position: fixed; left: .5rem; right: .5rem; bottom: calc(var(--bar-h) + .5rem); max-width: 34rem; max-height: calc(100vh - var(--bar-h) - 1rem);\n  overflow-y: auto; padding: .8rem 1rem; background: var(--bg2); border: 1px solid var(--ctl-line); border-radius: 10px; box-shadow: 0 8px 30px var(--shadow); }\n.ty-pop h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--fg); }\n.ty-pop p { margin: 0; color: var(--fg2); }\n.ty-head { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; }\n.ty-head h1 { flex: 1; }\n.ty-head .ty-field { flex-basis: 100%; min-width: 0; }\n.ty-ui button.ty-icon { padding: .2rem .55rem; font-size: .85rem; }\n.ty-things { height: calc(44px * 8); overflow-y: auto; margin: 0; padding: 0; list-style: none; position: relative;\n  border: 1px solid var(--line2); border-radius: 8px; }\n.ty-things li { height: 44px; box-sizing: border-box; padding: .2rem .5rem; border-bottom: 1px solid var(--line2);\n  overflow: hidden; font-size: .8rem; line-height: 1.3; }\n.ty-things li.ty-gap { padding: 0; border: 0; }\n.ty-things li.ty-th { background: var(--bg2); font-weight: 600; color: var(--fg); display: flex; align-items: center; gap: .5rem; }\n.ty-things li.ty-th span { font-weight: normal; color: var(--muted); }\n.ty-things li.ty-sel { background: var(--sel-bg); box-shadow: inset 3px 0 0 var(--accent); }\n.ty-things .ty-l1, .ty-things .ty-l2 { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }\n.ty-things .ty-l2 { color: var(--muted); }\n.ty-things .ty-down { color: var(--bad); }\n.ty-things li.ty-dev { padding: 0; border-bottom: 0; }\n.ty-ui .ty-things button.ty-thing { display: block; width: 100%; height: 44px; margin: 0; padding: .2rem .5rem; border: 0; border-radius: 0;\n  background: none; color: var(--fg); text-align: left; font: inherit; box-shadow: inset 0 -1px 0 var(--line2); }\n.ty-ui .ty-things button.ty-thing:hover { background: var(--sel-bg); }\n.ty-ui .ty-things button.ty-thing:focus-visible { outline-offset: -2px; }\n.ty-ui .ty-things li.ty-sel button.ty-thing { box-shadow: inset 3px 0 0 var(--accent), inset 0 -1px 0 var(--line2); }\n@media (max-width: 760px) { .ty-ui button.ty-icon { min-width: 44px; } }\n", Attr: []vugu.VGAttribute(nil)})
 	}
 	vgout.AppendCSS(vgn)
 	return vgout
