@@ -219,10 +219,23 @@ func (r *Renderer) Show(cx, cy, w, h float64) { r.show = &[4]float64{cx, cy, w, 
 
 // FitTo frames the whole world, its sides' frames and titles clear of the
 // hints above and the legend below (see insets).
+//
+// The icons' size follows the scale (IconRadius) and the room the fit
+// leaves follows the icons' size, so the fit is settled by a few rounds:
+// a world fitted before its first frame and fitted again later (F) is
+// framed alike, to the pixel.
 func (r *Renderer) FitTo(v *sim.View) {
 	b := v.Bounds
-	l, t, rt, bt := r.insets(r.Cam.W, r.Cam.H)
-	r.Cam.FitInside(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), l, t, rt, bt)
+	rad := r.fitRad()
+	for range 6 {
+		l, t, rt, bt := r.insetsFor(rad, r.Cam.W, r.Cam.H)
+		r.Cam.FitInside(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), l, t, rt, bt)
+		next := IconRadius(r.Cam.Scale, r.dpr, r.visible)
+		if math.Abs(next-rad) < 0.01 {
+			break
+		}
+		rad = next
+	}
 	r.fitted = true
 }
 

@@ -30,8 +30,13 @@ func (r *Renderer) fitRad() float64 {
 // (and their titles above), then a gap of FitMargin beyond them (at least 8
 // CSS pixels), the hints along the top and the legend along the bottom.
 func (r *Renderer) insets(w, h float64) (left, top, right, bottom float64) {
+	return r.insetsFor(r.fitRad(), w, h)
+}
+
+// insetsFor is insets for icons of radius rad.
+func (r *Renderer) insetsFor(rad, w, h float64) (left, top, right, bottom float64) {
 	d := r.dpr
-	pad := r.sidePad(r.fitRad())
+	pad := r.sidePad(rad)
 	gap := math.Max(FitMargin(w, h, d)-pad, 8*d)
 	rows, _, _ := r.bandLayout()
 	band := (20*float64(rows) + 6) * d
