@@ -13,7 +13,7 @@ import (
 func (c *Root) ToggleEvents(vugu.DOMEvent) {
 	open := !c.Model.Events.Open
 	c.Model.Events.Open = open
-	c.Send(Command{EventsOpen: &open})
+	c.Send(OpenEvents{Open: open})
 }
 
 func (c *Root) eventsLabel() string {
@@ -25,8 +25,7 @@ func (c *Root) eventsLabel() string {
 
 // sendFilter hands the game loop the list's filter as the panel holds it.
 func (c *Root) sendFilter() {
-	f := c.evFilter
-	c.Send(Command{EventFilter: &f})
+	c.Send(FilterEvents{Filter: c.evFilter})
 }
 
 // SetEventSide, SetEventProtocol, SetEventOutcome and SetEventSearch
@@ -135,22 +134,22 @@ func thousands(n int) string {
 
 // EventsNewer, EventsOlder and EventsLatest move the list's window.
 func (c *Root) EventsNewer(vugu.DOMEvent) {
-	c.Send(Command{EventsAt: 1 + c.Model.Events.NewerBefore})
+	c.Send(EventsAt{Before: c.Model.Events.NewerBefore})
 }
 func (c *Root) EventsOlder(vugu.DOMEvent) {
 	if c.Model.Events.Older != 0 {
-		c.Send(Command{EventsAt: 1 + c.Model.Events.Older})
+		c.Send(EventsAt{Before: c.Model.Events.Older})
 	}
 }
-func (c *Root) EventsLatest(vugu.DOMEvent) { c.Send(Command{EventsAt: 1}) }
+func (c *Root) EventsLatest(vugu.DOMEvent) { c.Send(EventsAt{}) }
 
 // PickEvent shows a row's frame in the inspector and marks it in the
 // world.
-func (c *Root) PickEvent(_ vugu.DOMEvent, n uint64) { c.Send(Command{PickEvent: n}) }
+func (c *Root) PickEvent(_ vugu.DOMEvent, n uint64) { c.Send(PickEvent{N: n}) }
 
 // ShowAllDevices lifts the list's device filter: the device is no longer
 // selected.
-func (c *Root) ShowAllDevices(vugu.DOMEvent) { c.Send(Command{AllDevices: true}) }
+func (c *Root) ShowAllDevices(vugu.DOMEvent) { c.Send(AllDevices{}) }
 
 // DownloadCapture writes the rows of the window, or every row kept, as a
 // pcapng file; it runs inside the click, as a download wants.

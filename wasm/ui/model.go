@@ -155,45 +155,6 @@ type LinkChoice struct {
 	ID, Label string
 }
 
-// Command is something a person asked for in a panel. Actions change the
-// world (and are shared in a room); the other fields change only this view.
-type Command struct {
-	Action    *sim.Action
-	Pause     *bool
-	Speed     float64
-	Step      bool
-	Reset     bool
-	LoadScene string
-	ApplyYAML *string
-	Share     bool
-	Select    string // a device id to inspect
-	ListFrom  *int   // the first row of the device list to build
-	Recent    int    // 1 + the index in Model.Recent of a message to inspect
-	NewRoom   bool
-	JoinRoom  string
-	SendBoard string // text to write to the board
-	EmbedCode bool   // make and copy the iframe element of this world
-	Picture   bool   // save a picture of the world
-	Record    bool   // start recording the world, or stop
-
-	// The event list: open or close it, filter it, move its window
-	// (EventsAt: 1 + the Before of the window to show), show a row in the
-	// inspector (PickEvent: the row's N), show every device again.
-	EventsOpen  *bool
-	EventFilter *EventFilter
-	EventsAt    uint64
-	PickEvent   uint64
-	AllDevices  bool
-
-	// Time controls: Seek shows the world at a tick of the past (the
-	// scrubber), Back the world at the last frame sent before the one
-	// shown, Next steps to the next frame, Live returns to now.
-	Seek *int64
-	Back bool
-	Next bool
-	Live bool
-}
-
 // Speeds are the choices of the speed control.
 var Speeds = []float64{0.25, 0.5, 1, 2, 4, 8, 16}
 

@@ -57,7 +57,7 @@ func (c *Root) rowMore(r ThingRow) string {
 }
 
 // PickThing selects a device from the list, as a click in the world does.
-func (c *Root) PickThing(_ vugu.DOMEvent, id string) { c.Send(Command{Select: id}) }
+func (c *Root) PickThing(_ vugu.DOMEvent, id string) { c.Send(Select{Device: id}) }
 
 // ScrollThings asks for the rows now in view.
 func (c *Root) ScrollThings(e vugu.DOMEvent) {
@@ -67,7 +67,7 @@ func (c *Root) ScrollThings(e vugu.DOMEvent) {
 	}
 	from := ThingsFrom(t.Get("scrollTop").Float())
 	if from != c.Model.Things.From {
-		c.Send(Command{ListFrom: &from})
+		c.Send(ListFrom{From: from})
 	}
 }
 

@@ -53,13 +53,13 @@ func (c *Root) ToggleLesson(vugu.DOMEvent) { c.lessonOpen = !c.lessonOpen }
 
 // CopyEmbed makes the iframe element that shows this world in a course
 // page, and copies it.
-func (c *Root) CopyEmbed(vugu.DOMEvent) { c.Send(Command{EmbedCode: true}) }
+func (c *Root) CopyEmbed(vugu.DOMEvent) { c.Send(EmbedCode{}) }
 
 // SavePicture downloads a picture of the world.
-func (c *Root) SavePicture(vugu.DOMEvent) { c.Send(Command{Picture: true}) }
+func (c *Root) SavePicture(vugu.DOMEvent) { c.Send(Picture{}) }
 
 // Record starts recording a clip of the world, or stops and downloads it.
-func (c *Root) Record(vugu.DOMEvent) { c.Send(Command{Record: true}) }
+func (c *Root) Record(vugu.DOMEvent) { c.Send(Record{}) }
 
 // recordText is how long the clip being recorded is and how big, or what
 // became of the last picture or clip.

@@ -11,13 +11,13 @@ import (
 // kept, return to live. What they show is in Model.Time.
 
 // BackFrame shows the world at the last frame sent before the one shown.
-func (c *Root) BackFrame(vugu.DOMEvent) { c.Send(Command{Back: true}) }
+func (c *Root) BackFrame(vugu.DOMEvent) { c.Send(Back{}) }
 
 // NextFrame steps the world shown on to the next frame sent.
-func (c *Root) NextFrame(vugu.DOMEvent) { c.Send(Command{Next: true}) }
+func (c *Root) NextFrame(vugu.DOMEvent) { c.Send(Next{}) }
 
 // GoLive returns to the live world.
-func (c *Root) GoLive(vugu.DOMEvent) { c.Send(Command{Live: true}) }
+func (c *Root) GoLive(vugu.DOMEvent) { c.Send(Live{}) }
 
 // Scrub shows the world at the scrubber's tick.
 func (c *Root) Scrub(e vugu.DOMEvent) {
@@ -25,7 +25,7 @@ func (c *Root) Scrub(e vugu.DOMEvent) {
 	if err != nil {
 		return
 	}
-	c.Send(Command{Seek: &v})
+	c.Send(Seek{Tick: v})
 }
 
 func (c *Root) tickValue() string { return strconv.FormatInt(c.Model.Tick, 10) }
