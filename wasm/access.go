@@ -141,7 +141,7 @@ func (a *app) selectDevice(id string) {
 func (a *app) accessModel(m *ui.Model) {
 	m.Theme = a.a11y.name
 	txt, at := a.world.LastRefusal()
-	for _, s := range a.a11y.watch.Changes(a.scene.Title, &a.view, txt, at, a.members) {
+	for _, s := range a.a11y.watch.Changes(a.scene.Title, &a.view, txt, at, a.memberCount()) {
 		a.a11y.ann.Say(s)
 	}
 	if s := a.a11y.ann.Next(time.Now()); s != "" {
@@ -191,7 +191,7 @@ func (a *app) noteLast() {
 			continue
 		}
 		what := info.Protocol + " " + info.Kind
-		at := " at " + clockText(v.Tick)
+		at := " at " + ui.Clock(v.Tick)
 		if a.a11y.inList[from] {
 			a.a11y.last[from] = "sent " + what + " to " + v.Devices[m.To].Label + at
 		}

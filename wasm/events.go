@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall/js"
 
@@ -65,22 +66,25 @@ func (a *app) resetEvents() {
 // one.
 func (a *app) eventCommand(c ui.Command) bool {
 	e := &a.events
-	switch {
-	case c.EventsOpen != nil:
-		e.open = *c.EventsOpen
+	switch c := c.(type) {
+	case ui.OpenEvents:
+		e.open = c.Open
 		// On a wide screen the list docks below the world, whose area
 		// (the body, index.html) gives it the room rather than lying
 		// under it.
 		js.Global().Get("document").Get("body").Get("classList").Call("toggle", "docked", e.open)
-	case c.EventFilter != nil:
-		e.filter.Side, e.filter.Protocol, e.filter.Outcome, e.filter.Search =
-			c.EventFilter.Side, c.EventFilter.Protocol, c.EventFilter.Outcome, c.EventFilter.Search
+	case ui.FilterEvents:
+		// The device filter is the selection's, not the panel's.
+		f := c.Filter
+		e.filter.Side, e.filter.Protocol, e.filter.Outcome, e.filter.Search = f.Side, f.Protocol, f.Outcome, f.Search
 		e.before = 0
-	case c.EventsAt > 0:
-		e.before = c.EventsAt - 1
-	case c.PickEvent > 0:
-		a.pickEvent(c.PickEvent)
-	case c.AllDevices:
+	case ui.EventsAt:
+		e.before = c.Before
+	case ui.PickEvent:
+		if c.N > 0 {
+			a.pickEvent(c.N)
+		}
+	case ui.AllDevices:
 		a.r.Selected = ""
 		a.state.Set("selected", "")
 		e.before = 0
@@ -165,9 +169,9 @@ func (a *app) downloadCapture(all bool) {
 	if scene == "" {
 		scene = "edited"
 	}
-	tick := itoa(a.world.Tick())
+	tick := strconv.FormatInt(a.world.Tick(), 10)
 	var buf bytes.Buffer
-	w, err := capture.NewWriter(&buf, capture.Options{Comment: "Thingyard, scene " + scene + ", seed " + itoa(int64(a.seed)) + ", at tick " + tick})
+	w, err := capture.NewWriter(&buf, capture.Options{Comment: "Thingyard, scene " + scene + ", seed " + strconv.FormatUint(a.seed, 10) + ", at tick " + tick})
 	if err == nil {
 		for i := range frames {
 			if err = w.Write(&frames[i]); err != nil {

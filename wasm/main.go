@@ -7,7 +7,6 @@ package main
 
 import (
 	"log"
-	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
@@ -24,14 +23,14 @@ func main() {
 	phase("Setting up the panels…", "")
 	renderer, err := domrender.New("#ui")
 	if err != nil {
-		fail("Thingyard could not mount its panels: " + err.Error())
+		notice("Thingyard could not mount its panels: " + err.Error())
 		return
 	}
 	defer renderer.Release()
 	env := renderer.EventEnv()
 	buildEnv, err := vugu.NewBuildEnv(env)
 	if err != nil {
-		fail("Thingyard could not start its panels: " + err.Error())
+		notice("Thingyard could not start its panels: " + err.Error())
 		return
 	}
 	a.env = env
@@ -53,15 +52,8 @@ func main() {
 	ebiten.SetScreenClearedEveryFrame(false)
 	// The page opens with the keyboard's focus where the browser puts it,
 	// not in the canvas: Tab reaches the canvas like any control.
+	defer a.close()
 	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{InitUnfocused: true}); err != nil {
-		fail("The device world stopped: " + err.Error())
-	}
-}
-
-// fail shows a message on the page instead of a blank canvas.
-func fail(msg string) {
-	log.Print(msg)
-	if f := js.Global().Get("thingyardNotice"); f.Type() == js.TypeFunction {
-		f.Invoke(msg)
+		notice("The device world stopped: " + err.Error())
 	}
 }

@@ -128,7 +128,7 @@ func (a *app) themeParam() string {
 // room's link in a live room, else the share link.
 func (a *app) fullLink() string {
 	if a.room != nil {
-		return withQuery(js.Global().Get("location").Get("origin").String()+"/?room="+a.roomID, a.themeParam())
+		return withQuery(roomLink(a.room.ID), a.themeParam())
 	}
 	return withQuery(a.link(), a.themeParam())
 }
@@ -148,9 +148,7 @@ func (a *app) embedCode() {
 		`" title="` + html.EscapeString(title) + `" style="border:0" loading="lazy" allow="fullscreen"></iframe>`
 	a.model.EmbedCode = code
 	a.model.EmbedNote = "Copied: paste it into the course page's HTML."
-	if cb := js.Global().Get("navigator").Get("clipboard"); cb.Truthy() {
-		cb.Call("writeText", code).Call("catch", js.FuncOf(func(js.Value, []js.Value) any { return nil }))
-	} else {
+	if !copyText(code) {
 		a.model.EmbedNote = "Select the code and copy it."
 	}
 	if a.room != nil {
@@ -185,22 +183,3 @@ const (
 	minWorldH     = 200
 	maxWorldShare = 0.62
 )
-
-// fitJS is window.thingyard.fit(): the world's area (the canvas) and the
-// box the fitted world is drawn in (its sides' frames), and the legend's
-// height along the bottom, in page (CSS) pixels, so tests can see how well
-// the world fills its area.
-func (a *app) fitJS(js.Value, []js.Value) any {
-	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
-	if !canvas.Truthy() {
-		return nil
-	}
-	r := canvas.Call("getBoundingClientRect")
-	left, top, dpr := r.Get("left").Float(), r.Get("top").Float(), a.r.DPR()
-	b := a.r.WorldBox(&a.view)
-	return map[string]any{
-		"area":   map[string]any{"x": left, "y": top, "w": r.Get("width").Float(), "h": r.Get("height").Float()},
-		"box":    map[string]any{"x0": left + b.X0/dpr, "y0": top + b.Y0/dpr, "x1": left + b.X1/dpr, "y1": top + b.Y1/dpr},
-		"legend": a.r.LegendH() / dpr,
-	}
-}

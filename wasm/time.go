@@ -51,18 +51,19 @@ func (a *app) stepShown(n int) {
 // each copy the history takes on the way. The history starts once the
 // room's world is at now: what came before the page joined is not kept.
 func (a *app) roomAdvance(tick int64) {
+	tl := a.room.TL
 	if a.hist == nil {
-		a.tl.AdvanceTo(tick)
-		a.world = a.tl.World()
+		tl.AdvanceTo(tick)
+		a.world = tl.World()
 		a.hist = sim.NewHistory(a.world, sim.HistoryWindow, sim.HistoryBudget)
 		return
 	}
-	for a.tl.World().Tick() < tick {
-		a.tl.AdvanceTo(min(tick, max(a.hist.Due(), a.tl.World().Tick()+1)))
-		a.world = a.tl.World() // replaced when a late action rebuilt it
+	for tl.World().Tick() < tick {
+		tl.AdvanceTo(min(tick, max(a.hist.Due(), tl.World().Tick()+1)))
+		a.world = tl.World() // replaced when a late action rebuilt it
 		a.hist.Record(a.world)
 	}
-	a.world = a.tl.World()
+	a.world = tl.World()
 }
 
 // pastAdd gives an action of the room to the history and to the past on
@@ -97,45 +98,52 @@ func (a *app) freshPast() {
 // timeCommand carries out a command of the time controls (pause and step
 // included), and reports whether c was one.
 func (a *app) timeCommand(c ui.Command) bool {
-	a.timeNote = ""
-	if a.hist == nil && (c.Back || c.Seek != nil || c.Next || c.Step || c.Pause != nil) {
-		a.timeNote = "The room's world is still catching up with the room; try again in a moment."
-		return true
+	switch c.(type) {
+	case ui.Pause, ui.Step, ui.Seek, ui.Back, ui.Next:
+		if a.hist == nil {
+			a.timeNote = "The room's world is still catching up with the room; try again in a moment."
+			return true
+		}
 	}
-	switch {
-	case c.Pause != nil:
-		a.paused = *c.Pause
-		if a.room != nil && a.paused && a.past == nil {
-			// Pausing a room's world is a private look back at now.
-			a.past = a.world.Clone()
-		}
-		if a.room != nil && !a.paused && a.past == nil {
-			a.speed = 1
-		}
-	case c.Step:
+	switch c := c.(type) {
+	case ui.Pause:
+		a.pause(c.Paused)
+	case ui.Step:
 		if a.room != nil && a.past == nil {
 			a.timeNote = "This is live: the room's world steps on with the room's clock."
 			return true
 		}
 		a.stepShown(1)
-	case c.Seek != nil:
-		a.seekTo = c.Seek // once an update, however fast the scrubber moves
-	case c.Back:
+	case ui.Seek:
+		a.seekTo = &c.Tick // once an update, however fast the scrubber moves
+	case ui.Back:
 		a.freshPast()
 		w, err := a.hist.Back(a.shown().Tick())
 		if err != nil {
-			a.timeNote = "This is the oldest moment kept (" + clockText(a.hist.Oldest()) + ")."
+			a.timeNote = "This is the oldest moment kept (" + ui.Clock(a.hist.Oldest()) + ")."
 			return true
 		}
 		a.showPast(w)
-	case c.Next:
+	case ui.Next:
 		a.nextFrame()
-	case c.Live:
+	case ui.Live:
 		a.goLive()
 	default:
 		return false
 	}
 	return true
+}
+
+// pause pauses the world on screen or runs it on. Pausing a room's world
+// is a private look back at now; running it on again runs it at 1×.
+func (a *app) pause(paused bool) {
+	a.paused = paused
+	if a.room != nil && a.paused && a.past == nil {
+		a.past = a.world.Clone()
+	}
+	if a.room != nil && !a.paused && a.past == nil {
+		a.speed = 1
+	}
 }
 
 // nextFrame steps the world on screen to the next frame it sends.
@@ -168,14 +176,14 @@ func (a *app) seekPending() {
 	}
 	tick := *a.seekTo
 	a.seekTo = nil
-	start := js.Global().Get("performance").Call("now").Float()
+	start := perfNow()
 	if tick >= a.world.Tick() {
 		a.goLive()
 	} else {
 		a.showAt(max(tick, a.hist.Oldest()))
 	}
 	a.seeks++
-	a.state.Set("seekMs", js.Global().Get("performance").Call("now").Float()-start)
+	a.state.Set("seekMs", perfNow()-start)
 	a.state.Set("seekDone", a.seeks)
 }
 
@@ -232,6 +240,6 @@ func (a *app) seekJS(_ js.Value, args []js.Value) any {
 		return nil
 	}
 	t := int64(args[0].Float())
-	a.send(ui.Command{Seek: &t})
+	a.send(ui.Seek{Tick: t})
 	return nil
 }
