@@ -123,3 +123,66 @@ func codes(ps []string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// importRules are the imports a package may not have, as the native build
+// lists them: the core knows neither program nor any engine, the programs
+// do not know each other, and the page's room client builds without a
+// browser so go test reaches it.
+var importRules = []struct {
+	pkgs   []string // packages (a trailing / covers those under it)
+	banned []string // imports (a trailing / covers those under it)
+	why    string
+}{
+	{[]string{"sim", "sim/", "scenes", "wire", "board", "board/", "capture"},
+		[]string{module + "/server", module + "/server/", module + "/wasm", module + "/wasm/", "syscall/js", "github.com/hajimehoshi/ebiten/", "github.com/vugu/"},
+		"the core knows neither program, the browser nor an engine"},
+	{[]string{"server", "server/"}, []string{module + "/wasm", module + "/wasm/"}, "the server does not know the page"},
+	{[]string{"wasm", "wasm/"}, []string{module + "/server", module + "/server/"}, "the page does not know the server"},
+	{[]string{"wasm/room"}, []string{"syscall/js", "github.com/hajimehoshi/ebiten/", "github.com/vugu/"},
+		"the room client and session are tested natively against the real relay"},
+}
+
+// TestImportRules holds the packages to importRules.
+func TestImportRules(t *testing.T) {
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports", "./...")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	checked := map[string]bool{}
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		name := short(p.ImportPath)
+		for _, r := range importRules {
+			if !covers(r.pkgs, name) {
+				continue
+			}
+			checked[name] = true
+			for _, imp := range p.Imports {
+				if covers(r.banned, imp) {
+					t.Errorf("%s imports %s: %s", name, imp, r.why)
+				}
+			}
+		}
+	}
+	if !checked["wasm/room"] || !checked["sim"] {
+		t.Errorf("go list did not list wasm/room and sim natively: the rules checked %v", checked)
+	}
+}
+
+// covers reports whether name is one of list, or under one ending in /.
+func covers(list []string, name string) bool {
+	for _, p := range list {
+		if name == p || strings.HasSuffix(p, "/") && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
