@@ -65,28 +65,31 @@ func (a *app) where(_ js.Value, args []js.Value) any {
 // flight as {id, x, y} in page (CSS) pixels, so tests can see how messages
 // move.
 func (a *app) messagesJS(js.Value, []js.Value) any {
-	_, left, top, dpr, ok := a.canvasBox()
-	if !ok {
-		return nil
-	}
-	out := []any{}
-	a.r.EachMessage(&a.view, func(id uint64, x, y float64) {
-		out = append(out, map[string]any{"id": id, "x": left + x/dpr, "y": top + y/dpr})
+	return a.onPage("id", func(yield func(any, float64, float64)) {
+		a.r.EachMessage(&a.view, func(id uint64, x, y float64) { yield(id, x, y) })
 	})
-	return out
 }
 
 // textsJS is window.thingyard.texts(): every text written in the world
 // (device names, side titles, link captions) as {s, x, y} in page (CSS)
 // pixels, so tests can see which names are shown.
 func (a *app) textsJS(js.Value, []js.Value) any {
+	return a.onPage("s", func(yield func(any, float64, float64)) {
+		a.r.EachText(func(s string, x, y float64) { yield(s, x, y) })
+	})
+}
+
+// onPage lists what each yields, a value at a point of the canvas in the
+// renderer's pixels, as {key: value, x, y} in page (CSS) pixels; null
+// while there is no canvas.
+func (a *app) onPage(key string, each func(yield func(v any, x, y float64))) any {
 	_, left, top, dpr, ok := a.canvasBox()
 	if !ok {
 		return nil
 	}
 	out := []any{}
-	a.r.EachText(func(s string, x, y float64) {
-		out = append(out, map[string]any{"s": s, "x": left + x/dpr, "y": top + y/dpr})
+	each(func(v any, x, y float64) {
+		out = append(out, map[string]any{key: v, "x": left + x/dpr, "y": top + y/dpr})
 	})
 	return out
 }

@@ -59,17 +59,16 @@ const (
 )
 
 func (o *Options) fill() {
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = DefaultMinBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = DefaultMaxBackoff
-	}
-	if o.QueueLen <= 0 {
-		o.QueueLen = DefaultQueueLen
-	}
-	if o.SendTimeout <= 0 {
-		o.SendTimeout = DefaultSendTimeout
+	orDefault(&o.MinBackoff, DefaultMinBackoff)
+	orDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	orDefault(&o.QueueLen, DefaultQueueLen)
+	orDefault(&o.SendTimeout, DefaultSendTimeout)
+}
+
+// orDefault sets *v to d unless it is above zero.
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 

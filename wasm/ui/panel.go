@@ -91,9 +91,12 @@ func (c *Root) ToggleInternet(vugu.DOMEvent) {
 	c.Send(Act{sim.Action{Kind: k, Link: sim.Internet}})
 }
 
-func (c *Root) addCounts() []string {
-	out := make([]string, len(AddCounts))
-	for i, n := range AddCounts {
+func (c *Root) addCounts() []string { return itoas(AddCounts) }
+
+// itoas is ns in decimal, the options of a choice of numbers.
+func itoas(ns []int) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
 		out[i] = strconv.Itoa(n)
 	}
 	return out

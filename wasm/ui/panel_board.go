@@ -9,13 +9,7 @@ import (
 	"github.com/vugu/vugu/js"
 )
 
-func (c *Root) bauds() []string {
-	out := make([]string, len(Bauds))
-	for i, b := range Bauds {
-		out[i] = strconv.Itoa(b)
-	}
-	return out
-}
+func (c *Root) bauds() []string { return itoas(Bauds) }
 
 func (c *Root) baudText() string {
 	if c.baud == 0 {

@@ -147,12 +147,7 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func (c *Root) powerLabel() string {
-	if c.Model.Device.Powered {
-		return "Power off"
-	}
-	return "Power on"
-}
+func (c *Root) powerLabel() string { return either(c.Model.Device.Powered, "Power off", "Power on") }
 
 // TogglePower switches the inspected device off or on.
 func (c *Root) TogglePower(vugu.DOMEvent) {
@@ -164,12 +159,7 @@ func (c *Root) commandable() bool {
 	return c.Model.Device != nil && (c.Model.Device.Kind == sim.KindActuator.String() || c.Model.Device.Kind == sim.KindBoard.String())
 }
 
-func (c *Root) commandLabel() string {
-	if c.Model.Device.On {
-		return "Command off"
-	}
-	return "Command on"
-}
+func (c *Root) commandLabel() string { return either(c.Model.Device.On, "Command off", "Command on") }
 
 // Command switches an actuator, as its controller or an app would.
 func (c *Root) Command(vugu.DOMEvent) {

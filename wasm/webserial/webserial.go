@@ -189,10 +189,7 @@ func (p *Port) Read(b []byte) (int, error) {
 
 // Write sends bytes to the board; the browser queues them.
 func (p *Port) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	err, closed := p.err, p.closed
-	p.mu.Unlock()
-	if err != nil || closed {
+	if closed, err := p.state(); err != nil || closed {
 		return 0, ErrNotOpen
 	}
 	arr := js.Global().Get("Uint8Array").New(len(b))
@@ -206,9 +203,17 @@ func (p *Port) Write(b []byte) (int, error) {
 // Unplugged reports whether the board went away (rather than the stream
 // being closed).
 func (p *Port) Unplugged() bool {
+	_, err := p.state()
+	return errors.Is(err, ErrUnplugged)
+}
+
+// state is whether Close was called and why reading ended (nil while it
+// goes on).
+func (p *Port) state() (closed bool, err error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return errors.Is(p.err, ErrUnplugged)
+	closed, err = p.closed, p.err
+	p.mu.Unlock()
+	return closed, err
 }
 
 // Close stops reading and closes the port.
