@@ -136,7 +136,8 @@ func (w *World) resolveTarget(i int32) {
 func (w *World) addLink(ls *LinkSpec) error {
 	m, _ := ParseMedium(ls.Medium)
 	l := link{id: ls.ID, medium: m, up: !ls.Cut}
-	l.bitrate, l.latency, l.jitter, l.loss, l.rng = mediumDefaults(m)
+	f := mediumFigures[m]
+	l.bitrate, l.latency, l.jitter, l.loss, l.rng = f.bitrate, f.latency, f.jitter, f.loss, f.rng
 	if ls.Baud > 0 {
 		l.bitrate = int64(ls.Baud)
 	}
@@ -163,33 +164,6 @@ func (w *World) addLink(ls *LinkSpec) error {
 	return nil
 }
 
-// mediumDefaults are typical figures: serial at 9600 baud, CAN at 500
-// kbit/s, Zigbee's 250 kbit/s with a few ms of MAC latency, an internet
-// path of 20 ms ± 5 ms one way.
-func mediumDefaults(m Medium) (bitrate, latency, jitter, loss int64, rng int32) {
-	switch m {
-	case MediumRS232, MediumRS485:
-		return 9600, 0, 0, 0, 0
-	case MediumCAN:
-		return 500_000, 0, 0, 0, 0
-	case MediumZigbee:
-		return 250_000, 4_000, 2_000, 10_000, 120
-	case MediumBLE:
-		return 1_000_000, 7_500, 7_500, 5_000, 60
-	case MediumLoRaWAN:
-		return 5_470, 0, 1_000, 10_000, 20_000
-	case MediumWiFi:
-		return 20_000_000, 2_000, 1_500, 5_000, 150
-	case MediumEthernet:
-		return 100_000_000, 100, 50, 0, 0
-	case MediumInternet:
-		return 10_000_000, 20_000, 5_000, 0, 0
-	case MediumCellular:
-		return 1_000_000, 50_000, 20_000, 0, 0
-	}
-	return 1_000_000, 0, 0, 0, 0
-}
-
 // join makes device i a member of link li, or refuses with the reason a
 // real installation would give.
 func (w *World) join(i, li int32) error {
@@ -206,53 +180,18 @@ func (w *World) join(i, li int32) error {
 		}
 	}
 	switch l.medium {
-	case MediumRS232:
-		if len(l.members) >= 2 {
-			return fmt.Errorf("%w: RS-232 %q is point-to-point and already joins 2 devices; an RS-485 bus takes up to %d", ErrRefused, l.id, maxBusUnits)
-		}
-	case MediumRS485:
-		if len(l.members) >= maxBusUnits {
-			return fmt.Errorf("%w: RS-485 bus %q already carries %d unit loads, the most a standard driver can (a repeater would start a new segment)", ErrRefused, l.id, maxBusUnits)
-		}
-		if d.kind != KindController && d.addr == 0 {
-			d.addr = w.freeAddress(li)
-			if d.addr == 0 {
-				return fmt.Errorf("%w: RS-485 bus %q has used all %d Modbus addresses", ErrRefused, l.id, maxModbusAdr)
-			}
-		}
-		if d.addr > maxModbusAdr {
-			return fmt.Errorf("%w: Modbus address %d of %q is above %d", ErrRefused, d.addr, d.id, maxModbusAdr)
-		}
-		for _, m := range l.members {
-			if m != i && w.devices[m].kind != KindController && w.devices[m].addr == d.addr {
-				return fmt.Errorf("%w: Modbus address %d is already used by %q on bus %q", ErrRefused, d.addr, w.devices[m].id, l.id)
-			}
+	case MediumRS232, MediumRS485:
+		if err := w.admitToSerial(i, li); err != nil {
+			return err
 		}
 	case MediumCAN:
-		if d.addr == 0 && d.kind != KindController {
-			d.addr = 0x100 + len(l.members)
-		}
+		w.admitToCAN(i, li)
 	}
 	l.members = append(l.members, i)
 	d.links = append(d.links, li)
 	d.stds |= 1 << l.medium
 	w.topoVers++
 	return nil
-}
-
-func (w *World) freeAddress(li int32) int {
-	used := [maxModbusAdr + 1]bool{}
-	for _, m := range w.links[li].members {
-		if a := w.devices[m].addr; a > 0 && a <= maxModbusAdr {
-			used[a] = true
-		}
-	}
-	for a := 1; a <= maxModbusAdr; a++ {
-		if !used[a] {
-			return a
-		}
-	}
-	return 0
 }
 
 // startDevice schedules a device's first timer.

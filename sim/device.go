@@ -100,14 +100,3 @@ func (w *World) pushes(i int32) bool {
 	}
 	return true
 }
-
-// masterLink is the serial bus a controller polls, or -1.
-func (w *World) masterLink(i int32) int32 {
-	for _, li := range w.devices[i].links {
-		m := w.links[li].medium
-		if m == MediumRS232 || m == MediumRS485 {
-			return li
-		}
-	}
-	return -1
-}

@@ -10,8 +10,7 @@ func (w *World) transmit(mi, li, from, to int32) {
 	w.encode(mi, li, from)
 	m.lost = false
 	if l.medium == MediumCAN && l.busyUntil > w.now {
-		m.start, m.arrive = w.now, w.now // waiting: drawn at the sender
-		l.queue = append(l.queue, mi)
+		w.awaitArbitration(mi, li)
 		return
 	}
 	w.launch(mi, li)
@@ -37,23 +36,11 @@ func (w *World) launch(mi, li int32) {
 	}
 	lostWhy := ""
 	if l.loss > 0 && int64(w.rng.intn(1_000_000)) < l.loss {
-		switch {
-		case m.enc == ProtoMQTT || m.enc == ProtoHTTP:
-			// TCP retransmits a lost segment after its timeout: the
-			// message is late, not lost.
-			delay += tcpRTO
-		case m.enc == ProtoCAN:
-			// A CAN controller repeats a frame that saw an error frame.
-			delay += 2 * tx
-		case m.enc == ProtoZigbee || m.enc == ProtoBLE:
-			// Link-layer ACK and retries hide most radio loss, at a cost.
-			if w.rng.intn(4) == 0 {
-				m.lost, lostWhy = true, LostOnLink
-			} else {
-				delay += 2 * tx
-			}
-		default:
-			m.lost, lostWhy = true, LostOnLink
+		var late int64
+		late, lostWhy = w.onLoss(m.enc, tx)
+		delay += late
+		if lostWhy != "" {
+			m.lost = true
 		}
 	}
 	if l.medium.Radio() && !w.inRange(l, m.from, m.to) {
@@ -90,4 +77,45 @@ func (w *World) inRange(l *link, a, b int32) bool {
 	dy := int64(w.devices[a].y - w.devices[b].y)
 	r := int64(l.rng)
 	return dx*dx+dy*dy <= r*r
+}
+
+// onLoss is what becomes of a frame the link's loss struck, by what it
+// carries: how much later it arrives, or why it is lost.
+func (w *World) onLoss(enc Protocol, tx int64) (late int64, lostWhy string) {
+	switch enc {
+	case ProtoMQTT, ProtoHTTP:
+		// TCP retransmits a lost segment after its timeout: the message
+		// is late, not lost.
+		return tcpRTO, ""
+	case ProtoCAN:
+		// A CAN controller repeats a frame that saw an error frame.
+		return 2 * tx, ""
+	case ProtoZigbee, ProtoBLE:
+		// Link-layer ACK and retries hide most radio loss, at a cost.
+		if w.rng.intn(4) == 0 {
+			return 0, LostOnLink
+		}
+		return 2 * tx, ""
+	}
+	return 0, LostOnLink
+}
+
+// mediumFigures are a medium's typical figures: serial at 9600 baud, CAN
+// at 500 kbit/s, Zigbee's 250 kbit/s with a few ms of MAC latency, an
+// internet path of 20 ms ± 5 ms one way. Times are in µs, loss per
+// million, range in world units (0: no limit).
+var mediumFigures = [mediumEnd]struct {
+	bitrate, latency, jitter, loss int64
+	rng                            int32
+}{
+	MediumRS232:    {9600, 0, 0, 0, 0},
+	MediumRS485:    {9600, 0, 0, 0, 0},
+	MediumCAN:      {500_000, 0, 0, 0, 0},
+	MediumZigbee:   {250_000, 4_000, 2_000, 10_000, 120},
+	MediumBLE:      {1_000_000, 7_500, 7_500, 5_000, 60},
+	MediumLoRaWAN:  {5_470, 0, 1_000, 10_000, 20_000},
+	MediumWiFi:     {20_000_000, 2_000, 1_500, 5_000, 150},
+	MediumEthernet: {100_000_000, 100, 50, 0, 0},
+	MediumInternet: {10_000_000, 20_000, 5_000, 0, 0},
+	MediumCellular: {1_000_000, 50_000, 20_000, 0, 0},
 }

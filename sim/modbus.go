@@ -1,5 +1,7 @@
 package sim
 
+import "fmt"
+
 // poll is one turn of a Modbus master: a pending write first, else a read of
 // the next slave; after the last slave the cycle's time is recorded.
 func (w *World) poll(ci int32) {
@@ -132,4 +134,64 @@ func (w *World) timeout(ci int32, id uint64) {
 	if c.powered {
 		w.poll(ci)
 	}
+}
+
+// masterLink is the serial bus a controller polls, or -1.
+func (w *World) masterLink(i int32) int32 {
+	for _, li := range w.devices[i].links {
+		m := w.links[li].medium
+		if m == MediumRS232 || m == MediumRS485 {
+			return li
+		}
+	}
+	return -1
+}
+
+// admitToSerial checks device i onto serial link li as a real line would
+// take it: RS-232 joins two devices; an RS-485 bus takes maxBusUnits unit
+// loads, and each slave needs a Modbus address of its own, the first free
+// one when it has none.
+func (w *World) admitToSerial(i, li int32) error {
+	d := &w.devices[i]
+	l := &w.links[li]
+	switch l.medium {
+	case MediumRS232:
+		if len(l.members) >= 2 {
+			return fmt.Errorf("%w: RS-232 %q is point-to-point and already joins 2 devices; an RS-485 bus takes up to %d", ErrRefused, l.id, maxBusUnits)
+		}
+	case MediumRS485:
+		if len(l.members) >= maxBusUnits {
+			return fmt.Errorf("%w: RS-485 bus %q already carries %d unit loads, the most a standard driver can (a repeater would start a new segment)", ErrRefused, l.id, maxBusUnits)
+		}
+		if d.kind != KindController && d.addr == 0 {
+			d.addr = w.freeAddress(li)
+			if d.addr == 0 {
+				return fmt.Errorf("%w: RS-485 bus %q has used all %d Modbus addresses", ErrRefused, l.id, maxModbusAdr)
+			}
+		}
+		if d.addr > maxModbusAdr {
+			return fmt.Errorf("%w: Modbus address %d of %q is above %d", ErrRefused, d.addr, d.id, maxModbusAdr)
+		}
+		for _, m := range l.members {
+			if m != i && w.devices[m].kind != KindController && w.devices[m].addr == d.addr {
+				return fmt.Errorf("%w: Modbus address %d is already used by %q on bus %q", ErrRefused, d.addr, w.devices[m].id, l.id)
+			}
+		}
+	}
+	return nil
+}
+
+func (w *World) freeAddress(li int32) int {
+	used := [maxModbusAdr + 1]bool{}
+	for _, m := range w.links[li].members {
+		if a := w.devices[m].addr; a > 0 && a <= maxModbusAdr {
+			used[a] = true
+		}
+	}
+	for a := 1; a <= maxModbusAdr; a++ {
+		if !used[a] {
+			return a
+		}
+	}
+	return 0
 }
