@@ -101,7 +101,7 @@ func (w *World) applyKind(a Action) error {
 			return err
 		}
 		w.devices[i].x, w.devices[i].y = a.X, a.Y
-		w.topoVers++
+		w.topologyChanged()
 	case ActConnect:
 		i, err := w.device(a.Device)
 		if err != nil {
@@ -148,7 +148,7 @@ func (w *World) applyKind(a Action) error {
 		d.powered = a.On
 		d.gen++
 		d.waiting = 0
-		w.topoVers++
+		w.topologyChanged()
 		if a.On {
 			w.startDevice(i)
 			w.flushAll()
@@ -177,7 +177,7 @@ func (w *World) setLink(li int32, up bool) {
 		return
 	}
 	l.up = up
-	w.topoVers++
+	w.topologyChanged()
 	if up {
 		w.flushAll()
 	}
@@ -216,7 +216,7 @@ func (w *World) applySet(a Action) error {
 				return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxTextLen)
 			}
 			d.label = a.Text
-			w.shapeVers++
+			w.shapeChanged()
 		case "address":
 			if a.Value < 1 || a.Value > 0x7FF || a.Value != math.Trunc(a.Value) {
 				return fmt.Errorf("%w: address %v out of range (1..247 for Modbus, up to 2047 for CAN)", ErrBadAction, a.Value)
@@ -249,7 +249,7 @@ func (w *World) applySet(a Action) error {
 		l.bitrate = int64(a.Value)
 	case "range":
 		l.rng = int32(math.Max(0, a.Value))
-		w.topoVers++
+		w.topologyChanged()
 	}
 	return nil
 }
@@ -312,5 +312,5 @@ func (w *World) remove(i int32) {
 		}
 	}
 	d.links = nil
-	w.topoVers++
+	w.topologyChanged()
 }

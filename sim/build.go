@@ -18,7 +18,7 @@ func New(spec Spec, seed uint64) (*World, error) {
 		rng:     newRNG(seed),
 		byID:    make(map[string]int32, len(spec.Devices)),
 		linkIDs: make(map[string]int32, len(spec.Links)),
-		routes:  map[int32]*routeTree{},
+		caches:  caches{routes: map[int32]*routeTree{}},
 	}
 	w.sides = sideNames(&spec)
 	w.metrics = make([]sideMetrics, len(w.sides))
@@ -117,7 +117,7 @@ func (w *World) addDevice(d *DeviceSpec, k Kind) (int32, error) {
 	dv.value = dv.base
 	w.devices = append(w.devices, dv)
 	w.byID[d.ID] = i
-	w.topoVers++
+	w.topologyChanged()
 	return i, nil
 }
 
@@ -190,7 +190,7 @@ func (w *World) join(i, li int32) error {
 	l.members = append(l.members, i)
 	d.links = append(d.links, li)
 	d.stds |= 1 << l.medium
-	w.topoVers++
+	w.topologyChanged()
 	return nil
 }
 

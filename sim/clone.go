@@ -73,12 +73,7 @@ func (w *World) clone(ids map[string]int32) *World {
 	c.series = slices.Clone(w.series)
 	c.hashes = slices.Clone(w.hashes)
 
-	// Caches, rebuilt on first use. A route tree is made again when its
-	// version is not the topology's; the broker list when its version is
-	// not topoVers+1; the app lists when there are none for the sides.
-	c.routes = map[int32]*routeTree{}
-	c.brokerList, c.brokerVers = nil, 0
-	c.appsBySide, c.appVers = nil, 0
+	c.dropCaches()
 	c.scratch, c.path = nil, nil
 	// Whoever watches the original's frames (OnFrame) has not asked to
 	// see the clone's: a copy stepped to replay a late action would show

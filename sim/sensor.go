@@ -59,9 +59,8 @@ func (w *World) targetOf(i int32) int32 {
 	if d.target >= 0 && !w.devices[d.target].removed {
 		return d.target
 	}
-	if d.sinkVers != w.topoVers+1 {
+	if w.stale(&d.sinkVers) {
 		d.sink = w.nearestSink(i)
-		d.sinkVers = w.topoVers + 1
 	}
 	return d.sink
 }
@@ -95,7 +94,7 @@ func (w *World) reading(i int32, rs []Reading) {
 	if (d.quantity == "" || d.quantity == "temp") && d.quantity != rs[0].Name {
 		d.quantity = rs[0].Name
 		d.topic = ""
-		w.shapeVers++
+		w.shapeChanged()
 	}
 	if d.powered && w.pushes(i) && len(d.links) > 0 {
 		w.sendReading(i)

@@ -31,22 +31,16 @@ type World struct {
 	pending []Action
 	rules   []rule
 
-	routes   map[int32]*routeTree
-	topoVers uint64
-
 	metrics []sideMetrics
 	series  []Sample
 	added   int // devices created by add actions, for their ids
 
-	appsBySide [][]int32
-	appVers    uint64
-	brokerList []int32 // the brokers, while brokerVers is topoVers+1
-	brokerVers uint64
-	// shapeVers counts changes to what a view copies of a device once and
-	// keeps (its label, its quantity) while the topology stays the same.
-	shapeVers uint64
+	hashes []HashMark
 
-	hashes  []HashMark
+	// caches is what the world works out again from the state above when
+	// it changes (cache.go); scratch and path are buffers encoding reuses.
+	// None of them is state.
+	caches
 	scratch []byte // payload being encoded
 	path    []byte // an HTTP path being built
 
