@@ -72,15 +72,16 @@ func (w *World) addDevice(d *DeviceSpec, k Kind) (int32, error) {
 	side := 0
 	if d.Side != "" {
 		side = sideIndex(w.sides, d.Side)
-	} else if k == KindController && len(w.sides) > 1 {
-		side = 0
 	}
 	dv := device{
 		id: d.ID, label: d.Label, kind: k, side: side, x: d.X, y: d.Y,
-		addr: d.Address, quantity: d.Quantity, unit: d.Unit,
-		base: milli(d.Base), swing: milli(d.Swing), qos: uint8(d.QoS),
+		addr: d.Address, qos: uint8(d.QoS),
 		target: -1, powered: !d.Off, real: k == KindBoard, serves: d.Serves,
 		proto: ProtoMQTT,
+		sensing: sensing{
+			quantity: d.Quantity, unit: d.Unit,
+			base: milli(d.Base), swing: milli(d.Swing),
+		},
 	}
 	if dv.label == "" {
 		dv.label = d.ID

@@ -1,5 +1,10 @@
 package sim
 
+// device is one device of a world. What every device has comes first;
+// what only some roles use is grouped by role: sensing (sensors and
+// boards, and Modbus slaves answering with their value), polling (a
+// controller as Modbus master), on (actuators) and buffer (IoT clients).
+// The groups are embedded, so their fields read as the device's own.
 type device struct {
 	id, label  string
 	kind       Kind
@@ -8,45 +13,53 @@ type device struct {
 	stds       uint32 // bit per Medium
 	fixed      bool   // stds are the device's only ports
 	proto      Protocol
-	addr       int
-	period     int64 // µs
-	quantity   string
-	unit       string
-	base       int64 // milli
-	swing      int64 // milli
-	cycle      int64 // µs
-	phase      int64 // µs offset, so sensors are not in lockstep
+	addr       int   // Modbus slave address or CAN identifier
+	period     int64 // µs: a sensor's sampling period, a controller's pause between poll cycles
 	qos        uint8
 	target     int32 // -1: automatic
 	powered    bool
 	removed    bool
 	real       bool
 	serves     string
-	value      int64        // milli, latest known
-	valueAt    int64        // µs
-	named      []namedValue // a real board's readings, latest of each name
-	on         bool         // actuator state
 	links      []int32
 	busyUntil  int64
 	refusedTil int64  // the device wears a refusal mark until then
 	gen        uint32 // bumps on removal/power change so stale timers die
 
-	sink     int32 // cached automatic target
+	sink     int32 // the automatic target, stamped sinkVers (cache.go)
 	sinkVers uint64
 
-	// controller (Modbus master) state
+	stats DeviceStats
+
+	topic, setTopic string // MQTT topics, built on first use
+
+	sensing
+	polling
+	on     bool    // an actuator's state
+	buffer []int32 // an IoT client's messages held while its path is down (QoS 1)
+}
+
+// sensing is what a sensor or a board measures and the value it holds.
+type sensing struct {
+	quantity string
+	unit     string
+	base     int64        // milli
+	swing    int64        // milli
+	cycle    int64        // µs
+	phase    int64        // µs offset, so sensors are not in lockstep
+	value    int64        // milli, latest known
+	valueAt  int64        // µs
+	named    []namedValue // a real board's readings, latest of each name
+}
+
+// polling is a controller's state as the master of its Modbus bus.
+type polling struct {
 	pollPos    int
 	cycleStart int64
 	waiting    uint64 // message id of the outstanding request, 0 = none
 	pollSeq    uint64
 	commands   []command
 	lastCycle  int64
-	// IoT client buffer (QoS 1), message slots
-	buffer []int32
-
-	stats DeviceStats
-
-	topic, setTopic string // MQTT topics, built on first use
 }
 
 // namedValue is the latest value of one of a real board's readings.
