@@ -89,24 +89,30 @@ func (w *World) applyKind(a Action) error {
 	switch a.Kind {
 	case ActAdd:
 		return w.applyAdd(a)
-	case ActRemove:
+	case ActCut, ActRestore:
+		return w.cut(a.Link, a.Kind == ActRestore)
+	case ActSet:
+		return w.applySet(a)
+	case ActRemove, ActMove, ActConnect, ActPower, ActReading, ActCommand:
 		i, err := w.device(a.Device)
 		if err != nil {
 			return err
 		}
+		return w.applyToDevice(i, a)
+	}
+	return nil
+}
+
+// applyToDevice applies an action of one of the kinds that name a device,
+// device i.
+func (w *World) applyToDevice(i int32, a Action) error {
+	switch a.Kind {
+	case ActRemove:
 		w.remove(i)
 	case ActMove:
-		i, err := w.device(a.Device)
-		if err != nil {
-			return err
-		}
 		w.devices[i].x, w.devices[i].y = a.X, a.Y
 		w.topologyChanged()
 	case ActConnect:
-		i, err := w.device(a.Device)
-		if err != nil {
-			return err
-		}
 		li, err := w.link(a.Link)
 		if err != nil {
 			return err
@@ -116,62 +122,58 @@ func (w *World) applyKind(a Action) error {
 		}
 		w.devices[i].gen++
 		w.startDevice(i)
-	case ActCut, ActRestore:
-		up := a.Kind == ActRestore
-		if a.Link == Internet {
-			found := false
-			for li := range w.links {
-				if w.links[li].medium == MediumInternet {
-					w.setLink(int32(li), up)
-					found = true
-				}
-			}
-			if !found {
-				return fmt.Errorf("%w: this world has no internet link", ErrRefused)
-			}
-			return nil
-		}
-		li, err := w.link(a.Link)
-		if err != nil {
-			return err
-		}
-		w.setLink(li, up)
 	case ActPower:
-		i, err := w.device(a.Device)
-		if err != nil {
-			return err
-		}
-		d := &w.devices[i]
-		if d.powered == a.On {
-			return nil
-		}
-		d.powered = a.On
-		d.gen++
-		d.waiting = 0
-		w.topologyChanged()
-		if a.On {
-			w.startDevice(i)
-			w.flushAll()
-		}
-	case ActSet:
-		return w.applySet(a)
+		w.power(i, a.On)
 	case ActReading:
-		i, err := w.device(a.Device)
-		if err != nil {
-			return err
-		}
 		w.reading(i, a.Readings)
 	case ActCommand:
-		i, err := w.device(a.Device)
-		if err != nil {
-			return err
-		}
 		return w.commandFromPerson(i, a.On)
 	}
 	return nil
 }
 
-func (w *World) setLink(li int32, up bool) {
+// cut cuts link id or, with up, restores it; Internet names every
+// internet link of the world.
+func (w *World) cut(id string, up bool) error {
+	if id == Internet {
+		found := false
+		for li := range w.links {
+			if w.links[li].medium == MediumInternet {
+				w.setLinkUp(int32(li), up)
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("%w: this world has no internet link", ErrRefused)
+		}
+		return nil
+	}
+	li, err := w.link(id)
+	if err != nil {
+		return err
+	}
+	w.setLinkUp(li, up)
+	return nil
+}
+
+// power switches device i on or off; switched on, it starts again and
+// whatever waited for a path is tried once more.
+func (w *World) power(i int32, on bool) {
+	d := &w.devices[i]
+	if d.powered == on {
+		return
+	}
+	d.powered = on
+	d.gen++
+	d.waiting = 0
+	w.topologyChanged()
+	if on {
+		w.startDevice(i)
+		w.flushAll()
+	}
+}
+
+func (w *World) setLinkUp(li int32, up bool) {
 	l := &w.links[li]
 	if l.up == up {
 		return
@@ -189,48 +191,58 @@ func (w *World) applySet(a Action) error {
 		if err != nil {
 			return err
 		}
-		d := &w.devices[i]
-		switch a.Key {
-		case "period_ms":
-			if a.Value < 1 || a.Value > MaxPeriodMs {
-				return fmt.Errorf("%w: period_ms %v out of range (1..%d)", ErrBadAction, a.Value, MaxPeriodMs)
-			}
-			d.period = int64(a.Value) * 1000
-		case "qos":
-			if a.Value != 0 && a.Value != 1 {
-				return fmt.Errorf("%w: qos %v is not 0 or 1", ErrBadAction, a.Value)
-			}
-			d.qos = uint8(a.Value)
-		case "protocol":
-			p, err := ParseProtocol(a.Text)
-			if err != nil || !p.IP() {
-				return fmt.Errorf("%w: protocol %q is not mqtt, coap or http", ErrBadAction, a.Text)
-			}
-			d.proto = p
-		case "base":
-			d.base = milli(a.Value)
-		case "swing":
-			d.swing = milli(a.Value)
-		case "label":
-			if len(a.Text) > MaxTextLen {
-				return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxTextLen)
-			}
-			d.label = a.Text
-			w.shapeChanged()
-		case "address":
-			if a.Value < 1 || a.Value > 0x7FF || a.Value != math.Trunc(a.Value) {
-				return fmt.Errorf("%w: address %v out of range (1..247 for Modbus, up to 2047 for CAN)", ErrBadAction, a.Value)
-			}
-			d.addr = int(a.Value)
-		default:
-			return fmt.Errorf("%w: unknown device key %q", ErrBadAction, a.Key)
-		}
-		return nil
+		return w.setDevice(i, a)
 	}
 	li, err := w.link(a.Link)
 	if err != nil {
 		return err
 	}
+	return w.setLinkKey(li, a)
+}
+
+// setDevice sets a.Key of device i.
+func (w *World) setDevice(i int32, a Action) error {
+	d := &w.devices[i]
+	switch a.Key {
+	case "period_ms":
+		if a.Value < 1 || a.Value > MaxPeriodMs {
+			return fmt.Errorf("%w: period_ms %v out of range (1..%d)", ErrBadAction, a.Value, MaxPeriodMs)
+		}
+		d.period = int64(a.Value) * 1000
+	case "qos":
+		if a.Value != 0 && a.Value != 1 {
+			return fmt.Errorf("%w: qos %v is not 0 or 1", ErrBadAction, a.Value)
+		}
+		d.qos = uint8(a.Value)
+	case "protocol":
+		p, err := ParseProtocol(a.Text)
+		if err != nil || !p.IP() {
+			return fmt.Errorf("%w: protocol %q is not mqtt, coap or http", ErrBadAction, a.Text)
+		}
+		d.proto = p
+	case "base":
+		d.base = milli(a.Value)
+	case "swing":
+		d.swing = milli(a.Value)
+	case "label":
+		if len(a.Text) > MaxTextLen {
+			return fmt.Errorf("%w: label longer than %d bytes", ErrBadAction, MaxTextLen)
+		}
+		d.label = a.Text
+		w.shapeChanged()
+	case "address":
+		if a.Value < 1 || a.Value > 0x7FF || a.Value != math.Trunc(a.Value) {
+			return fmt.Errorf("%w: address %v out of range (1..247 for Modbus, up to 2047 for CAN)", ErrBadAction, a.Value)
+		}
+		d.addr = int(a.Value)
+	default:
+		return fmt.Errorf("%w: unknown device key %q", ErrBadAction, a.Key)
+	}
+	return nil
+}
+
+// setLinkKey sets a.Key of link li.
+func (w *World) setLinkKey(li int32, a Action) error {
 	l := &w.links[li]
 	switch a.Key {
 	case "loss_pct":
