@@ -75,7 +75,35 @@ func (w *World) placer(li int32, side int) func() (int32, int32) {
 	l := &w.links[li]
 	hd := w.devices[l.members[0]]
 	ux, uy := w.away(side)
-	taken := newRoom()
+	taken, onSide := w.taken(side, ux, uy)
+	slot := func(at func(n int) (int32, int32)) func() (int32, int32) {
+		n := 0
+		return func() (int32, int32) {
+			for {
+				x, y := at(n)
+				n++
+				if onSide(x, y) && taken.free(x, y) {
+					taken.device(x, y)
+					return x, y
+				}
+			}
+		}
+	}
+	if at := w.busRows(l, uy); at != nil {
+		return slot(at)
+	}
+	var near lattice
+	return slot(func(int) (int32, int32) {
+		a, b := near.next(ux, uy)
+		return hd.x + placeGap*a, hd.y + placeGap*b
+	})
+}
+
+// taken is the room a device added to side must keep clear of, and
+// whether a place lies on the side's own part of the world: not past its
+// edge towards the others along ux, uy.
+func (w *World) taken(side int, ux, uy int32) (taken *room, onSide func(x, y int32) bool) {
+	taken = newRoom()
 	// The side's edge towards the others, which a crowd does not cross.
 	edge := int32(math.MaxInt32)
 	if ux < 0 || uy < 0 {
@@ -103,7 +131,7 @@ func (w *World) placer(li int32, side int) func() (int32, int32) {
 			}
 		}
 	}
-	onSide := func(x, y int32) bool {
+	onSide = func(x, y int32) bool {
 		switch {
 		case ux > 0:
 			return x >= edge
@@ -116,6 +144,13 @@ func (w *World) placer(li int32, side int) func() (int32, int32) {
 		}
 		return true
 	}
+	w.noteLines(taken)
+	return taken, onSide
+}
+
+// noteLines notes in taken the lines the page draws from each star's hub
+// to its members, and the clouds of internet and cellular stars.
+func (w *World) noteLines(taken *room) {
 	for k := range w.links {
 		lk := &w.links[k]
 		if lk.removed || len(lk.members) < 2 || lk.medium == MediumRS485 || lk.medium == MediumCAN {
@@ -130,55 +165,45 @@ func (w *World) placer(li int32, side int) func() (int32, int32) {
 			taken.area(x-cloudW/2, y-cloudH/2, x+cloudW/2+captionW, y+cloudH/2)
 		}
 	}
-	slot := func(at func(n int) (int32, int32)) func() (int32, int32) {
-		n := 0
-		return func() (int32, int32) {
-			for {
-				x, y := at(n)
-				n++
-				if onSide(x, y) && taken.free(x, y) {
-					taken.device(x, y)
-					return x, y
-				}
-			}
+}
+
+// busRows is where the n-th new drop of bus l stands: in rows of busRow
+// beyond its drops, away from the master. It is nil when l is no bus with
+// drops, or when the rows would grow towards another side lying that way
+// (uy): the lattice serves instead.
+func (w *World) busRows(l *link, uy int32) func(n int) (int32, int32) {
+	if (l.medium != MediumRS485 && l.medium != MediumCAN) || len(l.members) < 2 {
+		return nil
+	}
+	hd := &w.devices[l.members[0]]
+	// Drops below the master grow downwards, drops above it upwards.
+	var sumX, sumY int64
+	far := w.devices[l.members[1]].y
+	for _, m := range l.members[1:] {
+		sumX, sumY = sumX+int64(w.devices[m].x), sumY+int64(w.devices[m].y)
+	}
+	drops := int64(len(l.members) - 1)
+	dir := int32(1)
+	if sumY < int64(hd.y)*drops {
+		dir = -1
+	}
+	for _, m := range l.members[1:] {
+		if y := w.devices[m].y; y*dir > far*dir {
+			far = y
 		}
 	}
-	if (l.medium == MediumRS485 || l.medium == MediumCAN) && len(l.members) > 1 {
-		// Drops below the master grow downwards, drops above it upwards.
-		var sumX, sumY int64
-		far := w.devices[l.members[1]].y
-		for _, m := range l.members[1:] {
-			sumX, sumY = sumX+int64(w.devices[m].x), sumY+int64(w.devices[m].y)
-		}
-		drops := int64(len(l.members) - 1)
-		dir := int32(1)
-		if sumY < int64(hd.y)*drops {
-			dir = -1
-		}
-		for _, m := range l.members[1:] {
-			if y := w.devices[m].y; y*dir > far*dir {
-				far = y
-			}
-		}
-		// Rows would grow towards another side lying that way: the
-		// lattice instead.
-		if uy == 0 || uy == dir {
-			cx := int32(sumX / drops)
-			return slot(func(n int) (int32, int32) {
-				row, col := int32(n/busRow), int32(n%busRow)
-				x := cx - busGap*(busRow-1)/2 + busGap*col
-				if row%2 == 1 {
-					x += busGap / 2
-				}
-				return x, far + dir*busGap*(row+1)
-			})
-		}
+	if uy != 0 && uy != dir {
+		return nil
 	}
-	var near lattice
-	return slot(func(int) (int32, int32) {
-		a, b := near.next(ux, uy)
-		return hd.x + placeGap*a, hd.y + placeGap*b
-	})
+	cx := int32(sumX / drops)
+	return func(n int) (int32, int32) {
+		row, col := int32(n/busRow), int32(n%busRow)
+		x := cx - busGap*(busRow-1)/2 + busGap*col
+		if row%2 == 1 {
+			x += busGap / 2
+		}
+		return x, far + dir*busGap*(row+1)
+	}
 }
 
 // The page draws an internet or cellular star as a cloud on its lines,
