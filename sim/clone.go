@@ -34,17 +34,11 @@ func (w *World) clone(ids map[string]int32) *World {
 
 	c.devices = slices.Clone(w.devices)
 	for i := range c.devices {
-		d := &c.devices[i]
-		d.links = slices.Clone(d.links)
-		d.commands = slices.Clone(d.commands)
-		d.buffer = slices.Clone(d.buffer)
-		d.named = slices.Clone(d.named)
+		c.devices[i].ownSlices()
 	}
 	c.links = slices.Clone(w.links)
 	for i := range c.links {
-		l := &c.links[i]
-		l.members = slices.Clone(l.members)
-		l.queue = slices.Clone(l.queue)
+		c.links[i].ownSlices()
 	}
 	c.byID = ids
 	if ids == nil {
@@ -80,4 +74,20 @@ func (w *World) clone(ids map[string]int32) *World {
 	// them frames sent twice.
 	c.onFrame, c.frame, c.onEnd, c.end = nil, Frame{}, nil, FrameEnd{}
 	return &c
+}
+
+// ownSlices gives a copied device slices of its own, where it shared the
+// original's.
+func (d *device) ownSlices() {
+	d.links = slices.Clone(d.links)
+	d.commands = slices.Clone(d.commands)
+	d.buffer = slices.Clone(d.buffer)
+	d.named = slices.Clone(d.named)
+}
+
+// ownSlices gives a copied link slices of its own, where it shared the
+// original's.
+func (l *link) ownSlices() {
+	l.members = slices.Clone(l.members)
+	l.queue = slices.Clone(l.queue)
 }

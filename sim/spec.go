@@ -1,21 +1,8 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-)
-
-// Errors a spec or an action can be refused with. They are wrapped with the
-// details of what was wrong.
-var (
-	ErrUnknownKind     = errors.New("sim: unknown device kind")
-	ErrUnknownMedium   = errors.New("sim: unknown medium")
-	ErrUnknownProtocol = errors.New("sim: unknown protocol")
-	ErrUnknownDevice   = errors.New("sim: unknown device")
-	ErrUnknownLink     = errors.New("sim: unknown link")
-	ErrRefused         = errors.New("sim: refused")
-	ErrBadAction       = errors.New("sim: bad action")
 )
 
 // Spec describes a world: its devices, the links between them, the rules
