@@ -122,8 +122,8 @@ func (w *World) addDevice(d *DeviceSpec, k Kind) (int32, error) {
 	return i, nil
 }
 
-// resolveTargets fills in targets named by id for devices that were
-// declared before their target.
+// resolveTarget fills in device i's target named by id, for a device
+// declared before its target.
 func (w *World) resolveTarget(i int32) {
 	d := &w.devices[i]
 	sd := w.spec.deviceByID(d.id)

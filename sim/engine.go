@@ -121,15 +121,6 @@ func (w *World) runEvents() {
 	w.now = end
 }
 
-const (
-	mReading msgKind = iota + 1 // a sensor's value on its way to where it is used
-	mPoll                       // a Modbus master's read request
-	mReply                      // a Modbus slave's reply
-	mCommand                    // an on/off command on its way to an actuator
-	mFanout                     // a broker's copy of a reading for a subscriber
-	mWrite                      // a Modbus master's write request
-)
-
 // arrive handles a message reaching the far end of its hop.
 func (w *World) arrive(mi int32) {
 	m := &w.msgs[mi]

@@ -1,9 +1,21 @@
 package sim
 
+// msgKind is what a message is for.
 type msgKind uint8
+
+const (
+	mReading msgKind = iota + 1 // a sensor's value on its way to where it is used
+	mPoll                       // a Modbus master's read request
+	mReply                      // a Modbus slave's reply
+	mCommand                    // an on/off command on its way to an actuator
+	mFanout                     // a broker's copy of a reading for a subscriber
+	mWrite                      // a Modbus master's write request
+)
 
 var msgKindNames = [...]string{"", "reading", "poll", "reply", "command", "publish", "write"}
 
+// message is one message in a slot of World.msgs: on a hop, waiting for
+// its bus, or held while its path is down.
 type message struct {
 	id      uint64
 	live    bool
