@@ -1,26 +1,29 @@
 package sim
 
-// device is one device of a world. What every device has comes first;
-// what only some roles use is grouped by role: sensing (sensors and
-// boards, and Modbus slaves answering with their value), polling (a
-// controller as Modbus master), on (actuators) and buffer (IoT clients).
-// The groups are embedded, so their fields read as the device's own.
+// device is one device of a world. What only some roles use is grouped
+// by role: sensing (sensors and boards, and Modbus slaves answering with
+// their value) and polling (a controller as Modbus master); on is an
+// actuator's state, buffer an IoT client's. The groups are embedded, so
+// their fields read as the device's own, and stand beside the fields the
+// step reads with them.
 type device struct {
-	id, label  string
-	kind       Kind
-	side       int
-	x, y       int32
-	stds       uint32 // bit per Medium
-	fixed      bool   // stds are the device's only ports
-	proto      Protocol
-	addr       int   // Modbus slave address or CAN identifier
-	period     int64 // µs: a sensor's sampling period, a controller's pause between poll cycles
+	id, label string
+	kind      Kind
+	side      int
+	x, y      int32
+	stds      uint32 // bit per Medium
+	fixed     bool   // stds are the device's only ports
+	proto     Protocol
+	addr      int   // Modbus slave address or CAN identifier
+	period    int64 // µs: a sensor's sampling period, a controller's pause between poll cycles
+	sensing
 	qos        uint8
 	target     int32 // -1: automatic
 	powered    bool
 	removed    bool
 	real       bool
 	serves     string
+	on         bool // an actuator's state
 	links      []int32
 	busyUntil  int64
 	refusedTil int64  // the device wears a refusal mark until then
@@ -29,14 +32,12 @@ type device struct {
 	sink     int32 // the automatic target, stamped sinkVers (cache.go)
 	sinkVers uint64
 
+	polling
+	buffer []int32 // an IoT client's messages held while its path is down (QoS 1)
+
 	stats DeviceStats
 
 	topic, setTopic string // MQTT topics, built on first use
-
-	sensing
-	polling
-	on     bool    // an actuator's state
-	buffer []int32 // an IoT client's messages held while its path is down (QoS 1)
 }
 
 // sensing is what a sensor or a board measures and the value it holds.
