@@ -125,7 +125,8 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 }
 
 // SetTheme draws the world in palette p from the next frame: the icons are
-// drawn again and the cached layer and the legend redrawn.
+// drawn again, the glyphs rasterised again into the new atlas, and the
+// cached layer and the legend redrawn.
 func (r *Renderer) SetTheme(p *Palette) {
 	if p == col {
 		return
@@ -133,6 +134,7 @@ func (r *Renderer) SetTheme(p *Palette) {
 	col = p
 	r.at.img.Deallocate()
 	r.at = newAtlas()
+	r.text.glyphs.reset = true
 	r.still.key = 0
 	r.legend.key = [3]float64{}
 }
