@@ -240,6 +240,15 @@ func (c *mqttCursor) props5(p *MQTTPacket) (err error) {
 	return err
 }
 
+// idProps reads what SUBSCRIBE, UNSUBSCRIBE and their acknowledgements
+// begin with: a packet id, then in MQTT 5 properties.
+func (c *mqttCursor) idProps(p *MQTTPacket) (err error) {
+	if p.PacketID, err = c.u16("packet id"); err != nil {
+		return err
+	}
+	return c.props5(p)
+}
+
 // reason reads what may end an MQTT 5 acknowledgement, DISCONNECT or AUTH
 // when the packet goes on: a reason code, then properties.
 func (c *mqttCursor) reason(p *MQTTPacket) (err error) {
@@ -304,10 +313,7 @@ func parseMQTTPublish(c *mqttCursor, p *MQTTPacket) (err error) {
 // parseMQTTSubscribe reads SUBSCRIBE and UNSUBSCRIBE: a packet id, then
 // at least one topic filter, each with an options byte in SUBSCRIBE.
 func parseMQTTSubscribe(c *mqttCursor, p *MQTTPacket) (err error) {
-	if p.PacketID, err = c.u16("packet id"); err != nil {
-		return err
-	}
-	if err = c.props5(p); err != nil {
+	if err = c.idProps(p); err != nil {
 		return err
 	}
 	listStart := c.off
@@ -335,10 +341,7 @@ func parseMQTTSubscribe(c *mqttCursor, p *MQTTPacket) (err error) {
 // parseMQTTSuback reads SUBACK and UNSUBACK: a packet id, then the rest
 // of the packet is reason codes (an MQTT 3.1.1 UNSUBACK has none).
 func parseMQTTSuback(c *mqttCursor, p *MQTTPacket) (err error) {
-	if p.PacketID, err = c.u16("packet id"); err != nil {
-		return err
-	}
-	if err = c.props5(p); err != nil {
+	if err = c.idProps(p); err != nil {
 		return err
 	}
 	p.List = c.b[c.off:p.Len]
