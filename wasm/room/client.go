@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -59,17 +60,10 @@ const (
 )
 
 func (o *Options) fill() {
-	orDefault(&o.MinBackoff, DefaultMinBackoff)
-	orDefault(&o.MaxBackoff, DefaultMaxBackoff)
-	orDefault(&o.QueueLen, DefaultQueueLen)
-	orDefault(&o.SendTimeout, DefaultSendTimeout)
-}
-
-// orDefault sets *v to d unless it is above zero.
-func orDefault[T int | time.Duration](v *T, d T) {
-	if *v <= 0 {
-		*v = d
-	}
+	defaults.Positive(&o.MinBackoff, DefaultMinBackoff)
+	defaults.Positive(&o.MaxBackoff, DefaultMaxBackoff)
+	defaults.Positive(&o.QueueLen, DefaultQueueLen)
+	defaults.Positive(&o.SendTimeout, DefaultSendTimeout)
 }
 
 // Statuses of a Client.
