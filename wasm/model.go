@@ -4,7 +4,6 @@ package main
 
 import (
 	"strconv"
-	"strings"
 	"syscall/js"
 
 	"github.com/thingyard/thingyard/sim"
@@ -71,14 +70,8 @@ func (a *app) roomModel(m *ui.Model) {
 	m.Room, m.RoomStatus, m.Members = a.room.ID, a.room.Status(), a.memberCount()
 	m.Origin = js.Global().Get("location").Get("origin").String()
 	m.RoomLink = roomLink(a.room.ID)
-	m.MQTTHost, m.MQTTPort, m.MQTTToken = "", "", a.room.Token
-	// Split "host:port" by hand: package net would grow the download.
-	if i := strings.LastIndexByte(a.room.MQTT, ':'); i >= 0 {
-		m.MQTTHost, m.MQTTPort = strings.Trim(a.room.MQTT[:i], "[]"), a.room.MQTT[i+1:]
-		if m.MQTTHost == "" || m.MQTTHost == "0.0.0.0" || m.MQTTHost == "::" {
-			m.MQTTHost = js.Global().Get("location").Get("hostname").String()
-		}
-	}
+	m.MQTTToken = a.room.Token
+	m.MQTTHost, m.MQTTPort = a.room.Broker(js.Global().Get("location").Get("hostname").String())
 }
 
 // memberCount is how many browsers share the live room, 0 alone.
@@ -153,41 +146,5 @@ func (a *app) heldNotes() []ui.HeldBoard {
 // trackRecent notes the messages in flight to or from the selected device
 // that it has not seen yet.
 func (a *app) trackRecent() {
-	if a.r.Selected == "" {
-		return
-	}
-	idx := int32(-1)
-	for i := range a.view.Devices {
-		if a.view.Devices[i].ID == a.r.Selected {
-			idx = int32(i)
-			break
-		}
-	}
-	for i := range a.view.Messages {
-		m := &a.view.Messages[i]
-		if idx < 0 || (m.From != idx && m.To != idx) || m.From < 0 || int(m.From) >= len(a.view.Devices) ||
-			a.seen(m.ID, a.view.Devices[m.From].ID) {
-			continue
-		}
-		info, ok := a.shown().Message(m.ID)
-		if !ok {
-			continue
-		}
-		if len(a.recent) < ui.MaxRecent {
-			a.recent = append(a.recent, sim.MessageInfo{})
-		}
-		copy(a.recent[1:], a.recent)
-		a.recent[0] = info
-	}
-}
-
-// seen reports whether a hop of a message is in the recent list: a poll
-// and its reply are one message going back.
-func (a *app) seen(id uint64, from string) bool {
-	for i := range a.recent {
-		if a.recent[i].ID == id && a.recent[i].From == from {
-			return true
-		}
-	}
-	return false
+	a.recent = ui.TrackRecent(a.recent, &a.view, a.r.Selected, a.shown().Message)
 }

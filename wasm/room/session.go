@@ -258,6 +258,22 @@ func (s *Session) ReportHash() {
 	}
 }
 
+// Broker is where the server's MQTT broker answers, as the page shows it
+// for outside clients: host and port of MQTT, the page's host (pageHost)
+// when the broker listens on every address; "", "" when there is none.
+// "host:port" is split by hand: package net would grow the download.
+func (s *Session) Broker(pageHost string) (host, port string) {
+	i := strings.LastIndexByte(s.MQTT, ':')
+	if i < 0 {
+		return "", ""
+	}
+	host, port = strings.Trim(s.MQTT[:i], "[]"), s.MQTT[i+1:]
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = pageHost
+	}
+	return host, port
+}
+
 // Send sends an envelope of kind with body to the room; false when not
 // connected.
 func (s *Session) Send(kind string, body any) bool { return s.Client.Send(kind, body) }
