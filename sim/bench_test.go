@@ -1,6 +1,8 @@
 package sim_test
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
 	"runtime"
 	"testing"
@@ -180,7 +182,12 @@ func BenchmarkState(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			var packed bytes.Buffer
+			zw, _ := flate.NewWriter(&packed, flate.BestSpeed) // as wire.PackWorld
+			zw.Write(state)
+			zw.Close()
 			b.ReportMetric(float64(len(state)), "state-bytes")
+			b.ReportMetric(float64(packed.Len()), "packed-bytes")
 			b.ReportMetric(float64(len(w.DeviceIDs())), "devices")
 		})
 	}
