@@ -1,0 +1,151 @@
+package relay_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/gate"
+	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/server/replica"
+	"github.com/thingyard/thingyard/server/store"
+	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wire"
+)
+
+// worldRoom is a relay whose rooms fold their logs into world states
+// early (lowered limits), with the server's replica as its folder and
+// observer, on a clock the test moves.
+func worldRoom(t *testing.T, st store.Store, clk *fakeClock) (*relay.Relay, *replica.Set, string, *httptest.Server) {
+	t.Helper()
+	reps := replica.New(replica.Options{Now: clk.Now}, nil)
+	opt := relay.Options{Store: st, Gate: gate.New(gate.Limits{}, nil), Observer: reps, Folder: reps, Now: clk.Now,
+		Scenes: scenes.Names(), FoldEvery: 40, MaxLogBytes: 16 << 10, World: relay.WorldLimits{Actions: 100, Bytes: 8 << 10}}
+	r, srv := newServer(t, opt)
+	id, err := r.Create("overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, reps, id, srv
+}
+
+// waitFolded waits until room id has no world state being made.
+func waitFolded(t *testing.T, r *relay.Relay, id string) relay.Room {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, ok := r.Info(id)
+		if ok && !info.Folding {
+			return info
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("room %s: its world state was still being made after 20 s", id)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+// overviewActions are what people do to the overview scene, in turn.
+var overviewActions = []string{
+	`{"kind":"power","device":"oven-temp","on":false}`,
+	`{"kind":"power","device":"oven-temp","on":true}`,
+	`{"kind":"cut","link":"internet"}`,
+	`{"kind":"restore","link":"internet"}`,
+	`{"kind":"set","device":"living-temp","key":"label","text":"Hall temperature, sensor number %06d of the building"}`,
+}
+
+// A room driven far past its log's limit (16 KiB of actions here, 16 MiB
+// by default) keeps taking actions: its log is folded into world states as
+// it goes. A member joining then gets the latest state and the actions
+// after it, not the room's history, and its world, stepped to the
+// replica's tick, has the replica's hash and that of a world that replayed
+// every action from tick 0.
+func TestALongRoomFoldsIntoItsWorld(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	st := store.NewMemory(store.Limits{})
+	t.Cleanup(func() { st.Close() })
+	r, reps, id, srv := worldRoom(t, st, clk)
+	sc, err := scenes.Builtin("overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged []sim.Action
+	var bytes int
+	const actions = 1500
+	for i := range actions {
+		body := overviewActions[i%len(overviewActions)]
+		if i%len(overviewActions) == 4 {
+			body = fmt.Sprintf(body, i)
+		}
+		e, err := r.Publish(id, "api", wire.KindAction, []byte(body))
+		if errors.Is(err, relay.ErrLogFull) {
+			t.Fatalf("action %d, after %d bytes of actions: %v", i, bytes, err)
+		}
+		if err != nil {
+			t.Fatalf("action %d: %v", i, err)
+		}
+		bytes += len(e.Body)
+		var a sim.Action
+		if err := json.Unmarshal(e.Body, &a); err != nil {
+			t.Fatal(err)
+		}
+		logged = append(logged, a)
+		clk.add(time.Second) // 100 ticks
+		waitFolded(t, r, id)
+	}
+	info := waitFolded(t, r, id)
+	if info.WorldSeq == 0 {
+		t.Fatal("the room's log was never folded into a world state")
+	}
+	if bytes < 4*(16<<10) {
+		t.Fatalf("only %d bytes of actions: this test proves nothing", bytes)
+	}
+
+	c := dial(t, srv, "room="+id)
+	w := welcome(t, c)
+	if w.World == nil || w.WorldSeq == 0 {
+		t.Fatalf("the welcome at seq %d carries no world state", w.Seq)
+	}
+	world, err := wire.UnpackWorld(w.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after []sim.Action
+	if w.Actions != nil {
+		if err := json.Unmarshal(w.Actions, &after); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(after) > 200+40 {
+		t.Errorf("the welcome carries %d actions after its world state: more than a state's and a fold's worth", len(after))
+	}
+	start := world.Tick()
+	joined := sim.NewTimelineAt(world)
+	joined.AddAll(after)
+	for _, e := range w.Log {
+		var a sim.Action
+		if (e.Kind == wire.KindAction || e.Kind == wire.KindReading) && json.Unmarshal(e.Body, &a) == nil {
+			joined.Add(a)
+		}
+	}
+	var tick int64
+	var replicaHash uint64
+	if err := reps.Get(id).Read(func(w *sim.World, _ uint64) { tick, replicaHash = w.Tick(), w.Hash() }); err != nil {
+		t.Fatal(err)
+	}
+	full, err := sim.NewTimeline(sc.Spec, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.AddAll(logged)
+	full.AdvanceTo(tick)
+	joined.AdvanceTo(tick)
+	if got, want := joined.World().Hash(), full.World().Hash(); got != want || got != replicaHash {
+		t.Fatalf("at tick %d the joiner's world has hash %x, the replica's %x, one replayed from tick 0 %x", tick, got, replicaHash, want)
+	}
+	t.Logf("%d actions, %d bytes; the joiner started at tick %d (seq %d) with %d actions after it and %d packed bytes of state", actions, bytes, start, w.WorldSeq, len(after), len(w.World))
+}
