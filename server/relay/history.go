@@ -208,8 +208,8 @@ type worldState struct {
 // (the first limit reached) and how far behind the room's now it is taken.
 // Zero fields take the defaults.
 type WorldLimits struct {
-	Actions int   // actions since the last state (default 2,000)
-	Bytes   int   // bytes of them (default 1 MiB)
+	Actions int   // actions since the last state (default 500)
+	Bytes   int   // bytes of them (default 256 KiB)
 	Age     int64 // ticks since the last state, at an envelope (default 60,000: ten minutes of the room's clock)
 	// Behind is how many ticks before the room's now (the At of the last
 	// envelope folded) a state is taken (default 6,000, twice the gate's
@@ -221,8 +221,8 @@ type WorldLimits struct {
 
 // Defaults of WorldLimits.
 const (
-	DefaultWorldActions       = 2000
-	DefaultWorldBytes         = 1 << 20
+	DefaultWorldActions       = 500
+	DefaultWorldBytes         = 256 << 10
 	DefaultWorldAge     int64 = 60_000
 	DefaultWorldBehind        = 2 * gate.DefaultLate
 )
