@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/relay"
@@ -37,17 +38,13 @@ func worldRoom(t *testing.T, st store.Store, clk *fakeClock) (*relay.Relay, *rep
 // waitFolded waits until room id has no world state being made.
 func waitFolded(t *testing.T, r *relay.Relay, id string) relay.Room {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, ok := r.Info(id)
-		if ok && !info.Folding {
-			return info
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("room %s: its world state was still being made after 20 s", id)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, with a deadline
-	}
+	var info relay.Room
+	testkit.Eventually(t, 20*time.Second, "room "+id+"'s world state made", func() bool {
+		var ok bool
+		info, ok = r.Info(id)
+		return ok && !info.Folding
+	})
+	return info
 }
 
 // overviewActions are what people do to the overview scene, in turn.
@@ -203,20 +200,13 @@ func TestARestartOpensTheRoomFromItsWorld(t *testing.T) {
 	if info.WorldSeq == 0 {
 		t.Fatal("the room's log was never folded into a world state")
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.Eventually(t, 20*time.Second, "the store keeping the world state of the room's last snapshot", func() bool {
 		snap, err := st.Snapshot(t.Context(), id)
 		var kept struct {
 			WorldSeq uint64 `json:"world_seq"`
 		}
-		if err == nil && json.Unmarshal([]byte(snap.Scene), &kept) == nil && kept.WorldSeq == info.WorldSeq {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the store did not keep the world state of seq %d (%v)", info.WorldSeq, err)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, with a deadline
-	}
+		return err == nil && json.Unmarshal([]byte(snap.Scene), &kept) == nil && kept.WorldSeq == info.WorldSeq
+	})
 	head, err := st.Head(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
