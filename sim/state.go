@@ -182,10 +182,19 @@ func (d *stateReader) world() *World {
 	if d.err == nil && (w.tick < 0 || w.now != w.tick*TickMicros) {
 		d.fail("tick", "tick %d and time %d µs disagree", w.tick, w.now)
 	}
+	if d.err == nil {
+		if err := w.spec.Validate(); err != nil {
+			d.fail("spec", "%v", err)
+		}
+	}
 	d.at("sides")
 	w.sides = make([]string, d.n())
 	for i := range w.sides {
 		w.sides[i] = d.str()
+	}
+	// The sides are the spec's: what bounds the metrics kept for them.
+	if want := sideNames(&w.spec); d.err == nil && !slices.Equal(w.sides, want) {
+		d.fail("sides", "%q, but the spec's sides are %q", w.sides, want)
 	}
 	d.at("devices")
 	w.devices = make([]device, d.n())
