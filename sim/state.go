@@ -166,7 +166,7 @@ func DecodeState(b []byte) (*World, error) {
 }
 
 func (d *stateReader) world() *World {
-	w := &World{routes: map[int32]*routeTree{}}
+	w := &World{}
 	d.at("spec")
 	if spec := d.bytes(); d.err == nil {
 		if err := json.Unmarshal(spec, &w.spec); err != nil {
@@ -299,6 +299,7 @@ func (d *stateReader) world() *World {
 	d.at("frame counts")
 	w.framesSent = d.i()
 	w.frames = d.u()
+	w.dropCaches() // made again on first use, as a clone's
 	if d.err == nil {
 		d.check(w)
 	}
