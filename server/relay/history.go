@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
@@ -228,18 +229,10 @@ const (
 )
 
 func (l *WorldLimits) fill() {
-	if l.Actions <= 0 {
-		l.Actions = DefaultWorldActions
-	}
-	if l.Bytes <= 0 {
-		l.Bytes = DefaultWorldBytes
-	}
-	if l.Age <= 0 {
-		l.Age = DefaultWorldAge
-	}
-	if l.Behind <= 0 {
-		l.Behind = DefaultWorldBehind
-	}
+	defaults.Positive(&l.Actions, DefaultWorldActions)
+	defaults.Positive(&l.Bytes, DefaultWorldBytes)
+	defaults.Positive(&l.Age, DefaultWorldAge)
+	defaults.Positive(&l.Behind, DefaultWorldBehind)
 }
 
 func newHistory(foldEvery, maxBytes int, worlds bool, lim WorldLimits) *history {
