@@ -449,8 +449,15 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	}
 	io.WriteString(w, "retry: 2000\n\n")
 	if snap != nil {
-		// The log up to the snapshot, folded into its actions.
-		fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: {\"seq\":%d,\"actions\":", snap.Seq, snap.Seq)
+		// The log up to the snapshot, folded into the room's world state
+		// (when it has one) and the actions after it.
+		fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: {\"seq\":%d,", snap.Seq, snap.Seq)
+		if snap.World != nil {
+			fmt.Fprintf(w, "\"world_seq\":%d,\"world_tick\":%d,\"world\":", snap.WorldSeq, snap.WorldTick)
+			w.Write(snap.WorldJSON())
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "\"actions\":")
 		for _, p := range snap.Parts() {
 			w.Write(p)
 		}

@@ -107,7 +107,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.IntVar(&cfg.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
 	fl.IntVar(&cfg.relay.MaxMembers, "max-members", relay.DefaultMaxMembers, "browsers per room")
 	fl.IntVar(&cfg.maxDevices, "max-devices", gate.DefaultMaxDevices, "devices a room's world may hold, its scene's included")
-	fl.IntVar(&cfg.relay.MaxLogBytes, "max-log-bytes", relay.DefaultMaxLogBytes, "bytes of actions a room keeps")
+	fl.IntVar(&cfg.relay.MaxLogBytes, "max-log-bytes", relay.DefaultMaxLogBytes, "bytes of actions a room keeps after its latest world state")
+	fl.IntVar(&cfg.relay.FoldEvery, "fold-every", relay.DefaultFoldEvery, "envelopes after which a room's log is folded into a snapshot")
+	fl.IntVar(&cfg.relay.World.Actions, "world-actions", relay.DefaultWorldActions, "actions after which a room's snapshot is folded into its world state, so joiners load that instead of replaying the room")
+	fl.Int64Var(&cfg.relay.World.Behind, "world-behind", relay.DefaultWorldBehind, "ticks before a room's now its world state is taken at; less than the gate's window for late actions (3000) may refuse a late action a slow browser sent")
 	fl.IntVar(&cfg.relay.MaxSubs, "max-streams", relay.DefaultMaxSubs, "event streams (GET …/events) per room")
 	fl.Float64Var(&cfg.relay.CreateRate, "create-rate", relay.DefaultCreateRate, "rooms one IP address may make a minute")
 	fl.Float64Var(&cfg.apiRate, "api-rate", apiRate, "open API calls (REST, event streams) one IP address may make a second")
@@ -170,7 +173,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.relay.Gate = gate.New(gate.Limits{MaxDevices: cfg.maxDevices}, nil)
 	var rel *relay.Relay // made below: the replicas ask it how far they may step
 	reps := replica.New(replica.Options{Horizon: func(id string) (int64, bool) { return rel.Horizon(id) }}, log)
-	cfg.relay.Observer = reps
+	cfg.relay.Observer, cfg.relay.Folder = reps, reps
 	var mq *broker
 	if cfg.mqtt != "" {
 		if mq, cfg.relay.MQTT, err = newBroker(cfg.mqtt, reps, cfg.open, log); err != nil {

@@ -11,13 +11,17 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/server/replica"
 	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wasm/room"
@@ -34,14 +38,21 @@ var testOptions = room.Options{MinBackoff: time.Millisecond, MaxBackoff: 10 * ti
 // serve runs the real relay over st on ln, as the server does.
 func serve(t *testing.T, st store.Store, ln net.Listener) *httptest.Server {
 	t.Helper()
+	_, srv := serveRelay(t, relay.Options{Store: st}, ln)
+	return srv
+}
+
+func serveRelay(t *testing.T, opt relay.Options, ln net.Listener) (*relay.Relay, *httptest.Server) {
+	t.Helper()
+	r := relay.New(opt, nil)
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", relay.New(relay.Options{Store: st}, nil))
+	mux.Handle("GET /ws", r)
 	srv := httptest.NewUnstartedServer(mux)
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return srv
+	return r, srv
 }
 
 func listen(t *testing.T, addr string) *listener {
@@ -385,5 +396,51 @@ func TestHeldBoards(t *testing.T) {
 	a.until("b leaving", func() bool { return !slices.Contains(a.s.Members, b.s.You) })
 	if h := a.s.Held(); len(h) != 0 {
 		t.Errorf("a still lists %+v after b left", h)
+	}
+}
+
+// TestWorldState: a page joining a room whose log was folded into a world
+// state starts its world there, and it is the world of a page that was in
+// the room from the start.
+func TestWorldState(t *testing.T) {
+	reps := replica.New(replica.Options{}, nil)
+	r, srv := serveRelay(t, relay.Options{Store: store.NewMemory(store.Limits{}), Gate: gate.New(gate.Limits{}, nil),
+		Observer: reps, Folder: reps, Scenes: scenes.Names(), FoldEvery: 10, World: relay.WorldLimits{Actions: 20, Behind: 1}},
+		listen(t, "127.0.0.1:0"))
+	a := join(t, srv.URL, testOptions)
+	a.live()
+	n := 0
+	publish := func() {
+		t.Helper()
+		body := `{"kind":"power","device":"oven-temp","on":` + strconv.FormatBool(n%2 == 1) + `}`
+		if _, err := r.Publish(roomID, "api", wire.KindAction, json.RawMessage(body)); err != nil {
+			t.Fatalf("action %d: %v", n, err)
+		}
+		n++
+	}
+	for range 50 {
+		publish()
+	}
+	// A world state made is taken into the log with the next envelope.
+	testkit.Eventually(t, 20*time.Second, "the room's world state", func() bool {
+		publish()
+		info, ok := r.Info(roomID)
+		return ok && info.WorldSeq > 0
+	})
+	a.until("the actions", func() bool { return len(a.applied) == n })
+
+	c := join(t, srv.URL, testOptions)
+	c.live()
+	if c.s.TL.Horizon() == 0 {
+		t.Fatal("c's world starts at tick 0: the welcome's world state was not loaded")
+	}
+	if len(c.applied) >= n {
+		t.Errorf("c applied %d actions: the world state should have held some", len(c.applied))
+	}
+	end := a.applied[n-1].At + 500
+	a.s.TL.AdvanceTo(end)
+	c.s.TL.AdvanceTo(end)
+	if ha, hc := a.s.TL.World().Hash(), c.s.TL.World().Hash(); ha != hc {
+		t.Errorf("at tick %d the world of a page there from the start is %s, of one that joined later %s", end, sim.HashString(ha), sim.HashString(hc))
 	}
 }

@@ -113,7 +113,7 @@ func (s *Session) welcome(e wire.Envelope) error {
 	s.keepHeld()
 	var errs []string
 	if s.TL == nil || s.Scene != w.Scene || w.FoldedSeq > 0 {
-		if err := s.rebuild(w.Scene); err != nil {
+		if err := s.rebuild(w.Scene, w.World); err != nil {
 			return err
 		}
 		if err := s.folded(w.Actions); err != nil {
@@ -133,8 +133,10 @@ func (s *Session) welcome(e wire.Envelope) error {
 	return nil
 }
 
-// rebuild makes the room's world afresh from its scene.
-func (s *Session) rebuild(scene string) error {
+// rebuild makes the room's world afresh from its scene, and from its
+// world state when the room's log was folded into one (nil: none): the
+// world starts there, not at tick 0.
+func (s *Session) rebuild(scene string, state []byte) error {
 	sc, err := scenes.Builtin(scene)
 	if err != nil {
 		return fmt.Errorf("This room's scene cannot be shown: %w", err)
@@ -145,6 +147,13 @@ func (s *Session) rebuild(scene string) error {
 	tl, err := sim.NewTimeline(sc.Spec, sc.Seed)
 	if err != nil {
 		return fmt.Errorf("This room's scene cannot be shown: %w", err)
+	}
+	if state != nil {
+		world, err := wire.UnpackWorld(state)
+		if err != nil {
+			return fmt.Errorf("This room's world cannot be read: %w", err)
+		}
+		tl = sim.NewTimelineAt(world)
 	}
 	s.TL, s.Scene = tl, scene
 	return nil
