@@ -2,26 +2,20 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/thingyard/thingyard"
+	"github.com/thingyard/thingyard/server/api/apitest"
 	"github.com/thingyard/thingyard/sim"
 )
 
@@ -155,7 +149,7 @@ func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
 	if res := post("/rooms", `{"scene":"open-api"}`); res.StatusCode != http.StatusCreated || json.NewDecoder(res.Body).Decode(&room) != nil {
 		t.Fatalf("POST /rooms: %d", res.StatusCode)
 	}
-	m := joinRoom(t, addr, room.ID)
+	m := apitest.Dial(t, addr, room.ID)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -177,7 +171,7 @@ func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		t.Fatalf("action: %d %s", res.StatusCode, b)
 	}
-	m.action("the cut, on the WebSocket", func(a sim.Action) bool { return a.Kind == sim.ActCut })
+	m.Action(t, "the cut, on the WebSocket", func(a sim.Action) bool { return a.Kind == sim.ActCut })
 	for {
 		if !events.Scan() {
 			t.Fatalf("the event stream ended before the cut: %v", events.Err())
@@ -244,56 +238,5 @@ func TestSecurityHeaders(t *testing.T) {
 		if !strings.Contains(scriptSrc, "'wasm-unsafe-eval'") || !strings.Contains(scriptSrc, hash) || strings.Contains(scriptSrc, "'unsafe-inline'") {
 			t.Errorf("the page's script-src %q: want 'wasm-unsafe-eval' and %s, and no 'unsafe-inline'", scriptSrc, hash)
 		}
-	}
-}
-
-// The example boards' folder, which the README points to, is a page that
-// links each example, in the working tree (-dev) and in the embedded copy.
-func TestBoardsFolderIsListed(t *testing.T) {
-	var want []string
-	fs.WalkDir(os.DirFS("../assets/boards"), ".", func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			want = append(want, p)
-		}
-		return err
-	})
-	if len(want) < 3 {
-		t.Fatalf("assets/boards holds %v: the examples are missing", want)
-	}
-	for _, web := range []struct {
-		name string
-		fs   fs.FS
-	}{{"working tree", os.DirFS("..")}, {"embedded", thingyard.Web}} {
-		t.Run(web.name, func(t *testing.T) {
-			mux := http.NewServeMux()
-			routes(mux, &site{web: web.fs, dev: true, docs: map[string]*doc{}}, nil, nil)
-			srv := httptest.NewServer(mux)
-			defer srv.Close()
-			res := get(t, srv.URL+"/assets/boards/")
-			body, _ := io.ReadAll(res.Body)
-			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
-				t.Fatalf("/assets/boards/: %d %q\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
-			}
-			base, _ := url.Parse(srv.URL + "/assets/boards/")
-			for _, name := range want {
-				m := regexp.MustCompile(`href="([^"]*` + regexp.QuoteMeta(name) + `)"`).FindSubmatch(body)
-				if m == nil {
-					t.Errorf("no link to %s in\n%s", name, body)
-					continue
-				}
-				link, _ := base.Parse(html.UnescapeString(string(m[1])))
-				res := get(t, link.String())
-				got, _ := io.ReadAll(res.Body)
-				file, _ := os.ReadFile("../assets/boards/" + name)
-				if res.StatusCode != 200 || !bytes.Equal(got, file) {
-					t.Errorf("%s (%s): %d, %d bytes, want the file's %d", name, link, res.StatusCode, len(got), len(file))
-				}
-			}
-			// Without its slash the folder's relative links would miss.
-			res = get(t, srv.URL+"/assets/boards")
-			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusMovedPermanently || loc != "boards/" {
-				t.Errorf("/assets/boards: %d to %q, want 301 to boards/", res.StatusCode, loc)
-			}
-		})
 	}
 }

@@ -19,7 +19,7 @@ func TestServeProfiles(t *testing.T) {
 	}
 	prof := ln.Addr().String()
 	ln.Close()
-	var stdout, stderr logBuffer
+	var stdout, stderr syncBuf
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

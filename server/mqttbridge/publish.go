@@ -1,4 +1,4 @@
-package main
+package mqttbridge
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/thingyard/thingyard/server/api"
 	"github.com/thingyard/thingyard/server/replica"
 	"github.com/thingyard/thingyard/sim"
 )
 
 // run publishes the readings every period and when a client subscribes,
 // until ctx ends.
-func (b *broker) run(ctx context.Context) {
+func (b *Broker) run(ctx context.Context) {
 	t := time.NewTicker(publishEvery)
 	defer t.Stop()
 	defer b.srv.Close()
@@ -27,7 +28,6 @@ func (b *broker) run(ctx context.Context) {
 		case <-b.wake:
 		}
 		b.publish()
-		b.limits.sweep(b.now())
 	}
 }
 
@@ -54,7 +54,7 @@ type published struct {
 // client subscribes to, and clears the retained topics of the rooms nobody
 // subscribes to any more and of the rooms gone: a room nobody follows costs
 // no simulation and no memory in the broker.
-func (b *broker) publish() {
+func (b *Broker) publish() {
 	b.round.Lock()
 	defer b.round.Unlock()
 	watched, all := b.watched()
@@ -86,7 +86,7 @@ func (b *broker) publish() {
 // watched is the set of rooms that a connected client subscribes to, or
 // all when one subscribes to every room (only an open broker lets it). It
 // drops the clients whose room is gone.
-func (b *broker) watched() (rooms map[string]bool, all bool) {
+func (b *Broker) watched() (rooms map[string]bool, all bool) {
 	rooms = map[string]bool{}
 	for _, cl := range b.srv.Clients.GetAll() {
 		if cl.Net.Inline || cl.Closed() {
@@ -141,7 +141,7 @@ func filterRoom(filter string) (room string, every, ok bool) {
 // can know: a device whose path to a broker is cut sends nothing new; its
 // online topic says false and its last values are published once more,
 // marked stale, until the path is back.
-func (b *broker) publishRoom(r *replica.Replica) {
+func (b *Broker) publishRoom(r *replica.Replica) {
 	type msg struct {
 		topic string
 		p     reading
@@ -153,7 +153,7 @@ func (b *broker) publishRoom(r *replica.Replica) {
 	total := 0
 	r.Read(func(w *sim.World, _ uint64) {
 		now := w.Tick()
-		for _, d := range devicesOf(r.ID, w, &v) {
+		for _, d := range api.Devices(r.ID, w, &v) {
 			if !d.Open {
 				continue
 			}
