@@ -16,12 +16,13 @@ import (
 	"time"
 
 	"github.com/thingyard/thingyard/server/api/apitest"
+	"github.com/thingyard/thingyard/server/httpserver"
 	"github.com/thingyard/thingyard/sim"
 )
 
 // shortLimits runs the servers the test starts under lim, and puts the
 // defaults back when it ends. Call it before startServer.
-func shortLimits(t *testing.T, lim httpLimits) {
+func shortLimits(t *testing.T, lim httpserver.Limits) {
 	t.Helper()
 	old := serverLimits
 	serverLimits = lim
@@ -55,7 +56,7 @@ func dialServer(t *testing.T, addr string) net.Conn {
 // A keep-alive connection that sends no next request is closed after the
 // idle timeout.
 func TestIdleConnectionIsClosed(t *testing.T) {
-	shortLimits(t, httpLimits{readHeader: readHeaderTimeout, read: readTimeout, idle: 200 * time.Millisecond, maxHeaderBytes: maxHeaderBytes})
+	shortLimits(t, httpserver.Limits{ReadHeader: httpserver.ReadHeaderTimeout, Read: httpserver.ReadTimeout, Idle: 200 * time.Millisecond, MaxHeaderBytes: httpserver.MaxHeaderBytes})
 	addr := startServer(t)
 	conn := dialServer(t, addr)
 	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: thingyard\r\n\r\n")
@@ -99,7 +100,7 @@ func slowBody(t *testing.T, addr, path string) net.Conn {
 // A request body that trickles in is cut at the read timeout, however
 // steadily its bytes come.
 func TestSlowBodyIsCut(t *testing.T) {
-	shortLimits(t, httpLimits{readHeader: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: idleTimeout, maxHeaderBytes: maxHeaderBytes})
+	shortLimits(t, httpserver.Limits{ReadHeader: 300 * time.Millisecond, Read: 300 * time.Millisecond, Idle: httpserver.IdleTimeout, MaxHeaderBytes: httpserver.MaxHeaderBytes})
 	addr := startServer(t)
 	for _, path := range []string{"/rooms", "/api/rooms/nowhere/actions"} {
 		conn := slowBody(t, addr, path)
@@ -113,7 +114,7 @@ func TestSlowBodyIsCut(t *testing.T) {
 // Headers over the limit are refused with 431.
 func TestLargeHeadersAreRefused(t *testing.T) {
 	addr := startServer(t)
-	big := strings.Repeat("x", 2*maxHeaderBytes)
+	big := strings.Repeat("x", 2*httpserver.MaxHeaderBytes)
 	req, _ := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
 	req.Header.Set("X-Big", big)
 	res, err := http.DefaultClient.Do(req)
@@ -124,9 +125,9 @@ func TestLargeHeadersAreRefused(t *testing.T) {
 	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("%d KiB of headers: %d, want 431", len(big)>>10, res.StatusCode)
 	}
-	req.Header.Set("X-Big", big[:maxHeaderBytes/2])
+	req.Header.Set("X-Big", big[:httpserver.MaxHeaderBytes/2])
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
-		t.Errorf("%d KiB of headers: %v %v, want 200", maxHeaderBytes>>11, res, err)
+		t.Errorf("%d KiB of headers: %v %v, want 200", httpserver.MaxHeaderBytes>>11, res, err)
 	}
 }
 
@@ -134,7 +135,7 @@ func TestLargeHeadersAreRefused(t *testing.T) {
 // still get what the room does after a request that started later than
 // they did has been cut by it.
 func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
-	shortLimits(t, httpLimits{readHeader: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: 300 * time.Millisecond, maxHeaderBytes: maxHeaderBytes})
+	shortLimits(t, httpserver.Limits{ReadHeader: 300 * time.Millisecond, Read: 300 * time.Millisecond, Idle: 300 * time.Millisecond, MaxHeaderBytes: httpserver.MaxHeaderBytes})
 	addr := startServer(t)
 	post := func(path, body string) *http.Response {
 		t.Helper()

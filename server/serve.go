@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/api"
 	"github.com/thingyard/thingyard/server/gate"
+	"github.com/thingyard/thingyard/server/httpserver"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/mqttbridge"
 	"github.com/thingyard/thingyard/server/relay"
@@ -88,6 +88,10 @@ func (c *config) parse(args []string, stderr io.Writer) error {
 	return c.store.Check()
 }
 
+// serverLimits are the HTTP limits serve uses (tests shorten them, to see
+// a limit act without waiting for it long).
+var serverLimits = httpserver.Defaults
+
 // server is the parts serve runs, wired together.
 type server struct {
 	rel  *relay.Relay
@@ -103,7 +107,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if cfg.pprof != "" {
-		if err := serveProfiles(ctx, cfg.pprof, log); err != nil {
+		if err := httpserver.ServeProfiles(ctx, cfg.pprof, log); err != nil {
 			return err
 		}
 	}
@@ -138,7 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if srv.mq != nil {
 		fmt.Fprintln(stdout, srv.mq.Banner(cfg.relay.MQTT))
 	}
-	return serveHTTP(ctx, ln, newHTTPServer(ctx, srv.mux, log, serverLimits), log)
+	return httpserver.Serve(ctx, ln, httpserver.New(ctx, srv.mux, log, serverLimits), log)
 }
 
 // start makes the server's parts from cfg and starts those that run on
@@ -183,25 +187,4 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (*server, error) 
 	routes(s.mux, page, s.rel, s.reps, extra...)
 	api.New(s.rel, s.reps, log, limit.New(cfg.apiRate, int(2*cfg.apiRate)+1, nil)).Routes(s.mux)
 	return s, nil
-}
-
-// serveHTTP serves srv on ln until ctx ends, then shuts it down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

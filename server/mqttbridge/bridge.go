@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 
@@ -154,10 +155,10 @@ func (h errorsOnly) WithGroup(n string) slog.Handler { return errorsOnly{h.Handl
 // after the relay's on /metrics.
 func (b *Broker) WriteMetrics(w io.Writer) {
 	clients := atomic.LoadInt64(&b.srv.Info.ClientsConnected)
-	fmt.Fprintf(w, "# HELP thingyard_mqtt_clients Connected MQTT clients.\n# TYPE thingyard_mqtt_clients gauge\nthingyard_mqtt_clients %d\n", clients)
-	fmt.Fprintf(w, "# HELP thingyard_mqtt_published_total Readings the broker published for the open devices.\n# TYPE thingyard_mqtt_published_total counter\nthingyard_mqtt_published_total %d\n", b.published.Load())
-	fmt.Fprintf(w, "# HELP thingyard_mqtt_sets_total Client publishes to set topics that became actions.\n# TYPE thingyard_mqtt_sets_total counter\nthingyard_mqtt_sets_total %d\n", b.sets.Load())
-	fmt.Fprintf(w, "# HELP thingyard_mqtt_refused_total Client connections (credentials, will), subscriptions and publishes (topic, payload, device, rate) refused.\n# TYPE thingyard_mqtt_refused_total counter\nthingyard_mqtt_refused_total %d\n", b.refused.Load())
+	metrics.WriteGaugeUint64(w, "thingyard_mqtt_clients", uint64(clients))                      // Connected MQTT clients.
+	metrics.WriteCounterUint64(w, "thingyard_mqtt_published_total", uint64(b.published.Load())) // Readings the broker published for the open devices.
+	metrics.WriteCounterUint64(w, "thingyard_mqtt_sets_total", uint64(b.sets.Load()))           // Client publishes to set topics that became actions.
+	metrics.WriteCounterUint64(w, "thingyard_mqtt_refused_total", uint64(b.refused.Load()))     // Client connections (credentials, will), subscriptions and publishes (topic, payload, device, rate) refused.
 }
 
 func (b *Broker) reject(cl *mqtt.Client, topic, why string) {
