@@ -135,6 +135,15 @@ func filterRoom(filter string) (room string, every, ok bool) {
 	return room, every, true
 }
 
+// message is one retained topic of a room's open devices as the world
+// has it now.
+type message struct {
+	topic string
+	p     reading
+	key   string
+	cut   bool // the device's path to the broker is cut: keep the last value, stale
+}
+
 // publishRoom publishes what changed in a room's open devices, retained,
 // at most maxRoomTopics topics, and clears the topics it no longer has (a
 // device removed, or past the bound). It publishes what the world's broker
@@ -142,15 +151,27 @@ func filterRoom(filter string) (room string, every, ok bool) {
 // online topic says false and its last values are published once more,
 // marked stale, until the path is back.
 func (b *Broker) publishRoom(r *replica.Replica) {
-	type msg struct {
-		topic string
-		p     reading
-		key   string
-		cut   bool // the device's path to the broker is cut: keep the last value, stale
+	out, total := roomMessages(r)
+	send, gone, tell := b.changes(r.ID, out, total)
+	if tell {
+		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
+			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
 	}
-	var out []msg
+	for _, topic := range gone {
+		b.srv.Publish(topic, nil, true, 0)
+	}
+	for _, m := range send {
+		body, _ := json.Marshal(m.p)
+		if err := b.srv.Publish(m.topic, body, true, 0); err == nil {
+			b.published.Add(1)
+		}
+	}
+}
+
+// roomMessages is what a room's open devices would publish now, at most
+// maxRoomTopics messages, and how many topics they have in all.
+func roomMessages(r *replica.Replica) (out []message, total int) {
 	var v sim.View
-	total := 0
 	r.Read(func(w *sim.World, _ uint64) {
 		now := w.Tick()
 		for _, d := range api.Devices(r.ID, w, &v) {
@@ -163,7 +184,7 @@ func (b *Broker) publishRoom(r *replica.Replica) {
 				if len(out) >= maxRoomTopics {
 					return
 				}
-				out = append(out, msg{d.Topic + "/" + metric, p, key, cut})
+				out = append(out, message{d.Topic + "/" + metric, p, key, cut})
 			}
 			for _, rd := range d.Readings {
 				add(rd.Metric, reading{Value: rd.Value, Unit: rd.Unit, Time: r.Time(rd.SampledMs), Tick: rd.SampledMs}, fmt.Sprint(rd.Value, rd.SampledMs), cut)
@@ -175,16 +196,22 @@ func (b *Broker) publishRoom(r *replica.Replica) {
 			add("online", reading{Value: online, Time: r.Time(now), Tick: now}, fmt.Sprint(online), false)
 		}
 	})
+	return out, total
+}
+
+// changes compares a room's messages with what the broker last published
+// for it and remembers them: the messages to send, the topics to clear,
+// and whether to tell, once, that the room has more topics than it keeps.
+func (b *Broker) changes(room string, out []message, total int) (send []message, gone []string, tell bool) {
 	b.mu.Lock()
-	last := b.last[r.ID]
+	defer b.mu.Unlock()
+	last := b.last[room]
 	if last == nil {
 		last = map[string]published{}
-		b.last[r.ID] = last
+		b.last[room] = last
 	}
 	keep := make(map[string]bool, len(out))
-	var send []int
-	for i := range out {
-		m := &out[i]
+	for _, m := range out {
 		keep[m.topic] = true
 		prev, had := last[m.topic]
 		if m.cut {
@@ -198,32 +225,18 @@ func (b *Broker) publishRoom(r *replica.Replica) {
 		}
 		if !had || prev.key != m.key {
 			last[m.topic] = published{m.key, m.p}
-			send = append(send, i)
+			send = append(send, m)
 		}
 	}
-	var gone []string
 	for topic := range last {
 		if !keep[topic] {
 			gone = append(gone, topic)
 			delete(last, topic)
 		}
 	}
-	tell := total > maxRoomTopics && !b.capped[r.ID]
+	tell = total > maxRoomTopics && !b.capped[room]
 	if tell {
-		b.capped[r.ID] = true
+		b.capped[room] = true
 	}
-	b.mu.Unlock()
-	if tell {
-		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
-			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
-	}
-	for _, topic := range gone {
-		b.srv.Publish(topic, nil, true, 0)
-	}
-	for _, i := range send {
-		body, _ := json.Marshal(out[i].p)
-		if err := b.srv.Publish(out[i].topic, body, true, 0); err == nil {
-			b.published.Add(1)
-		}
-	}
+	return send, gone, tell
 }
