@@ -129,6 +129,49 @@ document.addEventListener("DOMContentLoaded", () => {
 	new MutationObserver(note).observe(el, {childList: true, characterData: true, subtree: true});
 });`
 
+// The loader compiles the program while it downloads it where the browser
+// can (WebAssembly.instantiateStreaming), and downloads then compiles
+// where it cannot; either way the bar counts the bytes and the page starts.
+func TestLoaderCompilesWhileDownloading(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		script   string
+		streamed bool
+	}{
+		{"streaming", `const real = WebAssembly.instantiateStreaming;
+			WebAssembly.instantiateStreaming = function () { window.streamed = true; return real.apply(this, arguments); };`, true},
+		{"without streaming", `delete WebAssembly.instantiateStreaming;`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, errs := browser(t)
+			var streamed bool
+			var done []string
+			err := chromedp.Run(ctx,
+				chromedp.ActionFunc(func(ctx context.Context) error {
+					_, err := page.AddScriptToEvaluateOnNewDocument(`window.streamed = false;` + tt.script).Do(ctx)
+					return err
+				}),
+				chromedp.Navigate(baseURL),
+				waitFor(ctx, `window.thingyard && window.thingyard.ready`),
+				chromedp.Evaluate(`window.streamed`, &streamed),
+				chromedp.Evaluate(`[...document.querySelectorAll("#load-steps li")].map(l => l.textContent)`, &done),
+			)
+			if err != nil {
+				t.Fatalf("load: %v (console: %v)", err, *errs)
+			}
+			if streamed != tt.streamed {
+				t.Errorf("compiled while downloading: %v, want %v", streamed, tt.streamed)
+			}
+			if len(done) < 2 || !strings.HasPrefix(done[0], "Downloaded ") || !strings.HasPrefix(done[1], "Compiling") {
+				t.Errorf("steps done %q: want the download's size, then the compile", done)
+			}
+			if len(*errs) > 0 {
+				t.Errorf("console errors: %v", *errs)
+			}
+		})
+	}
+}
+
 // The loader says what the start is doing, step by step, from the download
 // to the first frame, and lists the steps done; opening a share link, it
 // says it is running the world to the shared moment.

@@ -163,9 +163,11 @@ func (s *soak) session(ctx context.Context, m *soakMember, length time.Duration)
 		}
 	}()
 	stop, wrote := make(chan struct{}), make(chan struct{})
+	wctx, leave := context.WithCancel(context.Background())
+	defer leave()
 	go func() {
 		defer close(wrote)
-		m.write(c, stop)
+		m.write(wctx, s, c, stop)
 	}()
 	var end <-chan time.Time
 	if length > 0 {
@@ -179,8 +181,16 @@ func (s *soak) session(ctx context.Context, m *soakMember, length time.Duration)
 	case <-read:
 	}
 	close(stop)
-	<-wrote
-	leaving.Store(true)
+	select {
+	case <-wrote:
+		leaving.Store(true)
+	case <-time.After(writeTimeout):
+		// A send is still waiting for the server to read: the member
+		// leaves as a tab closes, taking the socket down with its send.
+		leaving.Store(true)
+		leave()
+		<-wrote
+	}
 	if ctx.Err() == nil && rand.N(abruptOdds) == 0 {
 		s.abrupt.Add(1)
 		tcp.SetLinger(0) // the close sends a reset, not a FIN
@@ -273,15 +283,22 @@ func (m *soakMember) see(s *soak, e wire.Envelope) {
 }
 
 // write sends what a member does while there, until stop: an action on
-// joining and, for a sender, actions at the relay's rate limit.
-func (m *soakMember) write(c *websocket.Conn, stop <-chan struct{}) {
+// joining and, for a sender, actions at the relay's rate limit. A send
+// waits as long as the server takes to read it, as a browser's does (its
+// WebSocket buffers and never gives up on a send): the server slows a
+// member's reading while the room's store is behind, and a deadline here
+// would have the client close its own connection and call it the
+// server's. How long a send waited is kept (longestSend); ctx ends one
+// still waiting when the member leaves.
+func (m *soakMember) write(ctx context.Context, s *soak, c *websocket.Conn, stop <-chan struct{}) {
 	if m.witness {
 		return
 	}
 	send := func(body string) bool {
-		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		defer cancel()
-		return c.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":`+body+`}`)) == nil
+		began := time.Now()
+		err := c.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":`+body+`}`))
+		s.sent(time.Since(began))
+		return err == nil
 	}
 	if !send(joinAction) || !m.sender {
 		return

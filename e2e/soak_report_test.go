@@ -144,6 +144,7 @@ func (res *soakResult) summary(s *soak) string {
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	line("- Envelopes: %d delivered to the well-behaved members over %d visits (%d ended by a TCP reset; %d resumed from a snapshot); %d lost, %d duplicated. The rooms' logs, read back through their event streams from since=0, agree with what the members saw (%d envelopes compared).",
 		s.delivered.Load(), s.joins.Load(), s.abrupt.Load(), s.snapshots.Load(), s.lost.Load(), s.dups.Load(), res.compared)
+	line("- The longest a member's send waited for the server to read it: %v (the server stops reading a member while its room's store is behind).", time.Duration(s.longestSend.Load()).Round(time.Millisecond))
 	line("- Memory: %.1f MB resident after the first minute, %.1f MB at the peak (%.2f×), %.1f MB once the clients left.",
 		float64(res.rss1)/1e6, float64(res.rssPeak)/1e6, float64(res.rssPeak)/float64(res.rss1), float64(res.drained.rss)/1e6)
 	line("- Open files %d and goroutines %d once the rooms were made and room 1 grown, before any client; %d and %d once the clients left.", res.files0, res.gor0, res.drained.files, res.drained.goroutines)

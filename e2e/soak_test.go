@@ -45,7 +45,7 @@ const (
 	figureEvery   = time.Minute      // figures are printed this often
 
 	joinTimeout  = 30 * time.Second // a join, or an MQTT connection, takes at most this
-	writeTimeout = 10 * time.Second // one frame's write
+	writeTimeout = 10 * time.Second // a flooder's frame; how long a leaving member waits for a send still pending
 	drainTimeout = 2 * time.Minute  // once the clients stop, the server frees everything within this
 	// slowDropWithin is how long a reader that never reads may stay: a
 	// ping period, the ping's unanswered wait and a period to spare.
@@ -82,6 +82,17 @@ type soak struct {
 	slowJoined, slowDropped  atomic.Int64
 	mqttConnects, mqttMsgs   atomic.Int64 // the MQTT follower's
 	flood                    [3]floodCounts
+	longestSend              atomic.Int64 // nanoseconds a member's send waited for the server to read it, at the most
+}
+
+// sent records how long a member's send waited.
+func (s *soak) sent(waited time.Duration) {
+	for {
+		old := s.longestSend.Load()
+		if int64(waited) <= old || s.longestSend.CompareAndSwap(old, int64(waited)) {
+			return
+		}
+	}
 }
 
 // floodCounts are what one flooder did and what came of it.

@@ -2,8 +2,18 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+)
+
+// Errors an action can be refused with, wrapped with the details of what
+// was wrong.
+var (
+	ErrUnknownDevice = errors.New("sim: unknown device")
+	ErrUnknownLink   = errors.New("sim: unknown link")
+	ErrRefused       = errors.New("sim: refused")
+	ErrBadAction     = errors.New("sim: bad action")
 )
 
 // ActionKind names what an Action does.
@@ -80,23 +90,22 @@ const MaxTextLen = 2 * MaxIDLen
 // would ignore or refuse only when applying it is never logged and relayed
 // at a size the world would not keep.
 func (a *Action) checkSizes() error {
-	long := func(field string, n, max int) error {
-		return &ActionError{Field: field, Msg: fmt.Sprintf("%s: %s is %d bytes, at most %d", a.Kind, field, n, max)}
+	for _, f := range [...]struct {
+		name   string
+		n, max int
+	}{
+		{"kind", len(a.Kind), MaxIDLen},
+		{"device", len(a.Device), MaxIDLen},
+		{"link", len(a.Link), MaxIDLen},
+		{"key", len(a.Key), MaxIDLen},
+		{"device_kind", len(a.DeviceKind), MaxIDLen},
+		{"text", len(a.Text), MaxTextLen},
+	} {
+		if f.n > f.max {
+			return &ActionError{Field: f.name, Msg: fmt.Sprintf("%s: %s is %d bytes, at most %d", a.Kind, f.name, f.n, f.max)}
+		}
 	}
-	switch {
-	case len(a.Kind) > MaxIDLen:
-		return long("kind", len(a.Kind), MaxIDLen)
-	case len(a.Device) > MaxIDLen:
-		return long("device", len(a.Device), MaxIDLen)
-	case len(a.Link) > MaxIDLen:
-		return long("link", len(a.Link), MaxIDLen)
-	case len(a.Key) > MaxIDLen:
-		return long("key", len(a.Key), MaxIDLen)
-	case len(a.DeviceKind) > MaxIDLen:
-		return long("device_kind", len(a.DeviceKind), MaxIDLen)
-	case len(a.Text) > MaxTextLen:
-		return long("text", len(a.Text), MaxTextLen)
-	case len(a.Readings) > MaxReadings:
+	if len(a.Readings) > MaxReadings {
 		return &ActionError{Field: "readings", Msg: fmt.Sprintf("%s: %d readings, at most %d", a.Kind, len(a.Readings), MaxReadings)}
 	}
 	return nil

@@ -34,17 +34,11 @@ func (w *World) clone(ids map[string]int32) *World {
 
 	c.devices = slices.Clone(w.devices)
 	for i := range c.devices {
-		d := &c.devices[i]
-		d.links = slices.Clone(d.links)
-		d.commands = slices.Clone(d.commands)
-		d.buffer = slices.Clone(d.buffer)
-		d.named = slices.Clone(d.named)
+		c.devices[i].ownSlices()
 	}
 	c.links = slices.Clone(w.links)
 	for i := range c.links {
-		l := &c.links[i]
-		l.members = slices.Clone(l.members)
-		l.queue = slices.Clone(l.queue)
+		c.links[i].ownSlices()
 	}
 	c.byID = ids
 	if ids == nil {
@@ -73,16 +67,27 @@ func (w *World) clone(ids map[string]int32) *World {
 	c.series = slices.Clone(w.series)
 	c.hashes = slices.Clone(w.hashes)
 
-	// Caches, rebuilt on first use. A route tree is made again when its
-	// version is not the topology's; the broker list when its version is
-	// not topoVers+1; the app lists when there are none for the sides.
-	c.routes = map[int32]*routeTree{}
-	c.brokerList, c.brokerVers = nil, 0
-	c.appsBySide, c.appVers = nil, 0
+	c.dropCaches()
 	c.scratch, c.path = nil, nil
 	// Whoever watches the original's frames (OnFrame) has not asked to
 	// see the clone's: a copy stepped to replay a late action would show
 	// them frames sent twice.
 	c.onFrame, c.frame, c.onEnd, c.end = nil, Frame{}, nil, FrameEnd{}
 	return &c
+}
+
+// ownSlices gives a copied device slices of its own, where it shared the
+// original's.
+func (d *device) ownSlices() {
+	d.links = slices.Clone(d.links)
+	d.commands = slices.Clone(d.commands)
+	d.buffer = slices.Clone(d.buffer)
+	d.named = slices.Clone(d.named)
+}
+
+// ownSlices gives a copied link slices of its own, where it shared the
+// original's.
+func (l *link) ownSlices() {
+	l.members = slices.Clone(l.members)
+	l.queue = slices.Clone(l.queue)
 }

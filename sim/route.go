@@ -5,7 +5,7 @@ package sim
 // Trees are built lazily and kept until the topology changes, so routing a
 // message is two slice reads.
 type routeTree struct {
-	vers   uint64
+	vers   uint64  // the topology it was made for (stale)
 	parent []int32 // next hop toward the root, -1 = unreachable
 	plink  []int32
 	queue  []int32
@@ -18,13 +18,12 @@ func forwards(k Kind) bool { return k == KindGateway || k == KindBroker }
 func (w *World) tree(dst int32) *routeTree {
 	t := w.routes[dst]
 	if t == nil {
-		t = &routeTree{vers: ^uint64(0)}
+		t = &routeTree{}
 		w.routes[dst] = t
 	}
-	if t.vers == w.topoVers && len(t.parent) == len(w.devices) {
+	if !w.stale(&t.vers) && len(t.parent) == len(w.devices) {
 		return t
 	}
-	t.vers = w.topoVers
 	n := len(w.devices)
 	if cap(t.parent) < n {
 		t.parent = make([]int32, n)
@@ -140,8 +139,7 @@ func (w *World) nearestSink(i int32) int32 {
 // its nearest broker after a change, and walking 10,000 devices for each
 // of them made adding a crowd cost seconds of simulated stutter.
 func (w *World) brokers() []int32 {
-	if w.brokerVers != w.topoVers+1 {
-		w.brokerVers = w.topoVers + 1
+	if w.stale(&w.brokerVers) {
 		w.brokerList = w.brokerList[:0]
 		for j := range w.devices {
 			if d := &w.devices[j]; !d.removed && d.kind == KindBroker {
@@ -155,8 +153,7 @@ func (w *World) brokers() []int32 {
 // apps lists the apps of a broker's side that subscribe to it. The list is
 // kept until the topology changes.
 func (w *World) apps(broker int32) []int32 {
-	if w.appVers != w.topoVers || len(w.appsBySide) != len(w.sides) {
-		w.appVers = w.topoVers
+	if w.stale(&w.appVers) {
 		if len(w.appsBySide) != len(w.sides) {
 			w.appsBySide = make([][]int32, len(w.sides))
 		}

@@ -12,6 +12,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -38,39 +39,20 @@ const (
 
 var kindNames = [...]string{"", "sensor", "actuator", "controller", "gateway", "broker", "app", "board"}
 
-func (k Kind) String() string {
-	if k == 0 || k >= kindEnd {
-		return fmt.Sprintf("kind(%d)", uint8(k))
-	}
-	return kindNames[k]
-}
+func (k Kind) String() string { return nameOf(kindNames[:], k, "kind") }
 
 // Kinds lists every device kind in order, for pickers and error messages.
-func Kinds() []Kind {
-	ks := make([]Kind, 0, kindEnd-1)
-	for k := KindSensor; k < kindEnd; k++ {
-		ks = append(ks, k)
-	}
-	return ks
-}
+func Kinds() []Kind { return every[Kind](kindNames[:]) }
+
+// ErrUnknownKind is a kind's name that ParseKind does not know.
+var ErrUnknownKind = errors.New("sim: unknown device kind")
 
 // ParseKind accepts a kind's name; "plc" and "cloud" are accepted aliases.
 func ParseKind(s string) (Kind, error) {
-	switch strings.ToLower(s) {
-	case "plc":
-		return KindController, nil
-	case "cloud":
-		return KindBroker, nil
-	case "dashboard", "phone":
-		return KindApp, nil
-	}
-	for k := KindSensor; k < kindEnd; k++ {
-		if kindNames[k] == strings.ToLower(s) {
-			return k, nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q (valid: %s)", ErrUnknownKind, s, joinNames(kindNames[1:]))
+	return parseName(kindNames[:], s, kindAliases, ErrUnknownKind)
 }
+
+var kindAliases = map[string]Kind{"plc": KindController, "cloud": KindBroker, "dashboard": KindApp, "phone": KindApp}
 
 // Medium is the physical or logical channel a link uses. A device's
 // standards are the media it has a port or radio for.
@@ -93,43 +75,25 @@ const (
 
 var mediumNames = [...]string{"", "rs232", "rs485", "can", "zigbee", "ble", "lorawan", "wifi", "ethernet", "internet", "cellular"}
 
-func (m Medium) String() string {
-	if m == 0 || m >= mediumEnd {
-		return fmt.Sprintf("medium(%d)", uint8(m))
-	}
-	return mediumNames[m]
-}
+func (m Medium) String() string { return nameOf(mediumNames[:], m, "medium") }
 
 // Media lists every medium in order.
-func Media() []Medium {
-	ms := make([]Medium, 0, mediumEnd-1)
-	for m := MediumRS232; m < mediumEnd; m++ {
-		ms = append(ms, m)
-	}
-	return ms
-}
+func Media() []Medium { return every[Medium](mediumNames[:]) }
+
+// ErrUnknownMedium is a medium's name that ParseMedium does not know.
+var ErrUnknownMedium = errors.New("sim: unknown medium")
 
 // ParseMedium accepts a medium's name, with "rs-485", "modbus-rtu" (RS-485)
 // and "wi-fi" as aliases.
 func ParseMedium(s string) (Medium, error) {
-	switch strings.ToLower(s) {
-	case "rs-485", "modbus-rtu", "modbus":
-		return MediumRS485, nil
-	case "rs-232", "serial":
-		return MediumRS232, nil
-	case "wi-fi":
-		return MediumWiFi, nil
-	case "lan":
-		return MediumEthernet, nil
-	case "lte", "4g", "5g", "nb-iot":
-		return MediumCellular, nil
-	}
-	for m := MediumRS232; m < mediumEnd; m++ {
-		if mediumNames[m] == strings.ToLower(s) {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q (valid: %s)", ErrUnknownMedium, s, joinNames(mediumNames[1:]))
+	return parseName(mediumNames[:], s, mediumAliases, ErrUnknownMedium)
+}
+
+var mediumAliases = map[string]Medium{
+	"rs-485": MediumRS485, "modbus-rtu": MediumRS485, "modbus": MediumRS485,
+	"rs-232": MediumRS232, "serial": MediumRS232,
+	"wi-fi": MediumWiFi, "lan": MediumEthernet,
+	"lte": MediumCellular, "4g": MediumCellular, "5g": MediumCellular, "nb-iot": MediumCellular,
 }
 
 // IP reports whether the medium carries internet protocols (MQTT, CoAP, HTTP).
@@ -176,34 +140,21 @@ const (
 
 var protoNames = [...]string{"", "modbus-rtu", "can", "mqtt", "coap", "http", "zigbee", "ble", "lorawan"}
 
-func (p Protocol) String() string {
-	if p == 0 || p >= protoEnd {
-		return fmt.Sprintf("protocol(%d)", uint8(p))
-	}
-	return protoNames[p]
-}
+func (p Protocol) String() string { return nameOf(protoNames[:], p, "protocol") }
 
 // Protocols lists every protocol in order.
-func Protocols() []Protocol {
-	ps := make([]Protocol, 0, protoEnd-1)
-	for p := ProtoModbusRTU; p < protoEnd; p++ {
-		ps = append(ps, p)
-	}
-	return ps
-}
+func Protocols() []Protocol { return every[Protocol](protoNames[:]) }
+
+// ErrUnknownProtocol is a protocol's name that ParseProtocol does not
+// know.
+var ErrUnknownProtocol = errors.New("sim: unknown protocol")
 
 // ParseProtocol accepts a protocol's name.
 func ParseProtocol(s string) (Protocol, error) {
-	if strings.ToLower(s) == "modbus" {
-		return ProtoModbusRTU, nil
-	}
-	for p := ProtoModbusRTU; p < protoEnd; p++ {
-		if protoNames[p] == strings.ToLower(s) {
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q (valid: %s)", ErrUnknownProtocol, s, joinNames(protoNames[1:]))
+	return parseName(protoNames[:], s, protoAliases, ErrUnknownProtocol)
 }
+
+var protoAliases = map[string]Protocol{"modbus": ProtoModbusRTU}
 
 // IP reports whether the protocol runs over IP.
 func (p Protocol) IP() bool { return p == ProtoMQTT || p == ProtoCoAP || p == ProtoHTTP }
@@ -226,3 +177,38 @@ func (m Medium) native() Protocol {
 }
 
 func joinNames(ns []string) string { return strings.Join(ns, ", ") }
+
+// Kind, Medium and Protocol are each numbered from 1, with names[v] the
+// name of v (names[0] unused); nameOf, every and parseName serve all three.
+
+// nameOf is v's name, or what(v) for a number without one.
+func nameOf[T ~uint8](names []string, v T, what string) string {
+	if v == 0 || int(v) >= len(names) {
+		return fmt.Sprintf("%s(%d)", what, uint8(v))
+	}
+	return names[v]
+}
+
+// every lists each value with a name, in order.
+func every[T ~uint8](names []string) []T {
+	vs := make([]T, 0, len(names)-1)
+	for v := 1; v < len(names); v++ {
+		vs = append(vs, T(v))
+	}
+	return vs
+}
+
+// parseName is the value named s or one of its aliases, in any case, or
+// an error wrapping unknown that lists the names.
+func parseName[T ~uint8](names []string, s string, aliases map[string]T, unknown error) (T, error) {
+	low := strings.ToLower(s)
+	if v, ok := aliases[low]; ok {
+		return v, nil
+	}
+	for v := 1; v < len(names); v++ {
+		if names[v] == low {
+			return T(v), nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (valid: %s)", unknown, s, joinNames(names[1:]))
+}
