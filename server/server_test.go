@@ -1,28 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/thingyard/thingyard/internal/testkit"
 )
-
-// syncBuf is an output the server writes while the test reads it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startServer runs the real program (run) with args on a free port and
 // returns its address.
@@ -33,7 +22,7 @@ func startServer(t testing.TB, args ...string) string {
 }
 
 // startServerLog is startServer that also returns the server's log.
-func startServerLog(t testing.TB, args ...string) (string, *syncBuf) {
+func startServerLog(t testing.TB, args ...string) (string, *testkit.Buffer) {
 	t.Helper()
 	// -dev serves a page from the working directory: these tests need the
 	// relay, not a built WebAssembly program.
@@ -42,7 +31,7 @@ func startServerLog(t testing.TB, args ...string) (string, *syncBuf) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
+	var stdout, stderr testkit.Buffer
 	var runErr error
 	finished := make(chan struct{})
 	go func() {
@@ -78,7 +67,7 @@ func startServerLog(t testing.TB, args ...string) (string, *syncBuf) {
 // serve -mqtt-open says, on stdout and in its log, that the broker is open.
 func TestServeSaysMQTTIsOpen(t *testing.T) {
 	t.Chdir("..") // -dev serves the working tree
-	var stdout, stderr syncBuf
+	var stdout, stderr testkit.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -1,7 +1,6 @@
 package mqttbridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,21 +24,8 @@ import (
 	"github.com/thingyard/thingyard/wire"
 )
 
-// logBuffer collects log lines that the test reads while servers write.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // startTestBroker adds the MQTT broker to an API server.
-func startTestBroker(t *testing.T, s *apitest.Server) (string, *logBuffer) {
+func startTestBroker(t *testing.T, s *apitest.Server) (string, *testkit.Buffer) {
 	t.Helper()
 	_, addr, logs := startTestBrokerOf(t, s, false)
 	return addr, logs
@@ -47,9 +33,9 @@ func startTestBroker(t *testing.T, s *apitest.Server) (string, *logBuffer) {
 
 // startTestBrokerOf starts a broker for s's rooms, open or not, whose rate
 // limits run on s's clock.
-func startTestBrokerOf(t *testing.T, s *apitest.Server, open bool) (*Broker, string, *logBuffer) {
+func startTestBrokerOf(t *testing.T, s *apitest.Server, open bool) (*Broker, string, *testkit.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	b, addr, err := New("127.0.0.1:0", s.Reps, open, slog.New(slog.NewTextHandler(logs, nil)))

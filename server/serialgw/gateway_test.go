@@ -1,7 +1,6 @@
 package serialgw
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,15 +23,6 @@ import (
 	"github.com/thingyard/thingyard/wire"
 )
 
-// syncBuf is an output the server writes while the test reads it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // startServer runs a relay on a free port with the gateway that args
 // (the -serial flags) configure, and returns its address; relay sets the
 // relay's options beyond the defaults.
@@ -44,9 +33,9 @@ func startServer(t testing.TB, relay relay.Options, args ...string) string {
 }
 
 // startServerLog is startServer that also returns the server's log.
-func startServerLog(t testing.TB, opt relay.Options, args ...string) (string, *syncBuf) {
+func startServerLog(t testing.TB, opt relay.Options, args ...string) (string, *testkit.Buffer) {
 	t.Helper()
-	var logs syncBuf
+	var logs testkit.Buffer
 	addr, err := serve(t, opt, &logs, args...)
 	if err != nil {
 		t.Fatalf("-serial %v: %v", args, err)

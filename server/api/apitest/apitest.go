@@ -69,10 +69,18 @@ func New(t testing.TB) *Server {
 	return &Server{Server: srv, Clock: clk, Rel: rel, Reps: reps}
 }
 
-// Do sends a request and decodes a JSON answer into out (when not nil).
+// Do sends a request to the server and decodes a JSON answer into out
+// (when not nil).
 func (s *Server) Do(t testing.TB, method, path, body string, out any) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	return DoJSON(t, method, s.URL+path, body, out)
+}
+
+// DoJSON sends a request with a JSON body (none when body is "") to url
+// and decodes a JSON answer into out (when not nil).
+func DoJSON(t testing.TB, method, url, body string, out any) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +94,11 @@ func (s *Server) Do(t testing.TB, method, path, body string, out any) *http.Resp
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+		t.Fatalf("%s %s: reading the answer: %v", method, url, err)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, res.StatusCode, b, err)
+			t.Fatalf("%s %s: %d %s: %v", method, url, res.StatusCode, b, err)
 		}
 	}
 	return res
