@@ -146,8 +146,8 @@ func (b *Broker) OnSubscribed(*mqtt.Client, packets.Packet, []byte) {
 	}
 }
 
-// OnDisconnect forgets a client's own allowance; its address's stays until
-// it is full again.
+// OnDisconnect forgets a client's own allowance; its address's stays, until
+// the limiter forgets the addresses whose allowance is full again.
 func (b *Broker) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 	b.clients.Forget(cl.ID)
 }
