@@ -326,16 +326,23 @@ type textBox struct {
 // the legend, and the name of a device switched off, reads at WCAG AA
 // (4.5:1) in both themes, as measured in the pixels: the ground is the
 // colour most seen just around the text, the ink the pixel inside it
-// farthest from the ground.
+// farthest from the ground. A theme chosen after the world was drawn (the
+// system's setting changing) writes its texts as well as one chosen first.
 func TestCanvasTextContrast(t *testing.T) {
-	for _, scheme := range []string{"dark", "light"} {
-		t.Run(scheme, func(t *testing.T) {
+	for _, tt := range []struct{ name, from, scheme string }{
+		{"dark", "dark", "dark"}, {"light", "light", "light"}, {"dark-to-light", "dark", "light"},
+	} {
+		scheme := tt.scheme
+		t.Run(tt.name, func(t *testing.T) {
 			ctx, errs := browser(t)
 			c := &canvas{t: t, ctx: ctx, errs: errs}
-			c.run("load", theme(scheme), chromedp.ActionFunc(func(ctx context.Context) error {
+			c.run("load", theme(tt.from), chromedp.ActionFunc(func(ctx context.Context) error {
 				return emulation.SetDeviceMetricsOverride(1280, 800, 2, false).Do(ctx)
 			}), chromedp.Navigate(baseURL), waitFor(ctx, `window.thingyard && window.thingyard.ready && window.thingyard.frames > 5`),
-				waitFor(ctx, `window.thingyard.theme === "`+scheme+`"`))
+				waitFor(ctx, `window.thingyard.theme === "`+tt.from+`"`))
+			if tt.from != scheme {
+				c.run("switch theme", theme(scheme), waitFor(ctx, `window.thingyard.theme === "`+scheme+`"`))
+			}
 			// A device switched off has its name in the palette's Off.
 			c.run("pause and switch the PLC off", chromedp.Click("#play", chromedp.ByID),
 				js(`window.thingyard.where("plc") !== null`, nil))
@@ -367,7 +374,7 @@ func TestCanvasTextContrast(t *testing.T) {
 			if checked < 10 || !off {
 				t.Errorf("checked %d texts (the PLC's among them: %v), want the world's names, the PLC's and the legend", checked, off)
 			}
-			saveShot(t, "contrast-"+scheme+".png", encodePNG(t, img))
+			saveShot(t, "contrast-"+tt.name+".png", encodePNG(t, img))
 			if len(*errs) > 0 {
 				t.Errorf("console errors: %v", *errs)
 			}

@@ -126,31 +126,26 @@ func (m *Master) WriteMultipleCoils(slave byte, addr uint16, coils []bool) error
 }
 
 func (m *Master) readRegs(slave, fn byte, addr, count uint16) ([]uint16, error) {
-	if count == 0 || count > 125 {
-		return nil, fmt.Errorf("modbus: %d registers; a request reads 1 to 125", count)
-	}
-	p, err := m.do(proto.AppendModbusRead(nil, slave, fn, addr, count), fn, count)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]uint16, count)
-	for i := range out {
-		out[i] = p.Register(i)
-	}
-	return out, nil
+	return read(m, slave, fn, addr, count, 125, "registers", proto.ModbusPDU.Register)
 }
 
 func (m *Master) readBits(slave, fn byte, addr, count uint16) ([]bool, error) {
-	if count == 0 || count > 2000 {
-		return nil, fmt.Errorf("modbus: %d bits; a request reads 1 to 2000", count)
+	return read(m, slave, fn, addr, count, 2000, "bits", proto.ModbusPDU.Bit)
+}
+
+// read asks for count items (1 to most, as the function allows) from
+// addr on and takes each from the reply with item.
+func read[T any](m *Master, slave, fn byte, addr, count, most uint16, what string, item func(proto.ModbusPDU, int) T) ([]T, error) {
+	if count == 0 || count > most {
+		return nil, fmt.Errorf("modbus: %d %s; a request reads 1 to %d", count, what, most)
 	}
 	p, err := m.do(proto.AppendModbusRead(nil, slave, fn, addr, count), fn, count)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]bool, count)
+	out := make([]T, count)
 	for i := range out {
-		out[i] = p.Bit(i)
+		out[i] = item(p, i)
 	}
 	return out, nil
 }

@@ -165,17 +165,9 @@ func appendCoAPExt(dst []byte, ext uint16, n int) []byte {
 
 // appendCoAPOption appends one option: header byte, extended delta,
 // extended length, value.
-func appendCoAPOption(dst []byte, delta int, val []byte) []byte {
-	val = val[:min(len(val), CoAPMaxOptionValue)]
-	d, dx, dn := coapNibble(delta)
-	l, lx, ln := coapNibble(len(val))
-	dst = append(dst, d<<4|l)
-	dst = appendCoAPExt(dst, dx, dn)
-	dst = appendCoAPExt(dst, lx, ln)
-	return append(dst, val...)
-}
-
-func appendCoAPOptionString(dst []byte, delta int, val string) []byte {
+// The value is bytes or a string (a path segment), cut at
+// CoAPMaxOptionValue.
+func appendCoAPOption[V []byte | string](dst []byte, delta int, val V) []byte {
 	val = val[:min(len(val), CoAPMaxOptionValue)]
 	d, dx, dn := coapNibble(delta)
 	l, lx, ln := coapNibble(len(val))
@@ -222,7 +214,7 @@ func AppendCoAPPost(dst []byte, msgID uint16, token uint32, path string, payload
 	prev := 0
 	for seg := range strings.SplitSeq(path, "/") {
 		if seg != "" {
-			dst = appendCoAPOptionString(dst, CoAPOptionURIPath-prev, seg)
+			dst = appendCoAPOption(dst, CoAPOptionURIPath-prev, seg)
 			prev = CoAPOptionURIPath
 		}
 	}
@@ -309,6 +301,29 @@ func ParseCoAP(b []byte) (CoAPMessage, error) {
 var coapTypeNames = [4]string{"CON (confirmable)", "NON (non-confirmable)", "ACK (acknowledgement)", "RST (reset)"}
 
 func parseCoAP(b []byte, d *dissector) (CoAPMessage, error) {
+	m, err := parseCoAPHeader(b, d)
+	if err != nil {
+		return m, err
+	}
+	i, err := m.parseOptions(b, CoAPHeaderLen+len(m.Token), d)
+	if err != nil || i == len(b) {
+		return m, err
+	}
+	if d != nil {
+		d.add("payload marker", i, 1, "0xFF")
+	}
+	if i+1 == len(b) {
+		return m, frameErr(ErrMalformed, i, "payload marker with no payload after it")
+	}
+	m.Payload = b[i+1:]
+	if d != nil {
+		d.add("payload", i+1, len(m.Payload), "%s", printable(m.Payload))
+	}
+	return m, nil
+}
+
+// parseCoAPHeader reads the fixed header and the token.
+func parseCoAPHeader(b []byte, d *dissector) (CoAPMessage, error) {
 	var m CoAPMessage
 	if len(b) < CoAPHeaderLen {
 		return m, frameErr(ErrShortFrame, len(b), "%d bytes, the CoAP header needs 4", len(b))
@@ -341,8 +356,14 @@ func parseCoAP(b []byte, d *dissector) (CoAPMessage, error) {
 			d.add("token", 4, tkl, "% X", m.Token)
 		}
 	}
-	i, num := CoAPHeaderLen+tkl, 0
-	var count int
+	return m, nil
+}
+
+// parseOptions reads the options from b[i] up to the payload marker or
+// the end, into one slice of the size they need, and returns where they
+// end.
+func (m *CoAPMessage) parseOptions(b []byte, i int, d *dissector) (int, error) {
+	num, count := 0, 0
 	for j := i; j < len(b) && b[j] != coapPayloadMarker; {
 		_, next, _, _, err := coapOptionAt(b, j, 0)
 		if err != nil {
@@ -357,11 +378,11 @@ func parseCoAP(b []byte, d *dissector) (CoAPMessage, error) {
 	for i < len(b) && b[i] != coapPayloadMarker {
 		delta, next, valOff, valLen, err := coapOptionAt(b, i, num)
 		if err != nil {
-			return m, err
+			return i, err
 		}
 		num += delta
 		if num > 0xFFFF {
-			return m, frameErr(ErrMalformed, i, "option number %d is past 65535", num)
+			return i, frameErr(ErrMalformed, i, "option number %d is past 65535", num)
 		}
 		o := CoAPOption{Number: uint16(num), Value: b[valOff : valOff+valLen]}
 		m.Options = append(m.Options, o)
@@ -375,19 +396,7 @@ func parseCoAP(b []byte, d *dissector) (CoAPMessage, error) {
 		}
 		i = next
 	}
-	if i < len(b) {
-		if d != nil {
-			d.add("payload marker", i, 1, "0xFF")
-		}
-		if i+1 == len(b) {
-			return m, frameErr(ErrMalformed, i, "payload marker with no payload after it")
-		}
-		m.Payload = b[i+1:]
-		if d != nil {
-			d.add("payload", i+1, len(m.Payload), "%s", printable(m.Payload))
-		}
-	}
-	return m, nil
+	return i, nil
 }
 
 // coapOptionAt reads the option header at b[i]: its delta, where the next

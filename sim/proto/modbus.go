@@ -317,6 +317,7 @@ func ModbusResponseLen(fn byte, count uint16) int {
 // answer with ExceptionIllegalFunction.
 func ParseModbusRequest(frame []byte) (ModbusPDU, error) {
 	var p ModbusPDU
+	var err error
 	if err := CheckCRC(frame); err != nil {
 		return p, err
 	}
@@ -324,15 +325,13 @@ func ParseModbusRequest(frame []byte) (ModbusPDU, error) {
 	body := frame[2 : len(frame)-2]
 	switch p.Func {
 	case FuncReadCoils, FuncReadDiscreteInputs, FuncReadHoldingRegisters, FuncReadInputRegisters:
-		if err := wantLen(frame, 8); err != nil {
+		if p.Addr, p.Count, err = modbusPair(frame); err != nil {
 			return p, err
 		}
-		p.Addr, p.Count = be16(body), be16(body[2:])
 	case FuncWriteSingleCoil, FuncWriteSingleRegister:
-		if err := wantLen(frame, 8); err != nil {
+		if p.Addr, p.Value, err = modbusPair(frame); err != nil {
 			return p, err
 		}
-		p.Addr, p.Value = be16(body), be16(body[2:])
 		if p.Func == FuncWriteSingleCoil && p.Value != ModbusCoilOn && p.Value != ModbusCoilOff {
 			return p, frameErr(ErrMalformed, 4, "coil value 0x%04X, want 0xFF00 or 0x0000", p.Value)
 		}
@@ -360,6 +359,15 @@ func ParseModbusRequest(frame []byte) (ModbusPDU, error) {
 	return p, nil
 }
 
+// modbusPair reads the two 16-bit fields of an 8-byte frame: an address,
+// then a quantity or a value.
+func modbusPair(frame []byte) (addr, v uint16, err error) {
+	if err := wantLen(frame, 8); err != nil {
+		return 0, 0, err
+	}
+	return be16(frame[2:]), be16(frame[4:]), nil
+}
+
 func wantLen(frame []byte, n int) error {
 	if len(frame) < n {
 		return frameErr(ErrShortFrame, len(frame), "%d bytes, function 0x%02X needs %d", len(frame), frame[1], n)
@@ -376,6 +384,7 @@ func wantLen(frame []byte, n int) error {
 // Exception set and a ModbusException as the error.
 func ParseModbusResponse(frame []byte, reqFunc byte) (ModbusPDU, error) {
 	var p ModbusPDU
+	var err error
 	if err := CheckCRC(frame); err != nil {
 		return p, err
 	}
@@ -405,15 +414,13 @@ func ParseModbusResponse(frame []byte, reqFunc byte) (ModbusPDU, error) {
 			return p, frameErr(ErrMalformed, 2, "byte count %d is odd for a register reply", body[0])
 		}
 	case FuncWriteSingleCoil, FuncWriteSingleRegister:
-		if err := wantLen(frame, 8); err != nil {
+		if p.Addr, p.Value, err = modbusPair(frame); err != nil {
 			return p, err
 		}
-		p.Addr, p.Value = be16(body), be16(body[2:])
 	case FuncWriteMultipleCoils, FuncWriteMultipleRegisters:
-		if err := wantLen(frame, 8); err != nil {
+		if p.Addr, p.Count, err = modbusPair(frame); err != nil {
 			return p, err
 		}
-		p.Addr, p.Count = be16(body), be16(body[2:])
 	default:
 		p.Data = body
 		return p, frameErr(ErrUnsupported, 1, "function 0x%02X", p.Func)

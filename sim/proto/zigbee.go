@@ -224,27 +224,46 @@ func parseZigbee(b []byte, d *dissector) (ZigbeeReport, error) {
 		return r, err
 	}
 	if mac.Type != IEEE802154Data || len(mac.Payload) == 0 {
-		if d != nil && len(mac.Payload) > 0 {
-			d.add("MAC payload", off, len(mac.Payload), "% X", mac.Payload)
-		}
-		if d != nil {
-			dissectFCS(d, b, crcErr)
-		}
-		if crcErr != nil {
-			return r, crcErr
-		}
-		if mac.Type != IEEE802154Data && d != nil {
-			return r, nil // an ACK or beacon is a whole frame to an analyser
-		}
-		if mac.Type != IEEE802154Data {
-			return r, frameErr(ErrUnsupported, 0, "802.15.4 %s frame carries no Zigbee report", ieee802154Types[mac.Type])
-		}
-		return r, frameErr(ErrShortFrame, off, "data frame without payload")
+		return r, zigbeeNoReport(d, b, mac, off, crcErr)
 	}
-	p := mac.Payload
-	end := off + len(p)
+	// The layers in turn: NWK, APS and ZCL headers, 8 bytes each here.
+	end := off + len(mac.Payload)
+	if err := r.parseNWK(d, b, off, end, crcErr); err != nil {
+		return r, err
+	}
+	if err := r.parseAPS(d, b, off+8, end, crcErr); err != nil {
+		return r, err
+	}
+	return r, r.parseZCL(d, b, off+16, end, crcErr)
+}
+
+// zigbeeNoReport is what a frame without a Zigbee payload at off is: a
+// CRC error first, else a whole frame to an analyser when it is an ACK
+// or a beacon, else an error that says what it is.
+func zigbeeNoReport(d *dissector, b []byte, mac IEEE802154Frame, off int, crcErr error) error {
+	if d != nil && len(mac.Payload) > 0 {
+		d.add("MAC payload", off, len(mac.Payload), "% X", mac.Payload)
+	}
+	if d != nil {
+		dissectFCS(d, b, crcErr)
+	}
+	if crcErr != nil {
+		return crcErr
+	}
+	if mac.Type != IEEE802154Data && d != nil {
+		return nil // an ACK or beacon is a whole frame to an analyser
+	}
+	if mac.Type != IEEE802154Data {
+		return frameErr(ErrUnsupported, 0, "802.15.4 %s frame carries no Zigbee report", ieee802154Types[mac.Type])
+	}
+	return frameErr(ErrShortFrame, off, "data frame without payload")
+}
+
+// parseNWK reads the network header at b[off], the payload ending at end.
+func (r *ZigbeeReport) parseNWK(d *dissector, b []byte, off, end int, crcErr error) error {
+	p := b[off:end]
 	if len(p) < 8 {
-		return r, zigbeeRest(d, b, off, end, crcErr, frameErr(ErrShortFrame, off, "%d bytes of MAC payload, a Zigbee NWK header needs 8", len(p)))
+		return zigbeeRest(d, b, off, end, crcErr, frameErr(ErrShortFrame, off, "%d bytes of MAC payload, a Zigbee NWK header needs 8", len(p)))
 	}
 	nfc := binary.LittleEndian.Uint16(p)
 	r.NWKDst, r.NWKSrc = binary.LittleEndian.Uint16(p[2:]), binary.LittleEndian.Uint16(p[4:])
@@ -258,11 +277,15 @@ func parseZigbee(b []byte, d *dissector) (ZigbeeReport, error) {
 		d.add("NWK sequence", off+7, 1, "%d", p[7])
 	}
 	if nfc&3 != 0 || nfc&0xFF00 != 0 {
-		return r, zigbeeRest(d, b, off+8, end, crcErr, frameErr(ErrUnsupported, off, "NWK frame control 0x%04X: only plain data frames (no security, no source route, no IEEE addresses) are decoded", nfc))
+		return zigbeeRest(d, b, off+8, end, crcErr, frameErr(ErrUnsupported, off, "NWK frame control 0x%04X: only plain data frames (no security, no source route, no IEEE addresses) are decoded", nfc))
 	}
-	a := off + 8
+	return nil
+}
+
+// parseAPS reads the application support header at b[a].
+func (r *ZigbeeReport) parseAPS(d *dissector, b []byte, a, end int, crcErr error) error {
 	if end-a < 8 {
-		return r, zigbeeRest(d, b, a, end, crcErr, frameErr(ErrShortFrame, a, "%d bytes left, the APS header needs 8", end-a))
+		return zigbeeRest(d, b, a, end, crcErr, frameErr(ErrShortFrame, a, "%d bytes left, the APS header needs 8", end-a))
 	}
 	afc := b[a]
 	r.Endpoint = b[a+1]
@@ -276,11 +299,16 @@ func parseZigbee(b []byte, d *dissector) (ZigbeeReport, error) {
 		d.add("APS counter", a+7, 1, "%d", b[a+7])
 	}
 	if afc&0x0F != 0 || afc&0xA0 != 0 {
-		return r, zigbeeRest(d, b, a+8, end, crcErr, frameErr(ErrUnsupported, a, "APS frame control 0x%02X: only unicast data without security is decoded", afc))
+		return zigbeeRest(d, b, a+8, end, crcErr, frameErr(ErrUnsupported, a, "APS frame control 0x%02X: only unicast data without security is decoded", afc))
 	}
-	z := a + 8
+	return nil
+}
+
+// parseZCL reads the attribute report at b[z], the last of the payload,
+// and returns the CRC error, if any, once it is decoded.
+func (r *ZigbeeReport) parseZCL(d *dissector, b []byte, z, end int, crcErr error) error {
 	if end-z < 8 {
-		return r, zigbeeRest(d, b, z, end, crcErr, frameErr(ErrShortFrame, z, "%d bytes left, a ZCL attribute report of an int16 needs 8", end-z))
+		return zigbeeRest(d, b, z, end, crcErr, frameErr(ErrShortFrame, z, "%d bytes left, a ZCL attribute report of an int16 needs 8", end-z))
 	}
 	if d != nil {
 		d.add("ZCL frame control", z, 1, "0x%02X: %s, %s", b[z], [4]string{"global", "cluster specific", "reserved", "reserved"}[b[z]&3],
@@ -289,7 +317,7 @@ func parseZigbee(b []byte, d *dissector) (ZigbeeReport, error) {
 		d.add("ZCL command", z+2, 1, "0x%02X%s", b[z+2], map[bool]string{true: " report attributes"}[b[z+2] == zigbeeZCLReport])
 	}
 	if b[z]&3 != 0 || b[z]&4 != 0 || b[z+2] != zigbeeZCLReport || b[z+5] != zigbeeTypeInt16 || end-z != 8 {
-		return r, zigbeeRest(d, b, z+3, end, crcErr, frameErr(ErrUnsupported, z, "only a global report of one int16 attribute is decoded"))
+		return zigbeeRest(d, b, z+3, end, crcErr, frameErr(ErrUnsupported, z, "only a global report of one int16 attribute is decoded"))
 	}
 	r.Attribute = binary.LittleEndian.Uint16(b[z+3:])
 	r.Value = int16(binary.LittleEndian.Uint16(b[z+6:]))
@@ -299,7 +327,7 @@ func parseZigbee(b []byte, d *dissector) (ZigbeeReport, error) {
 		d.add("value", z+6, 2, "%d", r.Value)
 		dissectFCS(d, b, crcErr)
 	}
-	return r, crcErr
+	return crcErr
 }
 
 // zigbeeRest shows the undecoded bytes of the payload and the FCS, and

@@ -133,25 +133,25 @@ func TestMessageFollowsTheBus(t *testing.T) {
 func TestLabelsKeepApart(t *testing.T) {
 	r := New()
 	r.dpr, r.rad = 1, 10
-	r.placed.Add(Box{100, 100, 120, 120}) // an icon
+	r.labels.placed.Add(Box{100, 100, 120, 120}) // an icon
 	tests := []struct {
 		name   string
 		l      label
 		always bool
 		want   bool
 	}{
-		{"a free place", label{s: "Oven temp", x: 50, y: 20, face: r.face, align: alignCenter}, false, true},
-		{"over the first name", label{s: "Oil temp", x: 60, y: 24, face: r.face, align: alignCenter}, false, false},
-		{"over an icon", label{s: "rs485 bus", x: 95, y: 105, face: r.small}, false, false},
-		{"beside both", label{s: "Valve", x: 200, y: 20, face: r.face, align: alignCenter}, false, true},
-		{"a side's title goes over anything", label{s: "M2M: factory cell", x: 40, y: 15, face: r.bold}, true, true},
+		{"a free place", label{s: "Oven temp", x: 50, y: 20, face: r.text.face, align: alignCenter}, false, true},
+		{"over the first name", label{s: "Oil temp", x: 60, y: 24, face: r.text.face, align: alignCenter}, false, false},
+		{"over an icon", label{s: "rs485 bus", x: 95, y: 105, face: r.text.small}, false, false},
+		{"beside both", label{s: "Valve", x: 200, y: 20, face: r.text.face, align: alignCenter}, false, true},
+		{"a side's title goes over anything", label{s: "M2M: factory cell", x: 40, y: 15, face: r.text.bold}, true, true},
 	}
 	for _, tt := range tests {
-		plates, world := len(r.plate.vs), len(r.world)
+		plates, world := len(r.plate.vs), len(r.labels.world)
 		if got := r.place(tt.l, !tt.always, tt.always); got != tt.want {
 			t.Errorf("%s: placed = %v, want %v", tt.name, got, tt.want)
 		}
-		if placed := len(r.world) > world; placed != tt.want {
+		if placed := len(r.labels.world) > world; placed != tt.want {
 			t.Errorf("%s: label drawn = %v, want %v", tt.name, placed, tt.want)
 		}
 		if plated := len(r.plate.vs) > plates; plated != (tt.want && !tt.always) {
@@ -166,12 +166,13 @@ func TestLabelsKeepApart(t *testing.T) {
 // replacement box), and a space draws nothing.
 func TestLabelGlyphsSitOnWholePixels(t *testing.T) {
 	r := New()
-	r.startGlyphs()
+	r.text.start(r.at)
 	for _, dpr := range []float64{1, 2} {
-		r.face.size = 13 * dpr
-		var b batch
-		l := label{s: "Oven 25 °C → µs 漢", x: 50.3, y: 20.6, face: r.face, c: col.Text, align: alignCenter}
-		r.text(&b, &l)
+		r.text.face.size = 13 * dpr
+		b := &r.text.b
+		b.reset()
+		l := label{s: "Oven 25 °C → µs 漢", x: 50.3, y: 20.6, face: r.text.face, c: col.Text, align: alignCenter}
+		r.text.add(r.at, &l)
 		if want := 4 * len([]rune("Oven25°C→µs漢")); len(b.vs) != want {
 			t.Fatalf("DPR %v: %d vertices, want %d (4 per visible glyph)", dpr, len(b.vs), want)
 		}
@@ -189,8 +190,8 @@ func TestLabelGlyphsSitOnWholePixels(t *testing.T) {
 		}
 		// Centred: the glyphs' ink spans about the measured width around x.
 		x0, x1 := b.vs[0].DstX, b.vs[len(b.vs)-2].DstX
-		if w := float64(x1 - x0); math.Abs(float64(x0+x1)/2-l.x) > 2*dpr || math.Abs(w-r.face.measure(l.s)) > 3*dpr {
-			t.Errorf("DPR %v: glyphs span %v..%v, want %v wide centred at %v", dpr, x0, x1, r.face.measure(l.s), l.x)
+		if w := float64(x1 - x0); math.Abs(float64(x0+x1)/2-l.x) > 2*dpr || math.Abs(w-r.text.face.measure(l.s)) > 3*dpr {
+			t.Errorf("DPR %v: glyphs span %v..%v, want %v wide centred at %v", dpr, x0, x1, r.text.face.measure(l.s), l.x)
 		}
 	}
 }
@@ -201,7 +202,7 @@ func TestLabelGlyphsSitOnWholePixels(t *testing.T) {
 func TestLabelsApartFromIcons(t *testing.T) {
 	r := New()
 	r.Cam = Camera{CX: 50, CY: 0, Scale: 1, W: 400, H: 300}
-	r.startGlyphs()
+	r.text.start(r.at)
 	v := view()
 	v.Devices[0].Label, v.Devices[1].Label = "Oven", "Broker"
 	r.visible = 2
@@ -222,10 +223,10 @@ func TestLabelsApartFromIcons(t *testing.T) {
 	if icons, glyphs := count(&r.fg); icons < 2 || glyphs != 0 {
 		t.Errorf("the icons' batch holds %d icon quads and %d glyphs; want the icons and no glyph", icons, glyphs)
 	}
-	if icons, glyphs := count(&r.txt); icons != 0 || glyphs < len("OvenBroker") {
+	if icons, glyphs := count(&r.text.b); icons != 0 || glyphs < len("OvenBroker") {
 		t.Errorf("the labels' batch holds %d icon quads and %d glyphs; want every letter of the names and nothing else", icons, glyphs)
 	}
-	if !r.textOp.DisableMipmaps || r.triOp.DisableMipmaps {
-		t.Errorf("mipmaps: labels %v, icons %v; want the icons' only", !r.textOp.DisableMipmaps, !r.triOp.DisableMipmaps)
+	if !r.text.op.DisableMipmaps || r.triOp.DisableMipmaps {
+		t.Errorf("mipmaps: labels %v, icons %v; want the icons' only", !r.text.op.DisableMipmaps, !r.triOp.DisableMipmaps)
 	}
 }

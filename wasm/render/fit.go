@@ -8,6 +8,74 @@ import (
 	"github.com/thingyard/thingyard/sim"
 )
 
+// framing is what the camera is to frame: a view a link asked for, or the
+// whole world, fitted once and again as devices are added beyond it.
+type framing struct {
+	fitted bool
+	show   *[4]float64 // a view to show at the next update (see Show)
+	// devices is how many devices the view had at the last update: when
+	// more come beyond what the screen shows, the view fits them in.
+	devices int
+}
+
+// frameWorld frames the world at an update as framing asks.
+func (r *Renderer) frameWorld(v *sim.View) {
+	f := &r.frame
+	if f.show != nil && r.Cam.W > 0 {
+		r.Cam.Show(f.show[0], f.show[1], f.show[2], f.show[3])
+		f.show, f.fitted = nil, true
+	}
+	if !f.fitted && len(v.Devices) > 0 && r.Cam.W > 0 {
+		r.FitTo(v)
+	}
+	if n := len(v.Devices); n > f.devices && f.devices > 0 && f.fitted && !r.showsWorld(v) {
+		r.FitTo(v) // devices were added beyond the view: follow them
+	}
+	f.devices = len(v.Devices)
+}
+
+// Refit frames the world again on the next update, after a new scene.
+func (r *Renderer) Refit() { r.frame = framing{}; r.still.gen++; r.trail.Reset() }
+
+// Framed reports whether the camera frames this scene yet: a link made
+// before the first update of a new scene must not carry the old one's
+// view.
+func (r *Renderer) Framed() bool { return r.frame.fitted && r.frame.show == nil && r.Cam.W > 0 }
+
+// Show frames the part of the world of Camera.Rect on the next update,
+// instead of the whole world: the view a share link carries.
+func (r *Renderer) Show(cx, cy, w, h float64) { r.frame.show = &[4]float64{cx, cy, w, h} }
+
+// FitTo frames the whole world, its sides' frames and titles clear of the
+// hints above and the legend below (see insets).
+//
+// The icons' size follows the scale (IconRadius) and the room the fit
+// leaves follows the icons' size, so the fit is settled by a few rounds:
+// a world fitted before its first frame and fitted again later (F) is
+// framed alike, to the pixel.
+func (r *Renderer) FitTo(v *sim.View) {
+	b := v.Bounds
+	rad := r.fitRad()
+	for range 6 {
+		l, t, rt, bt := r.insetsFor(rad, r.Cam.W, r.Cam.H)
+		r.Cam.FitInside(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY), l, t, rt, bt)
+		next := IconRadius(r.Cam.Scale, r.dpr, r.visible)
+		if math.Abs(next-rad) < 0.01 {
+			break
+		}
+		rad = next
+	}
+	r.frame.fitted = true
+}
+
+// showsWorld reports whether every device is on screen, icon and all,
+// clear of the legend along the bottom.
+func (r *Renderer) showsWorld(v *sim.View) bool {
+	b := v.Bounds
+	below := legendH * r.dpr / r.Cam.Scale // the legend, in world units
+	return r.Cam.Shows(float64(b.MinX), float64(b.MinY), float64(b.MaxX), float64(b.MaxY)+below, r.rad+4*r.dpr)
+}
+
 // sideTitleH is how much higher than its devices' frame a side's frame
 // reaches, for its title, in CSS pixels.
 const sideTitleH = 16

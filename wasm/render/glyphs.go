@@ -86,69 +86,94 @@ type glyphCache struct {
 	reset      bool // cleared on the next frame
 }
 
-// startFrame clears the glyph area when it is more than half full, or
-// asked to: never in the middle of a frame, whose quads point into it.
-func (r *Renderer) startGlyphs() {
-	g := &r.glyphs
+// writer letters the world: its three faces, the glyphs rasterised into
+// the atlas's glyph area as they are first drawn, and the batch a layer's
+// labels are drawn in, one call a layer.
+type writer struct {
+	face   *face // names
+	bold   *face // titles
+	small  *face // captions, the legend, tooltips' details
+	glyphs glyphCache
+	b      batch
+	op     ebiten.DrawTrianglesOptions // glyphs: whole pixels, level 0
+}
+
+func newWriter() writer {
+	w := writer{face: newFace(regular, 13), small: newFace(regular, 11), bold: newFace(bold, 15)}
+	w.op.DisableMipmaps = true
+	return w
+}
+
+// setDPR sizes the faces for a device pixel ratio; glyphs of the old size
+// are of no more use.
+func (w *writer) setDPR(dpr float64) {
+	for _, f := range [...]*face{w.face, w.small, w.bold} {
+		f.size = f.css * dpr
+	}
+	w.glyphs.reset = true
+}
+
+// start clears the glyph area of atlas at when it is more than half full,
+// or asked to: never in the middle of a frame, whose quads point into it.
+func (w *writer) start(at *atlas) {
+	g := &w.glyphs
 	if g.slots != nil && !g.reset && g.y < glyphH/2 {
 		return
 	}
 	if g.slots != nil {
-		r.at.img.SubImage(image.Rect(0, glyphY, atlasW, atlasH)).(*ebiten.Image).Clear()
+		at.img.SubImage(image.Rect(0, glyphY, atlasW, atlasH)).(*ebiten.Image).Clear()
 	}
 	g.slots = map[glyphKey]glyphSlot{}
 	g.x, g.y, g.rowH, g.reset = 1, 1, 0, false
 }
 
 // glyph is the slot of rune c of face f at sub-pixel position sub, made
-// now if it is new; ok is false when the glyph area has no room left.
-func (r *Renderer) glyph(f *face, c rune, sub int) (glyphSlot, bool) {
-	g := &r.glyphs
+// now in atlas at if it is new; ok is false when the glyph area has no
+// room left.
+func (w *writer) glyph(at *atlas, f *face, c rune, sub int) (glyphSlot, bool) {
+	g := &w.glyphs
 	k := glyphKey{f.id, uint8(sub), float32(f.size), c}
 	if s, ok := g.slots[k]; ok {
 		return s, true
 	}
 	o := f.font().glyph(c)
-	mask, at := rasterise(o, f.size, float64(sub)/float64(f.variants()), &g.ras)
+	mask, pt := rasterise(o, f.size, float64(sub)/float64(f.variants()), &g.ras)
 	if mask == nil {
 		s := glyphSlot{empty: true}
 		g.slots[k] = s
 		return s, true
 	}
-	w, h := mask.Rect.Dx(), mask.Rect.Dy()
-	if g.x+w+1 > atlasW {
+	mw, mh := mask.Rect.Dx(), mask.Rect.Dy()
+	if g.x+mw+1 > atlasW {
 		g.x, g.y, g.rowH = 1, g.y+g.rowH+1, 0
 	}
-	if g.y+h+1 > glyphH || w+2 > atlasW {
+	if g.y+mh+1 > glyphH || mw+2 > atlasW {
 		g.reset = true
 		return glyphSlot{}, false
 	}
-	src := image.Rect(g.x, glyphY+g.y, g.x+w, glyphY+g.y+h)
-	g.x += w + 1
-	g.rowH = max(g.rowH, h)
+	src := image.Rect(g.x, glyphY+g.y, g.x+mw, glyphY+g.y+mh)
+	g.x += mw + 1
+	g.rowH = max(g.rowH, mh)
 	// White, premultiplied by the coverage: vertex colours tint it.
 	g.pix = g.pix[:0]
 	for _, a := range mask.Pix {
 		g.pix = append(g.pix, a, a, a, a)
 	}
-	r.at.img.SubImage(src).(*ebiten.Image).WritePixels(g.pix)
-	s := glyphSlot{src: src, at: at}
+	at.img.SubImage(src).(*ebiten.Image).WritePixels(g.pix)
+	s := glyphSlot{src: src, at: pt}
 	g.slots[k] = s
 	return s, true
 }
 
-// text adds the glyphs of label l to batch b, each on whole device
+// add puts the glyphs of label l into the batch, each on whole device
 // pixels, so the atlas's linear filter copies them unblurred. As ebiten's
 // text/v2 did, the baseline is the pixel row at or above the exact one and
 // a glyph's x is its exact one rounded down to 1/variants of a pixel.
-func (r *Renderer) text(b *batch, l *label) {
+func (w *writer) add(at *atlas, l *label) {
 	f := l.face
 	x := l.x
-	switch l.align {
-	case alignCenter:
-		x -= f.measure(l.s) / 2
-	case alignEnd:
-		x -= f.measure(l.s)
+	if l.align != alignStart {
+		x = l.left(f.measure(l.s))
 	}
 	base := math.Floor(l.y + f.ascent())
 	fd := f.font()
@@ -159,20 +184,20 @@ func (r *Renderer) text(b *batch, l *label) {
 		o := fd.glyph(ch)
 		px := math.Floor(x)
 		sub := min(int((x-px)*n), int(n)-1)
-		if s, ok := r.glyph(f, ch, sub); ok && !s.empty {
+		if s, ok := w.glyph(at, f, ch, sub); ok && !s.empty {
 			dx, dy := float32(px)-float32(s.at.X), float32(base)-float32(s.at.Y)
-			w, h := float32(s.src.Dx()), float32(s.src.Dy())
-			b.sprite(s.src, dx+w/2, dy+h/2, w/2, h/2, c)
+			gw, gh := float32(s.src.Dx()), float32(s.src.Dy())
+			w.b.sprite(s.src, dx+gw/2, dy+gh/2, gw/2, gh/2, c)
 		}
 		x += float64(o.advance) * scale
 	}
 }
 
-// texts draws labels onto dst in one call.
-func (r *Renderer) texts(dst *ebiten.Image, ls []label) {
-	r.txt.reset()
+// draw draws labels onto dst in one call.
+func (w *writer) draw(dst *ebiten.Image, at *atlas, ls []label) {
+	w.b.reset()
 	for i := range ls {
-		r.text(&r.txt, &ls[i])
+		w.add(at, &ls[i])
 	}
-	r.txt.draw(dst, r.at.img, &r.textOp)
+	w.b.draw(dst, at.img, &w.op)
 }

@@ -3,7 +3,6 @@
 package render
 
 import (
-	"math"
 	"strconv"
 
 	"github.com/thingyard/thingyard/sim"
@@ -45,9 +44,9 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 	k.device, k.devices = -1, len(v.Devices)
 	var m *sim.MessageView
 	switch {
-	case r.hover.msg != 0:
+	case r.in.hover.msg != 0:
 		for i := range v.Messages {
-			if v.Messages[i].ID == r.hover.msg {
+			if v.Messages[i].ID == r.in.hover.msg {
 				m = &v.Messages[i]
 			}
 		}
@@ -55,9 +54,9 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 			return
 		}
 		k.msg, k.lost = m.ID, m.Lost
-	case r.hover.device >= 0 && r.hover.device < len(v.Devices):
-		d := &v.Devices[r.hover.device]
-		k.device, k.state, k.value = r.hover.device, stateBits(d), d.Value
+	case r.in.hover.device >= 0 && r.in.hover.device < len(v.Devices):
+		d := &v.Devices[r.in.hover.device]
+		k.device, k.state, k.value = r.in.hover.device, stateBits(d), d.Value
 	default:
 		return
 	}
@@ -71,9 +70,9 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 		}
 		t.w, t.h = 0, 0
 		for i := 0; i < t.n; i++ {
-			face := r.small
+			face := r.text.small
 			if i == 0 {
-				face = r.face
+				face = r.text.face
 			}
 			w, h := face.measure(t.lines[i]), face.lineHeight()
 			t.lh[i] = h + 3*r.dpr
@@ -82,14 +81,14 @@ func (r *Renderer) drawTooltip(v *sim.View) {
 	}
 	d := r.dpr
 	pad := 8 * d
-	x, y := Place(float64(r.hover.x), float64(r.hover.y), t.w+2*pad, t.h+2*pad-3*d, 14*d, r.Cam.W, r.Cam.H)
+	x, y := Place(float64(r.in.hover.x), float64(r.in.hover.y), t.w+2*pad, t.h+2*pad-3*d, 14*d, r.Cam.W, r.Cam.H)
 	r.over.rect(float32(x), float32(y), float32(t.w+2*pad), float32(t.h+2*pad-3*d), colourOf(col.Panel, 0.95))
 	r.over.frame(float32(x), float32(y), float32(t.w+2*pad), float32(t.h+2*pad-3*d), float32(d), colourOf(col.Muted, 0.5))
 	ly := y + pad
 	for i := 0; i < t.n; i++ {
-		face, c := r.small, col.Muted
+		face, c := r.text.small, col.Muted
 		if i == 0 {
-			face, c = r.face, col.Text
+			face, c = r.text.face, col.Text
 		}
 		r.top = append(r.top, label{t.lines[i], x + pad, ly, face, c, alignStart})
 		ly += t.lh[i]
@@ -146,27 +145,4 @@ func (t *tooltip) describeMessage(v *sim.View, m *sim.MessageView) {
 		t.lines[2] = "lost on the way"
 	}
 	t.n = 3
-}
-
-var slowCache struct {
-	f float64
-	s string
-}
-
-// slowCaption says how much slower (or faster) than real time the world
-// runs, built only when the factor changes.
-func slowCaption(f float64) string {
-	if slowCache.f != f {
-		slowCache.f = f
-		times := func(x float64) string { return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64) + "×" }
-		switch {
-		case f > 1.01:
-			slowCache.s = "time slowed " + times(f) + " so messages can be followed"
-		case f < 0.99:
-			slowCache.s = "time sped up " + times(1/f)
-		default:
-			slowCache.s = "real time"
-		}
-	}
-	return slowCache.s
 }
