@@ -60,13 +60,13 @@ test: deps tools fmt-check vugu-check vet wasm test-native test-wasm fuzz
 
 # fuzz runs each decoder of what strangers send FUZZTIME times beyond its
 # committed seed corpus (testdata/fuzz): a browser's envelope, an action
-# from any way into a room, an MQTT set payload.
+# from any way into a room, an MQTT set payload, a room's world state.
 # FUZZTIME is a count of runs, not a duration: Go 1.26's fuzzing
 # coordinator can report its own -fuzztime deadline as a failure
 # ("context deadline exceeded", go.dev/issue/75804) when a loaded machine
 # keeps a worker busy past it; a count has no deadline to race.
 FUZZTIME ?= 3000x
-FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit ./server/mqttbridge:FuzzParseSet
+FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit ./server/mqttbridge:FuzzParseSet ./sim:FuzzDecodeState
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \

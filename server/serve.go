@@ -63,7 +63,10 @@ func (c *config) parse(args []string, stderr io.Writer) error {
 	fl.IntVar(&c.relay.MaxRooms, "max-rooms", relay.DefaultMaxRooms, "live rooms at once")
 	fl.IntVar(&c.relay.MaxMembers, "max-members", relay.DefaultMaxMembers, "browsers per room")
 	fl.IntVar(&c.maxDevices, "max-devices", gate.DefaultMaxDevices, "devices a room's world may hold, its scene's included")
-	fl.IntVar(&c.relay.MaxLogBytes, "max-log-bytes", relay.DefaultMaxLogBytes, "bytes of actions a room keeps")
+	fl.IntVar(&c.relay.MaxLogBytes, "max-log-bytes", relay.DefaultMaxLogBytes, "bytes of actions a room keeps after its latest world state")
+	fl.IntVar(&c.relay.FoldEvery, "fold-every", relay.DefaultFoldEvery, "envelopes after which a room's log is folded into a snapshot")
+	fl.IntVar(&c.relay.World.Actions, "world-actions", relay.DefaultWorldActions, "actions after which a room's snapshot is folded into its world state, so joiners load that instead of replaying the room")
+	fl.Int64Var(&c.relay.World.Behind, "world-behind", relay.DefaultWorldBehind, "ticks before a room's now its world state is taken at; less than the gate's window for late actions (3000) may refuse a late action a slow browser sent")
 	fl.IntVar(&c.relay.MaxSubs, "max-streams", relay.DefaultMaxSubs, "event streams (GET …/events) per room")
 	fl.Float64Var(&c.relay.CreateRate, "create-rate", relay.DefaultCreateRate, "rooms one IP address may make a minute")
 	fl.Float64Var(&c.apiRate, "api-rate", api.DefaultRate, "open API calls (REST, event streams) one IP address may make a second")
@@ -168,7 +171,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (*server, error) 
 	s := &server{mux: http.NewServeMux()}
 	// The replicas ask the relay, made below, how far they may step.
 	s.reps = replica.New(replica.Options{Horizon: func(id string) (int64, bool) { return s.rel.Horizon(id) }}, log)
-	cfg.relay.Observer = s.reps
+	cfg.relay.Observer, cfg.relay.Folder = s.reps, s.reps
 	if cfg.mqtt != "" {
 		if s.mq, cfg.relay.MQTT, err = mqttbridge.New(cfg.mqtt, s.reps, cfg.open, log); err != nil {
 			return nil, err

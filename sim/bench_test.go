@@ -1,10 +1,13 @@
 package sim_test
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
 	"runtime"
 	"testing"
 
+	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
 )
 
@@ -149,4 +152,43 @@ func heapAfterGC() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// BenchmarkState is what a room's world state costs: its size in bytes
+// and the time to encode and decode it, for the overview scene after a
+// minute and for a room at its device budget (the demo with sensors added
+// over cellular up to 20,000 devices) after ten seconds of its traffic.
+func BenchmarkState(b *testing.B) {
+	for _, name := range []string{"overview", "20000-devices"} {
+		b.Run(name, func(b *testing.B) {
+			var w *sim.World
+			if name == "overview" {
+				sc, err := scenes.Builtin("overview")
+				if err != nil {
+					b.Fatal(err)
+				}
+				w = newWorld(b, sc.Spec, sc.Seed)
+				w.Step(60 * second)
+			} else {
+				w = newWorld(b, sim.Demo(), 1)
+				for left := sim.MaxDevices - len(w.DeviceIDs()); left > 0; left -= sim.MaxAddCount {
+					apply(b, w, sim.Action{At: w.Tick(), Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: min(left, sim.MaxAddCount)})
+				}
+				w.Step(10 * second)
+			}
+			state := w.State()
+			for b.Loop() {
+				if _, err := sim.DecodeState(w.State()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var packed bytes.Buffer
+			zw, _ := flate.NewWriter(&packed, flate.BestSpeed) // as wire.PackWorld
+			zw.Write(state)
+			zw.Close()
+			b.ReportMetric(float64(len(state)), "state-bytes")
+			b.ReportMetric(float64(packed.Len()), "packed-bytes")
+			b.ReportMetric(float64(len(w.DeviceIDs())), "devices")
+		})
+	}
 }

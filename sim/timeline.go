@@ -47,10 +47,10 @@ type checkpoint struct {
 	shared bool
 }
 
-// MaxLog is the most actions one timeline takes, those a timeline with
-// checkpoints forgot included, so every party of a room refuses the same
-// ones; a longer log should be folded into a spec (see the scenes
-// package).
+// MaxLog is the most actions a room's log holds when nothing folds it into
+// a world's state (State): what a party replays from tick 0. A timeline
+// itself takes any number, so every party of a room, however long it has
+// followed the room, refuses the same ones.
 const MaxLog = 100_000
 
 // ErrTooLate refuses an action of a tick a timeline with checkpoints no
@@ -128,9 +128,6 @@ func (t *Timeline) Add(a Action) error {
 func (t *Timeline) admit(a Action) error {
 	if err := a.check(); err != nil {
 		return err
-	}
-	if t.forgot+len(t.log) >= MaxLog {
-		return fmt.Errorf("%w: the log holds %d actions, the most a timeline keeps", ErrRefused, MaxLog)
 	}
 	if h := t.Horizon(); a.At < h {
 		return fmt.Errorf("%w: %s at tick %d, %d ticks before tick %d, the oldest this timeline still keeps (its world is at %d)", ErrTooLate, a.Kind, a.At, h-a.At, h, t.w.tick)

@@ -423,6 +423,16 @@ func (a *app) roomEnvelopes() bool {
 				}
 				a.load(sc, w.Scene, sc.Seed, nil)
 				a.tl, _ = sim.NewTimeline(sc.Spec, sc.Seed)
+				if w.World != nil {
+					// A room's log folded into its world state: the world
+					// starts there, not at tick 0.
+					world, err := wire.UnpackWorld(w.World)
+					if err != nil {
+						notice("This room's world cannot be read: " + err.Error())
+						continue
+					}
+					a.tl = sim.NewTimelineAt(world)
+				}
 				a.hist, a.past = nil, nil // taken again once the room's world is at now
 				if err := a.foldedActions(w.Actions); err != nil {
 					notice("This room's history cannot be read: " + err.Error())

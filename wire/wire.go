@@ -119,6 +119,14 @@ type Welcome struct {
 	// and these, then applies Log, which holds what came after FoldedSeq.
 	Actions   json.RawMessage `json:"actions,omitempty"`
 	FoldedSeq uint64          `json:"folded_seq,omitempty"`
+	// World, when set, is the room's world state with every action of
+	// its log up to WorldSeq (PackWorld of sim.World.State, base64 in
+	// JSON): the member starts its world from it (sim.NewTimelineAt)
+	// instead of from the scene at tick 0, and Actions holds only the
+	// actions after WorldSeq. An action of a tick before the state's is
+	// refused by the room from then on.
+	World    []byte `json:"world,omitempty"`
+	WorldSeq uint64 `json:"world_seq,omitempty"`
 	// MQTT is the address of the server's MQTT broker ("host:port"), when
 	// it runs one: the page shows it in the inspector of open devices.
 	MQTT string `json:"mqtt,omitempty"`

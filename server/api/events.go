@@ -57,12 +57,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 	}
 	io.WriteString(w, "retry: 2000\n\n")
 	if snap != nil {
-		// The log up to the snapshot, folded into its actions.
-		fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: {\"seq\":%d,\"actions\":", snap.Seq, snap.Seq)
-		for _, p := range snap.Parts() {
-			w.Write(p)
-		}
-		io.WriteString(w, "}\n\n")
+		writeSnapshot(w, snap)
 	}
 	for _, e := range backlog {
 		if send(e) != nil {
@@ -93,4 +88,20 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// writeSnapshot writes the log up to a snapshot as one "snapshot" event:
+// the room's world state (when it has one) and the actions after it.
+func writeSnapshot(w io.Writer, snap *relay.Snapshot) {
+	fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: {\"seq\":%d,", snap.Seq, snap.Seq)
+	if snap.World != nil {
+		fmt.Fprintf(w, "\"world_seq\":%d,\"world_tick\":%d,\"world\":", snap.WorldSeq, snap.WorldTick)
+		w.Write(snap.WorldJSON())
+		io.WriteString(w, ",")
+	}
+	io.WriteString(w, "\"actions\":")
+	for _, p := range snap.Parts() {
+		w.Write(p)
+	}
+	io.WriteString(w, "}\n\n")
 }

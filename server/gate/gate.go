@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,6 +90,8 @@ type Room struct {
 	kinds   map[string]bool // kinds of device added, for their names
 	added   int             // devices added by the scene's events and actions
 	count   int             // devices the world may hold: scene + added
+	scene   int             // the scene's devices
+	floor   int64           // the tick of the room's world state: no action before it
 }
 
 // Open starts the gate of a room made with scene.
@@ -105,6 +108,7 @@ func (g *Gate) Open(scene string) (*Room, error) {
 		r.links[l.ID] = true
 	}
 	r.count = len(sc.Devices)
+	r.scene = r.count
 	for _, a := range sc.Events {
 		if a.Kind == sim.ActAdd {
 			r.noteAdd(a)
@@ -132,6 +136,42 @@ func (r *Room) Replay(body json.RawMessage) {
 	}
 }
 
+// Mark is what a room's gate learnt from the room's log: the kinds of
+// device added and how many were. It is kept with the room's world state
+// (its log before the state is gone) and taken up again with Restore.
+type Mark struct {
+	Kinds []string `json:"kinds,omitempty"`
+	Added int      `json:"added,omitempty"`
+}
+
+// Mark is what the gate learnt so far.
+func (r *Room) Mark() Mark {
+	m := Mark{Added: r.added}
+	for k := range r.kinds {
+		m.Kinds = append(m.Kinds, k)
+	}
+	slices.Sort(m.Kinds)
+	return m
+}
+
+// Restore takes up what a gate of the room had learnt up to the room's
+// world state (Mark), in place of what this one learnt from the scene's
+// events and replays, and refuses from now on every action of a tick
+// before floor, the state's: its log before the state is gone, so no
+// member could put such an action in its place.
+func (r *Room) Restore(m Mark, floor int64) {
+	clear(r.kinds)
+	for _, k := range m.Kinds {
+		r.kinds[k] = true
+	}
+	r.added, r.count = m.Added, r.scene+m.Added
+	r.Floor(floor)
+}
+
+// Floor refuses from now on every action of a tick before floor, where
+// the room's log is folded into its world state. A floor never moves back.
+func (r *Room) Floor(floor int64) { r.floor = max(r.floor, floor) }
+
 // Devices is how many devices the room's world may hold now.
 func (r *Room) Devices() int { return r.count }
 
@@ -155,6 +195,8 @@ func (r *Room) Admit(kind string, body json.RawMessage, now int64) (json.RawMess
 		return nil, bad("at", "tick %d is %d ticks before the room's now (%d); an action may be at most %d late", a.At, now-a.At, now, r.lim.Late)
 	case a.At > now+r.lim.Ahead:
 		return nil, bad("at", "tick %d is %d ticks after the room's now (%d); an action may be at most %d ahead", a.At, a.At-now, now, r.lim.Ahead)
+	case a.At < r.floor:
+		return nil, bad("at", "tick %d is before tick %d, where the room's log is folded into its world state; an action may name tick %d or later", a.At, r.floor, r.floor)
 	}
 	if needsDevice(a) && !r.hasDevice(a.Device) {
 		return nil, bad("device", "this room has no device %q", a.Device)

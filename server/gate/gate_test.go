@@ -152,3 +152,33 @@ func FuzzAdmit(f *testing.F) {
 		}
 	})
 }
+
+// A room opened from its world state takes up what its gate had learnt
+// before it (the devices added, the log of which is gone) and refuses
+// actions of a tick before the state's, saying why.
+func TestRestoreFromAWorldState(t *testing.T) {
+	const now = 50_000
+	before := open(t, gate.Limits{})
+	before.Replay(json.RawMessage(`{"kind":"add","link":"air","device_kind":"sensor","count":3}`))
+	mark := before.Mark()
+
+	r := open(t, gate.Limits{MaxDevices: 6})
+	if _, err := r.Admit(wire.KindAction, []byte(`{"kind":"power","device":"sensor-3"}`), now); err == nil {
+		t.Fatal("a fresh gate took a device it was never told of; this test proves nothing")
+	}
+	r.Restore(mark, now-1000)
+	if _, err := r.Admit(wire.KindAction, []byte(`{"kind":"power","device":"sensor-3"}`), now); err != nil {
+		t.Errorf("a device added before the state: %v", err)
+	}
+	if _, err := r.Admit(wire.KindAction, []byte(`{"kind":"add","link":"air","device_kind":"sensor","count":2}`), now); err == nil {
+		t.Error("the device budget forgot the devices added before the state")
+	}
+	_, err := r.Admit(wire.KindAction, []byte(`{"kind":"power","device":"s1","at":48999}`), now)
+	var ae *sim.ActionError
+	if !errors.As(err, &ae) || ae.Field != "at" || !strings.Contains(err.Error(), "folded into its world state") {
+		t.Errorf("an action before the state's tick: %v", err)
+	}
+	if _, err := r.Admit(wire.KindAction, []byte(`{"kind":"power","device":"s1","at":49000}`), now); err != nil {
+		t.Errorf("an action at the state's tick: %v", err)
+	}
+}

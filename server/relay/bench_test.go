@@ -2,6 +2,8 @@ package relay_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -136,4 +138,116 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkJoin is what a join costs at a room's log of 100 and of 100,000
+// action envelopes (the overview scene, an action every 100 ms of the
+// room's clock, logs folded into world states as the server folds them):
+// ns/op and B/op are the server's work for one join (its welcome made and
+// read back by an in-process member, who leaves again), welcome-bytes what
+// the joiner is sent, and rebuild-ms what the joiner then does to have the
+// room's world at the room's now: unpack the state, apply the actions
+// after it, step. A join at 100,000 envelopes costs about what one at 100
+// does: the actions since the last state, never the room's history.
+func BenchmarkJoin(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("envelopes=%d", n), func(b *testing.B) {
+			clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			st := store.NewMemory(store.Limits{})
+			defer st.Close()
+			reps := replica.New(replica.Options{Now: clk.Now}, nil)
+			rel := relay.New(relay.Options{Store: st, Gate: gate.New(gate.Limits{}, nil), Observer: reps, Folder: reps,
+				Scenes: scenes.Names(), Now: clk.Now}, nil)
+			id, err := rel.Create("overview")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				body := benchJoinActions[i%len(benchJoinActions)]
+				if _, err := rel.Publish(id, "api", wire.KindAction, []byte(body)); err != nil {
+					b.Fatalf("action %d: %v", i, err)
+				}
+				clk.add(100 * time.Millisecond)
+				for info, _ := rel.Info(id); info.Folding; info, _ = rel.Info(id) {
+					runtime.Gosched() // the room waits for its folds, as a test does
+				}
+			}
+			join := func() wire.Envelope {
+				l, err := rel.JoinLocal(id, "overview")
+				if err != nil {
+					b.Fatal(err)
+				}
+				e, err := l.Next(b.Context())
+				if err != nil || e.Kind != wire.KindWelcome {
+					b.Fatalf("first envelope %q: %v", e.Kind, err)
+				}
+				l.Leave()
+				return e
+			}
+			e := join()
+			began := time.Now()
+			tick := rebuild(b, e)
+			rebuildMs := float64(time.Since(began).Microseconds()) / 1000
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				e = join()
+			}
+			b.ReportMetric(float64(len(e.Body)), "welcome-bytes")
+			b.ReportMetric(rebuildMs, "rebuild-ms")
+			b.ReportMetric(float64(tick), "room-ticks")
+		})
+	}
+}
+
+// The actions of BenchmarkJoin, in turn, on the overview scene.
+var benchJoinActions = []string{
+	`{"kind":"power","device":"lamp","on":false}`,
+	`{"kind":"power","device":"lamp","on":true}`,
+	`{"kind":"cut","link":"uplink"}`,
+	`{"kind":"restore","link":"uplink"}`,
+	`{"kind":"set","device":"door","key":"label","text":"Front door"}`,
+}
+
+// rebuild does what a joining page does with a welcome: its world from
+// the state (or the scene) and the actions after it, stepped to the
+// room's now; it returns that tick.
+func rebuild(b *testing.B, e wire.Envelope) int64 {
+	b.Helper()
+	var w wire.Welcome
+	if err := json.Unmarshal(e.Body, &w); err != nil {
+		b.Fatal(err)
+	}
+	var tl *sim.Timeline
+	if w.World != nil {
+		world, err := wire.UnpackWorld(w.World)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tl = sim.NewTimelineAt(world)
+	} else {
+		sc, err := scenes.Builtin(w.Scene)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if tl, err = sim.NewTimeline(sc.Spec, sc.Seed); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var acts []sim.Action
+	if w.Actions != nil {
+		if err := json.Unmarshal(w.Actions, &acts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, le := range w.Log {
+		var a sim.Action
+		if (le.Kind == wire.KindAction || le.Kind == wire.KindReading) && json.Unmarshal(le.Body, &a) == nil {
+			acts = append(acts, a)
+		}
+	}
+	tl.AddAll(acts)
+	tick := w.Now / wire.MsPerTick
+	tl.AdvanceTo(tick)
+	return tick
 }

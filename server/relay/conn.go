@@ -177,41 +177,71 @@ func (r *Relay) join(rm *room, m *member, since uint64) {
 		welcome.Token = r.Token(rm.id)
 	}
 	var actions [][]byte
+	var world []byte
 	if snap != nil {
 		actions, welcome.FoldedSeq = snap.Parts(), snap.Seq
+		if snap.World != nil {
+			world, welcome.WorldSeq = snap.WorldJSON(), snap.WorldSeq
+		}
 	}
-	m.out.first(welcomeFrame(rm.id, welcome, actions)...) // before anything the room sent since the member joined
+	m.out.first(welcomeFrame(rm.id, welcome, actions, world)...) // before anything the room sent since the member joined
 	pres, _ := json.Marshal(wire.Presence{Member: m.id, Joined: true, Members: members})
 	if _, err := rm.append(wire.Envelope{Kind: wire.KindPresence, From: m.id, Body: pres}); err != nil {
 		r.log.Warn("cannot tell the room of a member", "room", rm.id, "member", m.id, "err", err)
 	}
 }
 
-// actionsMark stands for a welcome's actions while the rest of it is
-// encoded: a JSON value that json.Marshal writes as it is.
-const actionsMark = `"thingyard:snapshot-actions"`
+// actionsMark and worldMark stand for a welcome's actions and world state
+// while the rest of it is encoded: JSON values that json.Marshal writes as
+// they are.
+const (
+	actionsMark = `"thingyard:snapshot-actions"`
+	worldMark   = `"thingyard:snapshot-world"`
+)
 
 // welcomeFrame is a welcome envelope whose Actions are the parts of a
-// snapshot (nil: none) as the parts of one frame: the frame json.Marshal
-// would make of it, but with the snapshot's actions, the room's whole
-// folded history, left where they are, between a head and a tail made for
-// this member. A join then costs the bytes of its tail and member list,
-// not of the room's age; the actions are the snapshot's own bytes, which
-// json.Marshal would have copied unchanged (a snapshot holds them compact
-// and escaped as it writes them). Nothing after the actions comes from a
-// member (folded_seq, the broker's address, the room's token), so the
-// last mark is the actions'.
-func welcomeFrame(room string, w wire.Welcome, actions [][]byte) [][]byte {
+// snapshot (nil: none) and whose World is the snapshot's world state as a
+// JSON string (nil: none), as the parts of one frame: the frame
+// json.Marshal would make of it, but with the snapshot's actions and world
+// state left where they are, between a head and a tail made for this
+// member. A join then costs the bytes of its tail and member list, not of
+// the room's age; the actions and the state are the snapshot's own bytes,
+// which json.Marshal would have copied unchanged (a snapshot holds them
+// compact and escaped as it writes them, the state as base64 made once).
+// Nothing after the actions comes from a member (folded_seq, the world
+// state, the broker's address, the room's token), so the last mark of
+// each is the snapshot's.
+func welcomeFrame(room string, w wire.Welcome, actions [][]byte, world []byte) [][]byte {
 	if actions != nil {
 		w.Actions = json.RawMessage(actionsMark)
 	}
+	if world != nil {
+		w.World = []byte{0} // a placeholder, replaced by the mark below
+	}
 	body, _ := json.Marshal(w)
+	if world != nil {
+		// []byte{0} is "AA==" in JSON.
+		i := bytes.LastIndex(body, []byte(`"world":"AA=="`))
+		body = slices.Concat(body[:i], []byte(`"world":`+worldMark), body[i+len(`"world":"AA=="`):])
+	}
 	data, _ := json.Marshal(wire.Envelope{Room: room, Kind: wire.KindWelcome, At: w.Now, Body: body})
-	if actions == nil {
+	if actions == nil && world == nil {
 		return [][]byte{data}
 	}
-	i := bytes.LastIndex(data, []byte(actionsMark))
-	return slices.Concat([][]byte{data[:i]}, actions, [][]byte{data[i+len(actionsMark):]})
+	var parts [][]byte
+	rest := data
+	if actions != nil {
+		i := bytes.LastIndex(rest, []byte(actionsMark))
+		parts = append(parts, rest[:i])
+		parts = append(parts, actions...)
+		rest = rest[i+len(actionsMark):]
+	}
+	if world != nil {
+		i := bytes.LastIndex(rest, []byte(worldMark))
+		parts = append(parts, rest[:i], world)
+		rest = rest[i+len(worldMark):]
+	}
+	return append(parts, rest)
 }
 
 // had is how far a member joining with since has room rm's log: since, or,

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/thingyard/thingyard/internal/defaults"
+	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -15,9 +17,11 @@ import (
 var ErrLogFull = errors.New("relay: room log is full")
 
 // Snapshot is a room's log up to Seq folded into what a world needs of it:
-// the bodies of its action and reading envelopes, in order. Presence,
-// board and command envelopes fold away. A Snapshot never changes once
-// made, so a join or an event stream reads it without the room's lock.
+// the room's world state at a tick (World, with every action up to
+// WorldSeq; nil before the room's first) and the bodies of its action and
+// reading envelopes after that, in order. Presence, board and command
+// envelopes fold away. A Snapshot never changes once made, so a join or an
+// event stream reads it without the room's lock.
 //
 // The bodies are kept as one JSON array without its closing bracket:
 // successive snapshots of a room share one byte array, each knowing how
@@ -25,19 +29,34 @@ var ErrLogFull = errors.New("relay: room log is full")
 // ones and copies nothing (but when the array runs out of room, as append
 // does), and a room's snapshot costs the bytes of its bodies and no more.
 // Nothing a snapshot holds is ever written again, so it is handed to any
-// number of joiners and event streams as it is (Parts).
+// number of joiners and event streams as it is (Parts). When a new world
+// state takes the place of the bodies it holds, the bodies after it start
+// a new array.
 type Snapshot struct {
 	Seq uint64
 	// Present is every member of the room at Seq, since presence folds
 	// away with the envelopes that told it.
 	Present []string
+	// World is the room's world state (wire.PackWorld) at tick WorldTick
+	// with every action up to WorldSeq; nil when the room has none yet,
+	// and its actions are then the room's from tick 0. Gate is what the
+	// room's gate had learnt up to WorldSeq.
+	World     []byte
+	WorldSeq  uint64
+	WorldTick int64
+	Gate      gate.Mark
 
 	// acts[:n] is "[" and the count bodies after it, separated by commas;
 	// n is 0 when the room has no action (the array is then JSON null).
-	// Later folds append after n, never before.
+	// Later folds append after n, never before. seqs[:count] are the
+	// bodies' seqs (the snapshot's Seq for bodies read back from a store,
+	// which does not keep them), shared as acts is.
 	acts  []byte
 	n     int
 	count int
+	seqs  []uint64
+	// world64 is World as a JSON string (base64), made once.
+	world64 []byte
 }
 
 var (
@@ -57,6 +76,15 @@ func (s *Snapshot) Parts() [][]byte {
 	return [][]byte{s.acts[:s.n:s.n], closeBracket}
 }
 
+// WorldJSON is World as a JSON string (base64), null when there is none:
+// the snapshot's own memory, made once, shared by every joiner.
+func (s *Snapshot) WorldJSON() []byte {
+	if s.World == nil {
+		return jsonNull
+	}
+	return s.world64
+}
+
 // JSON is Parts in one piece, a copy.
 func (s *Snapshot) JSON() json.RawMessage {
 	return bytes.Join(s.Parts(), nil)
@@ -69,9 +97,10 @@ func (s *Snapshot) stored(present []string) string {
 	if err != nil {
 		p = []byte("null")
 	}
+	g, _ := json.Marshal(s.Gate) // plain data: never an error
 	const head, mid = `{"actions":`, `,"present":`
 	var b strings.Builder
-	b.Grow(len(head) + s.n + len("null") + len(mid) + len(p) + 1)
+	b.Grow(len(head) + s.n + len("null") + len(mid) + len(p) + len(s.world64) + len(g) + 96)
 	b.WriteString(head)
 	if s.n == 0 {
 		b.WriteString("null")
@@ -81,8 +110,23 @@ func (s *Snapshot) stored(present []string) string {
 	}
 	b.WriteString(mid)
 	b.Write(p)
+	if s.World != nil {
+		fmt.Fprintf(&b, `,"world":%s,"world_seq":%d,"world_tick":%d,"gate":%s`, s.world64, s.WorldSeq, s.WorldTick, g)
+	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// stored is a snapshot as the store keeps it (its Scene). A snapshot
+// stored before world states were kept has only actions and present: the
+// room's actions from tick 0.
+type stored struct {
+	Actions   json.RawMessage `json:"actions"`
+	Present   []string        `json:"present"`
+	World     []byte          `json:"world,omitempty"`
+	WorldSeq  uint64          `json:"world_seq,omitempty"`
+	WorldTick int64           `json:"world_tick,omitempty"`
+	Gate      gate.Mark       `json:"gate,omitzero"`
 }
 
 // appendBody appends one more body to the array: acts holds the count
@@ -122,31 +166,94 @@ func plainJSON(body []byte) bool {
 // everything up to some seq and the envelopes after it (the tail). The tail
 // is folded into a new snapshot every foldEvery envelopes, so it stays
 // short, and a joiner or an event stream copies at most that many envelopes
-// under the room's lock, however old the room. Call its methods with the
-// room's lock held.
+// under the room's lock, however old the room. With a folder (worlds), the
+// actions a snapshot holds are in turn folded into a world state once they
+// pass worldAfter actions or worldAfterBytes bytes, or the state is
+// worldAge ticks old: the room's log then never fills, and a snapshot
+// stays about a world's size. Call its methods with the room's lock held.
 type history struct {
-	seq       uint64          // the last seq delivered
-	snap      *Snapshot       // nil until the first fold
-	tail      []wire.Envelope // the envelopes after snap.Seq
-	fresh     *Snapshot       // a fold not yet taken by folded
-	actions   int             // action and reading envelopes in the room
-	bytes     int             // bytes of those bodies
+	seq     uint64          // the last seq delivered
+	lastAt  int64           // the At of that envelope
+	snap    *Snapshot       // nil until the first fold
+	tail    []wire.Envelope // the envelopes after snap.Seq
+	fresh   *Snapshot       // a fold not yet taken by folded
+	actions int             // action and reading envelopes since the world state
+	bytes   int             // bytes of those bodies
+	// sizes are the seq and size of each of those, with worlds: a world
+	// state made takes its actions off the count at once.
+	sizes []actionSize
+
 	foldEvery int
 	maxBytes  int
+	worlds    bool        // a folder makes world states
+	lim       WorldLimits // when a world state is made
+	folding   bool        // a world state is being made
+	next      *worldState // a world state made, for the next fold to take
 }
 
-func newHistory(foldEvery, maxBytes int) *history {
-	return &history{foldEvery: foldEvery, maxBytes: maxBytes}
+type actionSize struct {
+	seq  uint64
+	size int
+}
+
+// worldState is a world state made from a snapshot, with what the room's
+// gate had learnt up to it.
+type worldState struct {
+	packed []byte
+	seq    uint64
+	tick   int64
+	gate   gate.Mark
+}
+
+// WorldLimits say when a room's actions are folded into its world state
+// (the first limit reached) and how far behind the room's now it is taken.
+// Zero fields take the defaults.
+type WorldLimits struct {
+	Actions int   // actions since the last state (default 500)
+	Bytes   int   // bytes of them (default 256 KiB)
+	Age     int64 // ticks since the last state, at an envelope (default 60,000: ten minutes of the room's clock)
+	// Behind is how many ticks before the room's now (the At of the last
+	// envelope folded) a state is taken (default 6,000, twice the gate's
+	// window for late actions): an action the room admitted before the
+	// fold but logs after it names a tick after the state's. The room's
+	// gate refuses any action before it from then on.
+	Behind int64
+}
+
+// Defaults of WorldLimits.
+const (
+	DefaultWorldActions       = 500
+	DefaultWorldBytes         = 256 << 10
+	DefaultWorldAge     int64 = 60_000
+	DefaultWorldBehind        = 2 * gate.DefaultLate
+)
+
+func (l *WorldLimits) fill() {
+	defaults.Positive(&l.Actions, DefaultWorldActions)
+	defaults.Positive(&l.Bytes, DefaultWorldBytes)
+	defaults.Positive(&l.Age, DefaultWorldAge)
+	defaults.Positive(&l.Behind, DefaultWorldBehind)
+}
+
+func newHistory(foldEvery, maxBytes int, worlds bool, lim WorldLimits) *history {
+	lim.fill()
+	return &history{foldEvery: foldEvery, maxBytes: maxBytes, worlds: worlds, lim: lim}
 }
 
 func isAction(kind string) bool { return kind == wire.KindAction || kind == wire.KindReading }
 
-// restore starts the history from a snapshot of the actions up to seq.
-func (h *history) restore(seq uint64, acts []json.RawMessage) {
+// restore starts the history from a snapshot read back from the store:
+// its world state (nil: none) and the actions after it, up to seq.
+func (h *history) restore(seq uint64, st stored, acts []json.RawMessage) {
 	s := &Snapshot{Seq: seq}
+	if st.World != nil {
+		s.World, s.WorldSeq, s.WorldTick, s.Gate = st.World, st.WorldSeq, st.WorldTick, st.Gate
+		s.world64, _ = json.Marshal(st.World)
+	}
 	if acts != nil {
 		for _, a := range acts {
 			s.acts = appendBody(s.acts, s.count, a)
+			s.seqs = append(s.seqs, seq)
 			s.count++
 		}
 		if len(s.acts) == 0 {
@@ -159,14 +266,25 @@ func (h *history) restore(seq uint64, acts []json.RawMessage) {
 	h.actions = len(acts)
 	for _, a := range acts {
 		h.bytes += len(a)
+		if h.worlds {
+			h.sizes = append(h.sizes, actionSize{seq, len(a)})
+		}
 	}
 }
 
-// admit reports whether an action or reading may still be logged: a room
-// keeps what a world replays (sim.MaxLog actions) and maxBytes of them.
-// What is not an action (presence, boards, commands) is always kept, since
-// it folds away.
+// admit reports whether an action or reading may still be logged. A room
+// whose actions are folded into world states keeps maxBytes of actions
+// since its last state: reached only when states cannot be made as fast as
+// actions come. One without keeps what a world replays from tick 0
+// (sim.MaxLog actions) and maxBytes of them. What is not an action
+// (presence, boards, commands) is always kept, since it folds away.
 func (h *history) admit(e wire.Envelope) error {
+	if h.worlds {
+		if h.bytes+len(e.Body) > h.maxBytes {
+			return fmt.Errorf("%w: its actions since its last world state take %d bytes and may take %d; its world state is being made, try again in a moment", ErrLogFull, h.bytes, h.maxBytes)
+		}
+		return nil
+	}
 	if h.actions >= sim.MaxLog {
 		return fmt.Errorf("%w: it holds %d actions, the most a world replays; start a new room (the Share panel's link carries this scene)", ErrLogFull, sim.MaxLog)
 	}
@@ -181,12 +299,28 @@ func (h *history) add(e wire.Envelope) {
 	if isAction(e.Kind) {
 		h.actions++
 		h.bytes += len(e.Body)
+		if h.worlds {
+			h.sizes = append(h.sizes, actionSize{e.Seq, len(e.Body)})
+		}
 	}
-	h.seq = e.Seq
+	h.seq, h.lastAt = e.Seq, e.At
 	h.tail = append(h.tail, e)
-	if len(h.tail) >= h.foldEvery {
+	// A world state made is taken at once, and one is made when the last
+	// is old, however few the envelopes: a quiet room's next joiner does
+	// not step its world from long ago.
+	if len(h.tail) >= h.foldEvery || h.next != nil || h.worlds && !h.folding && h.tick()-h.worldTick() >= h.lim.Age+h.lim.Behind {
 		h.fold()
 	}
+}
+
+// tick is the room's tick by its last envelope.
+func (h *history) tick() int64 { return h.lastAt / wire.MsPerTick }
+
+func (h *history) worldTick() int64 {
+	if h.snap == nil {
+		return 0
+	}
+	return h.snap.WorldTick
 }
 
 // folded returns the snapshot of a fold that happened since it was last
@@ -199,22 +333,82 @@ func (h *history) folded() *Snapshot {
 
 // fold moves the tail's actions into a new snapshot. Its bodies are
 // appended to the old snapshot's array in place, after every byte an older
-// snapshot holds, so nothing old is copied or written over.
+// snapshot holds, so nothing old is copied or written over. A world state
+// made since takes the place of the bodies it holds: those after it start
+// a new array.
 func (h *history) fold() {
 	s := &Snapshot{Seq: h.seq}
 	if old := h.snap; old != nil {
-		s.acts, s.n, s.count = old.acts[:old.n], old.n, old.count
+		*s = *old
+		s.Seq, s.Present = h.seq, nil
+	}
+	if ws := h.next; ws != nil {
+		h.next = nil
+		s.World, s.WorldSeq, s.WorldTick, s.Gate = ws.packed, ws.seq, ws.tick, ws.gate
+		s.world64, _ = json.Marshal(ws.packed)
+		all, seqs := snapBodies(s), s.seqs
+		s.acts, s.n, s.count, s.seqs = nil, 0, 0, nil
+		for i, body := range all {
+			if seqs[i] <= ws.seq {
+				continue
+			}
+			s.acts = appendBody(s.acts, s.count, body)
+			s.seqs = append(s.seqs, seqs[i])
+			s.count++
+		}
 	}
 	for _, e := range h.tail {
 		if !isAction(e.Kind) {
 			continue
 		}
 		s.acts = appendBody(s.acts, s.count, e.Body)
+		s.seqs = append(s.seqs, e.Seq)
 		s.count++
 	}
 	s.n = len(s.acts)
 	h.snap, h.fresh = s, s
 	h.tail = nil
+}
+
+// snapBodies are the bodies of a snapshot's array, apart.
+func snapBodies(s *Snapshot) []json.RawMessage {
+	if s.n == 0 {
+		return nil
+	}
+	var all []json.RawMessage
+	json.Unmarshal(append(s.acts[:s.n:s.n], ']'), &all) // the array is JSON: appendBody wrote it
+	return all
+}
+
+// worldDue reports whether a world state should be made from snapshot s
+// now, and at which tick; it notes that one is being made.
+func (h *history) worldDue(s *Snapshot) (int64, bool) {
+	tick := h.tick() - h.lim.Behind
+	if !h.worlds || h.folding || tick <= s.WorldTick {
+		return 0, false
+	}
+	if s.count < h.lim.Actions && s.n < h.lim.Bytes && tick-s.WorldTick < h.lim.Age {
+		return 0, false
+	}
+	h.folding = true
+	return tick, true
+}
+
+// made takes a world state made from a snapshot (nil: it could not be):
+// the next fold puts it in the place of the actions it holds.
+func (h *history) made(ws *worldState) {
+	h.folding = false
+	if ws == nil || h.snap != nil && ws.seq <= h.snap.WorldSeq {
+		return
+	}
+	h.next = ws
+	n := 0
+	for n < len(h.sizes) && h.sizes[n].seq <= ws.seq {
+		h.actions--
+		h.bytes -= h.sizes[n].size
+		n++
+	}
+	h.sizes = append(h.sizes[:0:0], h.sizes[n:]...)
 }
 
 // since is the log after seq: the envelopes after it, or, when seq lies

@@ -43,7 +43,7 @@ func envelopes(n int) []wire.Envelope {
 // what marshalling its bodies made: what joiners, event streams and the
 // store always got.
 func TestSnapshotIsTheMarshalledBodies(t *testing.T) {
-	h := newHistory(3, 1<<20)
+	h := newHistory(3, 1<<20, false, WorldLimits{})
 	var acts []json.RawMessage
 	present := []string{"a<1>", "b"}
 	folds := 0
@@ -88,8 +88,8 @@ func TestSnapshotIsTheMarshalledBodies(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &acts); err != nil {
 			t.Fatal(err)
 		}
-		r := newHistory(3, 1<<20)
-		r.restore(9, acts)
+		r := newHistory(3, 1<<20, false, WorldLimits{})
+		r.restore(9, stored{}, acts)
 		if got := string(r.snap.JSON()); got != raw {
 			t.Errorf("restored from %.40s: JSON %.40s", raw, got)
 		}
@@ -107,7 +107,7 @@ func TestSnapshotIsTheMarshalledBodies(t *testing.T) {
 // append makes).
 func TestSnapshotsShareTheirBytes(t *testing.T) {
 	var mu sync.Mutex // the room's lock
-	h := newHistory(4, 1<<20)
+	h := newHistory(4, 1<<20, false, WorldLimits{})
 	type handed struct {
 		s    *Snapshot
 		want []byte
@@ -175,7 +175,7 @@ func TestSnapshotsShareTheirBytes(t *testing.T) {
 func TestHistoryKeepsOnlyTheBodies(t *testing.T) {
 	const n = 40_000
 	before := heapInUse()
-	h := newHistory(500, 64<<20)
+	h := newHistory(500, 64<<20, false, WorldLimits{})
 	bodyBytes := 0
 	for i := range n {
 		body := fmt.Appendf(nil, `{"at":%d,"kind":"set","device":"meter","key":"label","text":"%s"}`, 1000+i, strings.Repeat("x", i%20))

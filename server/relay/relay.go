@@ -84,6 +84,26 @@ type Options struct {
 	RoomTTL time.Duration
 	// StoreTimeout bounds one call to the store (default 10 s).
 	StoreTimeout time.Duration
+	// Folder folds a room's log into its world state (the replica's
+	// Fold), so a room never fills and a joiner loads the state instead
+	// of replaying the room from tick 0; World says when. nil keeps the
+	// actions from tick 0, up to sim.MaxLog of them and MaxLogBytes.
+	Folder Folder
+	World  WorldLimits
+}
+
+// Folder makes a room's world state: the world of world (a packed state,
+// wire.PackWorld; nil: the scene's at tick 0) given acts, the bodies of the
+// room's actions after it in order, and stepped to tick; packed. It is
+// called away from the room's lock, one at a time per room.
+type Folder interface {
+	Fold(scene string, world []byte, acts []json.RawMessage, tick int64) ([]byte, error)
+}
+
+// WorldObserver is an Observer told of the world state a room opened from
+// (packed), before the actions after it: the room's log before it is gone.
+type WorldObserver interface {
+	Restored(room string, world []byte)
 }
 
 // Observer follows every room without a connection: the server's replica
@@ -192,6 +212,7 @@ type Relay struct {
 	// The store's figures: appends, their time, failed ones, and how
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
+	worlds                                         atomic.Int64 // world states made
 }
 
 // New makes a relay.
@@ -540,6 +561,7 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	metrics.WriteCounterUint64(w, "thingyard_store_appends_total", uint64(r.appends.Load()))                  // Envelopes appended to the rooms' store.
 	metrics.WriteCounterFloat64(w, "thingyard_store_append_seconds_total", float64(r.appendNanos.Load())/1e9) // Time spent appending to the rooms' store.
 	metrics.WriteCounterUint64(w, "thingyard_store_append_errors_total", uint64(r.appendErrs.Load()))         // Appends the store refused or could not take.
+	metrics.WriteCounterUint64(w, "thingyard_world_states_total", uint64(r.worlds.Load()))                    // Rooms' logs folded into their world states.
 	metrics.WriteCounterUint64(w, "thingyard_store_resubscribes_total", uint64(r.resubscribes.Load()))        // Times a room's log had to be followed again after the store failed.
 	metrics.WriteCounterUint64(w, "thingyard_refused_total", uint64(r.refused.Load()))                        // Frames or connections refused.
 }
@@ -550,6 +572,10 @@ type Room struct {
 	Scene   string   `json:"scene"`
 	Seq     uint64   `json:"seq"`
 	Members []string `json:"members"`
+	// WorldSeq is the seq up to which the room's log is folded into its
+	// world state, 0 when it has none; Folding, whether one is being made.
+	WorldSeq uint64 `json:"-"`
+	Folding  bool   `json:"-"`
 }
 
 // Info describes a room.
@@ -560,7 +586,11 @@ func (r *Relay) Info(id string) (Room, bool) {
 	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	return Room{ID: rm.id, Scene: rm.scene, Seq: rm.log.seq, Members: rm.everyone()}, true
+	info := Room{ID: rm.id, Scene: rm.scene, Seq: rm.log.seq, Members: rm.everyone(), Folding: rm.log.folding}
+	if rm.log.snap != nil {
+		info.WorldSeq = rm.log.snap.WorldSeq
+	}
+	return info, true
 }
 
 func parseSince(s string) (uint64, error) {

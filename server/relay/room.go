@@ -169,7 +169,7 @@ func (r *Relay) open(id string) (*room, error) {
 		return nil, storeErr(id, err)
 	}
 	rm := &room{id: id, scene: sr.Scene, relay: r, created: sr.Created, ready: make(chan struct{}), done: make(chan struct{}), delivered: make(chan struct{}),
-		log: newHistory(r.opt.FoldEvery, r.opt.MaxLogBytes), members: map[string]*member{}, present: map[string]bool{},
+		log: newHistory(r.opt.FoldEvery, r.opt.MaxLogBytes, r.opt.Folder != nil, r.opt.World), members: map[string]*member{}, present: map[string]bool{},
 		subs: map[*Subscription]bool{}, boards: map[string]string{}, idle: r.opt.Now(), inflight: map[int64]int{}}
 	if r.opt.Gate != nil {
 		if rm.door, err = r.opt.Gate.Open(sr.Scene); err != nil {
@@ -191,7 +191,9 @@ func (r *Relay) open(id string) (*room, error) {
 		if err != nil {
 			return nil, fmt.Errorf("relay: room %s: its snapshot at seq %d cannot be read: %w", id, snap.Seq, err)
 		}
-		rm.restore(snap.Seq, acts)
+		if err := rm.restore(snap.Seq, st, acts); err != nil {
+			return nil, fmt.Errorf("relay: room %s: its snapshot at seq %d: %w", id, snap.Seq, err)
+		}
 		for _, m := range st.Present {
 			rm.present[m] = true
 		}
@@ -233,10 +235,22 @@ func (rm *room) caughtUp() {
 	close(rm.ready)
 }
 
-// restore starts the room from a snapshot: its actions up to seq.
-func (rm *room) restore(seq uint64, acts []json.RawMessage) {
-	rm.log.restore(seq, acts)
+// restore starts the room from a snapshot: its world state, when it has
+// one, and its actions after it up to seq.
+func (rm *room) restore(seq uint64, st stored, acts []json.RawMessage) error {
 	o := rm.relay.opt.Observer
+	if st.World != nil {
+		if _, err := wire.UnpackWorld(st.World); err != nil {
+			return fmt.Errorf("its world state at seq %d: %w", st.WorldSeq, err)
+		}
+		if rm.door != nil {
+			rm.door.Restore(st.Gate, st.WorldTick)
+		}
+		if wo, ok := o.(WorldObserver); ok {
+			wo.Restored(rm.id, st.World)
+		}
+	}
+	rm.log.restore(seq, st, acts)
 	for _, a := range acts {
 		if rm.door != nil {
 			rm.door.Replay(a)
@@ -250,6 +264,7 @@ func (rm *room) restore(seq uint64, acts []json.RawMessage) {
 			o.Envelope(rm.id, wire.Envelope{Room: rm.id, Seq: seq, Kind: kind, Body: a})
 		}
 	}
+	return nil
 }
 
 // follow delivers the room's envelopes after since until ctx ends or the
@@ -487,6 +502,13 @@ func (rm *room) deliver(e wire.Envelope) {
 	if s := rm.log.folded(); s != nil {
 		s.Present = rm.everyone()
 		rm.putSnapshot(s)
+		if tick, ok := rm.log.worldDue(s); ok {
+			var mark gate.Mark
+			if rm.door != nil {
+				mark = rm.door.Mark() // it has taken every action up to s.Seq
+			}
+			go rm.foldWorld(s, tick, mark)
+		}
 	}
 	if o := rm.relay.opt.Observer; o != nil {
 		o.Envelope(rm.id, e)
@@ -507,10 +529,28 @@ func (rm *room) deliver(e wire.Envelope) {
 	}
 }
 
-// stored is a snapshot as the store keeps it (its Scene).
-type stored struct {
-	Actions json.RawMessage `json:"actions"`
-	Present []string        `json:"present"`
+// foldWorld makes the room's world state at tick from snapshot s (its
+// world state and the actions after it) with the relay's Folder, away from
+// the room's lock, and hands it to the room's log, whose next fold takes
+// it. From then on the room's gate refuses actions before tick.
+func (rm *room) foldWorld(s *Snapshot, tick int64, mark gate.Mark) {
+	r := rm.relay
+	began := time.Now()
+	packed, err := r.opt.Folder.Fold(rm.scene, s.World, snapBodies(s), tick)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if err != nil {
+		rm.log.made(nil)
+		r.log.Warn("cannot fold the room's log into its world state", "room", rm.id, "seq", s.Seq, "err", err)
+		return
+	}
+	rm.log.made(&worldState{packed: packed, seq: s.Seq, tick: tick, gate: mark})
+	if rm.door != nil {
+		rm.door.Floor(tick)
+	}
+	r.worlds.Add(1)
+	r.log.Info("folded the room's log into its world state", "room", rm.id, "seq", s.Seq, "tick", tick,
+		"actions", s.count, "bytes", len(packed), "took", time.Since(began))
 }
 
 // putSnapshot stores the room's log folded up to its latest fold, so a
