@@ -66,7 +66,7 @@ test: deps tools fmt-check vugu-check vet wasm test-native test-wasm fuzz
 # ("context deadline exceeded", go.dev/issue/75804) when a loaded machine
 # keeps a worker busy past it; a count has no deadline to race.
 FUZZTIME ?= 3000x
-FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit ./server:FuzzParseSet ./sim:FuzzDecodeState
+FUZZ_TARGETS := ./wire:FuzzDecode ./server/gate:FuzzAdmit ./server/mqttbridge:FuzzParseSet ./sim:FuzzDecodeState
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \

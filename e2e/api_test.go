@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/thingyard/thingyard/server/api/apitest"
 )
 
 // freePort is a loopback port nothing listens on now.
@@ -27,24 +28,11 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
+// httpJSON sends a request with a JSON body and decodes the JSON answer
+// into out, and returns the status.
 func httpJSON(t *testing.T, method, url, body string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %d %s", method, url, res.StatusCode, b)
-		}
-	}
-	return res.StatusCode
+	return apitest.DoJSON(t, method, url, body, out).StatusCode
 }
 
 // The open API from outside programs against the real binary run with

@@ -452,9 +452,9 @@ var serialRoundTrip = regexp.MustCompile(`BenchmarkSerialRoundTrip/(\S+?)-\d+\s+
 
 // serial times a command and the board's reply through the server's
 // serial gateway over a pty pair, beside a raw echo over the same kind of
-// pair (BenchmarkSerialRoundTrip in server/, median of three runs).
+// pair (BenchmarkSerialRoundTrip in server/serialgw, median of three runs).
 func (r *report) serial(t *testing.T) {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkSerialRoundTrip", "-benchtime", "2000x", "-count", "3", "../server")
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkSerialRoundTrip", "-benchtime", "2000x", "-count", "3", "../server/serialgw")
 	out, err := cmd.CombinedOutput()
 	r.line("## Serial\n")
 	if err != nil {

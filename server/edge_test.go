@@ -2,32 +2,27 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/thingyard/thingyard"
+	"github.com/thingyard/thingyard/server/api/apitest"
+	"github.com/thingyard/thingyard/server/httpserver"
 	"github.com/thingyard/thingyard/sim"
 )
 
 // shortLimits runs the servers the test starts under lim, and puts the
 // defaults back when it ends. Call it before startServer.
-func shortLimits(t *testing.T, lim httpLimits) {
+func shortLimits(t *testing.T, lim httpserver.Limits) {
 	t.Helper()
 	old := serverLimits
 	serverLimits = lim
@@ -61,7 +56,7 @@ func dialServer(t *testing.T, addr string) net.Conn {
 // A keep-alive connection that sends no next request is closed after the
 // idle timeout.
 func TestIdleConnectionIsClosed(t *testing.T) {
-	shortLimits(t, httpLimits{readHeader: readHeaderTimeout, read: readTimeout, idle: 200 * time.Millisecond, maxHeaderBytes: maxHeaderBytes})
+	shortLimits(t, httpserver.Limits{ReadHeader: httpserver.ReadHeaderTimeout, Read: httpserver.ReadTimeout, Idle: 200 * time.Millisecond, MaxHeaderBytes: httpserver.MaxHeaderBytes})
 	addr := startServer(t)
 	conn := dialServer(t, addr)
 	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: thingyard\r\n\r\n")
@@ -105,7 +100,7 @@ func slowBody(t *testing.T, addr, path string) net.Conn {
 // A request body that trickles in is cut at the read timeout, however
 // steadily its bytes come.
 func TestSlowBodyIsCut(t *testing.T) {
-	shortLimits(t, httpLimits{readHeader: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: idleTimeout, maxHeaderBytes: maxHeaderBytes})
+	shortLimits(t, httpserver.Limits{ReadHeader: 300 * time.Millisecond, Read: 300 * time.Millisecond, Idle: httpserver.IdleTimeout, MaxHeaderBytes: httpserver.MaxHeaderBytes})
 	addr := startServer(t)
 	for _, path := range []string{"/rooms", "/api/rooms/nowhere/actions"} {
 		conn := slowBody(t, addr, path)
@@ -119,7 +114,7 @@ func TestSlowBodyIsCut(t *testing.T) {
 // Headers over the limit are refused with 431.
 func TestLargeHeadersAreRefused(t *testing.T) {
 	addr := startServer(t)
-	big := strings.Repeat("x", 2*maxHeaderBytes)
+	big := strings.Repeat("x", 2*httpserver.MaxHeaderBytes)
 	req, _ := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
 	req.Header.Set("X-Big", big)
 	res, err := http.DefaultClient.Do(req)
@@ -130,9 +125,9 @@ func TestLargeHeadersAreRefused(t *testing.T) {
 	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("%d KiB of headers: %d, want 431", len(big)>>10, res.StatusCode)
 	}
-	req.Header.Set("X-Big", big[:maxHeaderBytes/2])
+	req.Header.Set("X-Big", big[:httpserver.MaxHeaderBytes/2])
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
-		t.Errorf("%d KiB of headers: %v %v, want 200", maxHeaderBytes>>11, res, err)
+		t.Errorf("%d KiB of headers: %v %v, want 200", httpserver.MaxHeaderBytes>>11, res, err)
 	}
 }
 
@@ -140,7 +135,7 @@ func TestLargeHeadersAreRefused(t *testing.T) {
 // still get what the room does after a request that started later than
 // they did has been cut by it.
 func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
-	shortLimits(t, httpLimits{readHeader: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: 300 * time.Millisecond, maxHeaderBytes: maxHeaderBytes})
+	shortLimits(t, httpserver.Limits{ReadHeader: 300 * time.Millisecond, Read: 300 * time.Millisecond, Idle: 300 * time.Millisecond, MaxHeaderBytes: httpserver.MaxHeaderBytes})
 	addr := startServer(t)
 	post := func(path, body string) *http.Response {
 		t.Helper()
@@ -155,7 +150,7 @@ func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
 	if res := post("/rooms", `{"scene":"open-api"}`); res.StatusCode != http.StatusCreated || json.NewDecoder(res.Body).Decode(&room) != nil {
 		t.Fatalf("POST /rooms: %d", res.StatusCode)
 	}
-	m := joinRoom(t, addr, room.ID)
+	m := apitest.Dial(t, addr, room.ID)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -177,7 +172,7 @@ func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		t.Fatalf("action: %d %s", res.StatusCode, b)
 	}
-	m.action("the cut, on the WebSocket", func(a sim.Action) bool { return a.Kind == sim.ActCut })
+	m.Action(t, "the cut, on the WebSocket", func(a sim.Action) bool { return a.Kind == sim.ActCut })
 	for {
 		if !events.Scan() {
 			t.Fatalf("the event stream ended before the cut: %v", events.Err())
@@ -244,56 +239,5 @@ func TestSecurityHeaders(t *testing.T) {
 		if !strings.Contains(scriptSrc, "'wasm-unsafe-eval'") || !strings.Contains(scriptSrc, hash) || strings.Contains(scriptSrc, "'unsafe-inline'") {
 			t.Errorf("the page's script-src %q: want 'wasm-unsafe-eval' and %s, and no 'unsafe-inline'", scriptSrc, hash)
 		}
-	}
-}
-
-// The example boards' folder, which the README points to, is a page that
-// links each example, in the working tree (-dev) and in the embedded copy.
-func TestBoardsFolderIsListed(t *testing.T) {
-	var want []string
-	fs.WalkDir(os.DirFS("../assets/boards"), ".", func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			want = append(want, p)
-		}
-		return err
-	})
-	if len(want) < 3 {
-		t.Fatalf("assets/boards holds %v: the examples are missing", want)
-	}
-	for _, web := range []struct {
-		name string
-		fs   fs.FS
-	}{{"working tree", os.DirFS("..")}, {"embedded", thingyard.Web}} {
-		t.Run(web.name, func(t *testing.T) {
-			mux := http.NewServeMux()
-			routes(mux, &site{web: web.fs, dev: true, docs: map[string]*doc{}}, nil, nil)
-			srv := httptest.NewServer(mux)
-			defer srv.Close()
-			res := get(t, srv.URL+"/assets/boards/")
-			body, _ := io.ReadAll(res.Body)
-			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
-				t.Fatalf("/assets/boards/: %d %q\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
-			}
-			base, _ := url.Parse(srv.URL + "/assets/boards/")
-			for _, name := range want {
-				m := regexp.MustCompile(`href="([^"]*` + regexp.QuoteMeta(name) + `)"`).FindSubmatch(body)
-				if m == nil {
-					t.Errorf("no link to %s in\n%s", name, body)
-					continue
-				}
-				link, _ := base.Parse(html.UnescapeString(string(m[1])))
-				res := get(t, link.String())
-				got, _ := io.ReadAll(res.Body)
-				file, _ := os.ReadFile("../assets/boards/" + name)
-				if res.StatusCode != 200 || !bytes.Equal(got, file) {
-					t.Errorf("%s (%s): %d, %d bytes, want the file's %d", name, link, res.StatusCode, len(got), len(file))
-				}
-			}
-			// Without its slash the folder's relative links would miss.
-			res = get(t, srv.URL+"/assets/boards")
-			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusMovedPermanently || loc != "boards/" {
-				t.Errorf("/assets/boards: %d to %q, want 301 to boards/", res.StatusCode, loc)
-			}
-		})
 	}
 }

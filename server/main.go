@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/thingyard/thingyard/server/simcmd"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -43,9 +45,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, args, stdout, stderr)
 	case "sim":
-		return runSim(args, stdout, stderr)
+		return simcmd.Sim(args, stdout, stderr)
 	case "link":
-		return runLink(args, stdout, stderr)
+		return simcmd.Link(args, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "thingyard", version)
 		return err

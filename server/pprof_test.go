@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/thingyard/thingyard/internal/testkit"
 )
 
 // -pprof serves Go's profiles on its own address, a heap profile with gc=1
@@ -19,7 +21,7 @@ func TestServeProfiles(t *testing.T) {
 	}
 	prof := ln.Addr().String()
 	ln.Close()
-	var stdout, stderr logBuffer
+	var stdout, stderr testkit.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

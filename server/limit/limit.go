@@ -54,6 +54,24 @@ func (k *Keyed) Allow(key string) bool {
 	return l.AllowN(now, 1)
 }
 
+// Ready reports whether key has an event to take now, without taking it:
+// a caller that must pass several limiters (a client's and its address's)
+// asks each before it takes from any.
+func (k *Keyed) Ready(key string) bool {
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	l, ok := k.keys[key]
+	return !ok || l.TokensAt(now) >= 1
+}
+
+// Forget drops key's bucket, as for a client that went away.
+func (k *Keyed) Forget(key string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.keys, key)
+}
+
 // forget drops the keys whose buckets are full. Call with k.mu held.
 func (k *Keyed) forget(now time.Time) {
 	for key, l := range k.keys {

@@ -40,3 +40,20 @@ func TestKeyedForgets(t *testing.T) {
 		t.Errorf("the limiter holds %d addresses after 10,000 came once each over 10 s", n)
 	}
 }
+
+// Ready tells whether a key has an event without taking it; Forget gives
+// a key a full bucket again.
+func TestKeyedReadyAndForget(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	k := limit.New(1, 2, func() time.Time { return now })
+	if !k.Ready("a") || !k.Ready("a") || !k.Allow("a") || !k.Ready("a") || !k.Allow("a") {
+		t.Fatal("a fresh key of burst 2 is not ready twice")
+	}
+	if k.Ready("a") || k.Allow("a") {
+		t.Error("a key with an empty bucket is ready")
+	}
+	k.Forget("a")
+	if !k.Ready("a") || !k.Allow("a") {
+		t.Error("a forgotten key has no full bucket")
+	}
+}

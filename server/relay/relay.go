@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/problem"
@@ -545,24 +546,24 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	}
 	r.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	fmt.Fprintf(w, "# HELP thingyard_rooms Live rooms.\n# TYPE thingyard_rooms gauge\nthingyard_rooms %d\n", rooms)
-	fmt.Fprintf(w, "# HELP thingyard_members Connected members.\n# TYPE thingyard_members gauge\nthingyard_members %d\n", members)
-	fmt.Fprintf(w, "# HELP thingyard_messages_in_total Frames received from browsers.\n# TYPE thingyard_messages_in_total counter\nthingyard_messages_in_total %d\n", r.in.Load())
-	fmt.Fprintf(w, "# HELP thingyard_messages_out_total Frames queued to browsers.\n# TYPE thingyard_messages_out_total counter\nthingyard_messages_out_total %d\n", r.out.Load())
-	fmt.Fprintf(w, "# HELP thingyard_drops_total Slow readers dropped.\n# TYPE thingyard_drops_total counter\nthingyard_drops_total %d\n", r.drops.Load())
-	fmt.Fprintf(w, "# HELP thingyard_behind_total Times a member had to wait, its sends held back, because the store was behind.\n# TYPE thingyard_behind_total counter\nthingyard_behind_total %d\n", r.behind.Load())
-	fmt.Fprintf(w, "# HELP thingyard_connections Open WebSocket connections.\n# TYPE thingyard_connections gauge\nthingyard_connections %d\n", r.conns.Load())
+	metrics.WriteGaugeUint64(w, "thingyard_rooms", uint64(rooms))                       // Live rooms.
+	metrics.WriteGaugeUint64(w, "thingyard_members", uint64(members))                   // Connected members.
+	metrics.WriteCounterUint64(w, "thingyard_messages_in_total", uint64(r.in.Load()))   // Frames received from browsers.
+	metrics.WriteCounterUint64(w, "thingyard_messages_out_total", uint64(r.out.Load())) // Frames queued to browsers.
+	metrics.WriteCounterUint64(w, "thingyard_drops_total", uint64(r.drops.Load()))      // Slow readers dropped.
+	metrics.WriteCounterUint64(w, "thingyard_behind_total", uint64(r.behind.Load()))    // Times a member had to wait, its sends held back, because the store was behind.
+	metrics.WriteGaugeUint64(w, "thingyard_connections", uint64(r.conns.Load()))        // Open WebSocket connections.
 	avail := 1
 	if r.unavailable.Load() {
 		avail = 0
 	}
-	fmt.Fprintf(w, "# HELP thingyard_store_available Whether the rooms' store could be reached lately.\n# TYPE thingyard_store_available gauge\nthingyard_store_available %d\n", avail)
-	fmt.Fprintf(w, "# HELP thingyard_store_appends_total Envelopes appended to the rooms' store.\n# TYPE thingyard_store_appends_total counter\nthingyard_store_appends_total %d\n", r.appends.Load())
-	fmt.Fprintf(w, "# HELP thingyard_store_append_seconds_total Time spent appending to the rooms' store.\n# TYPE thingyard_store_append_seconds_total counter\nthingyard_store_append_seconds_total %g\n", float64(r.appendNanos.Load())/1e9)
-	fmt.Fprintf(w, "# HELP thingyard_store_append_errors_total Appends the store refused or could not take.\n# TYPE thingyard_store_append_errors_total counter\nthingyard_store_append_errors_total %d\n", r.appendErrs.Load())
-	fmt.Fprintf(w, "# HELP thingyard_world_states_total Rooms' logs folded into their world states.\n# TYPE thingyard_world_states_total counter\nthingyard_world_states_total %d\n", r.worlds.Load())
-	fmt.Fprintf(w, "# HELP thingyard_store_resubscribes_total Times a room's log had to be followed again after the store failed.\n# TYPE thingyard_store_resubscribes_total counter\nthingyard_store_resubscribes_total %d\n", r.resubscribes.Load())
-	fmt.Fprintf(w, "# HELP thingyard_refused_total Frames or connections refused.\n# TYPE thingyard_refused_total counter\nthingyard_refused_total %d\n", r.refused.Load())
+	metrics.WriteGaugeUint64(w, "thingyard_store_available", uint64(avail))                                   // Whether the rooms' store could be reached lately.
+	metrics.WriteCounterUint64(w, "thingyard_store_appends_total", uint64(r.appends.Load()))                  // Envelopes appended to the rooms' store.
+	metrics.WriteCounterFloat64(w, "thingyard_store_append_seconds_total", float64(r.appendNanos.Load())/1e9) // Time spent appending to the rooms' store.
+	metrics.WriteCounterUint64(w, "thingyard_store_append_errors_total", uint64(r.appendErrs.Load()))         // Appends the store refused or could not take.
+	metrics.WriteCounterUint64(w, "thingyard_world_states_total", uint64(r.worlds.Load()))                    // Rooms' logs folded into their world states.
+	metrics.WriteCounterUint64(w, "thingyard_store_resubscribes_total", uint64(r.resubscribes.Load()))        // Times a room's log had to be followed again after the store failed.
+	metrics.WriteCounterUint64(w, "thingyard_refused_total", uint64(r.refused.Load()))                        // Frames or connections refused.
 }
 
 // Room describes a room for the API.

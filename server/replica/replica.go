@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/sim"
@@ -230,13 +231,13 @@ func (s *Set) Stats() Stats {
 // WriteMetrics writes the counters in Prometheus' text format.
 func (s *Set) WriteMetrics(w io.Writer) {
 	st := s.Stats()
-	fmt.Fprintf(w, "# HELP thingyard_replicas Room worlds the server runs.\n# TYPE thingyard_replicas gauge\nthingyard_replicas %d\n", st.Replicas)
-	fmt.Fprintf(w, "# HELP thingyard_replica_hash_checks_total Browser state hashes compared with the server's replica.\n# TYPE thingyard_replica_hash_checks_total counter\nthingyard_replica_hash_checks_total %d\n", st.Checks)
-	fmt.Fprintf(w, "# HELP thingyard_replica_divergences_total Browser state hashes that differed from the server's replica.\n# TYPE thingyard_replica_divergences_total counter\nthingyard_replica_divergences_total %d\n", st.Divergences)
-	fmt.Fprintf(w, "# HELP thingyard_replica_unchecked_total Browser hash reports of a tick the replica kept no mark for.\n# TYPE thingyard_replica_unchecked_total counter\nthingyard_replica_unchecked_total %d\n", st.Unchecked)
-	fmt.Fprintf(w, "# HELP thingyard_replica_hash_stale_total Browser hash reports of a mark taken before the browser had a late action of an earlier tick; its later marks are checked.\n# TYPE thingyard_replica_hash_stale_total counter\nthingyard_replica_hash_stale_total %d\n", st.Stale)
-	fmt.Fprintf(w, "# HELP thingyard_replica_device_ticks_total Device-ticks the replicas simulated.\n# TYPE thingyard_replica_device_ticks_total counter\nthingyard_replica_device_ticks_total %d\n", st.Ticks)
-	fmt.Fprintf(w, "# HELP thingyard_replica_rebuilds_total Late actions that made a replica replay its log.\n# TYPE thingyard_replica_rebuilds_total counter\nthingyard_replica_rebuilds_total %d\n", st.Rebuilds)
+	metrics.WriteGaugeUint64(w, "thingyard_replicas", uint64(st.Replicas))                       // Room worlds the server runs.
+	metrics.WriteCounterUint64(w, "thingyard_replica_hash_checks_total", uint64(st.Checks))      // Browser state hashes compared with the server's replica.
+	metrics.WriteCounterUint64(w, "thingyard_replica_divergences_total", uint64(st.Divergences)) // Browser state hashes that differed from the server's replica.
+	metrics.WriteCounterUint64(w, "thingyard_replica_unchecked_total", uint64(st.Unchecked))     // Browser hash reports of a tick the replica kept no mark for.
+	metrics.WriteCounterUint64(w, "thingyard_replica_hash_stale_total", uint64(st.Stale))        // Browser hash reports of a mark taken before the browser had a late action of an earlier tick; its later marks are checked.
+	metrics.WriteCounterUint64(w, "thingyard_replica_device_ticks_total", uint64(st.Ticks))      // Device-ticks the replicas simulated.
+	metrics.WriteCounterUint64(w, "thingyard_replica_rebuilds_total", uint64(st.Rebuilds))       // Late actions that made a replica replay its log.
 }
 
 // Tick is the room's tick now by its clock: what every member runs.

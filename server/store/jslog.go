@@ -44,22 +44,9 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 	}
 	rm.app.Lock()
 	defer rm.app.Unlock()
-	first, last, loaded := rm.ends()
-	if !loaded {
-		if last, err = j.loadLast(ctx, rm); err != nil {
-			return wire.Envelope{}, err
-		}
-	}
-	if last.seq != 0 && first.seq == 0 {
-		if first, err = j.loadFirst(ctx, rm); err != nil {
-			return wire.Envelope{}, err
-		}
-	}
-	if j.stuckSeen.Load() { // no need to wait for a publish to go unanswered
-		if err := j.stuck(streamName); err != nil {
-			return wire.Envelope{}, err
-		}
-		j.stuckSeen.Store(false)
+	first, last, err := j.positions(ctx, rm)
+	if err != nil {
+		return wire.Envelope{}, err
 	}
 	nonce := nuid.Next()
 	fresh := false // first was read again after a refusal for fullness
@@ -100,43 +87,80 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 			j.appended(rm, first, pos{seq: e.Seq, stream: ack.Sequence, cum: cum, size: len(data), at: e.At})
 			return e, nil
 		}
-		if err := refusal(id, perr); err != nil {
-			return wire.Envelope{}, err
-		}
-		// A write the disk refused goes unanswered, and the stream takes
-		// no other: not worth asking what follows.
-		if err := j.stuck(streamName); err != nil {
-			j.stuckSeen.Store(true)
-			return wire.Envelope{}, err
-		}
-		// Refused for a stale last, or the outcome is unknown: what
-		// follows the last we knew tells which.
-		pctx, cancel = j.timeout(ctx)
-		after, by, err := j.next(pctx, rm, last.stream+1)
-		cancel()
+		stored, again, err := j.afterRefusal(ctx, rm, id, last, nonce, perr)
 		if err != nil {
-			return wire.Envelope{}, fmt.Errorf("%w (the envelope may or may not be kept; publish: %v)", err, perr)
+			return wire.Envelope{}, err
 		}
-		switch {
-		case after.seq != 0 && by == nonce: // ours, stored after all
-			j.appended(rm, first, after)
-			e.Seq = after.seq
+		if stored.seq != 0 {
+			j.appended(rm, first, stored)
+			e.Seq = stored.seq
 			return e, nil
-		case after.seq != 0: // another instance's: start from the new last
-			if last, err = j.loadLast(ctx, rm); err != nil {
-				return wire.Envelope{}, err
-			}
-		case isConflict(perr): // nothing follows a last that is gone: removed
-			if err := j.exists(ctx, rm); err != nil {
-				return wire.Envelope{}, err
-			}
-			if last, err = j.loadLast(ctx, rm); err != nil {
-				return wire.Envelope{}, err
-			}
 		}
-		// Otherwise nothing was stored: try again as before.
+		last = again
 	}
 	return wire.Envelope{}, unavailable("append to room "+id, fmt.Errorf("gave up after %d tries", maxTries))
+}
+
+// positions is room rm's first and last envelopes, read from the stream
+// when not known yet; it refuses at once while the stream is stuck.
+func (j *JetStream) positions(ctx context.Context, rm *jsRoom) (first, last pos, err error) {
+	first, last, loaded := rm.ends()
+	if !loaded {
+		if last, err = j.loadLast(ctx, rm); err != nil {
+			return first, last, err
+		}
+	}
+	if last.seq != 0 && first.seq == 0 {
+		if first, err = j.loadFirst(ctx, rm); err != nil {
+			return first, last, err
+		}
+	}
+	if j.stuckSeen.Load() { // no need to wait for a publish to go unanswered
+		if err := j.stuck(streamName); err != nil {
+			return first, last, err
+		}
+		j.stuckSeen.Store(false)
+	}
+	return first, last, nil
+}
+
+// afterRefusal finds what became of a publish after last that was refused
+// (perr) or went unanswered: stored after all (stored, when the envelope
+// after last carries our nonce), or not, with the last to try again from
+// (again), or an error that ends the append.
+func (j *JetStream) afterRefusal(ctx context.Context, rm *jsRoom, id string, last pos, nonce string, perr error) (stored, again pos, err error) {
+	if err := refusal(id, perr); err != nil {
+		return pos{}, last, err
+	}
+	// A write the disk refused goes unanswered, and the stream takes
+	// no other: not worth asking what follows.
+	if err := j.stuck(streamName); err != nil {
+		j.stuckSeen.Store(true)
+		return pos{}, last, err
+	}
+	// Refused for a stale last, or the outcome is unknown: what
+	// follows the last we knew tells which.
+	pctx, cancel := j.timeout(ctx)
+	after, by, err := j.next(pctx, rm, last.stream+1)
+	cancel()
+	if err != nil {
+		return pos{}, last, fmt.Errorf("%w (the envelope may or may not be kept; publish: %v)", err, perr)
+	}
+	switch {
+	case after.seq != 0 && by == nonce: // ours, stored after all
+		return after, last, nil
+	case after.seq != 0: // another instance's: start from the new last
+		last, err = j.loadLast(ctx, rm)
+		return pos{}, last, err
+	case isConflict(perr): // nothing follows a last that is gone: removed
+		if err := j.exists(ctx, rm); err != nil {
+			return pos{}, last, err
+		}
+		last, err = j.loadLast(ctx, rm)
+		return pos{}, last, err
+	}
+	// Otherwise nothing was stored: try again as before.
+	return pos{}, last, nil
 }
 
 // appended notes envelope p, just appended to room rm, as its last, and

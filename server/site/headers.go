@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"fmt"
@@ -7,18 +7,18 @@ import (
 	"strings"
 )
 
-// frameOrigins are the origins of other sites allowed to frame a live
+// FrameOrigins are the origins of other sites allowed to frame a live
 // room's page (-frame-origin, repeatable or a comma list), such as a
 // school's course pages. A page without a room may be framed by anyone:
 // it is a world of its own, for embedding; a room's page holds the room's
 // buttons, so a site that frames it could trick a member into pressing
 // them (clickjacking), and only the sites listed here may.
-type frameOrigins []string
+type FrameOrigins []string
 
-func (f *frameOrigins) String() string { return strings.Join(*f, ",") }
+func (f *FrameOrigins) String() string { return strings.Join(*f, ",") }
 
 // Set takes one origin or a comma list of them.
-func (f *frameOrigins) Set(v string) error {
+func (f *FrameOrigins) Set(v string) error {
 	for _, o := range strings.Split(v, ",") {
 		o = strings.TrimSpace(o)
 		if o == "" {
@@ -68,7 +68,7 @@ func parseFrameOrigin(o string) (string, error) {
 // cannot name other origins, is sent only where it says the same as the
 // policy (SAMEORIGIN for a room's page when no origin is listed), so
 // browsers that know both never see them disagree.
-func frameHeaders(h http.Header, r *http.Request, csp func(frameAncestors string) string, allowed frameOrigins) {
+func frameHeaders(h http.Header, r *http.Request, csp func(frameAncestors string) string, allowed FrameOrigins) {
 	if !r.URL.Query().Has("room") {
 		h.Set("Content-Security-Policy", csp("*"))
 		h.Del("X-Frame-Options")
@@ -80,4 +80,22 @@ func frameHeaders(h http.Header, r *http.Request, csp func(frameAncestors string
 	} else {
 		h.Del("X-Frame-Options")
 	}
+}
+
+// SecureHeaders sets the security headers on every response, the page's,
+// the API's, problems and assets alike: a Content-Security-Policy (the
+// page's own, which the site extends with the hashes of the page's inline
+// scripts and says who may frame it) whose frame-ancestors 'self' keeps
+// everything else out of a foreign frame, X-Frame-Options for browsers
+// before it, nosniff, and no Referer header, as room links carry the
+// room's id.
+func SecureHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy("'self'"))
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "SAMEORIGIN")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }

@@ -1,4 +1,7 @@
-package main
+// Package simcmd is the headless commands of the thingyard program:
+// thingyard sim runs a scene without a browser and prints its numbers (or
+// writes its frames to a pcapng file), thingyard link prints a share link.
+package simcmd
 
 import (
 	"bufio"
@@ -70,82 +73,109 @@ type simSide struct {
 	Bytes        int64   `json:"bytes"`
 }
 
-// runSim is `thingyard sim`: run a scene headless and print its numbers.
-func runSim(args []string, stdout, stderr io.Writer) error {
+// simFlags are thingyard sim's flags.
+type simFlags struct {
+	scene, link, actions, pcap string
+	seconds                    int
+	seed                       uint64
+	json                       bool
+}
+
+func (f *simFlags) parse(args []string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("thingyard sim", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	scene := fl.String("scene", scenes.Default, "built-in scene name or scene file")
-	link := fl.String("link", "", "a share link to run instead of -scene")
-	seconds := fl.Int("seconds", 0, "simulated seconds to run (default: the scene's own)")
-	seed := fl.Uint64("seed", 0, "seed (default: the scene's or the link's)")
-	actions := fl.String("actions", "", "JSON file with a list of actions to apply")
-	asJSON := fl.Bool("json", false, "print one JSON object instead of a table")
-	pcap := fl.String("pcap", "", "write every frame the world sends to this pcapng `FILE`, for Wireshark")
+	fl.StringVar(&f.scene, "scene", scenes.Default, "built-in scene name or scene file")
+	fl.StringVar(&f.link, "link", "", "a share link to run instead of -scene")
+	fl.IntVar(&f.seconds, "seconds", 0, "simulated seconds to run (default: the scene's own)")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed (default: the scene's or the link's)")
+	fl.StringVar(&f.actions, "actions", "", "JSON file with a list of actions to apply")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object instead of a table")
+	fl.StringVar(&f.pcap, "pcap", "", "write every frame the world sends to this pcapng `FILE`, for Wireshark")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: thingyard sim [-scene NAME|FILE | -link URL] [-seconds N] [-seed S] [-actions FILE] [-json] [-pcap FILE]\nbuilt-in scenes: %s\n", strings.Join(scenes.Names(), ", "))
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
+	return fl.Parse(args)
+}
+
+// scenario is the run the flags ask for: a link's or a scene's, with the
+// actions and seed given, and how many seconds it runs.
+func (f *simFlags) scenario() (scenes.Scenario, int, error) {
 	var sc scenes.Scenario
-	var err error
-	if *link != "" {
-		if sc, err = scenes.FromURL(*link); err != nil {
-			return err
+	if f.link != "" {
+		var err error
+		if sc, err = scenes.FromURL(f.link); err != nil {
+			return sc, 0, err
 		}
 	} else {
-		s, name, err := loadScene(*scene)
+		s, name, err := loadScene(f.scene)
 		if err != nil {
-			return err
+			return sc, 0, err
 		}
 		sc = scenes.Scenario{Name: name, Scene: s, Seed: s.Seed}
 	}
-	if *actions != "" {
-		acts, err := readActions(*actions)
+	if f.actions != "" {
+		acts, err := readActions(f.actions)
 		if err != nil {
-			return err
+			return sc, 0, err
 		}
 		sc.Actions = append(sc.Actions, acts...)
 	}
-	if *seed != 0 {
-		sc.Seed = *seed
+	if f.seed != 0 {
+		sc.Seed = f.seed
 	}
-	secs := *seconds
+	secs := f.seconds
 	if secs == 0 {
 		secs = sc.Scene.Seconds
 	}
 	if secs < 0 || secs > 24*3600 {
-		return fmt.Errorf("-seconds %d is out of range (1..86400)", secs)
+		return sc, 0, fmt.Errorf("-seconds %d is out of range (1..86400)", secs)
+	}
+	if sc.Name == "" {
+		sc.Name = sc.Scene.Name
+	}
+	return sc, secs, nil
+}
+
+// Sim is `thingyard sim`: run a scene headless and print its numbers.
+func Sim(args []string, stdout, stderr io.Writer) error {
+	var f simFlags
+	if err := f.parse(args, stderr); err != nil {
+		return err
+	}
+	sc, secs, err := f.scenario()
+	if err != nil {
+		return err
 	}
 	w, err := sim.New(sc.Spec(), sc.Seed)
 	if err != nil {
 		return err
 	}
-	name := sc.Name
-	if name == "" {
-		name = sc.Scene.Name
-	}
-	if *pcap != "" {
-		if err := simCapture(w, *pcap, secs, fmt.Sprintf("Thingyard scene %s, seed %d, %d simulated seconds", name, sc.Seed, secs), stderr); err != nil {
+	if f.pcap != "" {
+		if err := simCapture(w, f.pcap, secs, fmt.Sprintf("Thingyard scene %s, seed %d, %d simulated seconds", sc.Name, sc.Seed, secs), stderr); err != nil {
 			return err
 		}
 	} else {
 		w.Step(secs * 1000)
 	}
-	res := simResult{Scene: name, Seed: sc.Seed, Ticks: w.Tick(), Hash: sim.HashString(w.Hash()),
+	res := simResult{Scene: sc.Name, Seed: sc.Seed, Ticks: w.Tick(), Hash: sim.HashString(w.Hash()),
 		Sides: map[string]simSide{}, Full: w.Metrics()}
 	for _, m := range res.Full {
 		res.Order = append(res.Order, m.Side)
 		res.Sides[m.Side] = simSide{Devices: m.Devices, Sent: m.Sent, Delivered: m.Delivered, Lost: m.Lost,
 			LatencyP50Ms: m.LatencyP50Ms, LatencyP99Ms: m.LatencyP99Ms, Bytes: m.Bytes}
 	}
-	if *asJSON {
+	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	fmt.Fprintf(stdout, "%s: %s\nseed %d, %d s simulated, state hash %s\n\n", name, sc.Scene.Title, sc.Seed, secs, res.Hash)
+	return printTable(stdout, w, sc, secs, res)
+}
+
+// printTable prints a run's numbers for people: a row a side.
+func printTable(stdout io.Writer, w *sim.World, sc scenes.Scenario, secs int, res simResult) error {
+	fmt.Fprintf(stdout, "%s: %s\nseed %d, %d s simulated, state hash %s\n\n", sc.Name, sc.Scene.Title, sc.Seed, secs, res.Hash)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "side\tdevices\tsent\tdelivered\tlost\tp50 ms\tp99 ms\tbytes/reading\tpoll cycle ms\tdecisions local/cloud\t")
 	for _, m := range res.Full {
@@ -218,8 +248,8 @@ func simCapture(w *sim.World, file string, secs int, comment string, stderr io.W
 	return nil
 }
 
-// runLink is `thingyard link`: print a share link for a scene.
-func runLink(args []string, stdout, stderr io.Writer) error {
+// Link is `thingyard link`: print a share link for a scene.
+func Link(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("thingyard link", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	scene := fl.String("scene", scenes.Default, "built-in scene name or scene file")

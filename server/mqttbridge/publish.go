@@ -1,4 +1,4 @@
-package main
+package mqttbridge
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/thingyard/thingyard/server/api"
 	"github.com/thingyard/thingyard/server/replica"
 	"github.com/thingyard/thingyard/sim"
 )
 
 // run publishes the readings every period and when a client subscribes,
 // until ctx ends.
-func (b *broker) run(ctx context.Context) {
+func (b *Broker) run(ctx context.Context) {
 	t := time.NewTicker(publishEvery)
 	defer t.Stop()
 	defer b.srv.Close()
@@ -27,7 +28,6 @@ func (b *broker) run(ctx context.Context) {
 		case <-b.wake:
 		}
 		b.publish()
-		b.limits.sweep(b.now())
 	}
 }
 
@@ -54,7 +54,7 @@ type published struct {
 // client subscribes to, and clears the retained topics of the rooms nobody
 // subscribes to any more and of the rooms gone: a room nobody follows costs
 // no simulation and no memory in the broker.
-func (b *broker) publish() {
+func (b *Broker) publish() {
 	b.round.Lock()
 	defer b.round.Unlock()
 	watched, all := b.watched()
@@ -86,7 +86,7 @@ func (b *broker) publish() {
 // watched is the set of rooms that a connected client subscribes to, or
 // all when one subscribes to every room (only an open broker lets it). It
 // drops the clients whose room is gone.
-func (b *broker) watched() (rooms map[string]bool, all bool) {
+func (b *Broker) watched() (rooms map[string]bool, all bool) {
 	rooms = map[string]bool{}
 	for _, cl := range b.srv.Clients.GetAll() {
 		if cl.Net.Inline || cl.Closed() {
@@ -135,25 +135,46 @@ func filterRoom(filter string) (room string, every, ok bool) {
 	return room, every, true
 }
 
+// message is one retained topic of a room's open devices as the world
+// has it now.
+type message struct {
+	topic string
+	p     reading
+	key   string
+	cut   bool // the device's path to the broker is cut: keep the last value, stale
+}
+
 // publishRoom publishes what changed in a room's open devices, retained,
 // at most maxRoomTopics topics, and clears the topics it no longer has (a
 // device removed, or past the bound). It publishes what the world's broker
 // can know: a device whose path to a broker is cut sends nothing new; its
 // online topic says false and its last values are published once more,
 // marked stale, until the path is back.
-func (b *broker) publishRoom(r *replica.Replica) {
-	type msg struct {
-		topic string
-		p     reading
-		key   string
-		cut   bool // the device's path to the broker is cut: keep the last value, stale
+func (b *Broker) publishRoom(r *replica.Replica) {
+	out, total := roomMessages(r)
+	send, gone, tell := b.changes(r.ID, out, total)
+	if tell {
+		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
+			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
 	}
-	var out []msg
+	for _, topic := range gone {
+		b.srv.Publish(topic, nil, true, 0)
+	}
+	for _, m := range send {
+		body, _ := json.Marshal(m.p)
+		if err := b.srv.Publish(m.topic, body, true, 0); err == nil {
+			b.published.Add(1)
+		}
+	}
+}
+
+// roomMessages is what a room's open devices would publish now, at most
+// maxRoomTopics messages, and how many topics they have in all.
+func roomMessages(r *replica.Replica) (out []message, total int) {
 	var v sim.View
-	total := 0
 	r.Read(func(w *sim.World, _ uint64) {
 		now := w.Tick()
-		for _, d := range devicesOf(r.ID, w, &v) {
+		for _, d := range api.Devices(r.ID, w, &v) {
 			if !d.Open {
 				continue
 			}
@@ -163,7 +184,7 @@ func (b *broker) publishRoom(r *replica.Replica) {
 				if len(out) >= maxRoomTopics {
 					return
 				}
-				out = append(out, msg{d.Topic + "/" + metric, p, key, cut})
+				out = append(out, message{d.Topic + "/" + metric, p, key, cut})
 			}
 			for _, rd := range d.Readings {
 				add(rd.Metric, reading{Value: rd.Value, Unit: rd.Unit, Time: r.Time(rd.SampledMs), Tick: rd.SampledMs}, fmt.Sprint(rd.Value, rd.SampledMs), cut)
@@ -175,16 +196,22 @@ func (b *broker) publishRoom(r *replica.Replica) {
 			add("online", reading{Value: online, Time: r.Time(now), Tick: now}, fmt.Sprint(online), false)
 		}
 	})
+	return out, total
+}
+
+// changes compares a room's messages with what the broker last published
+// for it and remembers them: the messages to send, the topics to clear,
+// and whether to tell, once, that the room has more topics than it keeps.
+func (b *Broker) changes(room string, out []message, total int) (send []message, gone []string, tell bool) {
 	b.mu.Lock()
-	last := b.last[r.ID]
+	defer b.mu.Unlock()
+	last := b.last[room]
 	if last == nil {
 		last = map[string]published{}
-		b.last[r.ID] = last
+		b.last[room] = last
 	}
 	keep := make(map[string]bool, len(out))
-	var send []int
-	for i := range out {
-		m := &out[i]
+	for _, m := range out {
 		keep[m.topic] = true
 		prev, had := last[m.topic]
 		if m.cut {
@@ -198,32 +225,18 @@ func (b *broker) publishRoom(r *replica.Replica) {
 		}
 		if !had || prev.key != m.key {
 			last[m.topic] = published{m.key, m.p}
-			send = append(send, i)
+			send = append(send, m)
 		}
 	}
-	var gone []string
 	for topic := range last {
 		if !keep[topic] {
 			gone = append(gone, topic)
 			delete(last, topic)
 		}
 	}
-	tell := total > maxRoomTopics && !b.capped[r.ID]
+	tell = total > maxRoomTopics && !b.capped[room]
 	if tell {
-		b.capped[r.ID] = true
+		b.capped[room] = true
 	}
-	b.mu.Unlock()
-	if tell {
-		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
-			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
-	}
-	for _, topic := range gone {
-		b.srv.Publish(topic, nil, true, 0)
-	}
-	for _, i := range send {
-		body, _ := json.Marshal(out[i].p)
-		if err := b.srv.Publish(out[i].topic, body, true, 0); err == nil {
-			b.published.Add(1)
-		}
-	}
+	return send, gone, tell
 }

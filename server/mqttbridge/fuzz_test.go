@@ -1,4 +1,4 @@
-package main
+package mqttbridge
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package main
+package mqttbridge
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/thingyard/thingyard/internal/testkit"
+	"github.com/thingyard/thingyard/server/api"
+	"github.com/thingyard/thingyard/server/api/apitest"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
@@ -38,10 +41,10 @@ func mosquitto(t *testing.T, tool, addr string, args ...string) (string, error) 
 // (as REST tells them) let a client in, paho's (MQTT 5) and mosquitto's
 // (MQTT 3.1.1) alike.
 func TestMQTTCredentials(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "open-api")
-	other := s.newRoom(t, "open-api")
+	id := s.NewRoom(t, "open-api")
+	other := s.NewRoom(t, "open-api")
 	gone := relay.NewRoomID()
 	as := func(user, pass string) paho.Connect {
 		return paho.Connect{ClientID: "guest", CleanStart: true, UsernameFlag: true, Username: user, PasswordFlag: true, Password: []byte(pass)}
@@ -53,8 +56,8 @@ func TestMQTTCredentials(t *testing.T) {
 	}{
 		{"no credentials", paho.Connect{ClientID: "guest", CleanStart: true}, "no user name"},
 		{"a wrong token", as(id, "letmein"), "wrong token for room " + id},
-		{"another room's token", as(id, s.rel.Token(other)), "wrong token for room " + id},
-		{"a room that does not exist", as(gone, s.rel.Token(gone)), "no live room " + gone},
+		{"another room's token", as(id, s.Rel.Token(other)), "wrong token for room " + id},
+		{"a room that does not exist", as(gone, s.Rel.Token(gone)), "no live room " + gone},
 	}
 	for _, tt := range tests {
 		_, ca, err := connectMQTT(t, addr, tt.cp)
@@ -71,28 +74,28 @@ func TestMQTTCredentials(t *testing.T) {
 	if out, err := mosquitto(t, "mosquitto_sub", addr, "-u", id, "-P", "letmein", "-t", p+"#", "-C", "1", "-W", "20"); err == nil || !strings.Contains(out, "bad user name or password") {
 		t.Errorf("mosquitto_sub with a wrong token: %v\n%s", err, out)
 	}
-	s.clock.Advance(1000)
-	var room roomJSON // REST tells whoever holds the link the room's token
-	s.do(t, "GET", "/api/rooms/"+id, "", &room)
+	s.Clock.Advance(1000)
+	var room api.Room // REST tells whoever holds the link the room's token
+	s.Do(t, "GET", "/api/rooms/"+id, "", &room)
 	out, err := mosquitto(t, "mosquitto_sub", addr, "-u", id, "-P", room.Token, "-t", p+"meter/#", "-v", "-C", "1", "-W", "20")
 	if err != nil || !strings.HasPrefix(out, p+"meter/") {
 		t.Errorf("mosquitto_sub with the room's credentials: %v\n%s", err, out)
 	}
-	if out, err := mosquitto(t, "mosquitto_pub", addr, "-u", id, "-P", s.rel.Token(id), "-t", p+"fan/set", "-m", "on"); err != nil {
+	if out, err := mosquitto(t, "mosquitto_pub", addr, "-u", id, "-P", s.Rel.Token(id), "-t", p+"fan/set", "-m", "on"); err != nil {
 		t.Errorf("mosquitto_pub with the room's credentials: %v\n%s", err, out)
 	}
-	eventually(t, "mosquitto_pub's set to become an action", func() bool { return b.sets.Load() == 1 })
+	testkit.Eventually(t, 20*time.Second, "mosquitto_pub's set to become an action", func() bool { return b.sets.Load() == 1 })
 }
 
 // A client of room A sees nothing of room B however it subscribes, cannot
 // command it, and gets nothing from $SYS; mosquitto_sub's # and
 // thingyard/# print room A's topics only.
 func TestMQTTRoomsArePrivate(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, false)
-	a := s.newRoom(t, "open-api")
-	other := s.newRoom(t, "open-api")
-	s.clock.Advance(1000)
+	a := s.NewRoom(t, "open-api")
+	other := s.NewRoom(t, "open-api")
+	s.Clock.Advance(1000)
 	pa, pb := "thingyard/"+a+"/", "thingyard/"+other+"/"
 	// Room B has a follower, so its topics are live and retained.
 	bs := dialMQTT(t, s, addr, "reader", other)
@@ -123,7 +126,7 @@ func TestMQTTRoomsArePrivate(t *testing.T) {
 	// retained, would have come first.
 	as.subscribe(t, pa+"#")
 	as.waitTopics(t, pa+"meter/power", pa+"fan/on")
-	s.clock.Advance(1000)
+	s.Clock.Advance(1000)
 	b.publish()
 	for _, topic := range as.topics() {
 		if !strings.HasPrefix(topic, pa) {
@@ -132,7 +135,7 @@ func TestMQTTRoomsArePrivate(t *testing.T) {
 	}
 	// The same with mosquitto_sub: # and thingyard/# are refused, the
 	// room's filter is granted.
-	out, err := mosquitto(t, "mosquitto_sub", addr, "-u", a, "-P", s.rel.Token(a), "-t", "#", "-t", "thingyard/#", "-t", "$SYS/#", "-t", pa+"#", "-v", "-C", "5", "-W", "20")
+	out, err := mosquitto(t, "mosquitto_sub", addr, "-u", a, "-P", s.Rel.Token(a), "-t", "#", "-t", "thingyard/#", "-t", "$SYS/#", "-t", pa+"#", "-v", "-C", "5", "-W", "20")
 	if err != nil {
 		t.Fatalf("mosquitto_sub: %v\n%s", err, out)
 	}
@@ -148,16 +151,16 @@ func TestMQTTRoomsArePrivate(t *testing.T) {
 // reading; one on the room's set topic becomes an action when the client
 // vanishes, and is never retained.
 func TestMQTTWills(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, false)
-	a := s.newRoom(t, "open-api")
-	other := s.newRoom(t, "open-api")
-	ws := dialRoom(t, s, a)
-	ws.kind(t, wire.KindPresence)
-	s.clock.Advance(1000)
+	a := s.NewRoom(t, "open-api")
+	other := s.NewRoom(t, "open-api")
+	ws := s.DialRoom(t, a)
+	ws.Kind(t, wire.KindPresence)
+	s.Clock.Advance(1000)
 	pa, pb := "thingyard/"+a+"/", "thingyard/"+other+"/"
 	for _, topic := range []string{pa + "meter/power", pa + "fan/online", pb + "fan/set", "$SYS/broker/version"} {
-		cp := s.login("forger", a)
+		cp := login(s, "forger", a)
 		cp.WillMessage = &paho.WillMessage{Topic: topic, Payload: []byte(`{"value":99999}`), Retain: true}
 		mc, ca, err := connectMQTT(t, addr, cp)
 		if err == nil || ca == nil || ca.ReasonCode != 0x87 {
@@ -169,14 +172,14 @@ func TestMQTTWills(t *testing.T) {
 		}
 	}
 
-	cp := s.login("controller", a)
+	cp := login(s, "controller", a)
 	cp.WillMessage = &paho.WillMessage{Topic: pa + "fan/set", Payload: []byte("on"), Retain: true}
 	mc, _, err := connectMQTT(t, addr, cp)
 	if err != nil {
 		t.Fatalf("a will on the room's set topic: %v", err)
 	}
 	mc.TerminateConnectionForTest()
-	e := ws.kind(t, wire.KindAction)
+	e := ws.Kind(t, wire.KindAction)
 	var act sim.Action
 	json.Unmarshal(e.Body, &act)
 	if act.Kind != sim.ActCommand || act.Device != "fan" || !act.On || e.From != "mqtt:controller" {
@@ -192,10 +195,10 @@ func TestMQTTWills(t *testing.T) {
 // Set publishes are limited per client and per remote address: clients
 // with fresh ids from the same address share one allowance.
 func TestMQTTSetRateLimitedPerAddress(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "open-api")
-	s.clock.Advance(1000) // and no further: the allowances do not refill
+	id := s.NewRoom(t, "open-api")
+	s.Clock.Advance(1000) // and no further: the allowances do not refill
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	set := func(mc *mqttClient, n int) (done, quota int) {
@@ -239,11 +242,11 @@ func TestMQTTSetRateLimitedPerAddress(t *testing.T) {
 // Thingyard's broker used to; wills still cannot forge readings, and $SYS
 // stays closed. The server says so when it starts.
 func TestMQTTOpen(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, true)
-	a := s.newRoom(t, "open-api")
-	other := s.newRoom(t, "open-api")
-	s.clock.Advance(1000)
+	a := s.NewRoom(t, "open-api")
+	other := s.NewRoom(t, "open-api")
+	s.Clock.Advance(1000)
 	mc, _, err := connectMQTT(t, addr, paho.Connect{ClientID: "lab", CleanStart: true})
 	if err != nil {
 		t.Fatalf("an open broker refused a client without credentials: %v", err)
@@ -260,18 +263,18 @@ func TestMQTTOpen(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "MQTT broker is OPEN") {
 		t.Errorf("the log does not say the broker is open:\n%s", l)
 	}
-	if !strings.Contains(b.banner(addr), "is OPEN (-mqtt-open)") {
-		t.Errorf("the banner does not say the broker is open: %s", b.banner(addr))
+	if !strings.Contains(b.Banner(addr), "is OPEN (-mqtt-open)") {
+		t.Errorf("the banner does not say the broker is open: %s", b.Banner(addr))
 	}
 }
 
 // A disconnected client's session is kept at most maxSessionExpiry
 // seconds, whatever it asks for, so that sessions cannot pile up.
 func TestMQTTSessionsExpire(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	_, addr, _ := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "open-api")
-	cp := s.login("keeper", id)
+	id := s.NewRoom(t, "open-api")
+	cp := login(s, "keeper", id)
 	forever := uint32(math.MaxUint32)
 	cp.CleanStart = false
 	cp.Properties = &paho.ConnectProperties{SessionExpiryInterval: &forever}
@@ -281,34 +284,5 @@ func TestMQTTSessionsExpire(t *testing.T) {
 	}
 	if ca.Properties == nil || ca.Properties.SessionExpiryInterval == nil || *ca.Properties.SessionExpiryInterval != maxSessionExpiry {
 		t.Errorf("CONNACK %+v: the session is kept longer than %d s", ca.Properties, maxSessionExpiry)
-	}
-}
-
-// serve -mqtt-open says, on stdout and in its log, that the broker is open.
-func TestServeSaysMQTTIsOpen(t *testing.T) {
-	t.Chdir("..") // -dev serves the working tree
-	var stdout, stderr logBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"-dev", "-store", "memory", "-addr", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-mqtt-open"}, &stdout, &stderr)
-	}()
-	eventually(t, "the server to start", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("serve: %v\n%s", err, stderr.String())
-		default:
-		}
-		return strings.Contains(stdout.String(), "MQTT broker on")
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(stdout.String(), "is OPEN (-mqtt-open)") {
-		t.Errorf("stdout does not say the broker is open:\n%s", stdout.String())
-	}
-	if !strings.Contains(stderr.String(), "MQTT broker is OPEN") {
-		t.Errorf("the log does not say the broker is open:\n%s", stderr.String())
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package serialgw
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/thingyard/thingyard/board/boardtest"
+	"github.com/thingyard/thingyard/server/api/apitest"
+	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -24,7 +26,7 @@ import (
 //     over the pty, the board answers with a plotter line (led:1), and the
 //     reading it becomes reaches the browser through the room.
 //
-// Run it with: go test -run '^$' -bench SerialRoundTrip -benchtime 200x ./server
+// Run it with: go test -run '^$' -bench SerialRoundTrip -benchtime 200x ./server/serialgw
 func BenchmarkSerialRoundTrip(b *testing.B) {
 	b.Run("raw-pty-echo", func(b *testing.B) {
 		cable := boardtest.NewCable(b)
@@ -47,10 +49,10 @@ func BenchmarkSerialRoundTrip(b *testing.B) {
 		defer cancel()
 		go answer(ctx, boardtest.Open(b, cable.Board))
 		room := "bench-round-trip"
-		addr := startServer(b, "-serial", cable.Host, "-serial-room", room, "-serial-protocol", "plotter",
-			"-serial-rate", "10000", "-rate", "100000", "-burst", "100000")
-		m := joinRoom(b, addr, room)
-		m.action("the board online", power(true))
+		addr := startServer(b, relay.Options{Rate: 100000, Burst: 100000}, "-serial", cable.Host, "-serial-room", room,
+			"-serial-protocol", "plotter", "-serial-rate", "10000")
+		m := apitest.Dial(b, addr, room)
+		m.Action(b, "the board online", power(true))
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			on := i%2 == 0
@@ -58,12 +60,12 @@ func BenchmarkSerialRoundTrip(b *testing.B) {
 			// room's now, as it does an outside program's. Ticks counted up
 			// from the first would run past the window the room accepts
 			// after a few hundred round trips.
-			m.send(wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: on})
+			m.Send(b, wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: on})
 			want := 0.0
 			if on {
 				want = 1
 			}
-			m.action("the board's answer", func(a sim.Action) bool {
+			m.Action(b, "the board's answer", func(a sim.Action) bool {
 				return a.Kind == sim.ActReading && len(a.Readings) == 1 && a.Readings[0].Name == "led" && a.Readings[0].Value == want
 			})
 		}

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bytes"
@@ -12,11 +12,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/thingyard/thingyard/server/api/apitest"
 )
 
 // openAPIRouter loads the served document, checks it is valid OpenAPI 3.1
 // and routes requests by it.
-func openAPIRouter(t *testing.T, s *apiServer) routers.Router {
+func openAPIRouter(t *testing.T, s *apitest.Server) routers.Router {
 	t.Helper()
 	res, err := http.Get(s.URL + "/api/openapi.json")
 	if err != nil {
@@ -44,10 +45,10 @@ func openAPIRouter(t *testing.T, s *apiServer) routers.Router {
 // Every response of the real handlers, good and bad, matches the OpenAPI
 // document: status, content type and body schema.
 func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	router := openAPIRouter(t, s)
-	id := s.newRoom(t, "open-api")
-	s.clock.Advance(20_000)
+	id := s.NewRoom(t, "open-api")
+	s.Clock.Advance(20_000)
 	tests := []struct {
 		method, path, body string
 		status             int

@@ -1,4 +1,9 @@
-package main
+// Package site serves the Thingyard page and its assets (index.html,
+// assets/) with cache validation and precompressed variants, and sets the
+// security headers every response of the server carries: the page's
+// Content-Security-Policy, who may frame it (-frame-origin), nosniff and no
+// Referer.
+package site
 
 import (
 	"bytes"
@@ -18,17 +23,17 @@ import (
 	"time"
 )
 
-// site serves index.html and assets/ with cache validation: every response
+// Site serves index.html and assets/ with cache validation: every response
 // carries an ETag of its bytes and Cache-Control no-cache, so a browser asks
 // each time and gets 304 Not Modified until a new build. Files with a
 // precompressed sibling (name.br, name.gz) are sent compressed when the
 // browser accepts it.
-type site struct {
+type Site struct {
 	web fs.FS
 	dev bool // read files on every request, for -dev
 	// frame are the other origins that may frame a live room's page
 	// (-frame-origin).
-	frame frameOrigins
+	frame FrameOrigins
 	mu    sync.Mutex
 	docs  map[string]*doc
 }
@@ -51,8 +56,12 @@ type variant struct {
 // encodings the site looks for beside a file, best first.
 var encodings = []struct{ name, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
 
-func newSite(web fs.FS, dev bool) (*site, error) {
-	s := &site{web: web, dev: dev, docs: map[string]*doc{}}
+// New serves the page and assets of web, read again on every request when
+// dev (-dev); frame are the other origins that may frame a live room's
+// page. It fails when web has no page, or (without dev) no WebAssembly
+// program.
+func New(web fs.FS, dev bool, frame FrameOrigins) (*Site, error) {
+	s := &Site{web: web, dev: dev, frame: frame, docs: map[string]*doc{}}
 	if _, err := fs.Stat(web, "index.html"); err != nil {
 		return nil, fmt.Errorf("the page is missing (index.html): %w", err)
 	}
@@ -64,7 +73,7 @@ func newSite(web fs.FS, dev bool) (*site, error) {
 	return s, nil
 }
 
-func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 	if name == "" {
 		name = "index.html"
@@ -118,7 +127,7 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // load returns a file with its encodings, from the cache unless -dev.
-func (s *site) load(name string) (*doc, error) {
+func (s *Site) load(name string) (*doc, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if d, ok := s.docs[name]; ok && !s.dev {
@@ -239,7 +248,7 @@ var dirPage = template.Must(template.New("dir").Parse(`<!doctype html>
 
 // serveDir answers a folder under assets/ with a list of every file in it
 // and its subfolders, linked relative to the folder.
-func (s *site) serveDir(w http.ResponseWriter, r *http.Request, dir string) {
+func (s *Site) serveDir(w http.ResponseWriter, r *http.Request, dir string) {
 	if !strings.HasSuffix(r.URL.Path, "/") {
 		// The links are relative to the folder, so the folder's URL ends
 		// with a slash.

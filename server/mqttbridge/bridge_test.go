@@ -1,15 +1,12 @@
-package main
+package mqttbridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
@@ -19,26 +16,16 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/thingyard/thingyard/internal/testkit"
+	"github.com/thingyard/thingyard/server/api"
+	"github.com/thingyard/thingyard/server/api/apitest"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
 
-// logBuffer collects log lines that the test reads while servers write.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // startTestBroker adds the MQTT broker to an API server.
-func startTestBroker(t *testing.T, s *apiServer) (string, *logBuffer) {
+func startTestBroker(t *testing.T, s *apitest.Server) (string, *testkit.Buffer) {
 	t.Helper()
 	_, addr, logs := startTestBrokerOf(t, s, false)
 	return addr, logs
@@ -46,17 +33,17 @@ func startTestBroker(t *testing.T, s *apiServer) (string, *logBuffer) {
 
 // startTestBrokerOf starts a broker for s's rooms, open or not, whose rate
 // limits run on s's clock.
-func startTestBrokerOf(t *testing.T, s *apiServer, open bool) (*broker, string, *logBuffer) {
+func startTestBrokerOf(t *testing.T, s *apitest.Server, open bool) (*Broker, string, *testkit.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	b, addr, err := newBroker("127.0.0.1:0", s.reps, open, slog.New(slog.NewTextHandler(logs, nil)))
+	b, addr, err := New("127.0.0.1:0", s.Reps, open, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.now = s.clock.Now
-	if err := b.start(ctx, s.rel); err != nil {
+	b.now = s.Clock.Now
+	if err := b.Start(ctx, s.Rel); err != nil {
 		t.Fatal(err)
 	}
 	return b, addr, logs
@@ -104,15 +91,15 @@ func connectMQTT(t *testing.T, addr string, cp paho.Connect) (*mqttClient, *paho
 }
 
 // login is a CONNECT of client id to room with the room's token.
-func (s *apiServer) login(id, room string) paho.Connect {
+func login(s *apitest.Server, id, room string) paho.Connect {
 	return paho.Connect{ClientID: id, CleanStart: true, UsernameFlag: true, Username: room,
-		PasswordFlag: true, Password: []byte(s.rel.Token(room))}
+		PasswordFlag: true, Password: []byte(s.Rel.Token(room))}
 }
 
 // dialMQTT connects client id to room with the room's credentials.
-func dialMQTT(t *testing.T, s *apiServer, addr, id, room string) *mqttClient {
+func dialMQTT(t *testing.T, s *apitest.Server, addr, id, room string) *mqttClient {
 	t.Helper()
-	mc, _, err := connectMQTT(t, addr, s.login(id, room))
+	mc, _, err := connectMQTT(t, addr, login(s, id, room))
 	if err != nil {
 		t.Fatalf("connect %s to room %s: %v", id, room, err)
 	}
@@ -188,10 +175,10 @@ func keys(m map[string][]byte) []string {
 // The open devices of a live room publish their readings, retained, as the
 // REST API reports them; the closed ones publish nothing.
 func TestMQTTReadings(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	addr, _ := startTestBroker(t, s)
-	id := s.newRoom(t, "open-api")
-	s.clock.Advance(30_000)
+	id := s.NewRoom(t, "open-api")
+	s.Clock.Advance(30_000)
 	p := "thingyard/" + id + "/"
 	sub := dialMQTT(t, s, addr, "reader", id)
 	sub.subscribe(t, p+"#")
@@ -212,8 +199,8 @@ func TestMQTTReadings(t *testing.T) {
 	if err := json.Unmarshal(got[p+"meter/power"], &r); err != nil {
 		t.Fatalf("payload %s: %v", got[p+"meter/power"], err)
 	}
-	var meter deviceJSON
-	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	var meter api.Device
+	s.Do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
 	if len(meter.Readings) != 1 || r.Value != meter.Readings[0].Value || r.Unit != "W" || r.Tick != meter.Readings[0].SampledMs {
 		t.Errorf("MQTT says %+v, REST says %+v", r, meter.Readings)
 	}
@@ -236,12 +223,12 @@ func TestMQTTReadings(t *testing.T) {
 // A publish to a set topic is an action every browser of the room gets;
 // anything else a client publishes is refused with a log line.
 func TestMQTTSet(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	addr, logs := startTestBroker(t, s)
-	id := s.newRoom(t, "open-api")
-	ws := dialRoom(t, s, id)
-	ws.kind(t, wire.KindPresence)
-	s.clock.Advance(1000)
+	id := s.NewRoom(t, "open-api")
+	ws := s.DialRoom(t, id)
+	ws.Kind(t, wire.KindPresence)
+	s.Clock.Advance(1000)
 	pub := dialMQTT(t, s, addr, "writer", id)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -263,7 +250,7 @@ func TestMQTTSet(t *testing.T) {
 	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "fan/set", Payload: []byte(`{"on":true}`), QoS: 1}); err != nil {
 		t.Fatal(err)
 	}
-	e := ws.kind(t, wire.KindAction)
+	e := ws.Kind(t, wire.KindAction)
 	var act sim.Action
 	json.Unmarshal(e.Body, &act)
 	if act.Kind != sim.ActCommand || act.Device != "fan" || !act.On || e.From != "mqtt:writer" {
@@ -279,10 +266,10 @@ func TestMQTTSet(t *testing.T) {
 	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "meter/set", Payload: []byte(`{"key":"label","text":"Hall meter"}`), QoS: 1}); err != nil {
 		t.Fatal(err)
 	}
-	ws.kind(t, wire.KindAction)
-	s.clock.Advance(5000)
-	var meter deviceJSON
-	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	ws.Kind(t, wire.KindAction)
+	s.Clock.Advance(5000)
+	var meter api.Device
+	s.Do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
 	if meter.Label != "Hall meter" {
 		t.Errorf("the meter was not relabelled: %+v", meter)
 	}
@@ -320,17 +307,13 @@ func TestParseSet(t *testing.T) {
 	}
 }
 
-// scrape reads a /metrics page into sample name -> value.
-func scrape(t *testing.T, url string) map[string]float64 {
+// scrape reads the broker's metrics into sample name -> value.
+func scrape(t *testing.T, b *Broker) map[string]float64 {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	var page strings.Builder
+	b.WriteMetrics(&page)
 	got := map[string]float64{}
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(page.String(), "\n") {
 		name, v, ok := strings.Cut(l, " ")
 		if !ok || strings.HasPrefix(l, "#") {
 			continue
@@ -344,29 +327,22 @@ func scrape(t *testing.T, url string) map[string]float64 {
 	return got
 }
 
-// /metrics counts the broker's clients, its own publishes, the set
+// The metrics count the broker's clients, its own publishes, the set
 // publishes that became actions and those it refused.
 func TestMQTTMetrics(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, _ := startTestBrokerOf(t, s, false)
-	mux := http.NewServeMux()
-	routes(mux, nil, s.rel, nil, b)
-	web := httptest.NewServer(mux)
-	t.Cleanup(web.Close)
-	id := s.newRoom(t, "open-api")
-	ws := dialRoom(t, s, id)
-	ws.kind(t, wire.KindPresence)
-	s.clock.Advance(1000)
+	id := s.NewRoom(t, "open-api")
+	ws := s.DialRoom(t, id)
+	ws.Kind(t, wire.KindPresence)
+	s.Clock.Advance(1000)
 	p := "thingyard/" + id + "/"
 
-	m := scrape(t, web.URL+"/metrics")
+	m := scrape(t, b)
 	for _, name := range []string{"thingyard_mqtt_clients", "thingyard_mqtt_published_total", "thingyard_mqtt_sets_total", "thingyard_mqtt_refused_total"} {
 		if v, ok := m[name]; !ok || v != 0 {
 			t.Errorf("before any client: %s = %v (present %v), want 0", name, v, ok)
 		}
-	}
-	if m["thingyard_rooms"] != 1 || m["thingyard_replicas"] != 1 {
-		t.Errorf("the relay's and replicas' metrics are missing: %v", m)
 	}
 
 	sub := dialMQTT(t, s, addr, "reader", id)
@@ -381,9 +357,9 @@ func TestMQTTMetrics(t *testing.T) {
 	if _, err := pub.Publish(ctx, &paho.Publish{Topic: p + "fan/set", Payload: []byte("on"), QoS: 1}); err != nil {
 		t.Fatal(err)
 	}
-	ws.kind(t, wire.KindAction) // the accepted set, after the refused one on the same connection
+	ws.Kind(t, wire.KindAction) // the accepted set, after the refused one on the same connection
 
-	m = scrape(t, web.URL+"/metrics")
+	m = scrape(t, b)
 	want := map[string]float64{"thingyard_mqtt_clients": 2, "thingyard_mqtt_sets_total": 1, "thingyard_mqtt_refused_total": 1}
 	for name, v := range want {
 		if m[name] != v {
@@ -398,22 +374,22 @@ func TestMQTTMetrics(t *testing.T) {
 // The broker steps and publishes only the rooms a connected client
 // follows, and drops a room's retained topics once nobody follows it.
 func TestMQTTPublishesOnlyFollowedRooms(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, _ := startTestBrokerOf(t, s, false)
-	a := s.newRoom(t, "open-api")
-	other := s.newRoom(t, "open-api")
-	s.clock.Advance(3000)
+	a := s.NewRoom(t, "open-api")
+	other := s.NewRoom(t, "open-api")
+	s.Clock.Advance(3000)
 	var devs struct {
 		Tick    int64
-		Devices []deviceJSON
+		Devices []api.Device
 	}
-	s.do(t, "GET", "/api/rooms/"+a+"/devices", "", &devs)
+	s.Do(t, "GET", "/api/rooms/"+a+"/devices", "", &devs)
 	pa := "thingyard/" + a + "/"
 	mc := dialMQTT(t, s, addr, "follower", a)
 	mc.subscribe(t, pa+"#")
 	mc.waitTopics(t, pa+"meter/power")
 	b.publish() // a whole round, whatever the broker's own were doing
-	if got, want := s.reps.Stats().Ticks, devs.Tick*int64(len(devs.Devices)); got != want {
+	if got, want := s.Reps.Stats().Ticks, devs.Tick*int64(len(devs.Devices)); got != want {
 		t.Errorf("the replicas stepped %d device-ticks, room A alone %d: a room nobody follows was stepped", got, want)
 	}
 	if n := len(b.srv.Topics.Messages("thingyard/" + other + "/#")); n > 0 {
@@ -433,16 +409,16 @@ func TestMQTTPublishesOnlyFollowedRooms(t *testing.T) {
 
 // A removed room's retained topics go, and so do its MQTT clients.
 func TestMQTTRoomRemoved(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "open-api")
-	s.clock.Advance(1000)
+	id := s.NewRoom(t, "open-api")
+	s.Clock.Advance(1000)
 	p := "thingyard/" + id + "/"
 	mc := dialMQTT(t, s, addr, "follower", id)
 	mc.subscribe(t, p+"#")
 	mc.waitTopics(t, p+"meter/power")
-	s.clock.Advance(relay.DefaultIdleAfter.Milliseconds() / wire.MsPerTick)
-	if n := s.rel.Sweep(); n != 1 {
+	s.Clock.Advance(relay.DefaultIdleAfter.Milliseconds() / wire.MsPerTick)
+	if n := s.Rel.Sweep(); n != 1 {
 		t.Fatalf("swept %d rooms, want the idle one", n)
 	}
 	b.publish()
@@ -462,14 +438,14 @@ func TestMQTTRoomRemoved(t *testing.T) {
 // A room keeps at most maxRoomTopics retained topics, however many open
 // devices it has, and the log says it publishes only part of it.
 func TestMQTTRoomTopicsBounded(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, logs := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "open-api")
+	id := s.NewRoom(t, "open-api")
 	const sensors = maxRoomTopics * 3 / 5 // a reading and online each: more topics than the bound
-	if res := s.do(t, "POST", "/api/rooms/"+id+"/actions", fmt.Sprintf(`{"kind":"add","count":%d,"device_kind":"sensor","link":"net"}`, sensors), nil); res.StatusCode != http.StatusAccepted {
+	if res := s.Do(t, "POST", "/api/rooms/"+id+"/actions", fmt.Sprintf(`{"kind":"add","count":%d,"device_kind":"sensor","link":"net"}`, sensors), nil); res.StatusCode != http.StatusAccepted {
 		t.Fatalf("add sensors: %d", res.StatusCode)
 	}
-	s.clock.Advance(1000)
+	s.Clock.Advance(1000)
 	p := "thingyard/" + id + "/"
 	mc := dialMQTT(t, s, addr, "follower", id)
 	mc.subscribe(t, p+"#")
@@ -485,19 +461,19 @@ func TestMQTTRoomTopicsBounded(t *testing.T) {
 // A board's named readings (plotter lines such as temp:21.5,hum:40) are a
 // metric each, on REST and on MQTT, as the room's log has them.
 func TestBoardReadingsKeepTheirNames(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, _ := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "real-board")
-	ws := dialRoom(t, s, id)
-	ws.kind(t, wire.KindPresence)
-	s.clock.Advance(100)
-	ws.send(t, wire.KindReading, sim.Action{Kind: sim.ActReading, Device: "board", At: 100 + wire.Lead,
+	id := s.NewRoom(t, "real-board")
+	ws := s.DialRoom(t, id)
+	ws.Kind(t, wire.KindPresence)
+	s.Clock.Advance(100)
+	ws.Send(t, wire.KindReading, sim.Action{Kind: sim.ActReading, Device: "board", At: 100 + wire.Lead,
 		Readings: []sim.Reading{{Name: "temp", Value: 21.5}, {Name: "hum", Value: 40}, {Name: "on", Value: 1}}})
-	ws.kind(t, wire.KindReading)
-	s.clock.Advance(100)
+	ws.Kind(t, wire.KindReading)
+	s.Clock.Advance(100)
 
-	var board deviceJSON
-	s.do(t, "GET", "/api/rooms/"+id+"/devices/board", "", &board)
+	var board api.Device
+	s.Do(t, "GET", "/api/rooms/"+id+"/devices/board", "", &board)
 	got := map[string]float64{}
 	for _, r := range board.Readings {
 		got[r.Metric] = r.Value
@@ -550,10 +526,10 @@ func (mc *mqttClient) last(t *testing.T, topic string) (reading, int) {
 // cut, their last values are republished once marked stale and their
 // online topics say false; when it is back, fresh values come again.
 func TestMQTTFollowsTheCut(t *testing.T) {
-	s := newAPIServer(t)
+	s := apitest.New(t)
 	b, addr, _ := startTestBrokerOf(t, s, false)
-	id := s.newRoom(t, "open-api")
-	s.clock.Advance(30_000)
+	id := s.NewRoom(t, "open-api")
+	s.Clock.Advance(30_000)
 	p := "thingyard/" + id + "/"
 	mc := dialMQTT(t, s, addr, "reader", id)
 	mc.subscribe(t, p+"#")
@@ -561,12 +537,12 @@ func TestMQTTFollowsTheCut(t *testing.T) {
 	mc.waitTopics(t, p+"meter/power", p+"meter/online", p+"fan/on")
 	before, _ := mc.last(t, p+"meter/power")
 
-	if res := s.do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"cut","link":"internet"}`, nil); res.StatusCode != http.StatusAccepted {
+	if res := s.Do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"cut","link":"internet"}`, nil); res.StatusCode != http.StatusAccepted {
 		t.Fatalf("cut the internet: %d", res.StatusCode)
 	}
-	s.clock.Advance(5000)
+	s.Clock.Advance(5000)
 	b.publish()
-	eventually(t, "meter/online false and meter/power stale", func() bool {
+	testkit.Eventually(t, 20*time.Second, "meter/online false and meter/power stale", func() bool {
 		on, _ := mc.last(t, p+"meter/online")
 		pw, _ := mc.last(t, p+"meter/power")
 		return on.Value == false && pw.Stale
@@ -580,11 +556,11 @@ func TestMQTTFollowsTheCut(t *testing.T) {
 	}
 	// Ten more seconds of the room: the meter measures on, but nothing of
 	// it reaches the broker, so nothing new is published.
-	s.clock.Advance(10_000)
+	s.Clock.Advance(10_000)
 	b.publish()
 	b.publish()
-	var meter deviceJSON
-	s.do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
+	var meter api.Device
+	s.Do(t, "GET", "/api/rooms/"+id+"/devices/meter", "", &meter)
 	if meter.ReachesBroker || meter.Online || len(meter.Readings) != 1 || meter.Readings[0].SampledMs <= before.Tick {
 		t.Errorf("REST says %+v: want a meter that measures on, offline, its path to the broker cut", meter)
 	}
@@ -592,14 +568,80 @@ func TestMQTTFollowsTheCut(t *testing.T) {
 		t.Errorf("meter/power got %d more messages while cut, the last %+v", m-n, got)
 	}
 
-	if res := s.do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"restore","link":"internet"}`, nil); res.StatusCode != http.StatusAccepted {
+	if res := s.Do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"restore","link":"internet"}`, nil); res.StatusCode != http.StatusAccepted {
 		t.Fatalf("restore the internet: %d", res.StatusCode)
 	}
-	s.clock.Advance(5000)
+	s.Clock.Advance(5000)
 	b.publish()
-	eventually(t, "fresh readings after the internet is back", func() bool {
+	testkit.Eventually(t, 20*time.Second, "fresh readings after the internet is back", func() bool {
 		on, _ := mc.last(t, p+"meter/online")
 		pw, _ := mc.last(t, p+"meter/power")
 		return on.Value == true && !pw.Stale && pw.Tick > before.Tick
 	})
+}
+
+// The open API is for outside programs and reaches the IoT side only:
+// REST refuses an action on an M2M device or link with the words MQTT
+// refuses a set with, and logs nothing; the IoT side takes them, and the
+// echo of a power-off says "on": false.
+func TestAPIReachesTheOpenSideOnly(t *testing.T) {
+	s := apitest.New(t)
+	addr, logs := startTestBroker(t, s)
+	id := s.NewRoom(t, "open-api")
+	s.Clock.Advance(1000)
+	path := "/api/rooms/" + id + "/actions"
+	refused := []struct{ body, field, detail string }{
+		{`{"kind":"power","device":"plc","on":false}`, "device", "plc is on the M2M side, which has no open API"},
+		{`{"kind":"command","device":"guard","on":true}`, "device", "guard is on the M2M side"},
+		{`{"kind":"set","device":"press","key":"period_ms","value":50}`, "device", "press is on the M2M side"},
+		{`{"kind":"cut","link":"bus"}`, "link", "bus is a link of the M2M side, which has no open API"},
+		{`{"kind":"add","link":"bus","device_kind":"sensor","count":2}`, "link", "bus is a link of the M2M side"},
+		{`{"kind":"connect","device":"meter","link":"bus"}`, "link", "bus is a link of the M2M side"},
+	}
+	var plcWhy string
+	for _, tt := range refused {
+		var p apitest.Problem
+		res := s.Do(t, "POST", path, tt.body, &p)
+		if res.StatusCode != http.StatusForbidden || p.Field != tt.field || !strings.Contains(p.Detail, tt.detail) || !strings.Contains(p.Detail, "outside programs (REST, MQTT)") {
+			t.Errorf("POST %s: %d %+v; want 403, field %q, detail with %q", tt.body, res.StatusCode, p, tt.field, tt.detail)
+		}
+		if strings.Contains(tt.body, `"plc"`) {
+			plcWhy = p.Detail
+		}
+	}
+	var room api.Room
+	if s.Do(t, "GET", "/api/rooms/"+id, "", &room); room.Seq != 0 {
+		t.Errorf("the room logged %d refused actions", room.Seq)
+	}
+	s.Clock.Advance(1000)
+	var plc api.Device
+	if s.Do(t, "GET", "/api/rooms/"+id+"/devices/plc", "", &plc); !plc.Powered {
+		t.Error("a refused power-off switched the PLC off")
+	}
+
+	// MQTT says the same of the same device.
+	pub := dialMQTT(t, s, addr, "writer", id)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := pub.Publish(ctx, &paho.Publish{Topic: "thingyard/" + id + "/plc/set", Payload: []byte(`{"power":false}`), QoS: 0}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 20*time.Second, "the MQTT refusal in the log", func() bool { return strings.Contains(logs.String(), "mqtt publish refused") })
+	if l := logs.String(); plcWhy == "" || !strings.Contains(l, plcWhy) {
+		t.Errorf("MQTT refused plc/set without REST's words %q:\n%s", plcWhy, l)
+	}
+
+	// The IoT side takes them; a power-off echoes as one.
+	for _, body := range []string{`{"kind":"power","device":"fan","on":false}`, `{"kind":"cut","link":"internet"}`, `{"kind":"cut","link":"net"}`} {
+		var res map[string]any
+		r := s.Do(t, "POST", path, body, &res)
+		act, _ := res["action"].(map[string]any)
+		if r.StatusCode != http.StatusAccepted || act == nil {
+			t.Errorf("POST %s: %d %v", body, r.StatusCode, res)
+			continue
+		}
+		if on, ok := act["on"]; strings.Contains(body, `"power"`) && (!ok || on != false) {
+			t.Errorf("POST %s echoes %v: a power-off must say \"on\": false", body, act)
+		}
+	}
 }

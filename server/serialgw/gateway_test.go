@@ -1,151 +1,74 @@
-package main
+package serialgw
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"regexp"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
-	"github.com/thingyard/thingyard"
 	"github.com/thingyard/thingyard/board/boardtest"
 	"github.com/thingyard/thingyard/board/firmata"
 	"github.com/thingyard/thingyard/internal/testkit"
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/server/api/apitest"
+	"github.com/thingyard/thingyard/server/gate"
+	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
 
-// syncBuf is an output the server writes while the test reads it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// startServer runs the real program (run) with args on a free port and
-// returns its address.
-func startServer(t testing.TB, args ...string) string {
+// startServer runs a relay on a free port with the gateway that args
+// (the -serial flags) configure, and returns its address; relay sets the
+// relay's options beyond the defaults.
+func startServer(t testing.TB, relay relay.Options, args ...string) string {
 	t.Helper()
-	addr, _ := startServerLog(t, args...)
+	addr, _ := startServerLog(t, relay, args...)
 	return addr
 }
 
 // startServerLog is startServer that also returns the server's log.
-func startServerLog(t testing.TB, args ...string) (string, *syncBuf) {
+func startServerLog(t testing.TB, opt relay.Options, args ...string) (string, *testkit.Buffer) {
 	t.Helper()
-	// -dev serves a page from the working directory: these tests need the
-	// relay, not a built WebAssembly program.
-	t.Chdir(t.TempDir())
-	if err := os.WriteFile("index.html", []byte("<!doctype html><title>t</title>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	var runErr error
-	finished := make(chan struct{})
-	go func() {
-		runErr = run(ctx, append([]string{"serve", "-dev", "-store", "memory", "-addr", "127.0.0.1:0"}, args...), &stdout, &stderr)
-		close(finished)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-finished
-		if runErr != nil {
-			t.Errorf("server: %v", runErr)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", stderr.String())
-		}
-	})
-	re := regexp.MustCompile(`serving on http://([^/]+)/`)
-	var addr string
-	testkit.Eventually(t, 10*time.Second, "the server to listen", func() bool {
-		select {
-		case <-finished:
-			t.Fatalf("server ended: %v\n%s", runErr, stderr.String())
-		default:
-		}
-		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			addr = m[1]
-		}
-		return addr != ""
-	})
-	return addr, &stderr
-}
-
-// member is a WebSocket client in a room, as a browser is.
-type member struct {
-	t    testing.TB
-	conn *websocket.Conn
-	ctx  context.Context
-}
-
-func joinRoom(t testing.TB, addr, room string) *member {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	conn, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws?room="+room, nil)
+	var logs testkit.Buffer
+	addr, err := serve(t, opt, &logs, args...)
 	if err != nil {
-		t.Fatalf("join %s: %v", room, err)
+		t.Fatalf("-serial %v: %v", args, err)
 	}
-	conn.SetReadLimit(1 << 20)
-	t.Cleanup(func() { conn.CloseNow() })
-	return &member{t: t, conn: conn, ctx: ctx}
+	return addr, &logs
 }
 
-func (m *member) send(kind string, body any) {
-	m.t.Helper()
-	b, _ := json.Marshal(body)
-	frame, _ := json.Marshal(wire.Envelope{Kind: kind, Body: b})
-	if err := m.conn.Write(m.ctx, websocket.MessageText, frame); err != nil {
-		m.t.Fatalf("send: %v", err)
+// serve parses args as the server does and starts the gateway beside a
+// relay served on a loopback port, until the test ends.
+func serve(t testing.TB, opt relay.Options, logs io.Writer, args ...string) (string, error) {
+	t.Helper()
+	fl := flag.NewFlagSet("thingyard serve", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	var cfg Config
+	cfg.Flags(fl)
+	if err := fl.Parse(args); err != nil {
+		return "", err
 	}
-}
-
-// action waits for the next action or reading envelope that holds an
-// action matching want.
-func (m *member) action(what string, want func(sim.Action) bool) sim.Action {
-	m.t.Helper()
-	for {
-		_, data, err := m.conn.Read(m.ctx)
-		if err != nil {
-			m.t.Fatalf("waiting for %s: %v", what, err)
-		}
-		var e wire.Envelope
-		json.Unmarshal(data, &e)
-		if e.Kind == wire.KindWelcome {
-			var w wire.Welcome
-			json.Unmarshal(e.Body, &w)
-			for _, le := range w.Log {
-				var a sim.Action
-				if json.Unmarshal(le.Body, &a) == nil && (le.Kind == wire.KindAction || le.Kind == wire.KindReading) && want(a) {
-					return a
-				}
-			}
-			continue
-		}
-		if e.Kind != wire.KindAction && e.Kind != wire.KindReading {
-			continue
-		}
-		var a sim.Action
-		if err := json.Unmarshal(e.Body, &a); err != nil {
-			m.t.Fatalf("bad action %s", e.Body)
-		}
-		if want(a) {
-			return a
-		}
+	if err := cfg.Check(); err != nil {
+		return "", err
 	}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	opt.Scenes, opt.Gate = scenes.Names(), gate.New(gate.Limits{}, nil)
+	rel := relay.New(opt, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go rel.Run(ctx)
+	srv := httptest.NewServer(rel)
+	t.Cleanup(srv.Close)
+	if err := Start(ctx, cfg, rel, log); err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(srv.URL, "http://"), nil
 }
 
 func readingOf(names string) func(sim.Action) bool {
@@ -205,20 +128,20 @@ func TestSerialGateway(t *testing.T) {
 			}
 			stop := plug()
 			defer func() { stop() }()
-			addr := startServer(t, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
+			addr := startServer(t, relay.Options{}, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
 
-			browser := joinRoom(t, addr, room)
-			browser.action("the board online", power(true))
-			r := browser.action("a reading", readingOf(tt.readings))
+			browser := apitest.Dial(t, addr, room)
+			browser.Action(t, "the board online", power(true))
+			r := browser.Action(t, "a reading", readingOf(tt.readings))
 			if r.At <= 0 {
 				t.Errorf("reading at tick %d", r.At)
 			}
 			// Someone in the room commands the board on: a command action
 			// (what the inspector's button sends).
-			browser.send(wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: true, At: r.At + wire.Lead})
+			browser.Send(t, wire.KindAction, sim.Action{Kind: sim.ActCommand, Device: "board", On: true, At: r.At + wire.Lead})
 			testkit.Eventually(t, 10*time.Second, "the command at the board", led)
 			// A command envelope goes to the member holding the board.
-			browser.send(wire.KindCommand, wire.Command{Device: "board", On: false})
+			browser.Send(t, wire.KindCommand, wire.Command{Device: "board", On: false})
 			if !tt.libmod {
 				testkit.Eventually(t, 10*time.Second, "the off command at the board", func() bool { return !led() })
 			}
@@ -228,13 +151,13 @@ func TestSerialGateway(t *testing.T) {
 			// between sees it all from the room's log.
 			cable.Unplug()
 			stop()
-			browser.action("the board offline", power(false))
+			browser.Action(t, "the board offline", power(false))
 			cable.Plug()
 			stop = plug()
-			browser.action("the board back online", power(true))
-			browser.action("a reading after the replug", readingOf(tt.readings))
-			late := joinRoom(t, addr, room)
-			late.action("the log's reading", readingOf(tt.readings))
+			browser.Action(t, "the board back online", power(true))
+			browser.Action(t, "a reading after the replug", readingOf(tt.readings))
+			late := apitest.Dial(t, addr, room)
+			late.Action(t, "the log's reading", readingOf(tt.readings))
 		})
 	}
 }
@@ -254,27 +177,10 @@ func TestSerialFlags(t *testing.T) {
 		{[]string{"-serial", "/dev/x", "-serial-room", "classroom", "-modbus-coil", "70000"}, "-modbus-coil 70000: a coil is 0 to 65535"},
 		{[]string{"-serial", "/dev/x", "-serial-room", "bad room!"}, "-serial-room bad room!"},
 	}
-	t.Chdir(t.TempDir())
-	os.WriteFile("index.html", []byte("<!doctype html>"), 0o644)
 	for _, tt := range tests {
-		err := run(context.Background(), append([]string{"serve", "-dev", "-store", "memory", "-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
+		_, err := serve(t, relay.Options{}, io.Discard, tt.args...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
-		}
-	}
-}
-
-// The ready-to-flash examples travel inside the binary, served beside the
-// page, so a classroom machine has them without the repository.
-func TestExamplesAreEmbedded(t *testing.T) {
-	for _, name := range []string{"README.md", "plotter/plotter.ino", "micropython/main.py", "modbus/modbus_slave.ino"} {
-		want, err := os.ReadFile("../assets/boards/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := fs.ReadFile(thingyard.Web, "assets/boards/"+name)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s: embedded %d bytes, %v", name, len(got), err)
 		}
 	}
 }
@@ -298,9 +204,9 @@ func TestSerialSilentBoard(t *testing.T) {
 			cable := boardtest.NewCable(t)
 			boardtest.Open(t, cable.Board) // open, and never a word
 			room := fmt.Sprintf("silent-%d-room", i)
-			addr, logs := startServerLog(t, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
-			page := joinRoom(t, addr, room)
-			note := page.boardNote()
+			addr, logs := startServerLog(t, relay.Options{}, append([]string{"-serial", cable.Host, "-serial-room", room}, tt.args...)...)
+			page := apitest.Dial(t, addr, room)
+			note := boardNote(t, page)
 			if !note.Silent {
 				t.Errorf("the page got a note %+v not marked silent", note)
 			}
@@ -329,15 +235,10 @@ func TestSerialSilentBoard(t *testing.T) {
 
 // boardNote waits for a board announcement with a note, in the welcome's
 // log or live.
-func (m *member) boardNote() wire.Board {
-	m.t.Helper()
+func boardNote(t *testing.T, m *apitest.WS) wire.Board {
+	t.Helper()
 	for {
-		_, data, err := m.conn.Read(m.ctx)
-		if err != nil {
-			m.t.Fatalf("waiting for a board note: %v", err)
-		}
-		var e wire.Envelope
-		json.Unmarshal(data, &e)
+		e := m.Next(t, "a board note")
 		envs := []wire.Envelope{e}
 		if e.Kind == wire.KindWelcome {
 			var w wire.Welcome

@@ -1,4 +1,8 @@
-package main
+// Package serialgw joins a board plugged into the server's machine to a
+// live room (-serial): the board's readings become the room's reading
+// envelopes, the room's commands for its device are written to the board,
+// and an unplugged board is reopened with backoff.
+package serialgw
 
 import (
 	"context"
@@ -26,9 +30,9 @@ const (
 	reopenMax   = 5 * time.Second
 )
 
-// serialConfig is what the -serial flags set: a board plugged into the
+// Config is what the -serial flags set: a board plugged into the
 // machine that runs the server, joined to a live room as a gateway.
-type serialConfig struct {
+type Config struct {
 	path, protocol, room, device, scene string
 	baud                                int
 	slave, register, count, coil        uint
@@ -36,7 +40,8 @@ type serialConfig struct {
 	rate                                float64
 }
 
-func (c *serialConfig) flags(fl *flag.FlagSet) {
+// Flags defines the -serial flags on fl.
+func (c *Config) Flags(fl *flag.FlagSet) {
 	fl.StringVar(&c.path, "serial", "", "serial port of a board to join to a room (e.g. /dev/ttyACM0, COM3)")
 	fl.IntVar(&c.baud, "baud", board.DefaultBaud, "the board's baud rate (StandardFirmata talks at 57600)")
 	fl.StringVar(&c.protocol, "serial-protocol", "auto", "what the board speaks: auto, plotter, firmata or modbus")
@@ -51,8 +56,8 @@ func (c *serialConfig) flags(fl *flag.FlagSet) {
 	fl.DurationVar(&c.detect, "serial-detect", board.DefaultDetectFor, "with auto: how long to listen for Firmata or plotter lines before probing Modbus")
 }
 
-// check says what is wrong with the flags, if anything.
-func (c *serialConfig) check() error {
+// Check says what is wrong with the flags, if anything.
+func (c *Config) Check() error {
 	if c.path == "" {
 		if c.room != "" {
 			return errors.New("-serial-room needs -serial PORT")
@@ -82,7 +87,7 @@ func (c *serialConfig) check() error {
 	return nil
 }
 
-func (c *serialConfig) options() board.Options {
+func (c *Config) options() board.Options {
 	p, _ := board.ParseProtocol(c.protocol)
 	return board.Options{Protocol: p, Device: c.device, Baud: c.baud, DetectFor: c.detect, MaxRate: c.rate,
 		Slave: byte(c.slave), Register: uint16(c.register), Count: uint16(c.count), Coil: uint16(c.coil)}
@@ -93,7 +98,7 @@ func (c *serialConfig) options() board.Options {
 // back and are written to the board. An unplugged board makes the
 // device offline and is reopened with backoff; nothing else stops.
 type gateway struct {
-	cfg  serialConfig
+	cfg  Config
 	room *relay.Local
 	log  *slog.Logger
 	// open opens the port (go.bug.st/serial; tests may swap it).
@@ -103,9 +108,9 @@ type gateway struct {
 	sess *board.Session // nil while the board is away
 }
 
-// startSerial joins the configured board's room and runs its gateway
+// Start joins the configured board's room and runs its gateway
 // until ctx ends. Without -serial it does nothing.
-func startSerial(ctx context.Context, cfg serialConfig, rel *relay.Relay, log *slog.Logger) error {
+func Start(ctx context.Context, cfg Config, rel *relay.Relay, log *slog.Logger) error {
 	if cfg.path == "" {
 		return nil
 	}

@@ -1,4 +1,8 @@
-package main
+// Package roomstore opens where the server keeps its live rooms, as the
+// -store, -data and -nats flags say (the embedded NATS JetStream, a NATS
+// cluster, or memory), names the server among those sharing them, and
+// reads the secret that keys the rooms' tokens.
+package roomstore
 
 import (
 	"context"
@@ -17,8 +21,8 @@ import (
 	"github.com/thingyard/thingyard/server/store"
 )
 
-// storeConfig is where the live rooms are kept: -store, -data, -nats….
-type storeConfig struct {
+// Config is where the live rooms are kept: -store, -data, -nats….
+type Config struct {
 	kind     string // jetstream or memory
 	data     string
 	nats     string
@@ -32,7 +36,8 @@ type storeConfig struct {
 // directory.
 const defaultData = "thingyard-data"
 
-func (c *storeConfig) flags(fl *flag.FlagSet) {
+// Flags defines the store's flags on fl.
+func (c *Config) Flags(fl *flag.FlagSet) {
 	fl.StringVar(&c.kind, "store", "jetstream", "where live rooms are kept: jetstream (they survive a restart) or memory")
 	fl.StringVar(&c.data, "data", defaultData, "folder of the embedded NATS JetStream that keeps the rooms (without -nats)")
 	fl.StringVar(&c.nats, "nats", "", "comma-separated NATS URLs of a JetStream cluster to keep the rooms in, shared with other Thingyard servers, instead of the embedded one")
@@ -42,7 +47,8 @@ func (c *storeConfig) flags(fl *flag.FlagSet) {
 	fl.StringVar(&c.instance, "instance", "", "this server's name among those sharing rooms (default: from the host name and the data folder or address)")
 }
 
-func (c *storeConfig) check() error {
+// Check says what is wrong with the flags, if anything.
+func (c *Config) Check() error {
 	switch c.kind {
 	case "jetstream", "memory":
 	default:
@@ -57,8 +63,9 @@ func (c *storeConfig) check() error {
 	return nil
 }
 
-// open opens the store of the rooms and says where they live.
-func (c *storeConfig) open(ctx context.Context, addr string, log *slog.Logger) (store.Store, string, error) {
+// Open opens the store of the rooms and returns it with the server's
+// instance name, for a server listening on addr.
+func (c *Config) Open(ctx context.Context, addr string, log *slog.Logger) (store.Store, string, error) {
 	host, _ := os.Hostname()
 	switch {
 	case c.kind == "memory":
@@ -90,7 +97,7 @@ func (c *storeConfig) open(ctx context.Context, addr string, log *slog.Logger) (
 
 // name is the server's instance name: -instance, or a short hash of what
 // tells it apart, so a restart on the same data keeps its name.
-func (c *storeConfig) name(from string) string {
+func (c *Config) name(from string) string {
 	if c.instance != "" {
 		return c.instance
 	}
@@ -103,9 +110,9 @@ func (c *storeConfig) name(from string) string {
 // that tokens survive a restart and every server sharing rooms agrees.
 const secretRoom = "_thingyard_secret"
 
-// roomSecret reads the rooms' secret from the store, making it the first
+// Secret reads the rooms' secret from the store, making it the first
 // time.
-func roomSecret(ctx context.Context, s store.Store) ([]byte, error) {
+func Secret(ctx context.Context, s store.Store) ([]byte, error) {
 	for range 3 {
 		if r, err := s.Find(ctx, secretRoom); err == nil {
 			return hex.DecodeString(r.Meta["key"])
