@@ -1,11 +1,10 @@
-package ui_test
+package ui
 
 import (
 	"testing"
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
-	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 // TestTrackRecent follows the PLC of the default scene for 20 simulated
@@ -29,9 +28,9 @@ func TestTrackRecent(t *testing.T) {
 	for range 20_000 {
 		w.Step(1)
 		w.View(&v)
-		recent = ui.TrackRecent(recent, &v, device, w.Message)
-		if len(recent) > ui.MaxRecent {
-			t.Fatalf("the list holds %d messages, at most %d", len(recent), ui.MaxRecent)
+		recent = TrackRecent(recent, &v, device, w.Message)
+		if len(recent) > MaxRecent {
+			t.Fatalf("the list holds %d messages, at most %d", len(recent), MaxRecent)
 		}
 		for i := len(recent) - 1; i >= 0; i-- { // what is new is at the front, newest first
 			if !seen(hops, recent[i]) {
@@ -39,10 +38,10 @@ func TestTrackRecent(t *testing.T) {
 			}
 		}
 	}
-	if len(hops) <= ui.MaxRecent {
-		t.Fatalf("the PLC sent or got %d hops in 20 s: the test needs more than %d", len(hops), ui.MaxRecent)
+	if len(hops) <= MaxRecent {
+		t.Fatalf("the PLC sent or got %d hops in 20 s: the test needs more than %d", len(hops), MaxRecent)
 	}
-	want := hops[len(hops)-ui.MaxRecent:]
+	want := hops[len(hops)-MaxRecent:]
 	for i := range recent {
 		got, w := recent[i], want[len(want)-1-i]
 		if got.ID != w.ID || got.From != w.From {
