@@ -484,3 +484,11 @@ func (r *Relay) tell(rm *room, m *member, msg string) {
 		rm.send(m, data)
 	}
 }
+
+// parseSince reads a join's since= (none: 0).
+func parseSince(s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseUint(s, 10, 64)
+}

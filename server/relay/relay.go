@@ -592,10 +592,3 @@ func (r *Relay) Info(id string) (Room, bool) {
 	}
 	return info, true
 }
-
-func parseSince(s string) (uint64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	return strconv.ParseUint(s, 10, 64)
-}

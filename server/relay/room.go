@@ -529,46 +529,6 @@ func (rm *room) deliver(e wire.Envelope) {
 	}
 }
 
-// foldWorld makes the room's world state at tick from snapshot s (its
-// world state and the actions after it) with the relay's Folder, away from
-// the room's lock, and hands it to the room's log, whose next fold takes
-// it. From then on the room's gate refuses actions before tick.
-func (rm *room) foldWorld(s *Snapshot, tick int64, mark gate.Mark) {
-	r := rm.relay
-	began := time.Now()
-	packed, err := r.opt.Folder.Fold(rm.scene, s.World, snapBodies(s), tick)
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	if err != nil {
-		rm.log.made(nil)
-		r.log.Warn("cannot fold the room's log into its world state", "room", rm.id, "seq", s.Seq, "err", err)
-		return
-	}
-	rm.log.made(&worldState{packed: packed, seq: s.Seq, tick: tick, gate: mark})
-	if rm.door != nil {
-		rm.door.Floor(tick)
-	}
-	r.worlds.Add(1)
-	r.log.Info("folded the room's log into its world state", "room", rm.id, "seq", s.Seq, "tick", tick,
-		"actions", s.count, "bytes", len(packed), "took", time.Since(began))
-}
-
-// putSnapshot stores the room's log folded up to its latest fold, so a
-// server that opens the room reads that and a short tail. Every server
-// following the room folds at the same seqs; the store keeps the newest.
-func (rm *room) putSnapshot(s *Snapshot) {
-	present := s.Present
-	go func() {
-		ctx, cancel := rm.relay.ctx()
-		defer cancel()
-		// Written straight from the snapshot's bodies: nothing of the
-		// room's log is marshalled again.
-		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: s.stored(present)}); err != nil {
-			rm.relay.log.Warn("cannot store the room's snapshot", "room", rm.id, "seq", s.Seq, "err", err)
-		}
-	}()
-}
-
 // send queues a frame for a member, dropping the member when it is too
 // slow to keep up. Call with rm.mu held.
 func (rm *room) send(m *member, data []byte) {
