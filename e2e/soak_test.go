@@ -430,21 +430,23 @@ func (s *soak) compareLog(t *testing.T, r *soakRoom, final uint64) int {
 		switch event {
 		case "snapshot":
 			var snap struct {
-				Seq     uint64
-				Actions []json.RawMessage
+				Seq      uint64
+				WorldSeq uint64 `json:"world_seq"`
+				Actions  []json.RawMessage
 			}
-			if err := json.Unmarshal([]byte(data), &snap); err != nil {
-				t.Fatalf("room %d's snapshot: %v", r.n, err)
+			if err := json.Unmarshal([]byte(data), &snap); err != nil || snap.WorldSeq > snap.Seq {
+				t.Fatalf("room %d's snapshot: %v (world state up to seq %d, snapshot up to %d)", r.n, err, snap.WorldSeq, snap.Seq)
 			}
-			// The snapshot holds the actions up to its seq, in order.
+			// The snapshot holds the actions up to its seq, in order: those
+			// after its world state when the log was folded into one.
 			var saw []uint64
-			for _, e := range r.log[1 : snap.Seq+1] {
+			for _, e := range r.log[snap.WorldSeq+1 : snap.Seq+1] {
 				if e.body != 0 {
 					saw = append(saw, e.body)
 				}
 			}
 			if len(saw) != len(snap.Actions) {
-				differ("its snapshot up to seq %d holds %d actions; the members saw %d", snap.Seq, len(snap.Actions), len(saw))
+				differ("its snapshot from seq %d to %d holds %d actions; the members saw %d", snap.WorldSeq, snap.Seq, len(snap.Actions), len(saw))
 			}
 			for i, a := range snap.Actions {
 				if i < len(saw) && bodyHash(a) != saw[i] {
