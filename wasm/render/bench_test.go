@@ -61,7 +61,7 @@ func BenchmarkFrameParts(b *testing.B) {
 	b.Run("cached layer", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			r.drawStatic(r.still.img, v)
+			r.drawStatic(r.still.img, v, 0)
 		}
 	})
 	b.Run("legend", func(b *testing.B) {

@@ -72,15 +72,6 @@ type Renderer struct {
 	trunk              []float64 // per link of the view: a bus's trunk height, or NaN
 }
 
-// stillLayer is the image of what stays still between frames, and what it
-// was drawn for.
-type stillLayer struct {
-	img *ebiten.Image
-	key uint64 // the staticKey it was drawn for, or 0
-	gen uint64 // counts scenes, for the key
-	op  ebiten.DrawImageOptions
-}
-
 // New makes a renderer; fonts and the atlas are prepared once here.
 func New() *Renderer {
 	r := &Renderer{SlowDown: 1, dpr: 1, text: newWriter(), legend: newLegend()}
@@ -171,33 +162,16 @@ func (r *Renderer) onScreen(x, y, m float64) bool {
 // Draw draws the view. It only reads v.
 //
 // What stays still between frames (sides, links, icons, labels) is drawn
-// into a cached image, redrawn only when the camera, the layout or a
-// device's state changes; every frame blits it and draws what moves on
-// top: messages, busy rings, selection, the legend and the tooltip. A
-// world of thousands of devices then costs per frame what is in flight.
+// into a cached image, redrawn only when the zoom, the layout or a
+// device's state changes, or a pan goes beyond it (still.go); every frame
+// copies it and draws what moves on top: messages, busy rings, selection,
+// the legend and the tooltip. A world of thousands of devices then costs
+// per frame what is in flight.
 func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 	r.trunks(v)
-	b := screen.Bounds()
-	if r.still.img == nil || r.still.img.Bounds() != b {
-		if r.still.img != nil {
-			r.still.img.Deallocate()
-		}
-		r.still.img = ebiten.NewImage(b.Dx(), b.Dy())
-		r.still.key = 0
-	}
 	r.text.start(r.at)
-	dragging := r.in.drag.active && r.in.drag.moved && r.in.drag.device >= 0
-	if key := r.staticKey(v); key != r.still.key || dragging {
-		r.visible = r.countVisible(v)
-		r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
-		r.drawStatic(r.still.img, v)
-		r.still.key = key
-		if dragging {
-			r.still.key = 0 // the dragged device moves without the key changing
-		}
-	}
-	screen.DrawImage(r.still.img, &r.still.op)
+	r.drawStill(screen, v)
 
 	r.fg.reset()
 	r.over.reset()
@@ -212,6 +186,9 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 		r.drawDeviceState(v, int32(i))
 	}
 	r.drawOutage(v)
+	if r.still.pad > 0 {
+		r.drawHints(&r.top) // not in a layer that moves with the world
+	}
 	r.drawTooltip(v)
 	r.fg.draw(screen, r.at.img, &r.triOp)
 	r.drawBand(screen)
@@ -219,8 +196,15 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.text.draw(screen, r.at, r.top)
 }
 
-// drawStatic draws what stays still into dst.
-func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
+// drawStatic draws what stays still into dst, reaching pad pixels beyond
+// the screen on every side (see stillLayer): it is drawn as for a screen
+// that much larger.
+func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View, pad float64) {
+	if pad > 0 {
+		cam := r.Cam
+		r.Cam.W, r.Cam.H = cam.W+2*pad, cam.H+2*pad
+		defer func() { r.Cam = cam }()
+	}
 	dst.Fill(col.Background)
 	r.bg.reset()
 	r.dash.reset()
@@ -259,7 +243,9 @@ func (r *Renderer) drawStatic(dst *ebiten.Image, v *sim.View) {
 	for i := range r.labels.captions {
 		r.place(r.labels.captions[i], true, false)
 	}
-	r.drawHints()
+	if pad == 0 {
+		r.drawHints(&r.labels.world)
+	}
 	r.bg.draw(dst, r.at.img, &r.triOp)
 	r.dash.draw(dst, r.at.dash, &r.dashOp)
 	r.plate.draw(dst, r.at.img, &r.triOp)
@@ -278,7 +264,8 @@ func (r *Renderer) countVisible(v *sim.View) int {
 	return n
 }
 
-// staticKey sums up everything drawStatic depends on: the camera, the
+// staticKey sums up everything drawStatic depends on but the camera's
+// centre (drawStill follows that): the camera's scale and screen, the
 // scene, and each device's and link's place and lasting state. Busy and
 // messages are left out: they are drawn every frame.
 func (r *Renderer) staticKey(v *sim.View) uint64 {
@@ -287,7 +274,7 @@ func (r *Renderer) staticKey(v *sim.View) uint64 {
 		h ^= x
 		h *= 1099511628211
 	}
-	for _, f := range [...]float64{r.Cam.CX, r.Cam.CY, r.Cam.Scale, r.Cam.W, r.Cam.H, r.dpr} {
+	for _, f := range [...]float64{r.Cam.Scale, r.Cam.W, r.Cam.H, r.dpr} {
 		mix(math.Float64bits(f))
 	}
 	mix(r.still.gen)

@@ -91,8 +91,9 @@ func (r *Renderer) place(l label, plate, always bool) bool {
 // titles, captions) and where it is anchored on screen, in device pixels:
 // what tests see of the labels.
 func (r *Renderer) EachText(f func(s string, x, y float64)) {
+	ox, oy := r.still.ox, r.still.oy // the layer may reach beyond the screen
 	for i := range r.labels.world {
-		f(r.labels.world[i].s, r.labels.world[i].x, r.labels.world[i].y)
+		f(r.labels.world[i].s, r.labels.world[i].x-ox, r.labels.world[i].y-oy)
 	}
 }
 
@@ -100,10 +101,11 @@ func (r *Renderer) EachText(f func(s string, x, y float64)) {
 // the world and the legend's, with the box it takes on screen, in device
 // pixels, and its colour: what a test of contrast reads the pixels of.
 func (r *Renderer) EachTextBox(f func(s string, x0, y0, x1, y1 float64, c color.RGBA)) {
+	ox, oy := r.still.ox, r.still.oy
 	for i := range r.labels.world {
 		l := &r.labels.world[i]
 		x0, y0, x1, y1 := l.box()
-		f(l.s, x0, y0, x1, y1, l.c)
+		f(l.s, x0-ox, y0-oy, x1-ox, y1-oy, l.c)
 	}
 	if r.legend.img == nil {
 		return

@@ -145,19 +145,20 @@ func (r *Renderer) drawBand(screen *ebiten.Image) {
 	screen.DrawImage(g.img, &g.op)
 }
 
-// drawHints puts the controls hint at the top right of the cached layer,
-// and the time scale at the top left when the legend has no room for it.
-func (r *Renderer) drawHints() {
+// drawHints puts the controls hint at the top right of the screen, and the
+// time scale at the top left when the legend has no room for it, into
+// labels: the cached layer's, or a frame's while the layer pans.
+func (r *Renderer) drawHints(labels *[]label) {
 	g, d, small := &r.legend, r.dpr, r.text.small
 	_, _, slowFits := r.bandLayout()
 	if r.SlowDown > 0 && !slowFits {
-		r.labels.world = append(r.labels.world, label{g.slowS, 12 * d, 8 * d, small, col.Muted, alignStart})
+		*labels = append(*labels, label{g.slowS, 12 * d, 8 * d, small, col.Muted, alignStart})
 	}
 	if g.helpW == 0 {
 		g.helpW = small.measure(help)
 	}
 	if r.Cam.W > g.helpW+g.slowW+60*d {
-		r.labels.world = append(r.labels.world, label{help, r.Cam.W - 12*d, 8 * d, small, col.Muted, alignEnd})
+		*labels = append(*labels, label{help, r.Cam.W - 12*d, 8 * d, small, col.Muted, alignEnd})
 	}
 }
 
