@@ -144,8 +144,15 @@ func (r *Renderer) drawMessage(v *sim.View, m *sim.MessageView) {
 	if !ok {
 		c = col.Text
 	}
-	r.fg.disc(fx, fy, rad+2.5*float32(r.dpr), colourOf(c, 0.25))
-	r.fg.disc(fx, fy, rad, colourOf(c, 1))
+	r.crowd.drawn++
+	marked := m.ID == r.SelectedMsg || m.ID == r.in.hover.msg
+	switch {
+	case !r.crowd.on || marked:
+		r.fg.disc(fx, fy, rad+2.5*float32(r.dpr), colourOf(c, 0.25))
+		r.fg.disc(fx, fy, rad, colourOf(c, 1))
+	case r.crowd.take(x, y, r.dpr):
+		r.fg.disc(fx, fy, rad, colourOf(c, 1))
+	}
 	if m.ID == r.SelectedMsg {
 		r.fg.ring(fx, fy, rad+5*float32(r.dpr), colourOf(col.Ring, 1))
 	} else if m.ID == r.in.hover.msg {

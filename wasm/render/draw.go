@@ -70,6 +70,7 @@ type Renderer struct {
 	trail              Trail     // where messages were drawn, frame by frame
 	updates            int64     // counts updates: the trail's clock
 	trunk              []float64 // per link of the view: a bus's trunk height, or NaN
+	crowd              msgCrowd  // whether messages are drawn as a crowd (crowd.go)
 }
 
 // New makes a renderer; fonts and the atlas are prepared once here.
@@ -177,6 +178,7 @@ func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
 	r.over.reset()
 	r.top = r.top[:0]
 	r.trail.Begin(r.updates)
+	r.crowd.begin(r.Cam.W, r.Cam.H, r.dpr)
 	r.drawHop(v)
 	for i := range v.Messages {
 		r.drawMessage(v, &v.Messages[i])
