@@ -28,7 +28,7 @@ const settleFrames = 15
 // screen alone, so what a still world looks like does not depend on how
 // the camera got there.
 type stillLayer struct {
-	img  *ebiten.Image // the screen and most pad on every side
+	img  *ebiten.Image // the screen, and most pad on every side once it panned
 	w, h int           // the screen it was made for
 	most float64       // the pad it has room for, in device pixels
 	key  uint64        // the staticKey it was drawn for, or 0
@@ -56,13 +56,7 @@ func (r *Renderer) drawStill(screen *ebiten.Image, v *sim.View) {
 	s := &r.still
 	b := screen.Bounds()
 	if s.img == nil || s.w != b.Dx() || s.h != b.Dy() {
-		if s.img != nil {
-			s.img.Deallocate()
-		}
-		s.w, s.h, s.most = b.Dx(), b.Dy(), stillPad(b.Dx(), b.Dy())
-		p := int(s.most)
-		s.img = ebiten.NewImage(s.w+2*p, s.h+2*p)
-		s.key = 0
+		s.resize(b.Dx(), b.Dy(), 0)
 	}
 	// A pan moves the centre at the same scale; a zoom draws anew anyway.
 	panned := s.key != 0 && r.Cam.Scale == s.lastScale && (r.Cam.CX != s.lastCX || r.Cam.CY != s.lastCY)
@@ -83,6 +77,9 @@ func (r *Renderer) drawStill(screen *ebiten.Image, v *sim.View) {
 		if !settled && !dragging {
 			pad = s.most
 		}
+		if pad > 0 && s.img.Bounds().Dx() == s.w {
+			s.resize(s.w, s.h, int(pad)) // the first pan on this screen
+		}
 		r.visible = r.countVisible(v)
 		r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 		dst := s.img
@@ -99,4 +96,16 @@ func (r *Renderer) drawStill(screen *ebiten.Image, v *sim.View) {
 	s.op.GeoM.Reset()
 	s.op.GeoM.Translate(-s.ox, -s.oy)
 	screen.DrawImage(s.img, &s.op)
+}
+
+// resize makes the layer's image for a w × h screen with room for pad
+// pixels beyond it on every side: none until the camera first pans, so a
+// world only looked at holds an image of the screen's size.
+func (s *stillLayer) resize(w, h, pad int) {
+	if s.img != nil {
+		s.img.Deallocate()
+	}
+	s.w, s.h, s.most = w, h, stillPad(w, h)
+	s.img = ebiten.NewImage(w+2*pad, h+2*pad)
+	s.key = 0
 }

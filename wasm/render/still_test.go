@@ -77,6 +77,9 @@ func TestPanCopiesTheCachedLayer(t *testing.T) {
 	if r.still.draws != 1 {
 		t.Fatalf("a still camera drew the layer %d times in two frames, want once", r.still.draws)
 	}
+	if got := r.still.img.Bounds(); got.Dx() != 400 || got.Dy() != 300 {
+		t.Errorf("before any pan the layer is %v, want the screen's size", got)
+	}
 	r.Cam.Pan(-10, 0)
 	r.Draw(screen, v) // the pan starts: drawn once, reaching beyond the screen
 	for range 8 {
