@@ -532,9 +532,6 @@ func (r *Relay) HandleCreate(defaultScene string) http.HandlerFunc {
 	}
 }
 
-// Observer is the observer the relay was made with, or nil.
-func (r *Relay) Observer() Observer { return r.opt.Observer }
-
 // HandleMetrics writes the relay's numbers in Prometheus' text format.
 func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	r.mu.Lock()
