@@ -18,7 +18,7 @@ func (c *Controller) Boot() {
 		c.joinRoom(id)
 		return
 	}
-	sc, err := scenes.FromURL(c.loc.String())
+	sc, err := scenes.FromURL(c.href)
 	if errors.Is(err, scenes.ErrNoScenario) && c.sceneOption() {
 		return
 	}

@@ -7,8 +7,10 @@
 package controller
 
 import (
+	"fmt"
 	"io"
 	"net/url"
+	"strings"
 
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
@@ -140,7 +142,8 @@ type Controller struct {
 	net    Net
 	serial Serial
 	screen Screen
-	loc    *url.URL // the page's address
+	href   string   // the page's address as the browser gave it
+	loc    *url.URL // the page's address but its fragment
 	env    Locker
 
 	scene *scenes.Scene
@@ -192,13 +195,16 @@ type Controller struct {
 	Refreshed func(m *ui.Model)
 }
 
-// New is a controller of the page at href, empty until Boot.
+// New is a controller of the page at href, empty until Boot. The
+// fragment, a share link's scenario, is read by Boot, which explains what
+// is wrong with it; an address that is not a URL before it is an error.
 func New(href string, page Page, net Net, serial Serial, screen Screen) (*Controller, error) {
-	loc, err := url.Parse(href)
+	base, _, _ := strings.Cut(href, "#")
+	loc, err := url.Parse(base)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("controller: the page's address: %w", err)
 	}
-	c := &Controller{page: page, net: net, serial: serial, screen: screen, loc: loc, speed: 1,
+	c := &Controller{page: page, net: net, serial: serial, screen: screen, href: href, loc: loc, speed: 1,
 		cmds: make(chan ui.Command, 64), made: make(chan made, 1), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
 		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
 	screen.SetSlowDown(SlowDown)
