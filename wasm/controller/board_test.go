@@ -166,20 +166,16 @@ func TestBoardLifecycle(t *testing.T) {
 		return m.Board.State == "open" && powered(f, "board"), "the board open again, state " + m.Board.State
 	})
 
-	// Connecting another board ends this one: what the old one reports
-	// is no longer the panel's.
+	// Connecting another board ends this one: its port is closed.
 	other := newPort()
 	f.serial.next = other
 	f.c.ConnectBoard(ui.BoardChoice{Protocol: "plotter", Baud: 9600})
-	f.until(t, func() (bool, string) { return m.Board.State == "open", "the new board open, state " + m.Board.State })
-	go back.board.Write([]byte("temp:99\n"))
-	go other.board.Write([]byte("temp:30\n"))
-	f.until(t, func() (bool, string) {
-		return strings.Contains(m.Board.Last, "30"), "the new board's reading: " + m.Board.Last
-	})
-	if strings.Contains(m.Board.Last, "99") {
-		t.Errorf("the panel shows the replaced board's reading %q", m.Board.Last)
+	if _, err := back.board.Write([]byte("temp:99\n")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("the replaced board's port took a line (%v): it should be closed", err)
 	}
+	f.until(t, func() (bool, string) { return m.Board.State == "open", "the new board open, state " + m.Board.State })
+	go other.board.Write([]byte("temp:30\n"))
+	f.until(t, func() (bool, string) { return strings.Contains(m.Board.Last, "30"), "the new board's reading: " + m.Board.Last })
 }
 
 func TestBoardErrors(t *testing.T) {
