@@ -175,7 +175,9 @@ func TestBoardLifecycle(t *testing.T) {
 	}
 	f.until(t, func() (bool, string) { return m.Board.State == "open", "the new board open, state " + m.Board.State })
 	go other.board.Write([]byte("temp:30\n"))
-	f.until(t, func() (bool, string) { return strings.Contains(m.Board.Last, "30"), "the new board's reading: " + m.Board.Last })
+	f.until(t, func() (bool, string) {
+		return strings.Contains(m.Board.Last, "30"), "the new board's reading: " + m.Board.Last
+	})
 }
 
 func TestBoardErrors(t *testing.T) {
