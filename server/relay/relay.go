@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/coder/websocket"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/problem"
@@ -213,6 +215,8 @@ type Relay struct {
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
 	worlds                                         atomic.Int64 // world states made
+
+	pings pinger // of the WebSocket members
 }
 
 // New makes a relay.
@@ -477,13 +481,24 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 	return gone
 }
 
-// Run sweeps idle rooms until ctx ends.
+// Run sweeps idle rooms until ctx ends, and then tells every member here
+// that the server is going away and closes its connection.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			r.mu.Lock()
+			rooms := slices.Collect(maps.Values(r.rooms))
+			r.mu.Unlock()
+			for _, rm := range rooms {
+				rm.mu.Lock()
+				for _, m := range rm.members {
+					rm.drop(m, websocket.StatusGoingAway, "the server is shutting down")
+				}
+				rm.mu.Unlock()
+			}
 			return
 		case <-t.C:
 			r.Sweep()
