@@ -152,6 +152,7 @@ func (r *Relay) serve(rm *room, conn *websocket.Conn, lc *lightConn, since uint6
 	}
 
 	r.join(rm, p.member, since)
+	p.out.open()
 	r.log.Info("member joined", "room", rm.id, "member", p.id, "since", since)
 	r.pings.add(r, p)
 	go func() {

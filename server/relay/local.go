@@ -52,6 +52,7 @@ func (r *Relay) JoinLocal(id, scene string) (*Local, error) {
 	l.m = &member{out: newQueue(r.opt.QueueLen, func() { signal(l.ready) })}
 	l.m.kill = func(websocket.StatusCode, string) { l.once.Do(func() { close(l.gone) }) }
 	r.join(rm, l.m, 0)
+	l.m.out.open()
 	l.ID = l.m.id
 	r.log.Info("member joined", "room", rm.id, "member", l.ID, "local", true)
 	return l, nil

@@ -17,12 +17,26 @@ type queue struct {
 	// welcome is the parts of the frame that goes before frames (first).
 	welcome [][]byte
 	max     int
-	busy    bool // wake was called and frames were taken since
+	busy    bool // wake was called, or the queue is held: wake is not called
 	closed  bool // the member is gone: wake is not called again
 	wake    func()
 }
 
-func newQueue(max int, wake func()) *queue { return &queue{max: max, wake: wake} }
+// newQueue makes a member's queue, held until open: the member is
+// joining, and nothing is sent before its welcome and before the room
+// has logged its arrival.
+func newQueue(max int, wake func()) *queue { return &queue{max: max, wake: wake, busy: true} }
+
+// open ends the hold of a new queue: what waits is sent.
+func (q *queue) open() {
+	q.mu.Lock()
+	q.busy = false
+	if q.welcome != nil || len(q.frames) > 0 {
+		q.woken()
+		return
+	}
+	q.mu.Unlock()
+}
 
 // push adds a frame without blocking; it reports false when max frames
 // are already waiting, so the caller can drop the slow reader.

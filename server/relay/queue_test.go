@@ -8,6 +8,12 @@ import (
 func TestQueueKeepsOrderAndRefusesPastMax(t *testing.T) {
 	wakes := 0
 	q := newQueue(3, func() { wakes++ })
+	q.push([]byte{0})
+	if wakes != 0 {
+		t.Fatal("a queue woke its taker before it was opened")
+	}
+	q.take(nil)
+	q.open()
 	for i := range 3 {
 		if !q.push([]byte{byte(i)}) {
 			t.Fatalf("push %d refused below max", i)
