@@ -397,7 +397,7 @@ func (r *report) idle(t *testing.T) {
 
 // idleGoalKB is the most Go memory an idle browser's connection may hold,
 // in kilobytes (issue: "a server connection in 20 KB").
-const idleGoalKB = 20
+const idleGoalKB = 20.0
 
 // countCell is a count, "–" when not known.
 func countCell(n int64) string {
