@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -177,6 +178,22 @@ func (r *Relay) serve(rm *room, conn *websocket.Conn, lc *lightConn, since uint6
 		conn.CloseNow()
 		r.log.Info("member left", "room", rm.id, "member", p.id, "reason", reason)
 	}()
+}
+
+// goingAway tells every member here that the server is going away, and
+// closes its connection: members are served apart from their requests,
+// whose contexts the HTTP server ends when it stops.
+func (r *Relay) goingAway() {
+	r.mu.Lock()
+	rooms := slices.Collect(maps.Values(r.rooms))
+	r.mu.Unlock()
+	for _, rm := range rooms {
+		rm.mu.Lock()
+		for _, m := range rm.members {
+			rm.drop(m, websocket.StatusGoingAway, "the server is shutting down")
+		}
+		rm.mu.Unlock()
+	}
 }
 
 // join makes m a member of rm: it gets an id, the welcome first in its

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,7 +27,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/coder/websocket"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/problem"
@@ -489,16 +487,7 @@ func (r *Relay) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			r.mu.Lock()
-			rooms := slices.Collect(maps.Values(r.rooms))
-			r.mu.Unlock()
-			for _, rm := range rooms {
-				rm.mu.Lock()
-				for _, m := range rm.members {
-					rm.drop(m, websocket.StatusGoingAway, "the server is shutting down")
-				}
-				rm.mu.Unlock()
-			}
+			r.goingAway()
 			return
 		case <-t.C:
 			r.Sweep()
