@@ -195,6 +195,8 @@ type Relay struct {
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
 	worlds                                         atomic.Int64 // world states made
+
+	pings pinger // of the WebSocket members
 }
 
 // New makes a relay.
@@ -459,13 +461,15 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 	return gone
 }
 
-// Run sweeps idle rooms until ctx ends.
+// Run sweeps idle rooms until ctx ends, and then tells every member here
+// that the server is going away and closes its connection.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			r.goingAway()
 			return
 		case <-t.C:
 			r.Sweep()
