@@ -403,12 +403,25 @@ func (rm *room) unsubscribe(s *Subscription, why error) {
 	close(s.c)
 }
 
-// Sweep closes here the rooms that have had no member or event stream here
-// for IdleAfter (they stay in the store, and open again on the next join),
-// and removes from the store the rooms in which nothing happened for
+// Sweep folds into its world state the log of every room here that went
+// quiet with actions its state does not hold (WorldLimits.Quiet), one room
+// at a time; closes here the rooms that have had no member or event stream
+// here for IdleAfter (they stay in the store, and open again on the next
+// join); and removes from the store the rooms in which nothing happened for
 // RoomTTL. The server calls it every minute; tests call it with their own
 // clock. It returns how many rooms it closed or removed.
 func (r *Relay) Sweep() int {
+	if r.opt.Folder != nil {
+		r.mu.Lock()
+		open := make([]*room, 0, len(r.rooms))
+		for _, rm := range r.rooms {
+			open = append(open, rm)
+		}
+		r.mu.Unlock()
+		for _, rm := range open {
+			rm.foldIfQuiet()
+		}
+	}
 	now := r.opt.Now()
 	r.mu.Lock()
 	var idle []*room

@@ -499,17 +499,7 @@ func (rm *room) deliver(e wire.Envelope) {
 		json.Unmarshal(e.Body, &c)
 		to = rm.boards[c.Device]
 	}
-	if s := rm.log.folded(); s != nil {
-		s.Present = rm.everyone()
-		rm.putSnapshot(s)
-		if tick, ok := rm.log.worldDue(s); ok {
-			var mark gate.Mark
-			if rm.door != nil {
-				mark = rm.door.Mark() // it has taken every action up to s.Seq
-			}
-			go rm.foldWorld(s, tick, mark)
-		}
-	}
+	rm.settle()
 	if o := rm.relay.opt.Observer; o != nil {
 		o.Envelope(rm.id, e)
 	}
@@ -527,6 +517,29 @@ func (rm *room) deliver(e wire.Envelope) {
 		}
 		rm.send(m, data)
 	}
+}
+
+// settle stores the snapshot of a fold that happened, and starts making a
+// world state from it when one is due. Call with rm.mu held.
+func (rm *room) settle() {
+	s := rm.log.folded()
+	if s == nil {
+		return
+	}
+	s.Present = rm.everyone()
+	rm.putSnapshot(s)
+	if tick, ok := rm.log.worldDue(s); ok {
+		go rm.foldWorld(s, tick, rm.mark())
+	}
+}
+
+// mark is what the room's gate has learnt from every action delivered.
+// Call with rm.mu held.
+func (rm *room) mark() gate.Mark {
+	if rm.door == nil {
+		return gate.Mark{}
+	}
+	return rm.door.Mark()
 }
 
 // send queues a frame for a member, dropping the member when it is too
