@@ -40,7 +40,9 @@
 // Room descriptions are the key-value bucket thingyard_rooms (key: the
 // room id), which is how rooms are listed and how every instance learns
 // that a room was removed (it watches the bucket). Snapshots are the bucket
-// thingyard_snapshots, one value per room.
+// thingyard_snapshots, one value per room, or, for a snapshot larger than
+// the NATS server's max_payload, a value naming its parts, each a value of
+// its own (jssnap.go).
 //
 // Every envelope message carries three headers:
 //
