@@ -26,7 +26,12 @@ func (a *app) boot() {
 	if errors.Is(err, scenes.ErrNoScenario) && a.sceneOption() {
 		return
 	}
-	if err == nil {
+	switch {
+	case err == nil && sc.Start != nil:
+		if err = a.loadFrom(&sc); err == nil {
+			a.moment(&sc)
+		}
+	case err == nil:
 		if err = a.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
 			a.runTo(sc.Tick) // open at the moment it was shared
 			a.moment(&sc)
@@ -99,6 +104,23 @@ func (a *app) moment(sc *scenes.Scenario) {
 	}
 }
 
+// loadFrom replaces the world with a share link's world state and the
+// actions after it, run to the link's moment.
+func (a *app) loadFrom(sc *scenes.Scenario) error {
+	if err := a.load(sc.Scene, sc.Name, sc.Seed, nil); err != nil {
+		return err
+	}
+	phase("Running the shared world to "+ui.Clock(sc.Tick)+"…", "")
+	tl := sim.NewTimelineAt(sc.Start)
+	tl.AddAll(sc.Actions)
+	tl.AdvanceTo(sc.Tick)
+	a.world, a.from, a.log = tl.World(), sc.World, append([]sim.Action(nil), sc.Actions...)
+	a.hist = sim.NewHistory(a.world, sim.HistoryWindow, sim.HistoryBudget)
+	a.watchEvents()
+	a.world.View(&a.view)
+	return nil
+}
+
 // load replaces the world with a scene and, for a share link, the actions
 // taken in it.
 func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Action) error {
@@ -108,7 +130,7 @@ func (a *app) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Act
 	}
 	a.scene, a.name, a.seed, a.world = sc, name, seed, w
 	a.hist, a.past, a.pastStale, a.seekTo, a.timeNote = sim.NewHistory(w, sim.HistoryWindow, sim.HistoryBudget), nil, false, nil, ""
-	a.log = append([]sim.Action(nil), actions...)
+	a.log, a.from = append([]sim.Action(nil), actions...), nil
 	a.msg, a.r.Selected, a.r.SelectedMsg = nil, "", 0
 	a.resetEvents()
 	a.watchEvents()

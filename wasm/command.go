@@ -109,8 +109,19 @@ func (a *app) applyYAML(text string) {
 
 // share puts the share link in the address bar and the share panel, and
 // copies it.
+// A world too large for a link is said so, and, in a live room, the
+// room's link is offered instead.
 func (a *app) share() {
-	l := a.link()
+	l, err := a.shareLink()
+	if err != nil {
+		a.model.Share, a.model.ShareNote = "", "No link can hold this world: "+err.Error()+"."
+		if a.room != nil {
+			a.model.Share = roomLink(a.room.ID)
+			a.model.ShareNote += " Share the live room's link instead (copied): whoever opens it joins this world as it is now."
+			copyText(a.model.Share)
+		}
+		return
+	}
 	a.setURL(l)
 	a.model.Share = l
 	a.model.ShareNote = "Copied: whoever opens it sees this world."
@@ -161,22 +172,38 @@ func (a *app) apply(act sim.Action) {
 	}
 }
 
-// link is the share link of the world as it is.
+// link is the share link of the world as it is, or the page's own URL
+// when no link can hold it.
 func (a *app) link() string {
+	l, err := a.shareLink()
+	if err != nil {
+		consoleInfo("share link: " + err.Error())
+		loc := js.Global().Get("location")
+		return loc.Get("origin").String() + loc.Get("pathname").String()
+	}
+	return l
+}
+
+// shareLink is the share link of the world as it is: the scene and the
+// actions since load or, when the page's world started from a world state
+// (a live room's, or a link's), that state and the actions after it.
+func (a *app) shareLink() (string, error) {
 	loc := js.Global().Get("location")
 	base := loc.Get("origin").String() + loc.Get("pathname").String()
 	sc := scenes.Scenario{Name: a.name, Scene: a.scene, Seed: a.seed, Actions: a.log, Tick: a.shown().Tick(),
-		Paused: a.paused, Selected: a.r.Selected, Message: a.r.SelectedMsg}
+		Paused: a.paused, Selected: a.r.Selected, Message: a.r.SelectedMsg, World: a.from}
+	if a.room != nil && a.room.World != nil {
+		w, err := wire.UnpackWorld(a.room.World)
+		if err != nil {
+			return "", err
+		}
+		sc.World = w.State()
+	}
 	if a.r.Framed() {
 		cx, cy, w, h := a.r.Cam.Rect()
 		sc.View = &scenes.View{X: cx, Y: cy, W: w, H: h}
 	}
-	l, err := scenes.Link(base, sc)
-	if err != nil {
-		consoleInfo("share link: " + err.Error())
-		return base
-	}
-	return l
+	return scenes.Link(base, sc)
 }
 
 func (a *app) setURL(u string) {

@@ -86,10 +86,7 @@ func (r *Relay) room(id, scene, source string) (*room, error) {
 	if !r.validScene(scene) {
 		return nil, fmt.Errorf("%w %q", ErrBadScene, scene)
 	}
-	if source != "" && !r.creates.Allow(source) {
-		return nil, fmt.Errorf("%w: at most %g a minute", ErrTooFast, r.opt.CreateRate)
-	}
-	return r.create(id, scene)
+	return r.createFor(id, scene, source)
 }
 
 // serve runs one WebSocket member until it goes, however it goes: a close

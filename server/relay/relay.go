@@ -205,6 +205,9 @@ type Relay struct {
 	mu      sync.Mutex
 	rooms   map[string]*room // the rooms open in this process
 	opening map[string]chan struct{}
+	// creating has a channel for each room a join is making here, closed
+	// when it is made (or not): other joins of it wait for that.
+	creating map[string]chan struct{}
 
 	run                                    string      // this run of the process, in its member ids
 	unavailable                            atomic.Bool // the store could not be reached lately
@@ -223,7 +226,7 @@ func New(opt Options, log *slog.Logger) *Relay {
 	}
 	var run [2]byte
 	rand.Read(run[:])
-	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, creating: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
 		creates: limit.New(opt.CreateRate/60, max(1, int(opt.CreateRate)), opt.Now)}
 }
 
