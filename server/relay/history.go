@@ -515,7 +515,7 @@ func (rm *room) putSnapshot(s *Snapshot) {
 		defer cancel()
 		// Written straight from the snapshot's bodies: nothing of the
 		// room's log is marshalled again.
-		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: s.stored(present)}); err != nil {
+		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: s.stored(present), World: s.WorldSeq}); err != nil {
 			rm.relay.log.Warn("cannot store the room's snapshot", "room", rm.id, "seq", s.Seq, "err", err)
 		}
 	}()

@@ -63,9 +63,10 @@ func TestAQuietRoomFoldsOnTheSweep(t *testing.T) {
 	if info.WorldSeq != head.Seq {
 		t.Fatalf("after the room was quiet, its world state holds seq %d, want its last, %d (%d actions)", info.WorldSeq, head.Seq, last)
 	}
-	testkit.Eventually(t, 20*time.Second, "the store dropping the room's log before its world state", func() bool {
+	testkit.Eventually(t, 20*time.Second, "the store keeping the world state and dropping the room's log before it", func() bool {
 		h, err := st.Head(t.Context(), id)
-		return err == nil && h.First >= head.Seq
+		snap, serr := st.Snapshot(t.Context(), id)
+		return err == nil && h.First >= head.Seq && serr == nil && snap.World == head.Seq
 	})
 	if n := folder.folds.Load(); n != 1 {
 		t.Fatalf("%d world states made, want 1", n)

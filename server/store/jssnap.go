@@ -32,6 +32,7 @@ import (
 type snapHead struct {
 	Gen   uint64 `json:"gen"`
 	Seq   uint64 `json:"seq"`
+	World uint64 `json:"world,omitempty"` // Snapshot.World
 	Parts int    `json:"parts,omitempty"` // 0: the scene follows the line
 	Bytes int    `json:"bytes,omitempty"` // the scene's, in parts
 	Nonce string `json:"nonce,omitempty"`
@@ -106,7 +107,7 @@ func (j *JetStream) Snapshot(ctx context.Context, id string) (Snapshot, error) {
 				return Snapshot{}, err
 			}
 		}
-		return Snapshot{Seq: h.Seq, Scene: scene}, nil
+		return Snapshot{Seq: h.Seq, Scene: scene, World: h.World}, nil
 	}
 	// None, or one left by an earlier room of the same id: this room may
 	// be gone too.
@@ -155,7 +156,7 @@ func (j *JetStream) PutSnapshot(ctx context.Context, id string, s Snapshot) erro
 	if err := checkSnapshot(j.lim, id, s, last.seq); err != nil {
 		return err
 	}
-	h := snapHead{Gen: rm.gen, Seq: s.Seq}
+	h := snapHead{Gen: rm.gen, Seq: s.Seq, World: s.World}
 	value := append(encodeHead(h), s.Scene...)
 	if err := j.space(len(value)); err != nil {
 		return err
@@ -181,7 +182,7 @@ func (j *JetStream) PutSnapshot(ctx context.Context, id string, s Snapshot) erro
 			return unavailable("read room "+id+"'s snapshot", err)
 		default:
 			cur, _, derr := decodeSnapshot(entry.Value())
-			if derr == nil && cur.Gen == rm.gen && cur.Seq >= s.Seq {
+			if derr == nil && cur.Gen == rm.gen && !s.newer(Snapshot{Seq: cur.Seq, World: cur.World}) {
 				j.purgeParts(ctx, id, h) // a newer one is kept
 				return nil
 			}
