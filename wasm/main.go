@@ -12,14 +12,19 @@ import (
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/domrender"
 
+	"github.com/thingyard/thingyard/wasm/controller"
 	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 func main() {
 	phase("Preparing the icons and fonts…", "")
-	a := newApp()
+	a, err := newApp()
+	if err != nil {
+		notice("Thingyard could not read its address: " + err.Error())
+		return
+	}
 	phase("Building the scene…", "")
-	a.boot()
+	a.c.Boot()
 	phase("Setting up the panels…", "")
 	renderer, err := domrender.New("#ui")
 	if err != nil {
@@ -34,7 +39,8 @@ func main() {
 		return
 	}
 	a.env = env
-	root := &ui.Root{Model: a.model, Send: a.send, Connect: a.connectBoard, Download: a.downloadCapture}
+	a.c.SetLocker(env)
+	root := &ui.Root{Model: a.c.Model(), Send: a.c.Send, Connect: a.c.ConnectBoard, Download: a.c.DownloadCapture}
 	go func() {
 		for ok := true; ok; ok = renderer.EventWait() {
 			if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {
@@ -46,7 +52,7 @@ func main() {
 
 	phase("Starting the graphics…", "WebGL, and the first frame")
 	ebiten.SetWindowTitle("Thingyard")
-	ebiten.SetTPS(tps)
+	ebiten.SetTPS(controller.TPS)
 	// Every frame starts with a copy of the cached layer over the whole
 	// screen, so clearing it first would only cost a full-screen fill.
 	ebiten.SetScreenClearedEveryFrame(false)
