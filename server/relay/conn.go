@@ -91,10 +91,7 @@ func (r *Relay) room(id, scene, source string) (*room, error) {
 	if !r.validScene(scene) {
 		return nil, fmt.Errorf("%w %q", ErrBadScene, scene)
 	}
-	if source != "" && !r.creates.Allow(source) {
-		return nil, fmt.Errorf("%w: at most %g a minute", ErrTooFast, r.opt.CreateRate)
-	}
-	return r.create(id, scene)
+	return r.createFor(id, scene, source)
 }
 
 // peer is a WebSocket member: the member, its connection and what

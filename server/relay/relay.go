@@ -187,6 +187,9 @@ type Relay struct {
 	mu      sync.Mutex
 	rooms   map[string]*room // the rooms open in this process
 	opening map[string]chan struct{}
+	// creating has a channel for each room a join is making here, closed
+	// when it is made (or not): other joins of it wait for that.
+	creating map[string]chan struct{}
 
 	run                                    string      // this run of the process, in its member ids
 	unavailable                            atomic.Bool // the store could not be reached lately
@@ -207,7 +210,7 @@ func New(opt Options, log *slog.Logger) *Relay {
 	}
 	var run [2]byte
 	rand.Read(run[:])
-	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, creating: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
 		creates: limit.New(opt.CreateRate/60, max(1, int(opt.CreateRate)), opt.Now)}
 }
 
@@ -387,12 +390,25 @@ func (rm *room) unsubscribe(s *Subscription, why error) {
 	close(s.c)
 }
 
-// Sweep closes here the rooms that have had no member or event stream here
-// for IdleAfter (they stay in the store, and open again on the next join),
-// and removes from the store the rooms in which nothing happened for
+// Sweep folds into its world state the log of every room here that went
+// quiet with actions its state does not hold (WorldLimits.Quiet), one room
+// at a time; closes here the rooms that have had no member or event stream
+// here for IdleAfter (they stay in the store, and open again on the next
+// join); and removes from the store the rooms in which nothing happened for
 // RoomTTL. The server calls it every minute; tests call it with their own
 // clock. It returns how many rooms it closed or removed.
 func (r *Relay) Sweep() int {
+	if r.opt.Folder != nil {
+		r.mu.Lock()
+		open := make([]*room, 0, len(r.rooms))
+		for _, rm := range r.rooms {
+			open = append(open, rm)
+		}
+		r.mu.Unlock()
+		for _, rm := range open {
+			rm.foldIfQuiet()
+		}
+	}
 	now := r.opt.Now()
 	r.mu.Lock()
 	var idle []*room

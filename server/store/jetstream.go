@@ -109,6 +109,7 @@ type JetStream struct {
 	stream  jetstream.Stream
 	rooms   jetstream.KeyValue
 	snaps   jetstream.KeyValue
+	part    int // bytes of a snapshot's value, or of each of its parts (see jssnap.go)
 	watcher jetstream.KeyWatcher
 	watched chan struct{} // closed when the watching goroutine ends
 
@@ -250,10 +251,9 @@ func (j *JetStream) setup(ctx context.Context) error {
 		return fmt.Errorf("store: JetStream: %w", err)
 	}
 	j.js = js
-	// A snapshot's value must fit in one NATS message.
-	if max := int(j.nc.MaxPayload()) - payloadSlack; j.lim.MaxSnapshot > max {
-		j.lim.MaxSnapshot = max
-	}
+	// A snapshot larger than a NATS message takes is kept in parts
+	// (jssnap.go), each a value of at most j.part bytes.
+	j.part = partSize(j.nc.MaxPayload())
 	ctx, cancel := context.WithTimeout(ctx, setupWait)
 	defer cancel()
 	err = j.ensure(ctx, "make stream "+streamName, func(ctx context.Context) (err error) {
@@ -277,7 +277,7 @@ func (j *JetStream) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	j.snaps, err = j.bucket(ctx, snapsBucket, "Thingyard's live rooms: each room's latest fold snapshot", j.lim.MaxSnapshot+payloadSlack/2)
+	j.snaps, err = j.bucket(ctx, snapsBucket, "Thingyard's live rooms: each room's latest fold snapshot, or the parts of a large one", j.part)
 	if err != nil {
 		return err
 	}

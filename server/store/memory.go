@@ -277,7 +277,7 @@ func (m *Memory) PutSnapshot(_ context.Context, id string, s Snapshot) error {
 	if err := checkSnapshot(m.lim, id, s, rm.last); err != nil {
 		return err
 	}
-	if rm.snap != nil && s.Seq <= rm.snap.Seq {
+	if rm.snap != nil && !s.newer(*rm.snap) {
 		return nil
 	}
 	rm.snap = &s

@@ -22,7 +22,12 @@ func (c *Controller) Boot() {
 	if errors.Is(err, scenes.ErrNoScenario) && c.sceneOption() {
 		return
 	}
-	if err == nil {
+	switch {
+	case err == nil && sc.Start != nil:
+		if err = c.loadFrom(&sc); err == nil {
+			c.moment(&sc)
+		}
+	case err == nil:
 		if err = c.load(sc.Scene, sc.Name, sc.Seed, sc.Actions); err == nil {
 			c.runTo(sc.Tick) // open at the moment it was shared
 			c.moment(&sc)
@@ -96,6 +101,23 @@ func (c *Controller) moment(sc *scenes.Scenario) {
 	}
 }
 
+// loadFrom replaces the world with a share link's world state and the
+// actions after it, run to the link's moment.
+func (c *Controller) loadFrom(sc *scenes.Scenario) error {
+	if err := c.load(sc.Scene, sc.Name, sc.Seed, nil); err != nil {
+		return err
+	}
+	c.page.Progress("Running the shared world to "+ui.Clock(sc.Tick)+"…", 0, 0, "")
+	tl := sim.NewTimelineAt(sc.Start)
+	tl.AddAll(sc.Actions)
+	tl.AdvanceTo(sc.Tick)
+	c.world, c.from, c.log = tl.World(), sc.World, append([]sim.Action(nil), sc.Actions...)
+	c.hist = sim.NewHistory(c.world, sim.HistoryWindow, sim.HistoryBudget)
+	c.watchEvents()
+	c.world.View(&c.view)
+	return nil
+}
+
 // load replaces the world with a scene and, for a share link, the actions
 // taken in it.
 func (c *Controller) load(sc *scenes.Scene, name string, seed uint64, actions []sim.Action) error {
@@ -105,7 +127,7 @@ func (c *Controller) load(sc *scenes.Scene, name string, seed uint64, actions []
 	}
 	c.scene, c.name, c.seed, c.world = sc, name, seed, w
 	c.hist, c.past, c.pastStale, c.seekTo, c.timeNote = sim.NewHistory(w, sim.HistoryWindow, sim.HistoryBudget), nil, false, nil, ""
-	c.log = append([]sim.Action(nil), actions...)
+	c.log, c.from = append([]sim.Action(nil), actions...), nil
 	c.msg = nil
 	c.screen.Select("", 0)
 	c.resetEvents()

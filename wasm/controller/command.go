@@ -107,8 +107,20 @@ func (c *Controller) applyYAML(text string) {
 
 // share puts the share link in the address bar and the share panel, and
 // copies it.
+//
+// A world too large for a link is said so, and, in a live room, the
+// room's link is offered instead.
 func (c *Controller) share() {
-	l := c.link()
+	l, err := c.shareLink()
+	if err != nil {
+		c.model.Share, c.model.ShareNote = "", "No link can hold this world: "+err.Error()+"."
+		if c.room != nil {
+			c.model.Share = c.roomLink(c.room.ID)
+			c.model.ShareNote += " Share the live room's link instead (copied): whoever opens it joins this world as it is now."
+			c.page.Copy(c.model.Share)
+		}
+		return
+	}
 	c.setURL(l)
 	c.model.Share = l
 	c.model.ShareNote = "Copied: whoever opens it sees this world."
@@ -164,19 +176,33 @@ func (c *Controller) origin() string { return c.loc.Scheme + "://" + c.loc.Host 
 
 // link is the share link of the world as it is.
 func (c *Controller) link() string {
+	l, err := c.shareLink()
+	if err != nil {
+		c.page.Info("share link: " + err.Error())
+		return c.origin() + c.loc.EscapedPath()
+	}
+	return l
+}
+
+// shareLink is the share link of the world as it is: the scene and the
+// actions since load or, when the page's world started from a world state
+// (a live room's, or a link's), that state and the actions after it.
+func (c *Controller) shareLink() (string, error) {
 	base := c.origin() + c.loc.EscapedPath()
 	sel, msg := c.screen.Selection()
 	sc := scenes.Scenario{Name: c.name, Scene: c.scene, Seed: c.seed, Actions: c.log, Tick: c.shown().Tick(),
-		Paused: c.paused, Selected: sel, Message: msg}
+		Paused: c.paused, Selected: sel, Message: msg, World: c.from}
+	if c.room != nil && c.room.World != nil {
+		w, err := wire.UnpackWorld(c.room.World)
+		if err != nil {
+			return "", err
+		}
+		sc.World = w.State()
+	}
 	if cx, cy, w, h, framed := c.screen.Camera(); framed {
 		sc.View = &scenes.View{X: cx, Y: cy, W: w, H: h}
 	}
-	l, err := scenes.Link(base, sc)
-	if err != nil {
-		c.page.Info("share link: " + err.Error())
-		return base
-	}
-	return l
+	return scenes.Link(base, sc)
 }
 
 func (c *Controller) setURL(u string) { c.page.SetURL(u) }

@@ -150,6 +150,7 @@ type Controller struct {
 	name  string // built-in name, "" once edited
 	seed  uint64
 	log   []sim.Action // every action applied since load, with its tick
+	from  []byte       // the world state (sim.World.State) log starts from; nil: the scene's tick 0
 	world *sim.World   // the live world
 	// The run's recent past (time.go): past is the world shown while
 	// looking back, nil at live; pastStale says an action reached the
