@@ -59,7 +59,8 @@ type app struct {
 	acc     float64 // ticks owed to the world, fractional
 	updates int
 	frames  int
-	ready   bool
+	ready   bool             // the first frame was drawn
+	drawn   chan struct{}    // closed at the second frame
 	msg     *sim.MessageInfo // the selected message, kept after it arrived
 	reveal  int              // counts selections made in the world (ui.Model.Reveal)
 	// recent are the selected device's last messages, newest first, as
@@ -91,7 +92,7 @@ type app struct {
 
 func newApp() *app {
 	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
-		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
+		model: &ui.Model{Speed: 1}, drawn: make(chan struct{})}
 	a.r.SlowDown = slowDown
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
 		a.r.ReducedMotion = mq.Get("matches").Bool()
@@ -216,9 +217,14 @@ func (a *app) Draw(screen *ebiten.Image) {
 	}
 	a.frames++
 	a.state.Set("frames", a.frames)
+	if a.frames == 2 {
+		// The first frame is on screen (the browser shows a frame once
+		// its task ends): the panels mount now (main.go).
+		close(a.drawn)
+	}
 	if !a.ready {
+		// The first frame: the loader makes way for the world.
 		a.ready = true
-		a.state.Set("ready", true)
 		a.state.Set("hash", sim.HashString(a.world.Hash()))
 		doc := js.Global().Get("document")
 		a.stops = append(a.stops, describeCanvas(doc))
