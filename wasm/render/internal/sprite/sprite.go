@@ -116,8 +116,11 @@ func Paint(pix, mask []byte, sides [Sides]color.RGBA, body color.RGBA) {
 		for k := range Kinds {
 			for y := range Cell {
 				for x := range Cell {
-					m := float32(mask[y*W+k*Cell+x]) / 255
-					b := float32(mask[(BodyY+y)*W+BodyX+x]) / 255
+					mb, bb := mask[y*W+k*Cell+x], mask[(BodyY+y)*W+BodyX+x]
+					if mb == 0 && bb == 0 {
+						continue // nothing here; pix is clear
+					}
+					m, b := float32(mb)/255, float32(bb)/255
 					under := b * (1 - m)
 					o := ((s*Cell+y)*W + k*Cell + x) * 4
 					pix[o+0] = blend(c.R, m, body.R, under)

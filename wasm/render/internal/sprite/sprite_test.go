@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"image/color"
+	"os"
 	"strings"
 	"testing"
 )
@@ -96,4 +97,22 @@ func TestPaint(t *testing.T) {
 func mix(a, b uint8) uint8 {
 	m := float32(128) / 255
 	return uint8(float32(a)*m + float32(b)*(1-m) + 0.5)
+}
+
+// BenchmarkPaint is what the page does with the sprites at its first
+// frame: read the committed mask file and colour it.
+func BenchmarkPaint(b *testing.B) {
+	file, err := os.ReadFile("../../sprites.bin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pix := make([]byte, 4*W*H)
+	sides := [Sides]color.RGBA{{242, 169, 59, 255}, {79, 195, 247, 255}, {179, 157, 219, 255}}
+	for b.Loop() {
+		mask, err := Decode(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		Paint(pix, mask, sides, color.RGBA{27, 36, 51, 255})
+	}
 }
