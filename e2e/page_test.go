@@ -130,7 +130,7 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 // At the first frame, whether the panels were mounted yet.
 document.addEventListener("thingyard:ready", () => {
-	window.panelsAtFirstFrame = document.querySelector("#ui .boot") === null;
+	window.panelsAtFirstFrame = document.querySelector("#panel .boot") === null;
 });`
 
 // The loader compiles the program while it downloads it where the browser
@@ -201,7 +201,7 @@ func TestLoaderShowsItsSteps(t *testing.T) {
 		chromedp.Evaluate(`window.phases`, &phases),
 		chromedp.Evaluate(`[...document.querySelectorAll("#load-steps li")].map(l => l.textContent)`, &done),
 		chromedp.Evaluate(`window.panelsAtFirstFrame`, &panelsEarly),
-		chromedp.Evaluate(`document.querySelector("#ui .boot") === null && document.querySelector("#ui select") !== null`, &panelsLater),
+		chromedp.Evaluate(`document.querySelector("#panel .boot") === null && document.querySelector("#panel select") !== null`, &panelsLater),
 	)
 	if err != nil {
 		t.Fatalf("load %s: %v (console: %v)", link, err, *errs)
