@@ -188,6 +188,6 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (*server, error) 
 		extra = append(extra, s.mq)
 	}
 	routes(s.mux, page, s.rel, s.reps, extra...)
-	api.New(s.rel, s.reps, log, limit.New(cfg.apiRate, int(2*cfg.apiRate)+1, nil)).Routes(s.mux)
+	api.New(s.rel, s.reps, limit.New(cfg.apiRate, int(2*cfg.apiRate)+1, nil)).Routes(s.mux)
 	return s, nil
 }

@@ -13,17 +13,22 @@ import (
 	"github.com/vugu/vugu/domrender"
 
 	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/wasm/controller"
 	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 func main() {
+	a, err := newApp()
+	if err != nil {
+		notice("Thingyard could not read its address: " + err.Error())
+		return
+	}
 	phase("Building the scene…", "")
-	a := newApp()
-	a.boot()
+	a.c.Boot()
 	phase("Starting the graphics…", "WebGL, and the first frame")
 	go a.mountPanels()
 	ebiten.SetWindowTitle("Thingyard")
-	ebiten.SetTPS(tps)
+	ebiten.SetTPS(controller.TPS)
 	// Every frame starts with a copy of the cached layer over the whole
 	// screen, so clearing it first would only cost a full-screen fill.
 	ebiten.SetScreenClearedEveryFrame(false)
@@ -36,13 +41,13 @@ func main() {
 }
 
 // mountPanels mounts the Vugu panels once the world's first frame is on
-// screen (once the second is drawn): the page opens with the world, and the panels' first render,
-// with the list of scenes it shows, need not hold it up. The page is
-// ready (window.thingyard.ready) once they show.
+// screen (once the second is drawn): the page opens with the world, and
+// the panels' first render, with the list of scenes it shows, need not
+// hold it up. The page is ready (window.thingyard.ready) once they show.
 func (a *app) mountPanels() {
 	<-a.drawn
 	nextPaint()
-	a.model.Scenes = scenes.Summaries()
+	a.c.Model().Scenes = scenes.Summaries()
 	renderer, err := domrender.New("#ui")
 	if err != nil {
 		notice("Thingyard could not mount its panels: " + err.Error())
@@ -56,7 +61,8 @@ func (a *app) mountPanels() {
 		return
 	}
 	a.env = env
-	root := &ui.Root{Model: a.model, Send: a.send, Connect: a.connectBoard, Download: a.downloadCapture}
+	a.c.SetLocker(env)
+	root := &ui.Root{Model: a.c.Model(), Send: a.c.Send, Connect: a.c.ConnectBoard, Download: a.c.DownloadCapture}
 	for ok := true; ok; ok = renderer.EventWait() {
 		if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {
 			log.Printf("panels: %v", err)

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/problem"
@@ -142,44 +143,25 @@ const (
 )
 
 func (o *Options) fill() {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&o.MaxRooms, DefaultMaxRooms)
-	def(&o.MaxMembers, DefaultMaxMembers)
-	def(&o.MaxLogBytes, DefaultMaxLogBytes)
-	def(&o.MaxSubs, DefaultMaxSubs)
-	def(&o.Burst, DefaultBurst)
-	def(&o.QueueLen, DefaultQueueLen)
-	def(&o.InboxLen, DefaultInboxLen)
-	def(&o.InboxBytes, DefaultInboxBytes)
-	def(&o.FoldEvery, DefaultFoldEvery)
-	def(&o.SubQueue, DefaultSubQueue)
-	if o.Rate <= 0 {
-		o.Rate = DefaultRate
-	}
-	if o.CreateRate <= 0 {
-		o.CreateRate = DefaultCreateRate
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
-	if o.PingEvery <= 0 {
-		o.PingEvery = DefaultPingEvery
-	}
-	if o.IdleAfter <= 0 {
-		o.IdleAfter = DefaultIdleAfter
-	}
+	defaults.Positive(&o.MaxRooms, DefaultMaxRooms)
+	defaults.Positive(&o.MaxMembers, DefaultMaxMembers)
+	defaults.Positive(&o.MaxLogBytes, DefaultMaxLogBytes)
+	defaults.Positive(&o.MaxSubs, DefaultMaxSubs)
+	defaults.Positive(&o.Burst, DefaultBurst)
+	defaults.Positive(&o.QueueLen, DefaultQueueLen)
+	defaults.Positive(&o.InboxLen, DefaultInboxLen)
+	defaults.Positive(&o.InboxBytes, DefaultInboxBytes)
+	defaults.Positive(&o.FoldEvery, DefaultFoldEvery)
+	defaults.Positive(&o.SubQueue, DefaultSubQueue)
+	defaults.Positive(&o.Rate, DefaultRate)
+	defaults.Positive(&o.CreateRate, DefaultCreateRate)
+	defaults.Positive(&o.WriteTimeout, DefaultWriteTimeout)
+	defaults.Positive(&o.PingEvery, DefaultPingEvery)
+	defaults.Positive(&o.IdleAfter, DefaultIdleAfter)
+	defaults.Positive(&o.RoomTTL, DefaultRoomTTL)
+	defaults.Positive(&o.StoreTimeout, DefaultStoreTimeout)
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.RoomTTL <= 0 {
-		o.RoomTTL = DefaultRoomTTL
-	}
-	if o.StoreTimeout <= 0 {
-		o.StoreTimeout = DefaultStoreTimeout
 	}
 	if o.Store == nil {
 		o.Store = store.NewMemory(store.Limits{})
@@ -213,6 +195,8 @@ type Relay struct {
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
 	worlds                                         atomic.Int64 // world states made
+
+	pings pinger // of the WebSocket members
 }
 
 // New makes a relay.
@@ -477,13 +461,15 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 	return gone
 }
 
-// Run sweeps idle rooms until ctx ends.
+// Run sweeps idle rooms until ctx ends, and then tells every member here
+// that the server is going away and closes its connection.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			r.goingAway()
 			return
 		case <-t.C:
 			r.Sweep()
@@ -531,9 +517,6 @@ func (r *Relay) HandleCreate(defaultScene string) http.HandlerFunc {
 		json.NewEncoder(w).Encode(map[string]string{"id": id, "scene": body.Scene})
 	}
 }
-
-// Observer is the observer the relay was made with, or nil.
-func (r *Relay) Observer() Observer { return r.opt.Observer }
 
 // HandleMetrics writes the relay's numbers in Prometheus' text format.
 func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {

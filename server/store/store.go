@@ -112,6 +112,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -260,19 +261,12 @@ const (
 )
 
 func (l Limits) fill() Limits {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&l.MaxEnvelopes, DefaultMaxEnvelopes)
-	def(&l.MaxEnvelope, DefaultMaxEnvelope)
-	def(&l.MaxSnapshot, DefaultMaxSnapshot)
-	def(&l.MaxRoom, DefaultMaxRoom)
-	def(&l.SubLag, DefaultSubLag)
-	if l.MaxBytes <= 0 {
-		l.MaxBytes = DefaultMaxBytes
-	}
+	defaults.Positive(&l.MaxEnvelopes, DefaultMaxEnvelopes)
+	defaults.Positive(&l.MaxEnvelope, DefaultMaxEnvelope)
+	defaults.Positive(&l.MaxSnapshot, DefaultMaxSnapshot)
+	defaults.Positive(&l.MaxRoom, DefaultMaxRoom)
+	defaults.Positive(&l.SubLag, DefaultSubLag)
+	defaults.Positive(&l.MaxBytes, DefaultMaxBytes)
 	return l
 }
 

@@ -63,7 +63,7 @@ func New(t testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", rel)
 	mux.HandleFunc("POST /rooms", rel.HandleCreate(scenes.Default))
-	api.New(rel, reps, nil, nil).Routes(mux)
+	api.New(rel, reps, nil).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &Server{Server: srv, Clock: clk, Rel: rel, Reps: reps}
