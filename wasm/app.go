@@ -30,7 +30,8 @@ type app struct {
 	worldH float64
 
 	frames int
-	ready  bool
+	ready  bool          // the first frame was drawn
+	drawn  chan struct{} // closed at the second frame
 	env    vugu.EventEnv
 	state  js.Value // window.thingyard, read by tests (hooks.go)
 	// stops remove the page's listeners and release their js.Func.
@@ -38,7 +39,7 @@ type app struct {
 }
 
 func newApp() (*app, error) {
-	a := &app{r: render.New(), theme: make(chan string, 1)}
+	a := &app{r: render.New(), theme: make(chan string, 1), drawn: make(chan struct{})}
 	a.hooks()
 	a.page = &page{a: a}
 	c, err := controller.New(js.Global().Get("location").Get("href").String(), a.page, server{}, serial{}, screen{a.r})
@@ -88,9 +89,14 @@ func (a *app) Draw(screen *ebiten.Image) {
 	}
 	a.frames++
 	a.state.Set("frames", a.frames)
+	if a.frames == 2 {
+		// The first frame is on screen (the browser shows a frame once
+		// its task ends): the panels mount now (main.go).
+		close(a.drawn)
+	}
 	if !a.ready {
+		// The first frame: the loader makes way for the world.
 		a.ready = true
-		a.state.Set("ready", true)
 		a.state.Set("hash", sim.HashString(a.c.World().Hash()))
 		doc := js.Global().Get("document")
 		a.stops = append(a.stops, describeCanvas(doc))

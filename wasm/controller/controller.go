@@ -207,7 +207,7 @@ func New(href string, page Page, net Net, serial Serial, screen Screen) (*Contro
 	}
 	c := &Controller{page: page, net: net, serial: serial, screen: screen, href: href, loc: loc, speed: 1,
 		cmds: make(chan ui.Command, 64), made: make(chan made, 1), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
-		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
+		model: &ui.Model{Speed: 1}} // the page lists the scenes once its first frame is drawn
 	screen.SetSlowDown(SlowDown)
 	return c, nil
 }
