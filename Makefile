@@ -28,7 +28,7 @@ AXE := $(BIN)/axe.min.js
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm glyphs vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
+.PHONY: run build wasm glyphs sprites vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -78,6 +78,13 @@ fuzz:
 # what this makes.
 glyphs:
 	$(GO) run ./wasm/render/internal/glyphgen -o wasm/render/glyphs.bin
+
+# sprites makes wasm/render/sprites.bin, the shapes of the world's icons
+# and sprites, drawn natively so the page draws none at start; make test
+# (wasm/render/internal/spritegen) fails when the committed file is not
+# what this makes.
+sprites:
+	$(GO) run ./wasm/render/internal/spritegen -o wasm/render/sprites.bin
 
 # vugu regenerates the panels' Go code (wasm/ui/root_gen.go) from
 # root.vugu; vugu-check makes it in a temporary folder and fails when the

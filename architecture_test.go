@@ -126,8 +126,8 @@ func codes(ps []string) string {
 
 // importRules are the imports a package may not have, as the native build
 // lists them: the core knows neither program nor any engine, the programs
-// do not know each other, and the page's room client builds without a
-// browser so go test reaches it.
+// do not know each other, and the page's room client and controller build
+// without a browser so go test reaches them.
 var importRules = []struct {
 	pkgs   []string // packages (a trailing / covers those under it)
 	banned []string // imports (a trailing / covers those under it)
@@ -140,6 +140,9 @@ var importRules = []struct {
 	{[]string{"wasm", "wasm/"}, []string{module + "/server", module + "/server/"}, "the page does not know the server"},
 	{[]string{"wasm/room"}, []string{"syscall/js", "github.com/hajimehoshi/ebiten/", "github.com/vugu/"},
 		"the room client and session are tested natively against the real relay"},
+	{[]string{"wasm/controller"}, []string{"syscall/js", "github.com/hajimehoshi/ebiten/", "github.com/vugu/",
+		module + "/wasm/render", module + "/wasm/webserial"},
+		"the page's controller holds no browser handle: the page gives it the browser and the renderer through interfaces, so go test reaches it natively"},
 }
 
 // TestImportRules holds the packages to importRules.
@@ -172,8 +175,8 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	if !checked["wasm/room"] || !checked["sim"] {
-		t.Errorf("go list did not list wasm/room and sim natively: the rules checked %v", checked)
+	if !checked["wasm/room"] || !checked["wasm/controller"] || !checked["sim"] {
+		t.Errorf("go list did not list wasm/room, wasm/controller and sim natively: the rules checked %v", checked)
 	}
 }
 

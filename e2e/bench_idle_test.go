@@ -46,9 +46,9 @@ const (
 
 // memReading is a server's memory at one moment: resident, and for a Go
 // server its heap and goroutine stacks in use right after a garbage
-// collection (-1 when not known).
+// collection and its goroutines (-1 when not known).
 type memReading struct {
-	rss, heap, stacks int64
+	rss, heap, stacks, goroutines int64
 }
 
 // goMem is what the Go runtime holds: heap and stacks.
@@ -164,14 +164,35 @@ func goMemory(pid int, pprof string) func() (memReading, error) {
 		m := memReading{}
 		m.heap, _ = strconv.ParseInt(string(heap[1]), 10, 64)
 		m.stacks, _ = strconv.ParseInt(string(stacks[1]), 10, 64)
+		if m.goroutines, err = goroutines(pprof); err != nil {
+			return m, err
+		}
 		m.rss, err = rss(pid)
 		return m, err
 	}
 }
 
+// goroutines reads how many goroutines a Go server runs from the
+// goroutine profile on its -pprof address.
+func goroutines(pprof string) (int64, error) {
+	res, err := noKeepAlive.Get("http://" + pprof + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		return 0, fmt.Errorf("goroutine profile: %w", err)
+	}
+	defer res.Body.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(res.Body, head)
+	total := goroutineStat.FindSubmatch(head[:n])
+	if total == nil {
+		return 0, fmt.Errorf("goroutine profile without its total: %.64s", head[:n])
+	}
+	return strconv.ParseInt(string(total[1]), 10, 64)
+}
+
 var (
-	memStat   = regexp.MustCompile(`(?m)^# HeapAlloc = (\d+)$`)
-	stackStat = regexp.MustCompile(`(?m)^# Stack = (\d+) / \d+$`)
+	memStat       = regexp.MustCompile(`(?m)^# HeapAlloc = (\d+)$`)
+	stackStat     = regexp.MustCompile(`(?m)^# Stack = (\d+) / \d+$`)
+	goroutineStat = regexp.MustCompile(`^goroutine profile: total (\d+)`)
 )
 
 // relayIdle starts a thingyard with its rooms kept where store says, with
@@ -247,7 +268,7 @@ func mosquittoIdle(t *testing.T) idleResult {
 	}
 	read := func() (memReading, error) {
 		r, err := rss(cmd.Process.Pid)
-		return memReading{rss: r, heap: -1, stacks: -1}, err
+		return memReading{rss: r, heap: -1, stacks: -1, goroutines: -1}, err
 	}
 	return measureIdle("mosquitto", 0, read, func(i int) (func(), error) {
 		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
@@ -312,15 +333,15 @@ func (r *report) idle(t *testing.T) {
 	for _, n := range idleCounts {
 		counts = append(counts, strconv.Itoa(n))
 	}
-	r.line("The memory a server holds for idle connections, read with none, then with %s connected (%d browsers to a room for Thingyard, each having received its welcome), each count read %v after its last connection and again %v later, in which time the relay pinged every browser (every %v by default) and had its answer. Thingyard is the real binary with its rooms on the embedded JetStream or in memory, and its memory is read right after a garbage collection (a heap profile with gc=1 on its `-pprof` address): the Go heap in use plus the goroutines' stacks, and the resident set from /proc. Debian's mosquitto holds as many idle MQTT connections over TCP (no keep-alive, so nothing happens on them and it is read once at each count); its resident set is read. Per connection is the reading minus the one with none, divided by the count.\n",
+	r.line("The memory a server holds for idle connections, read with none, then with %s connected (%d browsers to a room for Thingyard, each having received its welcome), each count read %v after its last connection and again %v later, in which time the relay pinged every browser (every %v by default) and had its answer. Thingyard is the real binary with its rooms on the embedded JetStream or in memory, and its memory is read right after a garbage collection (a heap profile with gc=1 on its `-pprof` address): the Go heap in use plus the goroutines' stacks, and the resident set from /proc. Debian's mosquitto holds as many idle MQTT connections over TCP (no keep-alive, so nothing happens on them and it is read once at each count); its resident set is read. Per connection is the reading minus the one with none, divided by the count; so are Thingyard's goroutines (from its goroutine profile).\n",
 		strings.Join(counts, " and then "), idlePerRoom, idleSettle, idleHold, 20*time.Second)
-	r.line("| server | connections | read | resident | per connection | Go heap + stacks | per connection |\n|---|---|---|---|---|---|---|")
+	r.line("| server | connections | read | resident | per connection | Go heap + stacks | per connection | goroutines | per connection |\n|---|---|---|---|---|---|---|---|---|")
 	for _, x := range results {
 		if x.failed != "" {
-			r.line("| %s | failed: %s | – | – | – | – | – |", x.name, strings.ReplaceAll(x.failed, "|", "/"))
+			r.line("| %s | failed: %s | – | – | – | – | – | – | – |", x.name, strings.ReplaceAll(x.failed, "|", "/"))
 			continue
 		}
-		r.line("| %s | 0 | – | %s | – | %s | – |", x.name, mb(x.base.rss), goCell(x.base.goMem()))
+		r.line("| %s | 0 | – | %s | – | %s | – | %s | – |", x.name, mb(x.base.rss), goCell(x.base.goMem()), countCell(x.base.goroutines))
 		for _, s := range x.steps {
 			readings := []memReading{s.first, s.later}
 			if x.hold == 0 {
@@ -331,7 +352,8 @@ func (r *report) idle(t *testing.T) {
 				if i == 1 {
 					when = fmt.Sprintf("%v after", idleSettle+x.hold)
 				}
-				r.line("| %s | %d | %s | %s | %s | %s | %s |", x.name, s.n, when, mb(m.rss), perConnKB(m.rss-x.base.rss, s.n), goCell(m.goMem()), kbGo(m.goMem()-x.base.goMem(), s.n, m.heap >= 0))
+				r.line("| %s | %d | %s | %s | %s | %s | %s | %s | %s |", x.name, s.n, when, mb(m.rss), perConnKB(m.rss-x.base.rss, s.n), goCell(m.goMem()), kbGo(m.goMem()-x.base.goMem(), s.n, m.heap >= 0),
+					countCell(m.goroutines), perConnCount(m.goroutines-x.base.goroutines, s.n, m.goroutines >= 0))
 			}
 		}
 	}
@@ -359,17 +381,38 @@ func (r *report) idle(t *testing.T) {
 		if perB > (1+idleGrowth)*perA {
 			grows = true
 		}
-		r.line("%s: Go memory per connection %.1f KB at %d and %.1f KB at %d (each connection from %d to %d: %.1f KB); over %v idle it changed by %s per connection. Goal, memory per idle connection does not grow (within %.0f%%, over time and from one count to the next): %s.\n",
-			x.name, perA/1e3, a.n, perB/1e3, b.n, a.n, b.n, marginal/1e3, idleHold, strings.Join(over, ", "), idleGrowth*100, met(!grows))
+		r.line("%s: Go memory per connection %.1f KB at %d and %.1f KB at %d (each connection from %d to %d: %.1f KB); over %v idle it changed by %s per connection. Goal, memory per idle connection does not grow (within %.0f%%, over time and from one count to the next): %s. Goal, at most %.0f KB per idle connection at %d: %s. Goroutines per idle connection at %d: %.2f.\n",
+			x.name, perA/1e3, a.n, perB/1e3, b.n, a.n, b.n, marginal/1e3, idleHold, strings.Join(over, ", "), idleGrowth*100, met(!grows),
+			idleGoalKB, b.n, met(perB <= idleGoalKB*1e3), b.n, float64(b.later.goroutines-x.base.goroutines)/float64(b.n))
 	}
 	js, mq := results[0], results[2]
 	if js.failed == "" && mq.failed == "" && len(js.steps) > 0 && len(mq.steps) > 0 {
 		s, m := js.steps[len(js.steps)-1], mq.steps[len(mq.steps)-1]
 		ours, theirs := float64(s.later.rss-js.base.rss)/float64(s.n), float64(m.later.rss-mq.base.rss)/float64(m.n)
 		if theirs > 0 {
-			r.line("At %d connections a Thingyard connection holds %.1f× the resident memory of a mosquitto one (goroutines and buffers for reading, writing and pinging each browser).\n", s.n, ours/theirs)
+			r.line("At %d connections a Thingyard connection holds %.1f× the resident memory of a mosquitto one (the goroutine reading each browser, its stack, the WebSocket and the socket).\n", s.n, ours/theirs)
 		}
 	}
+}
+
+// idleGoalKB is the most Go memory an idle browser's connection may hold,
+// in kilobytes (issue: "a server connection in 20 KB").
+const idleGoalKB = 20.0
+
+// countCell is a count, "–" when not known.
+func countCell(n int64) string {
+	if n < 0 {
+		return "–"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// perConnCount is a count per connection, "–" when not known.
+func perConnCount(n int64, conns int, known bool) string {
+	if !known {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(n)/float64(conns))
 }
 
 // perConnKB is bytes per connection, in kilobytes.

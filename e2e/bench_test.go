@@ -34,14 +34,14 @@ func TestBenchReport(t *testing.T) {
 	var r report
 	began, loadBefore := time.Now(), loadAverage()
 
-	// THINGYARD_BENCH picks parts (comma-separated: sizes, browser,
-	// simulation, history, relay, restart, idle, serial); a partial run prints its
+	// THINGYARD_BENCH picks parts (comma-separated: sizes, browser (the
+	// start and the frames), start (the start alone), simulation, history, relay, restart, idle, serial); a partial run prints its
 	// report and leaves docs/benchmarks.md alone.
 	only := os.Getenv("THINGYARD_BENCH")
 	part := func(name string) bool { return only == "" || slices.Contains(strings.Split(only, ","), name) }
 	dir := t.TempDir()
 	var bare string
-	if part("sizes") || part("browser") {
+	if part("sizes") || part("browser") || part("start") {
 		bare = buildBare(t, dir)
 	}
 	if part("sizes") {
@@ -49,6 +49,10 @@ func TestBenchReport(t *testing.T) {
 	}
 	if part("browser") {
 		r.browser(t, dir, bare)
+	} else if part("start") {
+		srv := bareServer(dir)
+		r.start(t, srv.URL)
+		srv.Close()
 	}
 	if part("simulation") {
 		r.simulation(t)
@@ -189,11 +193,20 @@ func (p pageRun) phase(a, b string) time.Duration {
 	return tb - ta
 }
 
+// What pageStats measures after the start.
+type measure int
+
+const (
+	startOnly measure = iota // the start alone
+	still                    // the frame rate too
+	panning                  // the frame rate, still and while dragged
+)
+
 // pageStats opens url in a fresh Chromium and measures the start (to the
-// first frame, with the loader's marks) and the frame rate over 5 s, and,
-// with pan, over 5 s more while a mouse drags the world from its top-left
-// corner, clear of the devices, back and forth.
-func pageStats(t *testing.T, url string, pan bool) (run pageRun, err error) {
+// first frame, with the loader's marks) and, unless startOnly, the frame
+// rate over 5 s, and, panning, over 5 s more while a mouse drags the world
+// from its top-left corner, clear of the devices, back and forth.
+func pageStats(t *testing.T, url string, what measure) (run pageRun, err error) {
 	t.Helper()
 	ctx, errs, closeFn := openBrowser(t)
 	defer closeFn()
@@ -231,10 +244,13 @@ func pageStats(t *testing.T, url string, pan bool) (run pageRun, err error) {
 		}
 		return float64(f1-f0) / time.Since(t0).Seconds(), nil
 	}
+	if what == startOnly {
+		return run, nil
+	}
 	if err := chromedp.Run(ctx, chromedp.Sleep(2*time.Second)); err != nil {
 		return run, err
 	}
-	if run.fps, err = count(chromedp.Sleep(5 * time.Second)); err != nil || !pan {
+	if run.fps, err = count(chromedp.Sleep(5 * time.Second)); err != nil || what != panning {
 		return run, err
 	}
 	run.pan, err = count(chromedp.ActionFunc(func(ctx context.Context) error {
@@ -270,19 +286,50 @@ const res = fetch("bare.wasm").then(r => new Response(r.body.pipeThrough(new Tra
 	{headers: {"Content-Type": "application/wasm"}}));
 WebAssembly.instantiateStreaming(res, go.importObject).then(r => { performance.mark("thingyard:instantiated"); go.run(r.instance); });</script></body></html>`
 
-func (r *report) browser(t *testing.T, dir, bare string) {
+// bareServer serves the bare page from dir, where buildBare put its
+// program.
+func bareServer(dir string) *httptest.Server {
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte(bareIndex), 0o644)
 	exec.Command("cp", "../assets/wasm_exec.js", dir).Run()
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	return httptest.NewServer(http.FileServer(http.Dir(dir)))
+}
 
-	bareRun, err := pageStats(t, srv.URL+"/", false)
-	if err != nil {
-		t.Fatalf("bare page: %v", err)
+func (r *report) browser(t *testing.T, dir, bare string) {
+	srv := bareServer(dir)
+	defer srv.Close()
+	r.start(t, srv.URL)
+	r.frames(t, srv.URL)
+}
+
+// startRuns is how many times each page is started for the start's
+// figures (default 3): each is a fresh browser, and the median is kept,
+// so one start slowed by the machine's other work does not make the
+// figure.
+const startRuns = 3
+
+// start measures the time to the first frame of the bare page (served at
+// bareURL) and of Thingyard's, taking turns, and reports the median run of
+// each in phases.
+func (r *report) start(t *testing.T, bareURL string) {
+	var bares, ourRuns []pageRun
+	for range startRuns {
+		b, err := pageStats(t, bareURL+"/", startOnly)
+		if err != nil {
+			t.Fatalf("bare page: %v", err)
+		}
+		o, err := pageStats(t, baseURL, startOnly)
+		if err != nil {
+			t.Fatalf("Thingyard: %v", err)
+		}
+		bares, ourRuns = append(bares, b), append(ourRuns, o)
 	}
-	ours, err := pageStats(t, baseURL, false)
-	if err != nil {
-		t.Fatalf("Thingyard: %v", err)
+	byFirst := func(a, b pageRun) int { return cmp.Compare(a.first, b.first) }
+	slices.SortFunc(bares, byFirst)
+	slices.SortFunc(ourRuns, byFirst)
+	bareRun, ours := bares[len(bares)/2], ourRuns[len(ourRuns)/2]
+	var firsts []string
+	for i := range bares {
+		firsts = append(firsts, fmt.Sprintf("%.2f×", ourRuns[i].first.Seconds()/bares[i].first.Seconds()))
 	}
 	dur := func(d time.Duration) string {
 		if d < 0 {
@@ -319,7 +366,17 @@ func (r *report) browser(t *testing.T, dir, bare string) {
 		}
 		steps = append(steps, strings.TrimSuffix(s, "…")+" "+dur(ours.phase(s, next)))
 	}
-	r.line("\nThingyard's part after its instance: %s (the last to the first frame drawn).\n", strings.Join(steps, ", "))
+	r.line("\nThingyard's part after its instance, in its median start: %s (the last to the first frame drawn). Each page started %d times, taking turns; the median start of each is shown, and the ratios of the fastest, middle and slowest starts of each were %s.\n",
+		strings.Join(steps, ", "), startRuns, strings.Join(firsts, ", "))
+}
+
+// frames measures the frame rate of the scalability scene grown to
+// 100 to 20,000 devices beside the bare page (at bareURL).
+func (r *report) frames(t *testing.T, bareURL string) {
+	bareRun, err := pageStats(t, bareURL+"/", still)
+	if err != nil {
+		t.Fatalf("bare page: %v", err)
+	}
 
 	// The bare page is measured again between the Thingyard pages: on a
 	// shared machine the rate drifts, so each page is compared with the
@@ -342,11 +399,11 @@ func (r *report) browser(t *testing.T, dir, bare string) {
 		if err != nil {
 			t.Fatalf("a link to %d devices: %v", n, err)
 		}
-		run, err := pageStats(t, link, true)
+		run, err := pageStats(t, link, panning)
 		if want := fmt.Sprintf(" %d devices", n); err == nil && !strings.Contains(run.count, want) {
 			err = fmt.Errorf("the page says %q, want%s", run.count, want)
 		}
-		after, berr := pageStats(t, srv.URL+"/", false)
+		after, berr := pageStats(t, bareURL+"/", still)
 		if berr != nil {
 			t.Fatalf("bare page: %v", berr)
 		}

@@ -127,6 +127,10 @@ document.addEventListener("DOMContentLoaded", () => {
 	const note = () => { if (window.phases[window.phases.length - 1] !== el.textContent) window.phases.push(el.textContent) };
 	note();
 	new MutationObserver(note).observe(el, {childList: true, characterData: true, subtree: true});
+});
+// At the first frame, whether the panels were mounted yet.
+document.addEventListener("thingyard:ready", () => {
+	window.panelsAtFirstFrame = document.querySelector("#panel .boot") === null;
 });`
 
 // The loader compiles the program while it downloads it where the browser
@@ -186,6 +190,7 @@ func TestLoaderShowsItsSteps(t *testing.T) {
 	}
 	ctx, errs := browser(t)
 	var phases, done []string
+	var panelsEarly, panelsLater bool
 	err = chromedp.Run(ctx,
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			_, err := page.AddScriptToEvaluateOnNewDocument(recordPhases).Do(ctx)
@@ -195,13 +200,24 @@ func TestLoaderShowsItsSteps(t *testing.T) {
 		waitFor(ctx, `window.thingyard && window.thingyard.ready`),
 		chromedp.Evaluate(`window.phases`, &phases),
 		chromedp.Evaluate(`[...document.querySelectorAll("#load-steps li")].map(l => l.textContent)`, &done),
+		chromedp.Evaluate(`window.panelsAtFirstFrame`, &panelsEarly),
+		chromedp.Evaluate(`document.querySelector("#panel .boot") === null && document.querySelector("#panel select") !== null`, &panelsLater),
 	)
 	if err != nil {
 		t.Fatalf("load %s: %v (console: %v)", link, err, *errs)
 	}
+	// Nothing the first frame does not need comes before it: the panels
+	// mount after it, and the page is ready once they show.
+	if panelsEarly {
+		t.Error("the panels were mounted before the world's first frame")
+	}
+	if !panelsLater {
+		t.Error("the page says it is ready, and its panels are not there")
+	}
 	t.Logf("the loader said %q; steps done %q", phases, done)
-	want := []string{"Downloading", "Compiling", "Preparing the icons", "Building the scene", "Running the shared world to 0:30.0",
-		"Setting up the panels", "Starting the graphics"}
+	// The panels mount after the first frame, and the icons are made at
+	// build time: neither is a step before it.
+	want := []string{"Downloading", "Compiling", "Building the scene", "Running the shared world to 0:30.0", "Starting the graphics"}
 	i := 0
 	for _, p := range phases {
 		if i < len(want) && strings.HasPrefix(p, want[i]) {

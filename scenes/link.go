@@ -25,6 +25,14 @@ import (
 // ("d") or message ("m") inspected, and the part of the world on screen
 // ("v": centre x, y and width, height in world units). The leading 1 is
 // the format version.
+//
+// A page that joined a live room from the room's world state holds only
+// the actions after it: the room's log before it is gone. Its link carries
+// that state ("w", sim.World.State) and the actions after it, and opens
+// from the state. A state makes a link long (about 6,000 characters for
+// the overview scene, 77,000 for scalability's 1,000 devices): Encode
+// refuses one longer than MaxLinkLen, saying so, and the page offers the
+// room's link instead.
 
 // Limits on decoding, so a hostile link cannot exhaust memory.
 const (
@@ -64,6 +72,10 @@ type Scenario struct {
 	// View is the part of the world the sharer had on screen, nil for the
 	// whole world fitted.
 	View *View
+	// World is the world state (sim.World.State) Actions start from, nil
+	// for the scene's world at tick 0; Decode gives it decoded as Start.
+	World []byte
+	Start *sim.World
 }
 
 // View is a part of the world on screen: its centre and its size, in world
@@ -94,6 +106,7 @@ type wireScenario struct {
 	Device  string       `json:"d,omitempty"`
 	Message uint64       `json:"m,omitempty"`
 	View    *[4]float64  `json:"v,omitempty"`
+	World   []byte       `json:"w,omitempty"`
 }
 
 // Spec is the world the scenario reproduces: the scene with its actions
@@ -115,7 +128,7 @@ func Fold(sc *Scene, actions []sim.Action) *Scene {
 // Encode packs a scenario into the text of a URL fragment after "#s=".
 func Encode(s Scenario) (string, error) {
 	ws := wireScenario{Name: s.Name, Seed: s.Seed, Actions: s.Actions, Tick: s.Tick,
-		Paused: s.Paused, Device: s.Selected, Message: s.Message}
+		Paused: s.Paused, Device: s.Selected, Message: s.Message, World: s.World}
 	if v := s.View; v != nil {
 		// A hundredth of a unit is far below a pixel at any zoom.
 		r := func(f float64) float64 { return math.Round(f*100) / 100 }
@@ -142,7 +155,15 @@ func Encode(s Scenario) (string, error) {
 	zw, _ := flate.NewWriter(&b, flate.BestCompression)
 	zw.Write(js)
 	zw.Close()
-	return string(linkVersion) + base64.RawURLEncoding.EncodeToString(b.Bytes()), nil
+	text := string(linkVersion) + base64.RawURLEncoding.EncodeToString(b.Bytes())
+	if len(text) > MaxLinkLen {
+		what := "its actions"
+		if s.World != nil {
+			what = "its world state and the actions after it"
+		}
+		return "", fmt.Errorf("%w: this world (%s) takes %d characters in a link, at most %d", ErrLinkTooLong, what, len(text), MaxLinkLen)
+	}
+	return text, nil
 }
 
 // Link is base (the page URL) with the scenario in its fragment.
@@ -206,7 +227,15 @@ func Decode(text string) (Scenario, error) {
 		return Scenario{}, fmt.Errorf("%w: the inspected device's id is %d bytes, at most %d", ErrLinkCorrupt, len(ws.Device), sim.MaxIDLen)
 	}
 	s := Scenario{Name: ws.Name, Seed: ws.Seed, Actions: ws.Actions, Tick: ws.Tick,
-		Paused: ws.Paused, Selected: ws.Device, Message: ws.Message}
+		Paused: ws.Paused, Selected: ws.Device, Message: ws.Message, World: ws.World}
+	if ws.World != nil {
+		if s.Start, err = sim.DecodeState(ws.World); err != nil {
+			return Scenario{}, fmt.Errorf("%w: its world state: %v", ErrLinkCorrupt, err)
+		}
+		if t := s.Start.Tick(); t > ws.Tick {
+			return Scenario{}, fmt.Errorf("%w: its world state is of tick %d, after the moment it opens at (%d)", ErrLinkCorrupt, t, ws.Tick)
+		}
+	}
 	if v := ws.View; v != nil {
 		if err := checkView(v); err != nil {
 			return Scenario{}, fmt.Errorf("%w: %v", ErrLinkCorrupt, err)

@@ -67,6 +67,7 @@ func (c *config) parse(args []string, stderr io.Writer) error {
 	fl.IntVar(&c.relay.FoldEvery, "fold-every", relay.DefaultFoldEvery, "envelopes after which a room's log is folded into a snapshot")
 	fl.IntVar(&c.relay.World.Actions, "world-actions", relay.DefaultWorldActions, "actions after which a room's snapshot is folded into its world state, so joiners load that instead of replaying the room")
 	fl.Int64Var(&c.relay.World.Behind, "world-behind", relay.DefaultWorldBehind, "ticks before a room's now its world state is taken at; less than the gate's window for late actions (3000) may refuse a late action a slow browser sent")
+	fl.Int64Var(&c.relay.World.Quiet, "world-quiet", relay.DefaultWorldQuiet, "ticks of a room's clock without an envelope after which the minute's sweep folds the actions its world state lacks, so a room that goes quiet drops its log")
 	fl.IntVar(&c.relay.MaxSubs, "max-streams", relay.DefaultMaxSubs, "event streams (GET …/events) per room")
 	fl.Float64Var(&c.relay.CreateRate, "create-rate", relay.DefaultCreateRate, "rooms one IP address may make a minute")
 	fl.Float64Var(&c.apiRate, "api-rate", api.DefaultRate, "open API calls (REST, event streams) one IP address may make a second")
@@ -188,6 +189,6 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (*server, error) 
 		extra = append(extra, s.mq)
 	}
 	routes(s.mux, page, s.rel, s.reps, extra...)
-	api.New(s.rel, s.reps, log, limit.New(cfg.apiRate, int(2*cfg.apiRate)+1, nil)).Routes(s.mux)
+	api.New(s.rel, s.reps, limit.New(cfg.apiRate, int(2*cfg.apiRate)+1, nil)).Routes(s.mux)
 	return s, nil
 }

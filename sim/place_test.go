@@ -1,132 +1,128 @@
 package sim_test
 
 import (
-	"fmt"
-	"math"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/thingyard/thingyard/sim"
 )
 
-// nameBox is where the page writes a device's name: under its icon, about
-// 7 units a character wide and 16 high at one pixel a unit (13 px type).
-func nameBox(d sim.DeviceView) sim.Rect {
-	hw := float32(7*len([]rune(d.Label))) / 2
-	top := d.Y + sim.IconSize/2 + 3
-	return sim.Rect{MinX: d.X - hw, MinY: top, MaxX: d.X + hw, MaxY: top + 16}
-}
-
-// sideBox is the box around a side's devices.
-func sideBox(v *sim.View, side int, only func(sim.DeviceView) bool) sim.Rect {
-	b := sim.Rect{MinX: math.MaxFloat32, MinY: math.MaxFloat32, MaxX: -math.MaxFloat32, MaxY: -math.MaxFloat32}
-	for _, d := range v.Devices {
-		if d.Side == side && only(d) {
-			b.MinX, b.MinY = min(b.MinX, d.X), min(b.MinY, d.Y)
-			b.MaxX, b.MaxY = max(b.MaxX, d.X), max(b.MaxY, d.Y)
-		}
+// stacked is a world whose sides lie one above the other: an M2M bus on
+// top, an IoT broker star below it.
+func stacked() sim.Spec {
+	return sim.Spec{
+		Name:  "stacked",
+		Sides: []sim.SideSpec{{Name: "m2m"}, {Name: "iot"}},
+		Devices: []sim.DeviceSpec{
+			{ID: "plc", Kind: "controller", Side: "m2m", X: 300, Y: 0},
+			{ID: "s1", Kind: "sensor", Side: "m2m", X: 200, Y: 150},
+			{ID: "s2", Kind: "sensor", Side: "m2m", X: 400, Y: 150},
+			{ID: "broker", Kind: "broker", Side: "iot", X: 300, Y: 450},
+			{ID: "n1", Kind: "sensor", Side: "iot", X: 200, Y: 600},
+			{ID: "n2", Kind: "sensor", Side: "iot", X: 400, Y: 600},
+		},
+		Links: []sim.LinkSpec{
+			{ID: "bus", Medium: "rs485", Members: []string{"plc", "s1", "s2"}},
+			{ID: "cell", Medium: "cellular", Members: []string{"broker", "n1", "n2"}},
+		},
 	}
-	return b
 }
 
-// Devices added to a star or a bus cover nothing: none stands nearer than
-// an icon's size to any other device, none covers a name written under a
-// device of the scene, and all stay on their side: towards the other side
-// no further than the side's own devices reach, and out of the other
-// side's box. Ten added to the overview's Zigbee hub fit in the smart
-// home's box as it was.
-func TestAddedDevicesCoverNothing(t *testing.T) {
+// A crowd added to one side stays in that side's area: the boxes the
+// renderer tints for the two sides never overlap, however many devices
+// join, so the halves stay distinguishable at a glance. (A spiral around
+// the hub used to cover the M2M side once an IoT star passed 1,000.)
+func TestAddedCrowdStaysOnItsSide(t *testing.T) {
 	tests := []struct {
-		link string
-		side int
-	}{{"zigbee", 1}, {"mobile", 1}, {"uplink", 1}, {"fieldbus", 0}}
+		name string
+		spec sim.Spec
+		adds []sim.Action
+	}{
+		{"1,000 on a cloud broker at the IoT side's top edge", sim.Demo(),
+			[]sim.Action{{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 1000}}},
+		{"5,000 on a Zigbee hub", sim.Demo(),
+			[]sim.Action{{Kind: sim.ActAdd, Link: "zigbee", DeviceKind: "sensor", Count: 5000}}},
+		{"a full bus and 10,000 on the broker", sim.Demo(), []sim.Action{
+			{Kind: sim.ActAdd, Link: "fieldbus", DeviceKind: "sensor", Count: 28},
+			{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 10000}}},
+		{"sides one above the other", stacked(), []sim.Action{
+			{Kind: sim.ActAdd, Link: "bus", DeviceKind: "sensor", Count: 29},
+			{Kind: sim.ActAdd, Link: "cell", DeviceKind: "sensor", Count: 3000}}},
+	}
 	for _, tt := range tests {
-		for _, n := range []int{10, 100} {
-			t.Run(fmt.Sprintf("%d on %s", n, tt.link), func(t *testing.T) {
-				w := newWorld(t, sim.Demo(), 1)
-				var before sim.View
-				w.View(&before)
-				scene := map[string]bool{}
-				for _, d := range before.Devices {
-					scene[d.ID] = true
-				}
-				err := w.Apply(sim.Action{Kind: sim.ActAdd, Link: tt.link, DeviceKind: "sensor", Count: n})
-				if tt.link == "fieldbus" && err != nil {
-					// An RS-485 bus takes 32 unit loads: the devices it
-					// placed before refusing count.
-					t.Logf("the bus refused some: %v", err)
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				var v sim.View
-				w.View(&v)
-				if len(v.Devices) == len(before.Devices) {
-					t.Fatal("nothing was added")
-				}
-				inScene := func(d sim.DeviceView) bool { return scene[d.ID] }
-				own, other := sideBox(&before, tt.side, inScene), sideBox(&before, 1-tt.side, inScene)
-				const pad = 40 // the page tints a side's box this far beyond its devices
-				other.MinX, other.MinY, other.MaxX, other.MaxY = other.MinX-pad, other.MinY-pad, other.MaxX+pad, other.MaxY+pad
-				for i, d := range v.Devices {
-					if scene[d.ID] {
-						continue
-					}
-					if d.Side != tt.side {
-						t.Errorf("%s is on side %d, want %d", d.ID, d.Side, tt.side)
-					}
-					for j, o := range v.Devices {
-						if j != i && math.Hypot(float64(d.X-o.X), float64(d.Y-o.Y)) < sim.IconSize {
-							t.Errorf("%s at (%v,%v) and %s at (%v,%v): nearer than an icon's size %d", d.ID, d.X, d.Y, o.ID, o.X, o.Y, sim.IconSize)
-						}
-						if scene[o.ID] {
-							b, r := nameBox(o), float32(sim.IconSize/2)
-							if d.X > b.MinX-r && d.X < b.MaxX+r && d.Y > b.MinY-r && d.Y < b.MaxY+r {
-								t.Errorf("%s at (%v,%v) covers the name %q under %s", d.ID, d.X, d.Y, o.Label, o.ID)
-							}
-						}
-					}
-					// The sides lie left and right of each other.
-					if towards := tt.side == 1; (towards && d.X < own.MinX) || (!towards && d.X > own.MaxX) {
-						t.Errorf("%s at (%v,%v) reaches towards the other side past its own side's edge %+v", d.ID, d.X, d.Y, own)
-					}
-					if d.X > other.MinX && d.X < other.MaxX && d.Y > other.MinY && d.Y < other.MaxY {
-						t.Errorf("%s at (%v,%v) is in the other side's box %+v", d.ID, d.X, d.Y, other)
-					}
-					if n == 10 && tt.link == "zigbee" && (d.X < own.MinX || d.X > own.MaxX || d.Y < own.MinY || d.Y > own.MaxY) {
-						t.Errorf("%s at (%v,%v) is outside the smart home's box %+v, which has room for ten", d.ID, d.X, d.Y, own)
-					}
-				}
-			})
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, tt.spec, 1)
+			for _, a := range tt.adds {
+				apply(t, w, a)
+			}
+			var v sim.View
+			w.View(&v)
+			// Each side's box, with the margin the renderer pads it by.
+			const pad = 40
+			var box [2]sim.Rect
+			for s := range box {
+				box[s] = sim.Rect{MinX: 1e9, MinY: 1e9, MaxX: -1e9, MaxY: -1e9}
+			}
+			for _, d := range v.Devices {
+				b := &box[d.Side]
+				b.MinX, b.MinY = min(b.MinX, d.X-pad), min(b.MinY, d.Y-pad)
+				b.MaxX, b.MaxY = max(b.MaxX, d.X+pad), max(b.MaxY, d.Y+pad)
+			}
+			a, b := box[0], box[1]
+			if a.MinX < b.MaxX && b.MinX < a.MaxX && a.MinY < b.MaxY && b.MinY < a.MaxY {
+				t.Errorf("the sides' areas overlap: %s %+v, %s %+v (%d devices)", v.Sides[0], a, v.Sides[1], b, len(v.Devices))
+			}
+		})
 	}
 }
 
-// A device is kept off the lines the page draws from a hub to its
-// members: none of those added to the overview's hub stands on the line
-// from the hub to the cloud broker or to a Zigbee member.
-func TestAddedDevicesKeepOffLines(t *testing.T) {
+// Added devices never share a place with each other or with a device
+// already there.
+func TestAddedCrowdHasNoTwoDevicesInOnePlace(t *testing.T) {
+	tests := []struct {
+		name string
+		spec sim.Spec
+		add  sim.Action
+	}{
+		{"a broker star", sim.Demo(), sim.Action{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 2000}},
+		{"a bus", sim.Demo(), sim.Action{Kind: sim.ActAdd, Link: "fieldbus", DeviceKind: "sensor", Count: 28}},
+		{"a bus whose rows would grow towards the other side", stacked(), sim.Action{Kind: sim.ActAdd, Link: "bus", DeviceKind: "sensor", Count: 29}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, tt.spec, 1)
+			apply(t, w, tt.add)
+			var v sim.View
+			w.View(&v)
+			seen := map[[2]float32]string{}
+			for _, d := range v.Devices {
+				p := [2]float32{d.X, d.Y}
+				if o, ok := seen[p]; ok {
+					t.Fatalf("%s and %s both at %v", o, d.ID, p)
+				}
+				seen[p] = d.ID
+			}
+		})
+	}
+}
+
+// A device already on a link is refused a second place on it, and a
+// device of the same link's crowd is found by its own links, not by a
+// walk over thousands of members.
+func TestConnectTwiceIsRefused(t *testing.T) {
 	w := newWorld(t, sim.Demo(), 1)
-	apply(t, w, sim.Action{Kind: sim.ActAdd, Link: "zigbee", DeviceKind: "sensor", Count: 100})
-	var v sim.View
-	w.View(&v)
-	at := map[string]sim.DeviceView{}
-	for _, d := range v.Devices {
-		at[d.ID] = d
+	apply(t, w, sim.Action{Kind: sim.ActAdd, Link: "mobile", DeviceKind: "sensor", Count: 3000})
+	tests := []struct{ device, link string }{
+		{"door", "zigbee"},
+		{"sensor-3000", "mobile"},
 	}
-	for _, to := range []string{"cloud", "living-temp", "door", "lamp"} {
-		h, m := at["hub"], at[to]
-		for _, d := range v.Devices {
-			if d.ID == "hub" || d.ID == to {
-				continue
-			}
-			if dist := segDist(d.X, d.Y, h.X, h.Y, m.X, m.Y); dist < sim.IconSize/2 {
-				t.Errorf("%s at (%v,%v) is %.1f from the line hub–%s", d.ID, d.X, d.Y, dist, to)
-			}
+	for _, tt := range tests {
+		err := w.Apply(sim.Action{Kind: sim.ActConnect, Device: tt.device, Link: tt.link})
+		if !errors.Is(err, sim.ErrRefused) || !strings.Contains(err.Error(), "already on") {
+			t.Errorf("connect %s to %s again: %v, want refused as already on it", tt.device, tt.link, err)
 		}
 	}
 }
 
-func segDist(px, py, x0, y0, x1, y1 float32) float64 {
-	dx, dy := float64(x1-x0), float64(y1-y0)
-	t := math.Max(0, math.Min(1, ((float64(px-x0))*dx+(float64(py-y0))*dy)/(dx*dx+dy*dy)))
-	return math.Hypot(float64(px)-(float64(x0)+t*dx), float64(py)-(float64(y0)+t*dy))
-}
+// A view filled again from the same world shows what a fresh view shows,

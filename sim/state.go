@@ -2,10 +2,8 @@ package sim
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -30,14 +28,11 @@ import (
 // length-prefixed strings in a fixed order, and an FNV-1a 64 checksum of
 // everything before it, little-endian.
 func (w *World) State() []byte {
-	e := stateWriter{b: make([]byte, 0, 256+160*len(w.devices)+64*len(w.msgs))}
-	e.b = append(e.b, stateMagic...)
-	e.b = append(e.b, stateVersion)
-	e.head(w)
-	e.parts(w)
-	e.engine(w)
-	e.rest(w)
-	return binary.LittleEndian.AppendUint64(e.b, stateSum(e.b))
+	c := stateCodec{b: make([]byte, 0, 256+160*len(w.devices)+64*len(w.msgs))}
+	c.b = append(c.b, stateMagic...)
+	c.b = append(c.b, stateVersion)
+	c.world(w)
+	return binary.LittleEndian.AppendUint64(c.b, stateSum(c.b))
 }
 
 const (
@@ -76,208 +71,87 @@ func DecodeState(b []byte) (*World, error) {
 	if got, want := binary.LittleEndian.Uint64(b[len(b)-8:]), stateSum(body); got != want {
 		return nil, fmt.Errorf("%w: checksum at byte %d is %016x, the %d bytes before it sum to %016x: cut short or changed", ErrBadState, len(body), got, len(body), want)
 	}
-	d := stateReader{b: body, off: head}
-	w := d.world()
-	if d.err == nil && d.off != len(d.b) {
-		d.fail("end", "%d bytes left over", len(d.b)-d.off)
+	c := stateCodec{reading: true, b: body, off: head}
+	w := &World{}
+	c.world(w)
+	w.dropCaches() // made again on first use, as a clone's
+	if c.err == nil {
+		c.check(w)
 	}
-	if d.err != nil {
-		return nil, d.err
+	if c.err == nil && c.off != len(c.b) {
+		c.fail("end", "%d bytes left over", len(c.b)-c.off)
+	}
+	if c.err != nil {
+		return nil, c.err
 	}
 	return w, nil
 }
 
-func (d *stateReader) world() *World {
-	w := &World{}
-	d.head(w)
-	d.parts(w)
-	d.engine(w)
-	d.rest(w)
-	w.dropCaches() // made again on first use, as a clone's
-	if d.err == nil {
-		d.check(w)
-	}
-	return w
+// world writes or reads a world's state in four parts.
+func (c *stateCodec) world(w *World) {
+	c.head(w)
+	c.parts(w)
+	c.engine(w)
+	c.rest(w)
 }
 
-// head writes what a world is made from: its spec, seed, random source,
-// clock and sides.
-func (e *stateWriter) head(w *World) {
-	spec, err := json.Marshal(w.spec)
-	if err != nil {
-		panic(fmt.Sprintf("sim: a world's spec does not encode: %v", err)) // every field is plain data
+// head is what a world is made from: its spec, seed, random source, clock
+// and sides.
+func (c *stateCodec) head(w *World) {
+	c.at("spec")
+	c.jsonBytes(&w.spec)
+	c.at("seed")
+	unsigned(c, &w.seed)
+	unsigned(c, &w.rng.s)
+	c.at("tick")
+	signed(c, &w.tick)
+	signed(c, &w.now)
+	if c.checking() && (w.tick < 0 || w.now != w.tick*TickMicros) {
+		c.fail("tick", "tick %d and time %d µs disagree", w.tick, w.now)
 	}
-	e.bytes(spec)
-	e.u(w.seed)
-	e.u(w.rng.s)
-	e.i(w.tick)
-	e.i(w.now)
-	e.u(uint64(len(w.sides)))
-	for _, s := range w.sides {
-		e.str(s)
-	}
-}
-
-// parts writes the world's devices and links and the names they go by.
-func (e *stateWriter) parts(w *World) {
-	e.u(uint64(len(w.devices)))
-	for i := range w.devices {
-		e.device(&w.devices[i])
-	}
-	e.u(uint64(len(w.links)))
-	for i := range w.links {
-		e.link(&w.links[i])
-	}
-	e.ids(w.byID)
-	e.ids(w.linkIDs)
-}
-
-// engine writes the messages under way and the events waiting.
-func (e *stateWriter) engine(w *World) {
-	e.u(uint64(len(w.msgs)))
-	for i := range w.msgs {
-		e.message(&w.msgs[i])
-	}
-	e.u(uint64(len(w.freeMsgs)))
-	for _, m := range w.freeMsgs {
-		e.i(int64(m))
-	}
-	e.u(w.nextMsg)
-	e.u(uint64(len(w.events)))
-	for _, ev := range w.events {
-		e.i(ev.at)
-		e.u(ev.seq)
-		e.u(uint64(ev.kind))
-		e.i(int64(ev.ref))
-		e.u(uint64(ev.gen))
-		e.u(ev.id)
-	}
-	e.u(w.evSeq)
-}
-
-// rest writes the pending actions, rules, metrics and counters.
-func (e *stateWriter) rest(w *World) {
-	pending, err := json.Marshal(w.pending)
-	if err != nil {
-		panic(fmt.Sprintf("sim: a world's pending actions do not encode: %v", err))
-	}
-	e.bytes(pending)
-	e.u(uint64(len(w.rules)))
-	for _, r := range w.rules {
-		e.i(int64(r.where))
-		e.i(int64(r.sensor))
-		e.i(int64(r.actuator))
-		e.i(r.above)
-		e.i(r.hyst)
-		e.bool(r.state)
-	}
-	e.u(w.topoVers)
-	e.u(uint64(len(w.metrics)))
-	for i := range w.metrics {
-		e.metrics(&w.metrics[i])
-	}
-	e.u(uint64(len(w.series)))
-	for _, s := range w.series {
-		e.i(s.Tick)
-		e.i(int64(s.Side))
-		e.i(s.Delivered)
-		e.i(s.Lost)
-		e.i(s.Bytes)
-		e.u(math.Float64bits(s.LatencyP50Ms))
-		e.u(math.Float64bits(s.LatencyP99Ms))
-	}
-	e.i(int64(w.added))
-	e.u(w.shapeVers)
-	e.u(uint64(len(w.hashes)))
-	for _, h := range w.hashes {
-		e.i(h.Tick)
-		e.u(h.Hash)
-	}
-	e.str(w.refusalText)
-	e.i(w.refusalTick)
-	e.i(w.framesSent)
-	e.u(w.frames)
-}
-
-// head reads what stateWriter.head wrote.
-func (d *stateReader) head(w *World) {
-	d.at("spec")
-	if spec := d.bytes(); d.err == nil {
-		if err := json.Unmarshal(spec, &w.spec); err != nil {
-			d.fail("spec", "%v", err)
-		}
-	}
-	d.at("seed")
-	w.seed = d.u()
-	w.rng.s = d.u()
-	d.at("tick")
-	w.tick = d.i()
-	w.now = d.i()
-	if d.err == nil && (w.tick < 0 || w.now != w.tick*TickMicros) {
-		d.fail("tick", "tick %d and time %d µs disagree", w.tick, w.now)
-	}
-	if d.err == nil {
+	if c.checking() {
 		if err := w.spec.Validate(); err != nil {
-			d.fail("spec", "%v", err)
+			c.fail("spec", "%v", err)
 		}
 	}
-	d.at("sides")
-	w.sides = make([]string, d.n())
-	for i := range w.sides {
-		w.sides[i] = d.str()
-	}
+	c.at("sides")
+	list(c, &w.sides, c.str)
 	// The sides are the spec's: what bounds the metrics kept for them.
-	if want := sideNames(&w.spec); d.err == nil && !slices.Equal(w.sides, want) {
-		d.fail("sides", "%q, but the spec's sides are %q", w.sides, want)
+	if c.checking() {
+		if want := sideNames(&w.spec); !slices.Equal(w.sides, want) {
+			c.fail("sides", "%q, but the spec's sides are %q", w.sides, want)
+		}
 	}
 }
 
-// parts reads what stateWriter.parts wrote.
-func (d *stateReader) parts(w *World) {
-	d.at("devices")
-	w.devices = make([]device, d.n())
-	for i := range w.devices {
-		d.at(fmt.Sprintf("devices[%d]", i))
-		d.device(&w.devices[i])
-	}
-	d.at("links")
-	w.links = make([]link, d.n())
-	for i := range w.links {
-		d.at(fmt.Sprintf("links[%d]", i))
-		d.link(&w.links[i])
-	}
-	d.at("device ids")
-	w.byID = d.ids(len(w.devices))
-	d.at("link ids")
-	w.linkIDs = d.ids(len(w.links))
+// parts are the world's devices and links and the names they go by.
+func (c *stateCodec) parts(w *World) {
+	part(c, "devices", &w.devices, c.device)
+	part(c, "links", &w.links, c.link)
+	c.at("device ids")
+	c.ids(&w.byID, len(w.devices))
+	c.at("link ids")
+	c.ids(&w.linkIDs, len(w.links))
 }
 
-// engine reads what stateWriter.engine wrote.
-func (d *stateReader) engine(w *World) {
-	d.at("messages")
-	w.msgs = make([]message, d.n())
-	for i := range w.msgs {
-		d.at(fmt.Sprintf("messages[%d]", i))
-		d.message(&w.msgs[i])
-	}
-	d.at("free messages")
-	w.freeMsgs = make([]int32, d.n())
-	for i := range w.freeMsgs {
-		w.freeMsgs[i] = d.index(len(w.msgs))
-	}
-	w.nextMsg = d.u()
-	d.at("events")
-	w.events = make(eventHeap, d.n())
-	for i := range w.events {
-		ev := &w.events[i]
-		ev.at = d.i()
-		ev.seq = d.u()
-		ev.kind = evKind(d.small(uint64(evBusFree)))
-		ev.ref = int32(d.i())
-		ev.gen = uint32(d.small(math.MaxUint32))
-		ev.id = d.u()
-		if d.err != nil {
-			break
+// engine is the messages under way and the events waiting.
+func (c *stateCodec) engine(w *World) {
+	part(c, "messages", &w.msgs, c.message)
+	c.at("free messages")
+	list(c, &w.freeMsgs, func(m *int32) { index(c, m, len(w.msgs)) })
+	unsigned(c, &w.nextMsg)
+	c.at("events")
+	i := -1 // the event being read, for errors
+	list(c, &w.events, func(ev *event) {
+		i++
+		signed(c, &ev.at)
+		unsigned(c, &ev.seq)
+		enum(c, &ev.kind, uint64(evBusFree))
+		signed(c, &ev.ref)
+		unsigned(c, &ev.gen)
+		unsigned(c, &ev.id)
+		if !c.checking() {
+			return
 		}
 		limit := len(w.devices)
 		if ev.kind == evArrive {
@@ -286,113 +160,92 @@ func (d *stateReader) engine(w *World) {
 			limit = len(w.links)
 		}
 		if ev.ref < 0 || int(ev.ref) >= limit || ev.kind == 0 {
-			d.fail(fmt.Sprintf("events[%d]", i), "event of kind %d refers to %d, out of range", ev.kind, ev.ref)
+			c.fail(fmt.Sprintf("events[%d]", i), "event of kind %d refers to %d, out of range", ev.kind, ev.ref)
 		}
-	}
-	w.evSeq = d.u()
+	})
+	unsigned(c, &w.evSeq)
 }
 
-// rest reads what stateWriter.rest wrote.
-func (d *stateReader) rest(w *World) {
-	d.at("pending actions")
-	if pending := d.bytes(); d.err == nil {
-		if err := json.Unmarshal(pending, &w.pending); err != nil {
-			d.fail("pending actions", "%v", err)
-		}
+// rest is the pending actions, rules, metrics and counters.
+func (c *stateCodec) rest(w *World) {
+	c.at("pending actions")
+	c.jsonBytes(&w.pending)
+	c.at("rules")
+	list(c, &w.rules, func(r *rule) {
+		index(c, &r.where, len(w.devices))
+		index(c, &r.sensor, len(w.devices))
+		index(c, &r.actuator, len(w.devices))
+		signed(c, &r.above)
+		signed(c, &r.hyst)
+		c.bool(&r.state)
+	})
+	unsigned(c, &w.topoVers)
+	c.at("metrics")
+	if n := c.count(len(w.metrics)); c.checking() && n != len(w.sides) {
+		c.fail("metrics", "%d sides' metrics for %d sides", n, len(w.sides))
 	}
-	d.at("rules")
-	w.rules = make([]rule, d.n())
-	for i := range w.rules {
-		r := &w.rules[i]
-		r.where = d.index(len(w.devices))
-		r.sensor = d.index(len(w.devices))
-		r.actuator = d.index(len(w.devices))
-		r.above = d.i()
-		r.hyst = d.i()
-		r.state = d.bool()
+	if c.reading {
+		w.metrics = make([]sideMetrics, len(w.sides))
 	}
-	w.topoVers = d.u()
-	d.at("metrics")
-	if n := d.n(); d.err == nil && n != len(w.sides) {
-		d.fail("metrics", "%d sides' metrics for %d sides", n, len(w.sides))
-	}
-	w.metrics = make([]sideMetrics, len(w.sides))
 	for i := range w.metrics {
-		d.metrics(&w.metrics[i])
+		c.metrics(&w.metrics[i])
 	}
-	d.at("series")
-	w.series = make([]Sample, d.n())
-	for i := range w.series {
-		s := &w.series[i]
-		s.Tick = d.i()
-		s.Side = int(d.index(len(w.sides)))
-		s.Delivered = d.i()
-		s.Lost = d.i()
-		s.Bytes = d.i()
-		s.LatencyP50Ms = math.Float64frombits(d.u())
-		s.LatencyP99Ms = math.Float64frombits(d.u())
-	}
-	w.added = int(d.i())
-	w.shapeVers = d.u()
-	d.at("hash marks")
-	w.hashes = make([]HashMark, d.n())
-	for i := range w.hashes {
-		w.hashes[i] = HashMark{Tick: d.i(), Hash: d.u()}
-	}
-	d.at("refusal")
-	w.refusalText = d.str()
-	w.refusalTick = d.i()
-	d.at("frame counts")
-	w.framesSent = d.i()
-	w.frames = d.u()
+	c.at("series")
+	list(c, &w.series, func(s *Sample) {
+		signed(c, &s.Tick)
+		index(c, &s.Side, len(w.sides))
+		signed(c, &s.Delivered)
+		signed(c, &s.Lost)
+		signed(c, &s.Bytes)
+		c.float(&s.LatencyP50Ms)
+		c.float(&s.LatencyP99Ms)
+	})
+	signed(c, &w.added)
+	unsigned(c, &w.shapeVers)
+	c.at("hash marks")
+	list(c, &w.hashes, func(h *HashMark) {
+		signed(c, &h.Tick)
+		unsigned(c, &h.Hash)
+	})
+	c.at("refusal")
+	c.str(&w.refusalText)
+	signed(c, &w.refusalTick)
+	c.at("frame counts")
+	signed(c, &w.framesSent)
+	unsigned(c, &w.frames)
 }
 
 // check refuses what would make the decoded world index out of its
 // slices: every reference between its parts is in range.
-func (d *stateReader) check(w *World) {
+func (c *stateCodec) check(w *World) {
 	nd, nl, nm := len(w.devices), len(w.links), len(w.msgs)
 	for i := range w.devices {
 		dv := &w.devices[i]
 		if dv.side < 0 || dv.side >= len(w.sides) {
-			d.fail(fmt.Sprintf("devices[%d].side", i), "side %d of %d", dv.side, len(w.sides))
+			c.fail(fmt.Sprintf("devices[%d].side", i), "side %d of %d", dv.side, len(w.sides))
 			return
 		}
 		if dv.target < -1 || int(dv.target) >= nd || dv.sink < -1 || int(dv.sink) >= nd {
-			d.fail(fmt.Sprintf("devices[%d].target", i), "target %d or sink %d out of %d devices", dv.target, dv.sink, nd)
+			c.fail(fmt.Sprintf("devices[%d].target", i), "target %d or sink %d out of %d devices", dv.target, dv.sink, nd)
 			return
 		}
-		for _, li := range dv.links {
-			if li < 0 || int(li) >= nl {
-				d.fail(fmt.Sprintf("devices[%d].links", i), "link %d of %d", li, nl)
+		if !c.refs(dv.links, nl, "link", "devices[%d].links", i) {
+			return
+		}
+		for _, cm := range dv.commands {
+			if cm.dev < 0 || int(cm.dev) >= nd {
+				c.fail(fmt.Sprintf("devices[%d].commands", i), "device %d of %d", cm.dev, nd)
 				return
 			}
 		}
-		for _, c := range dv.commands {
-			if c.dev < 0 || int(c.dev) >= nd {
-				d.fail(fmt.Sprintf("devices[%d].commands", i), "device %d of %d", c.dev, nd)
-				return
-			}
-		}
-		for _, m := range dv.buffer {
-			if m < 0 || int(m) >= nm {
-				d.fail(fmt.Sprintf("devices[%d].buffer", i), "message %d of %d", m, nm)
-				return
-			}
+		if !c.refs(dv.buffer, nm, "message", "devices[%d].buffer", i) {
+			return
 		}
 	}
 	for i := range w.links {
 		l := &w.links[i]
-		for _, m := range l.members {
-			if m < 0 || int(m) >= nd {
-				d.fail(fmt.Sprintf("links[%d].members", i), "device %d of %d", m, nd)
-				return
-			}
-		}
-		for _, m := range l.queue {
-			if m < 0 || int(m) >= nm {
-				d.fail(fmt.Sprintf("links[%d].queue", i), "message %d of %d", m, nm)
-				return
-			}
+		if !c.refs(l.members, nd, "device", "links[%d].members", i) || !c.refs(l.queue, nm, "message", "links[%d].queue", i) {
+			return
 		}
 	}
 	for i := range w.msgs {
@@ -403,13 +256,25 @@ func (d *stateReader) check(w *World) {
 		in := func(v int32, n int) bool { return v >= -1 && int(v) < n }
 		if m.side < 0 || m.side >= len(w.sides) || !in(m.origin, nd) || !in(m.dst, nd) || !in(m.from, nd) ||
 			!in(m.to, nd) || !in(m.link, nl) || !in(m.sensor, nd) {
-			d.fail(fmt.Sprintf("messages[%d]", i), "a reference out of range (side %d, devices %d→%d, link %d)", m.side, m.from, m.to, m.link)
+			c.fail(fmt.Sprintf("messages[%d]", i), "a reference out of range (side %d, devices %d→%d, link %d)", m.side, m.from, m.to, m.link)
 			return
 		}
 	}
 	if !slices.IsSortedFunc(w.pending, func(a, b Action) int { return int(min(max(a.At-b.At, -1), 1)) }) {
-		d.fail("pending actions", "not in tick order")
+		c.fail("pending actions", "not in tick order")
 	}
+}
+
+// refs checks that each of refs is an index into n things (each a what),
+// failing at where (a format of the index i of what holds refs) if not.
+func (c *stateCodec) refs(refs []int32, n int, what, where string, i int) bool {
+	for _, r := range refs {
+		if r < 0 || int(r) >= n {
+			c.fail(fmt.Sprintf(where, i), "%s %d of %d", what, r, n)
+			return false
+		}
+	}
+	return true
 }
 
 // NewTimelineAt starts a timeline at w's tick, with w as its world (which

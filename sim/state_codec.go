@@ -2,419 +2,405 @@ package sim
 
 // The parts of a world's state (devices, links, messages, metrics) and the
 // primitives they are written with: varints, flags and length-prefixed
-// bytes, read back by a stateReader whose first error sticks.
+// bytes. One walk over each part both writes it and reads it back (a
+// stateCodec goes one way or the other), so the layout is written down
+// once and what is read is what was written.
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
-func (e *stateWriter) device(dv *device) {
-	e.str(dv.id)
-	e.str(dv.label)
-	e.u(uint64(dv.kind))
-	e.i(int64(dv.side))
-	e.i(int64(dv.x))
-	e.i(int64(dv.y))
-	e.u(uint64(dv.stds))
-	e.bool(dv.fixed)
-	e.u(uint64(dv.proto))
-	e.i(int64(dv.addr))
-	e.i(dv.period)
-	e.str(dv.quantity)
-	e.str(dv.unit)
-	e.i(dv.base)
-	e.i(dv.swing)
-	e.i(dv.cycle)
-	e.i(dv.phase)
-	e.u(uint64(dv.qos))
-	e.i(int64(dv.target))
-	e.bool(dv.powered)
-	e.bool(dv.removed)
-	e.bool(dv.real)
-	e.str(dv.serves)
-	e.i(dv.value)
-	e.i(dv.valueAt)
-	e.u(uint64(len(dv.named)))
-	for _, n := range dv.named {
-		e.str(n.name)
-		e.i(n.value)
-		e.i(n.at)
-	}
-	e.bool(dv.on)
-	e.u(uint64(len(dv.links)))
-	for _, l := range dv.links {
-		e.i(int64(l))
-	}
-	e.i(dv.busyUntil)
-	e.i(dv.refusedTil)
-	e.u(uint64(dv.gen))
-	e.i(int64(dv.sink))
-	e.u(dv.sinkVers)
-	e.i(int64(dv.pollPos))
-	e.i(dv.cycleStart)
-	e.u(dv.waiting)
-	e.u(dv.pollSeq)
-	e.u(uint64(len(dv.commands)))
-	for _, c := range dv.commands {
-		e.i(int64(c.dev))
-		e.bool(c.on)
-		e.i(c.trigger)
-	}
-	e.i(dv.lastCycle)
-	e.u(uint64(len(dv.buffer)))
-	for _, m := range dv.buffer {
-		e.i(int64(m))
-	}
-	s := dv.stats
-	for _, v := range [...]int64{s.Sent, s.Received, s.Lost, s.Bytes, s.Decisions, s.Buffered} {
-		e.i(v)
-	}
-}
-
-func (d *stateReader) device(dv *device) {
-	dv.id = d.str()
-	dv.label = d.str()
-	dv.kind = Kind(d.small(uint64(kindEnd - 1)))
-	dv.side = int(d.i())
-	dv.x = int32(d.i())
-	dv.y = int32(d.i())
-	dv.stds = uint32(d.small(math.MaxUint32))
-	dv.fixed = d.bool()
-	dv.proto = Protocol(d.small(uint64(protoEnd - 1)))
-	dv.addr = int(d.i())
-	dv.period = d.i()
-	dv.quantity = d.str()
-	dv.unit = d.str()
-	dv.base = d.i()
-	dv.swing = d.i()
-	dv.cycle = d.i()
-	dv.phase = d.i()
-	dv.qos = uint8(d.small(math.MaxUint8))
-	dv.target = int32(d.i())
-	dv.powered = d.bool()
-	dv.removed = d.bool()
-	dv.real = d.bool()
-	dv.serves = d.str()
-	dv.value = d.i()
-	dv.valueAt = d.i()
-	if n := d.n(); n > 0 {
-		dv.named = make([]namedValue, n)
-		for i := range dv.named {
-			dv.named[i] = namedValue{name: d.str(), value: d.i(), at: d.i()}
-		}
-	}
-	dv.on = d.bool()
-	if n := d.n(); n > 0 {
-		dv.links = make([]int32, n)
-		for i := range dv.links {
-			dv.links[i] = int32(d.i())
-		}
-	}
-	dv.busyUntil = d.i()
-	dv.refusedTil = d.i()
-	dv.gen = uint32(d.small(math.MaxUint32))
-	dv.sink = int32(d.i())
-	dv.sinkVers = d.u()
-	dv.pollPos = int(d.i())
-	dv.cycleStart = d.i()
-	dv.waiting = d.u()
-	dv.pollSeq = d.u()
-	if n := d.n(); n > 0 {
-		dv.commands = make([]command, n)
-		for i := range dv.commands {
-			dv.commands[i] = command{dev: int32(d.i()), on: d.bool(), trigger: d.i()}
-		}
-	}
-	dv.lastCycle = d.i()
-	if n := d.n(); n > 0 {
-		dv.buffer = make([]int32, n)
-		for i := range dv.buffer {
-			dv.buffer[i] = int32(d.i())
-		}
-	}
+func (c *stateCodec) device(dv *device) {
+	c.str(&dv.id)
+	c.str(&dv.label)
+	enum(c, &dv.kind, uint64(kindEnd-1))
+	signed(c, &dv.side)
+	signed(c, &dv.x)
+	signed(c, &dv.y)
+	unsigned(c, &dv.stds)
+	c.bool(&dv.fixed)
+	enum(c, &dv.proto, uint64(protoEnd-1))
+	signed(c, &dv.addr)
+	signed(c, &dv.period)
+	c.str(&dv.quantity)
+	c.str(&dv.unit)
+	signed(c, &dv.base)
+	signed(c, &dv.swing)
+	signed(c, &dv.cycle)
+	signed(c, &dv.phase)
+	unsigned(c, &dv.qos)
+	signed(c, &dv.target)
+	c.bool(&dv.powered)
+	c.bool(&dv.removed)
+	c.bool(&dv.real)
+	c.str(&dv.serves)
+	signed(c, &dv.value)
+	signed(c, &dv.valueAt)
+	list(c, &dv.named, func(n *namedValue) {
+		c.str(&n.name)
+		signed(c, &n.value)
+		signed(c, &n.at)
+	})
+	c.bool(&dv.on)
+	list(c, &dv.links, signedOf[int32](c))
+	signed(c, &dv.busyUntil)
+	signed(c, &dv.refusedTil)
+	unsigned(c, &dv.gen)
+	signed(c, &dv.sink)
+	unsigned(c, &dv.sinkVers)
+	signed(c, &dv.pollPos)
+	signed(c, &dv.cycleStart)
+	unsigned(c, &dv.waiting)
+	unsigned(c, &dv.pollSeq)
+	list(c, &dv.commands, func(cm *command) {
+		signed(c, &cm.dev)
+		c.bool(&cm.on)
+		signed(c, &cm.trigger)
+	})
+	signed(c, &dv.lastCycle)
+	list(c, &dv.buffer, signedOf[int32](c))
 	s := &dv.stats
 	for _, v := range [...]*int64{&s.Sent, &s.Received, &s.Lost, &s.Bytes, &s.Decisions, &s.Buffered} {
-		*v = d.i()
+		signed(c, v)
 	}
 }
 
-func (e *stateWriter) link(l *link) {
-	e.str(l.id)
-	e.u(uint64(l.medium))
-	e.u(uint64(len(l.members)))
-	for _, m := range l.members {
-		e.i(int64(m))
-	}
-	e.i(l.bitrate)
-	e.i(l.latency)
-	e.i(l.jitter)
-	e.i(l.loss)
-	e.i(int64(l.rng))
-	e.bool(l.up)
-	e.bool(l.removed)
-	e.i(l.busyUntil)
-	e.u(uint64(len(l.queue)))
-	for _, m := range l.queue {
-		e.i(int64(m))
-	}
-	e.i(l.bytes)
-}
-
-func (d *stateReader) link(l *link) {
-	l.id = d.str()
-	l.medium = Medium(d.small(uint64(mediumEnd - 1)))
-	if n := d.n(); n > 0 {
-		l.members = make([]int32, n)
-		for i := range l.members {
-			l.members[i] = int32(d.i())
-		}
-	}
-	l.bitrate = d.i()
-	l.latency = d.i()
-	l.jitter = d.i()
-	l.loss = d.i()
-	l.rng = int32(d.i())
-	l.up = d.bool()
-	l.removed = d.bool()
-	l.busyUntil = d.i()
-	if n := d.n(); n > 0 {
-		l.queue = make([]int32, n)
-		for i := range l.queue {
-			l.queue[i] = int32(d.i())
-		}
-	}
-	l.bytes = d.i()
+func (c *stateCodec) link(l *link) {
+	c.str(&l.id)
+	enum(c, &l.medium, uint64(mediumEnd-1))
+	list(c, &l.members, signedOf[int32](c))
+	signed(c, &l.bitrate)
+	signed(c, &l.latency)
+	signed(c, &l.jitter)
+	signed(c, &l.loss)
+	signed(c, &l.rng)
+	c.bool(&l.up)
+	c.bool(&l.removed)
+	signed(c, &l.busyUntil)
+	list(c, &l.queue, signedOf[int32](c))
+	signed(c, &l.bytes)
 }
 
 // A free message slot is written as its live flag alone: whoever takes it
 // again writes every field (newMsg).
-func (e *stateWriter) message(m *message) {
-	e.bool(m.live)
+func (c *stateCodec) message(m *message) {
+	c.bool(&m.live)
 	if !m.live {
 		return
 	}
-	e.u(m.id)
-	e.u(uint64(m.kind))
-	e.u(uint64(m.enc))
-	e.u(uint64(m.app))
-	e.i(int64(m.side))
-	for _, v := range [...]int32{m.origin, m.dst, m.from, m.to, m.link} {
-		e.i(int64(v))
-	}
-	for _, v := range [...]int64{m.start, m.arrive, m.sampled, m.trigger, m.value} {
-		e.i(v)
-	}
-	e.i(int64(m.sensor))
-	e.bool(m.on)
-	e.bool(m.lost)
-	e.u(uint64(m.qos))
-	e.u(m.frame)
-	e.str(m.lostWhy)
-	e.bytes(m.buf)
-	e.i(int64(m.wire))
-}
-
-func (d *stateReader) message(m *message) {
-	m.live = d.bool()
-	if !m.live {
-		return
-	}
-	m.id = d.u()
-	m.kind = msgKind(d.small(uint64(mWrite)))
-	m.enc = Protocol(d.small(uint64(protoEnd - 1)))
-	m.app = Protocol(d.small(uint64(protoEnd - 1)))
-	m.side = int(d.i())
+	unsigned(c, &m.id)
+	enum(c, &m.kind, uint64(mWrite))
+	enum(c, &m.enc, uint64(protoEnd-1))
+	enum(c, &m.app, uint64(protoEnd-1))
+	signed(c, &m.side)
 	for _, v := range [...]*int32{&m.origin, &m.dst, &m.from, &m.to, &m.link} {
-		*v = int32(d.i())
+		signed(c, v)
 	}
 	for _, v := range [...]*int64{&m.start, &m.arrive, &m.sampled, &m.trigger, &m.value} {
-		*v = d.i()
+		signed(c, v)
 	}
-	m.sensor = int32(d.i())
-	m.on = d.bool()
-	m.lost = d.bool()
-	m.qos = uint8(d.small(math.MaxUint8))
-	m.frame = d.u()
-	m.lostWhy = d.str()
-	m.buf = slices.Clone(d.bytes())
-	m.wire = int(d.i())
+	signed(c, &m.sensor)
+	c.bool(&m.on)
+	c.bool(&m.lost)
+	unsigned(c, &m.qos)
+	unsigned(c, &m.frame)
+	c.str(&m.lostWhy)
+	c.bytes(&m.buf)
+	signed(c, &m.wire)
 }
 
-func (e *stateWriter) metrics(m *sideMetrics) {
-	for _, v := range [...]int64{m.sent, m.delivered, m.lost, m.bytes, m.payload, m.translations,
-		m.decisionsLocal, m.decisionsCloud, m.actuations, m.pollCycle} {
-		e.i(v)
-	}
-	for _, h := range [...]*hist{&m.latency, &m.window, &m.reaction} {
-		e.i(h.n)
-		// Most buckets are empty: each run of them is one zero and its
-		// length.
-		for i := 0; i < len(h.counts); i++ {
-			c := h.counts[i]
-			e.u(uint64(c))
-			if c == 0 {
-				j := i + 1
-				for j < len(h.counts) && h.counts[j] == 0 {
-					j++
-				}
-				e.u(uint64(j - i))
-				i = j - 1
-			}
-		}
-	}
-}
-
-func (d *stateReader) metrics(m *sideMetrics) {
+func (c *stateCodec) metrics(m *sideMetrics) {
 	for _, v := range [...]*int64{&m.sent, &m.delivered, &m.lost, &m.bytes, &m.payload, &m.translations,
 		&m.decisionsLocal, &m.decisionsCloud, &m.actuations, &m.pollCycle} {
-		*v = d.i()
+		signed(c, v)
 	}
 	for _, h := range [...]*hist{&m.latency, &m.window, &m.reaction} {
-		h.n = d.i()
-		for i := 0; i < len(h.counts) && d.err == nil; i++ {
-			c := uint32(d.small(math.MaxUint32))
-			if c != 0 {
-				h.counts[i] = c
-				continue
-			}
-			run := int(d.small(uint64(len(h.counts) - i)))
-			if run == 0 {
-				d.fail("metrics", "an empty run of buckets")
-			}
-			i += run - 1
+		signed(c, &h.n)
+		if c.reading {
+			c.readBuckets(h.counts[:])
+		} else {
+			c.writeBuckets(h.counts[:])
 		}
 	}
 }
 
-func (e *stateWriter) ids(m map[string]int32) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	e.u(uint64(len(keys)))
-	for _, k := range keys {
-		e.str(k)
-		e.i(int64(m[k]))
+// writeBuckets writes a histogram's counts. Most buckets are empty: each
+// run of them is one zero and its length.
+func (c *stateCodec) writeBuckets(counts []uint32) {
+	for i := 0; i < len(counts); i++ {
+		n := counts[i]
+		c.putU(uint64(n))
+		if n == 0 {
+			j := i + 1
+			for j < len(counts) && counts[j] == 0 {
+				j++
+			}
+			c.putU(uint64(j - i))
+			i = j - 1
+		}
 	}
 }
 
-func (d *stateReader) ids(n int) map[string]int32 {
-	c := d.n()
-	m := make(map[string]int32, c)
-	for range c {
-		k := d.str()
-		m[k] = d.index(n)
+// readBuckets reads what writeBuckets wrote.
+func (c *stateCodec) readBuckets(counts []uint32) {
+	for i := 0; i < len(counts) && c.err == nil; i++ {
+		n := uint32(c.small(math.MaxUint32))
+		if n != 0 {
+			counts[i] = n
+			continue
+		}
+		run := int(c.small(uint64(len(counts) - i)))
+		if run == 0 {
+			c.fail("metrics", "an empty run of buckets")
+		}
+		i += run - 1
 	}
-	return m
 }
 
-type stateWriter struct{ b []byte }
+// ids writes or reads a map of names to indexes into a slice of n, in
+// the order of the names.
+func (c *stateCodec) ids(m *map[string]int32, n int) {
+	type id struct {
+		name  string
+		index int32
+	}
+	var ids []id
+	if !c.reading {
+		ids = make([]id, 0, len(*m))
+		for k, v := range *m {
+			ids = append(ids, id{k, v})
+		}
+		slices.SortFunc(ids, func(a, b id) int { return strings.Compare(a.name, b.name) })
+	}
+	list(c, &ids, func(e *id) {
+		c.str(&e.name)
+		index(c, &e.index, n)
+	})
+	if c.reading {
+		*m = make(map[string]int32, len(ids))
+		for _, e := range ids {
+			(*m)[e.name] = e.index
+		}
+	}
+}
 
-func (e *stateWriter) u(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *stateWriter) i(v int64)  { e.b = binary.AppendVarint(e.b, v) }
-func (e *stateWriter) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
+// jsonBytes writes or reads v as JSON, length-prefixed.
+func (c *stateCodec) jsonBytes(v any) {
+	if !c.reading {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(fmt.Sprintf("sim: a world's %s does not encode: %v", c.where, err)) // every field is plain data
+		}
+		c.bytes(&b)
+		return
+	}
+	if b := c.raw(); c.err == nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			c.fail(c.place(), "%v", err)
+		}
+	}
+}
+
+// stateCodec writes a world's state into b or, reading, reads it back
+// from b. Reading, its first error sticks: every read after it gives
+// zeros, so a decoder reads on and checks once.
+type stateCodec struct {
+	reading bool
+	b       []byte
+	off     int    // reading: where the next field starts
+	where   string // the part being read, for errors
+	item    int    // the element of part where being read, or -1
+	err     error
+}
+
+func (c *stateCodec) at(where string) { c.where, c.item = where, -1 }
+
+// place is where the codec reads, for an error: "links" or "links[3]".
+func (c *stateCodec) place() string {
+	if c.item < 0 {
+		return c.where
+	}
+	return fmt.Sprintf("%s[%d]", c.where, c.item)
+}
+
+// checking says whether c reads and all it read so far was right: when a
+// decoder checks what it read.
+func (c *stateCodec) checking() bool { return c.reading && c.err == nil }
+
+func (c *stateCodec) fail(where, format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("%w: %s at byte %d: %s", ErrBadState, where, c.off, fmt.Sprintf(format, args...))
+	}
+}
+
+// signed writes or reads *v as a varint.
+func signed[T ~int | ~int32 | ~int64](c *stateCodec, v *T) {
+	if c.reading {
+		*v = T(c.getI())
 	} else {
-		e.b = append(e.b, 0)
-	}
-}
-func (e *stateWriter) str(s string) {
-	e.u(uint64(len(s)))
-	e.b = append(e.b, s...)
-}
-func (e *stateWriter) bytes(b []byte) {
-	e.u(uint64(len(b)))
-	e.b = append(e.b, b...)
-}
-
-// stateReader reads what a stateWriter wrote. Its first error sticks: every
-// read after it gives zeros, so a decoder reads on and checks once.
-type stateReader struct {
-	b     []byte
-	off   int
-	where string // the part being read, for errors
-	err   error
-}
-
-func (d *stateReader) at(where string) { d.where = where }
-
-func (d *stateReader) fail(where, format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s at byte %d: %s", ErrBadState, where, d.off, fmt.Sprintf(format, args...))
+		c.putI(int64(*v))
 	}
 }
 
-func (d *stateReader) u() uint64 {
-	if d.err != nil {
+// signedOf is signed as the function list takes.
+func signedOf[T ~int | ~int32 | ~int64](c *stateCodec) func(*T) {
+	return func(v *T) { signed(c, v) }
+}
+
+// unsigned writes or reads *v as a uvarint, refusing on reading a number
+// larger than its type holds.
+func unsigned[T ~uint8 | ~uint32 | ~uint64](c *stateCodec, v *T) { enum(c, v, uint64(^T(0))) }
+
+// enum writes or reads *v, a number of at most max, as a uvarint.
+func enum[T ~uint8 | ~uint32 | ~uint64](c *stateCodec, v *T, max uint64) {
+	if c.reading {
+		*v = T(c.small(max))
+	} else {
+		c.putU(uint64(*v))
+	}
+}
+
+func (c *stateCodec) float(v *float64) {
+	bits := math.Float64bits(*v)
+	unsigned(c, &bits)
+	*v = math.Float64frombits(bits)
+}
+
+func (c *stateCodec) bool(v *bool) {
+	b := uint8(0)
+	if *v {
+		b = 1
+	}
+	enum(c, &b, 1)
+	*v = b == 1
+}
+
+// count writes n, the length of what follows, or reads it back.
+func (c *stateCodec) count(n int) int {
+	if c.reading {
+		return c.n()
+	}
+	c.putU(uint64(n))
+	return n
+}
+
+// list writes or reads a slice: its length, then each element.
+func list[S ~[]T, T any](c *stateCodec, s *S, each func(*T)) {
+	n := c.count(len(*s))
+	if c.reading {
+		*s = make(S, n)
+	}
+	for i := range *s {
+		each(&(*s)[i])
+	}
+}
+
+// part is list for a slice of the world that errors name: where an
+// element's error is is "part[i]".
+func part[T any](c *stateCodec, name string, s *[]T, each func(*T)) {
+	c.at(name)
+	n := c.count(len(*s))
+	if c.reading {
+		*s = make([]T, n)
+	}
+	for i := range *s {
+		c.item = i
+		each(&(*s)[i])
+	}
+}
+
+// index writes or reads an index into a slice of n.
+func index[T ~int | ~int32](c *stateCodec, v *T, n int) {
+	if !c.reading {
+		c.putI(int64(*v))
+		return
+	}
+	i := c.getI()
+	if c.err == nil && (i < 0 || i >= int64(n)) {
+		c.fail(c.place(), "index %d out of %d", i, n)
+		i = 0
+	}
+	*v = T(i)
+}
+
+// bytes writes or reads b, length-prefixed; what it reads is a copy.
+func (c *stateCodec) bytes(b *[]byte) {
+	if c.reading {
+		*b = slices.Clone(c.raw())
+		return
+	}
+	c.putU(uint64(len(*b)))
+	c.b = append(c.b, *b...)
+}
+
+func (c *stateCodec) str(s *string) {
+	if c.reading {
+		*s = string(c.raw())
+		return
+	}
+	c.putU(uint64(len(*s)))
+	c.b = append(c.b, *s...)
+}
+
+// raw reads length-prefixed bytes, in place.
+func (c *stateCodec) raw() []byte {
+	n := c.n()
+	if c.err != nil {
+		return nil
+	}
+	b := c.b[c.off : c.off+n]
+	c.off += n
+	return b
+}
+
+func (c *stateCodec) putU(v uint64) { c.b = binary.AppendUvarint(c.b, v) }
+func (c *stateCodec) putI(v int64)  { c.b = binary.AppendVarint(c.b, v) }
+
+func (c *stateCodec) getU() uint64 {
+	if c.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.b[d.off:])
+	v, n := binary.Uvarint(c.b[c.off:])
 	if n <= 0 {
-		d.fail(d.where, "the bytes end or overflow in the middle of a number")
+		c.fail(c.place(), "the bytes end or overflow in the middle of a number")
 		return 0
 	}
-	d.off += n
+	c.off += n
 	return v
 }
 
-func (d *stateReader) i() int64 {
-	if d.err != nil {
-		return 0
+// getI reads a varint: a uvarint whose lowest bit is the sign, as
+// binary.Varint reads it.
+func (c *stateCodec) getI() int64 {
+	u := c.getU()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.fail(d.where, "the bytes end or overflow in the middle of a number")
-		return 0
-	}
-	d.off += n
 	return v
 }
 
 // small reads a number of at most max.
-func (d *stateReader) small(max uint64) uint64 {
-	v := d.u()
+func (c *stateCodec) small(max uint64) uint64 {
+	v := c.getU()
 	if v > max {
-		d.fail(d.where, "%d is more than %d", v, max)
+		c.fail(c.place(), "%d is more than %d", v, max)
 		return 0
 	}
 	return v
 }
 
-func (d *stateReader) bool() bool { return d.small(1) == 1 }
-
 // n reads a count of things still to come, each at least one byte long.
-func (d *stateReader) n() int {
-	v := d.u()
-	if v > uint64(len(d.b)-d.off) {
-		d.fail(d.where, "a count of %d, more than the %d bytes left", v, len(d.b)-d.off)
+func (c *stateCodec) n() int {
+	v := c.getU()
+	if v > uint64(len(c.b)-c.off) {
+		c.fail(c.place(), "a count of %d, more than the %d bytes left", v, len(c.b)-c.off)
 		return 0
 	}
 	return int(v)
 }
-
-// index reads an index into a slice of n.
-func (d *stateReader) index(n int) int32 {
-	v := d.i()
-	if d.err == nil && (v < 0 || v >= int64(n)) {
-		d.fail(d.where, "index %d out of %d", v, n)
-		return 0
-	}
-	return int32(v)
-}
-
-func (d *stateReader) bytes() []byte {
-	n := d.n()
-	if d.err != nil {
-		return nil
-	}
-	b := d.b[d.off : d.off+n]
-	d.off += n
-	return b
-}
-
-func (d *stateReader) str() string { return string(d.bytes()) }

@@ -41,9 +41,6 @@ var kindNames = [...]string{"", "sensor", "actuator", "controller", "gateway", "
 
 func (k Kind) String() string { return nameOf(kindNames[:], k, "kind") }
 
-// Kinds lists every device kind in order, for pickers and error messages.
-func Kinds() []Kind { return every[Kind](kindNames[:]) }
-
 // ErrUnknownKind is a kind's name that ParseKind does not know.
 var ErrUnknownKind = errors.New("sim: unknown device kind")
 
@@ -76,9 +73,6 @@ const (
 var mediumNames = [...]string{"", "rs232", "rs485", "can", "zigbee", "ble", "lorawan", "wifi", "ethernet", "internet", "cellular"}
 
 func (m Medium) String() string { return nameOf(mediumNames[:], m, "medium") }
-
-// Media lists every medium in order.
-func Media() []Medium { return every[Medium](mediumNames[:]) }
 
 // ErrUnknownMedium is a medium's name that ParseMedium does not know.
 var ErrUnknownMedium = errors.New("sim: unknown medium")

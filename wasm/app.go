@@ -8,91 +8,47 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
 
-	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wasm/controller"
 	"github.com/thingyard/thingyard/wasm/render"
-	"github.com/thingyard/thingyard/wasm/room"
-	"github.com/thingyard/thingyard/wasm/ui"
 	"github.com/thingyard/thingyard/wasm/webserial"
-	"github.com/thingyard/thingyard/wire"
 )
 
-// Loop timing.
-const (
-	tps = 60 // game updates per second
-	// slowDown is how much slower than real time the world runs at speed
-	// 1×, so a 9600-baud Modbus poll or a 20 ms internet hop can be followed
-	// by eye. The speed control multiplies on top of it. A live room's
-	// clock runs at the same rate for every member and the server.
-	slowDown = wire.MsPerTick
-	// modelEvery is how many updates pass between panel refreshes (4 a
-	// second), so the panels never stall the canvas.
-	modelEvery = tps / 4
-)
-
-// app is the ebiten.Game: it owns the world. Panels and the renderer read
-// from it; their changes come back as commands and actions applied here, on
-// the game loop, and nowhere else.
+// app is the ebiten.Game: the controller's world drawn by the renderer,
+// with what only a browser has (the canvas, pictures, the page's theme
+// and window.thingyard) around it.
 type app struct {
-	scene *scenes.Scene
-	name  string // built-in name, "" once edited
-	seed  uint64
-	log   []sim.Action // every action applied since load, with its tick
-	world *sim.World   // the live world
-	// The run's recent past (time.go): past is the world shown while
-	// looking back, nil at live; pastStale says an action reached the
-	// live world before past's tick, so past is taken again from hist.
-	hist      *sim.History
-	past      *sim.World
-	pastStale bool
-	seekTo    *int64 // the scrubber's last tick, taken once an update
-	timeNote  string
-	seeks     int // seeks done, for window.thingyard.seekDone
-	view      sim.View
-	r         *render.Renderer
+	c     *controller.Controller
+	r     *render.Renderer
+	page  *page
+	pics  pictures // pictures and clips of the world (picture.go)
+	theme chan string
+	// phone matches while a narrow upright screen shows the panels as a
+	// sheet below the world, whose height the world sets (fitWorldArea);
+	// worldH is the height last given to the world's area, CSS pixels.
+	phone  js.Value
+	worldH float64
 
-	// viewStale says the world moved since view was read.
-	viewStale bool
-
-	paused  bool
-	speed   float64
-	acc     float64 // ticks owed to the world, fractional
-	updates int
-	frames  int
-	ready   bool
-	msg     *sim.MessageInfo // the selected message, kept after it arrived
-	reveal  int              // counts selections made in the world (ui.Model.Reveal)
-	// recent are the selected device's last messages, newest first, as
-	// they were when first seen in flight.
-	recent []sim.MessageInfo
-
-	// A live room (room.go): the world is the session's timeline, fed by
-	// the room's ordered log, and its clock follows the room's.
-	room *room.Session
-
-	page pageOptions // the URL's options for a course page (page.go)
-	pics pictures    // pictures and clips of the world (picture.go)
-	// The event list (see events.go).
-	events eventList
-
-	// A real board through Web Serial (see board.go).
-	brd   boardLink
-	board ui.Board
-
-	a11y *access // keyboard, theme, announcements, the world as text
-
-	cmds  chan ui.Command
-	model *ui.Model
-	env   vugu.EventEnv
-	state js.Value // window.thingyard, read by tests (hooks.go)
+	frames int
+	ready  bool          // the first frame was drawn
+	drawn  chan struct{} // closed at the second frame
+	env    vugu.EventEnv
+	state  js.Value // window.thingyard, read by tests (hooks.go)
 	// stops remove the page's listeners and release their js.Func.
 	stops []func()
 }
 
-func newApp() *app {
-	a := &app{r: render.New(), speed: 1, cmds: make(chan ui.Command, 64), brd: newBoardLink(), a11y: newAccess(), events: newEventList(),
-		model: &ui.Model{Speed: 1, Scenes: scenes.Summaries()}}
-	a.r.SlowDown = slowDown
+func newApp() (*app, error) {
+	a := &app{r: render.New(), theme: make(chan string, 1), drawn: make(chan struct{})}
+	a.hooks()
+	a.page = &page{a: a}
+	c, err := controller.New(js.Global().Get("location").Get("href").String(), a.page, server{}, serial{}, screen{a.r})
+	if err != nil {
+		return nil, err
+	}
+	a.c = c
+	c.Refreshed = a.refreshPictures
+	c.SetBoardSupport(webserial.Supported(), webserial.Why())
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() {
 		a.r.ReducedMotion = mq.Get("matches").Bool()
 		// The setting can change while the page is open.
@@ -100,10 +56,9 @@ func newApp() *app {
 			a.r.ReducedMotion = ev.Get("matches").Bool()
 		}))
 	}
-	a.board.Supported, a.board.Why = webserial.Supported(), webserial.Why()
-	a.hooks()
+	a.phone = js.Global().Call("matchMedia", "(max-width: 760px) and (orientation: portrait)")
 	a.watchTheme()
-	return a
+	return a, nil
 }
 
 // close removes the page's listeners and leaves the room.
@@ -112,114 +67,37 @@ func (a *app) close() {
 		stop()
 	}
 	a.stops = nil
-	if a.room != nil {
-		a.room.Close()
-	}
-}
-
-// perfNow is performance.now(): the clock of the browser's events, ms.
-func perfNow() float64 { return js.Global().Get("performance").Call("now").Float() }
-
-// send is how panels hand the game loop a command; it never blocks the
-// panel's event handler.
-func (a *app) send(c ui.Command) {
-	select {
-	case a.cmds <- c:
-	default:
-		js.Global().Get("console").Call("warn", "Thingyard: too many commands at once; one was dropped")
-	}
+	a.c.Close()
 }
 
 func (a *app) Update() error {
-	changed := false
-	if a.room != nil {
-		changed = a.roomEnvelopes()
+	select {
+	case t := <-a.theme:
+		a.setTheme(t)
+	default:
 	}
-	changed = a.boardEvents() || changed
-	for done := false; !done; {
-		select {
-		case c := <-a.cmds:
-			a.run(c)
-			changed = true
-		default:
-			done = true
-		}
-	}
-	a.r.SlowDown = slowDown / a.speed
-	a.watchEvents()
-	if a.room != nil && a.room.TL != nil {
-		// The room's clock: every member runs the same tick at the same
-		// moment, at 1×.
-		a.roomAdvance(a.room.Tick(perfNow()))
-		a.room.ReportHash()
-	}
-	if !a.paused && (a.room == nil || a.past != nil) {
-		a.acc += 1000.0 / tps * a.speed / slowDown
-		if n := int(a.acc); n > 0 {
-			a.acc -= float64(n)
-			a.stepShown(n)
-		}
-	}
-	a.watchEvents()
-	a.seekPending()
-	// The view is read once a frame, in Draw: at a low frame rate several
-	// updates run per frame, and reading 5,000 devices each time costs
-	// more than drawing them. The selected device's messages are followed
-	// every update, so then it is read here too.
-	a.viewStale = true
-	if a.r.Selected != "" {
-		a.shown().View(&a.view)
-		a.viewStale = false
-	}
-	changed = a.worldInput() || changed
+	a.c.Update()
 	a.fitWorldArea()
-	a.updates++
-	if changed || a.updates%modelEvery == 0 {
-		a.refreshModel()
-	}
 	return nil
 }
 
-// worldInput takes what the person did in the world (picking, dragging,
-// keys) and reports whether the selection changed.
-func (a *app) worldInput() bool {
-	sel, selMsg := a.r.Selected, a.r.SelectedMsg
-	for _, act := range a.r.Update(&a.view) {
-		a.apply(act)
-	}
-	if sel != a.r.Selected {
-		a.recent = a.recent[:0]
-		a.events.before = 0 // the list filters to the new selection from its newest row
-	}
-	changed := a.accessUpdate()
-	a.trackRecent() // shown at the next periodic refresh: a busy broker must not re-render the panel every frame
-	if sel != a.r.Selected || selMsg != a.r.SelectedMsg {
-		a.msg, a.events.picked = nil, 0
-		changed = true
-		if a.r.Selected != "" || a.r.SelectedMsg != 0 {
-			a.reveal++ // show the inspector of what was picked
-		}
-		a.state.Set("selected", a.r.Selected)
-		a.state.Set("selectedMessage", a.r.SelectedMsg)
-	}
-	return changed
-}
-
 func (a *app) Draw(screen *ebiten.Image) {
-	if a.viewStale {
-		a.shown().View(&a.view)
-		a.viewStale = false
-	}
-	a.r.Draw(screen, &a.view)
+	a.c.ReadView()
+	a.r.Draw(screen, a.c.View())
 	if a.pics.want {
 		a.takePicture(screen)
 	}
 	a.frames++
 	a.state.Set("frames", a.frames)
+	if a.frames == 2 {
+		// The first frame is on screen (the browser shows a frame once
+		// its task ends): the panels mount now (main.go).
+		close(a.drawn)
+	}
 	if !a.ready {
+		// The first frame: the loader makes way for the world.
 		a.ready = true
-		a.state.Set("ready", true)
-		a.state.Set("hash", sim.HashString(a.world.Hash()))
+		a.state.Set("hash", sim.HashString(a.c.World().Hash()))
 		doc := js.Global().Get("document")
 		a.stops = append(a.stops, describeCanvas(doc))
 		doc.Call("dispatchEvent", js.Global().Get("Event").New("thingyard:ready"))
@@ -257,4 +135,34 @@ func describeCanvas(doc js.Value) (stop func()) {
 			c.Call("setPointerCapture", e.Get("pointerId"))
 		}
 	})
+}
+
+// watchTheme draws the world in the page's theme and follows it: the page
+// tells of a change with a thingyard:theme event (the toggle, theme=, the
+// system's setting).
+func (a *app) watchTheme() {
+	read := func() string {
+		if t := js.Global().Get("document").Get("documentElement").Get("dataset").Get("theme"); t.Truthy() && t.String() == "light" {
+			return "light"
+		}
+		return "dark"
+	}
+	a.setTheme(read())
+	a.stops = append(a.stops, listen(js.Global().Get("document"), "thingyard:theme", func(js.Value) {
+		select { // never block the page: the game loop takes it at its next update
+		case a.theme <- read():
+		default:
+			<-a.theme
+			a.theme <- read()
+		}
+	}))
+}
+
+func (a *app) setTheme(name string) {
+	if name == "light" {
+		a.r.SetTheme(&render.Light)
+	} else {
+		a.r.SetTheme(&render.Dark)
+	}
+	a.c.SetTheme(name)
 }

@@ -8,6 +8,7 @@ import (
 	"syscall/js"
 
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 // hooks makes window.thingyard: what tests and tools read of the page
@@ -53,7 +54,7 @@ func (a *app) where(_ js.Value, args []js.Value) any {
 	if len(args) < 1 {
 		return nil
 	}
-	x, y, found := a.r.ScreenOf(&a.view, args[0].String())
+	x, y, found := a.r.ScreenOf(a.c.View(), args[0].String())
 	_, left, top, dpr, ok := a.canvasBox()
 	if !found || !ok {
 		return nil
@@ -66,7 +67,7 @@ func (a *app) where(_ js.Value, args []js.Value) any {
 // move.
 func (a *app) messagesJS(js.Value, []js.Value) any {
 	return a.onPage("id", func(yield func(any, float64, float64)) {
-		a.r.EachMessage(&a.view, func(id uint64, x, y float64) { yield(id, x, y) })
+		a.r.EachMessage(a.c.View(), func(id uint64, x, y float64) { yield(id, x, y) })
 	})
 }
 
@@ -122,7 +123,7 @@ func (a *app) fitJS(js.Value, []js.Value) any {
 	if !ok {
 		return nil
 	}
-	b := a.r.WorldBox(&a.view)
+	b := a.r.WorldBox(a.c.View())
 	return map[string]any{
 		"area":   map[string]any{"x": left, "y": top, "w": r.Get("width").Float(), "h": r.Get("height").Float()},
 		"box":    map[string]any{"x0": left + b.X0/dpr, "y0": top + b.Y0/dpr, "x1": left + b.X1/dpr, "y1": top + b.Y1/dpr},
@@ -136,7 +137,7 @@ func (a *app) deviceJS(_ js.Value, args []js.Value) any {
 	if len(args) < 1 {
 		return nil
 	}
-	d, ok := a.shown().Device(args[0].String())
+	d, ok := a.c.Shown().Device(args[0].String())
 	if !ok {
 		return nil
 	}
@@ -147,7 +148,7 @@ func (a *app) deviceJS(_ js.Value, args []js.Value) any {
 // loaded, as the share link carries them, so tests can see that what a
 // person did became an action.
 func (a *app) logJS(js.Value, []js.Value) any {
-	return jsJSON(append([]sim.Action{}, a.log...)) // [] rather than null
+	return jsJSON(append([]sim.Action{}, a.c.Log()...)) // [] rather than null
 }
 
 // jsJSON is v as a JavaScript value, through JSON; null, logged, when v
@@ -159,4 +160,16 @@ func jsJSON(v any) any {
 		return nil
 	}
 	return js.Global().Get("JSON").Call("parse", string(b))
+}
+
+// seekJS is window.thingyard.seek(tick): scrub to tick as the scrubber
+// does. seekDone counts the seeks done and seekMs says how long the last
+// took, for tests and benchmarks.
+func (a *app) seekJS(_ js.Value, args []js.Value) any {
+	if len(args) < 1 {
+		return nil
+	}
+	t := int64(args[0].Float())
+	a.c.Send(ui.Seek{Tick: t})
+	return nil
 }

@@ -77,3 +77,6 @@ func notice(msg string) {
 func consoleInfo(msg string) {
 	js.Global().Get("console").Call("info", "Thingyard: "+msg)
 }
+
+// perfNow is performance.now(): the clock of the browser's events, ms.
+func perfNow() float64 { return js.Global().Get("performance").Call("now").Float() }

@@ -30,3 +30,14 @@ func loader(title string, done, total int64, detail string) {
 	p.Call("then", cb)
 	<-shown
 }
+
+// nextPaint waits for a task of the page's own after the one running now:
+// called during an animation frame, that is after the browser has drawn
+// it, so what was drawn is on screen.
+func nextPaint() {
+	done := make(chan struct{})
+	f := js.FuncOf(func(js.Value, []js.Value) any { close(done); return nil })
+	defer f.Release()
+	js.Global().Call("setTimeout", f, 0)
+	<-done
+}

@@ -12,15 +12,42 @@ import (
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/domrender"
 
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/wasm/controller"
 	"github.com/thingyard/thingyard/wasm/ui"
 )
 
 func main() {
-	phase("Preparing the icons and fonts…", "")
-	a := newApp()
+	a, err := newApp()
+	if err != nil {
+		notice("Thingyard could not read its address: " + err.Error())
+		return
+	}
 	phase("Building the scene…", "")
-	a.boot()
-	phase("Setting up the panels…", "")
+	a.c.Boot()
+	phase("Starting the graphics…", "WebGL, and the first frame")
+	go a.mountPanels()
+	ebiten.SetWindowTitle("Thingyard")
+	ebiten.SetTPS(controller.TPS)
+	// Every frame starts with a copy of the cached layer over the whole
+	// screen, so clearing it first would only cost a full-screen fill.
+	ebiten.SetScreenClearedEveryFrame(false)
+	// The page opens with the keyboard's focus where the browser puts it,
+	// not in the canvas: Tab reaches the canvas like any control.
+	defer a.close()
+	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{InitUnfocused: true}); err != nil {
+		notice("The device world stopped: " + err.Error())
+	}
+}
+
+// mountPanels mounts the Vugu panels once the world's first frame is on
+// screen (once the second is drawn): the page opens with the world, and
+// the panels' first render, with the list of scenes it shows, need not
+// hold it up. The page is ready (window.thingyard.ready) once they show.
+func (a *app) mountPanels() {
+	<-a.drawn
+	nextPaint()
+	a.c.Model().Scenes = scenes.Summaries()
 	renderer, err := domrender.New("#ui")
 	if err != nil {
 		notice("Thingyard could not mount its panels: " + err.Error())
@@ -34,26 +61,15 @@ func main() {
 		return
 	}
 	a.env = env
-	root := &ui.Root{Model: a.model, Send: a.send, Connect: a.connectBoard, Download: a.downloadCapture}
-	go func() {
-		for ok := true; ok; ok = renderer.EventWait() {
-			if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {
-				log.Printf("panels: %v", err)
-			}
-			root.AfterRender()
+	a.c.SetLocker(env)
+	root := &ui.Root{Model: a.c.Model(), Send: a.c.Send, Connect: a.c.ConnectBoard, Download: a.c.DownloadCapture}
+	for ok := true; ok; ok = renderer.EventWait() {
+		if err := renderer.Render(buildEnv.RunBuild(root)); err != nil {
+			log.Printf("panels: %v", err)
 		}
-	}()
-
-	phase("Starting the graphics…", "WebGL, and the first frame")
-	ebiten.SetWindowTitle("Thingyard")
-	ebiten.SetTPS(tps)
-	// Every frame starts with a copy of the cached layer over the whole
-	// screen, so clearing it first would only cost a full-screen fill.
-	ebiten.SetScreenClearedEveryFrame(false)
-	// The page opens with the keyboard's focus where the browser puts it,
-	// not in the canvas: Tab reaches the canvas like any control.
-	defer a.close()
-	if err := ebiten.RunGameWithOptions(a, &ebiten.RunGameOptions{InitUnfocused: true}); err != nil {
-		notice("The device world stopped: " + err.Error())
+		root.AfterRender()
+		if !a.state.Get("ready").Bool() {
+			a.state.Set("ready", true)
+		}
 	}
 }

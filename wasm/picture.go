@@ -34,7 +34,7 @@ const clipSlice = 1000
 
 // fileName is the name of a download of the world: thingyard-SCENE.ext.
 func (a *app) fileName(ext string) string {
-	name := a.name
+	name := a.c.Name()
 	if name == "" {
 		name = "scene"
 	}
@@ -77,7 +77,7 @@ func (p *pictures) note(a *app, s string) {
 		a.env.Lock()
 		defer a.env.UnlockRender()
 	}
-	a.model.PictureNote = s
+	a.c.Model().PictureNote = s
 }
 
 // download hands a blob to the browser as a file.
@@ -121,7 +121,7 @@ func (a *app) toggleRecord() {
 	canvas := js.Global().Get("document").Call("querySelector", "body > canvas")
 	typ := clipType()
 	if !canvas.Truthy() || !canvas.Get("captureStream").Truthy() || typ == "" {
-		a.model.PictureNote = "This browser cannot record the world as a WebM clip; Save picture still works."
+		a.c.Model().PictureNote = "This browser cannot record the world as a WebM clip; Save picture still works."
 		return
 	}
 	opts := js.Global().Get("Object").New()
@@ -158,15 +158,16 @@ func (a *app) toggleRecord() {
 	rec.Call("addEventListener", "dataavailable", onData)
 	rec.Call("addEventListener", "stop", onStop)
 	rec.Call("start", clipSlice)
-	a.model.PictureNote = ""
+	a.c.Model().PictureNote = ""
 }
 
-// refreshPictures shows how long and how big the clip being recorded is.
-func (a *app) refreshPictures() {
+// refreshPictures shows how long and how big the clip being recorded is:
+// the controller calls it under the panels' lock.
+func (a *app) refreshPictures(m *ui.Model) {
 	p := &a.pics
-	a.model.Recording = p.rec.Truthy()
-	if a.model.Recording {
-		a.model.RecordBytes = p.bytes
-		a.model.RecordMs = int64(js.Global().Get("performance").Call("now").Float() - p.start)
+	m.Recording = p.rec.Truthy()
+	if m.Recording {
+		m.RecordBytes = p.bytes
+		m.RecordMs = int64(perfNow() - p.start)
 	}
 }

@@ -128,13 +128,12 @@ func need(t testing.TB, tools ...string) {
 
 // Sketch is a board running a sketch like assets/boards/plotter: every
 // Period it prints temp:…,light:… and it obeys the lines "on" and "off"
-// (its LED). Lines it received are kept for the test.
+// (its LED).
 type Sketch struct {
 	Period time.Duration // between lines (default 50 ms)
 
 	mu    sync.Mutex
 	n     int
-	got   []string
 	led   bool
 	wrote chan string
 }
@@ -142,13 +141,6 @@ type Sketch struct {
 // Line is the n-th line the sketch prints.
 func (s *Sketch) Line(n int) string {
 	return fmt.Sprintf("temp:%.1f,light:%d\r\n", 20+float64(n%10)/2, 300+n)
-}
-
-// Received are the lines the sketch was sent, in order.
-func (s *Sketch) Received() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.got...)
 }
 
 // LED is whether the last on/off line switched it on.
@@ -178,7 +170,6 @@ func (s *Sketch) Serve(ctx context.Context, port io.ReadWriter) error {
 				continue
 			}
 			s.mu.Lock()
-			s.got = append(s.got, line)
 			switch line {
 			case "on":
 				s.led = true

@@ -66,9 +66,6 @@ func AppendAnalogMapping(b []byte, mapping []byte) []byte {
 	return AppendSysex(b, AnalogMappingResponse, mapping...)
 }
 
-// AppendPinStateQuery asks a pin's mode and state.
-func AppendPinStateQuery(b []byte, pin int) []byte { return AppendSysex(b, PinStateQuery, byte(pin)) }
-
 // AppendReportAnalog turns reporting of analog channel ch on or off.
 func AppendReportAnalog(b []byte, ch int, on bool) []byte {
 	return append(b, ReportAnalog|byte(ch&0x0F), bit(on))

@@ -139,7 +139,6 @@ type Message struct {
 
 // Errors of the decoder, counted rather than returned: the stream goes on.
 var (
-	ErrStray   = errors.New("firmata: data byte outside a message")
 	ErrLong    = errors.New("firmata: sysex message too long")
 	ErrCut     = errors.New("firmata: message cut short by a new command")
 	ErrBadBody = errors.New("firmata: malformed sysex body")

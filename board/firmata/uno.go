@@ -26,7 +26,6 @@ type Uno struct {
 	interval int
 	servoMin [UnoPins]int // pulse range of an attached servo, 0 when none
 	servoMax [UnoPins]int
-	writes   int
 }
 
 // UnoPins is the number of pins StandardFirmata reports on an Uno.
@@ -150,7 +149,6 @@ func (u *Uno) handle(m Message, out []byte) []byte {
 	case KindSetDigitalPin:
 		if digital(m.Pin) && u.modes[m.Pin] == ModeOutput {
 			u.state[m.Pin] = m.Value & 1
-			u.writes++
 		}
 	case KindDigital: // a port write: only pins that are outputs change
 		for i := 0; i < 8; i++ {
@@ -159,7 +157,6 @@ func (u *Uno) handle(m Message, out []byte) []byte {
 				u.state[p] = m.Value >> i & 1
 			}
 		}
-		u.writes++
 	case KindAnalog:
 		u.analogWrite(m.Pin, m.Value)
 	case KindExtendedAnalog:
@@ -176,7 +173,6 @@ func (u *Uno) analogWrite(pin, v int) {
 	}
 	if u.modes[pin] == ModePWM || u.modes[pin] == ModeServo {
 		u.state[pin] = v
-		u.writes++
 	}
 }
 
@@ -304,13 +300,6 @@ func (u *Uno) Interval() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.interval
-}
-
-// Writes counts the pin writes that changed something.
-func (u *Uno) Writes() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.writes
 }
 
 // Serve runs the emulator on a port until ctx ends or the port fails:

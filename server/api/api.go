@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -34,7 +33,6 @@ const (
 type API struct {
 	rel   *relay.Relay
 	reps  *replica.Set
-	log   *slog.Logger
 	calls *limit.Keyed // API calls per IP address
 }
 
@@ -59,11 +57,11 @@ func (a *API) limited(h http.HandlerFunc) http.HandlerFunc {
 
 // New serves the open API of rel's rooms, reading their worlds from reps;
 // calls limits the calls of each address (nil: DefaultRate, DefaultBurst).
-func New(rel *relay.Relay, reps *replica.Set, log *slog.Logger, calls *limit.Keyed) *API {
+func New(rel *relay.Relay, reps *replica.Set, calls *limit.Keyed) *API {
 	if calls == nil {
 		calls = limit.New(DefaultRate, DefaultBurst, nil)
 	}
-	return &API{rel: rel, reps: reps, log: log, calls: calls}
+	return &API{rel: rel, reps: reps, calls: calls}
 }
 
 // Routes mounts the open API on mux, under /api/.

@@ -1,18 +1,24 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/server/api/apitest"
+	"github.com/thingyard/thingyard/server/relay"
 )
 
 // openAPIRouter loads the served document, checks it is valid OpenAPI 3.1
@@ -45,7 +51,9 @@ func openAPIRouter(t *testing.T, s *apitest.Server) routers.Router {
 // Every response of the real handlers, good and bad, matches the OpenAPI
 // document: status, content type and body schema.
 func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
-	s := apitest.New(t)
+	// Rooms fold early, so the event stream's snapshot carries a world
+	// state (checked below).
+	s := apitest.NewFolding(t, 4, relay.WorldLimits{Actions: 4, Behind: 1})
 	router := openAPIRouter(t, s)
 	id := s.NewRoom(t, "open-api")
 	s.Clock.Advance(20_000)
@@ -105,6 +113,76 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	checkAgainstDocument(t, router, "events", "GET", req.URL.String(), "", true, res, nil, true)
 	cancel()
 	res.Body.Close()
+
+	checkEvents(t, s, router, id)
+}
+
+// checkEvents checks the data of a room's event stream from seq 0 against
+// the document's schemas: its snapshot event, carrying the room's world
+// state, against SnapshotEvent, and each envelope after it against
+// Envelope.
+func checkEvents(t *testing.T, s *apitest.Server, router routers.Router, id string) {
+	t.Helper()
+	testkit.Eventually(t, 20*time.Second, "room "+id+"'s world state made", func() bool {
+		info, ok := s.Rel.Info(id)
+		return ok && !info.Folding && info.WorldSeq > 0
+	})
+	s.Do(t, "POST", "/api/rooms/"+id+"/actions", `{"kind":"cut","link":"internet"}`, nil)
+	info, _ := s.Rel.Info(id)
+	route, _, err := router.FindRoute(httptest.NewRequest("GET", s.URL+"/api/rooms/"+id+"/events", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := route.Spec.Components.Schemas
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/rooms/"+id+"/events?since=0", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(nil, 16<<20)
+	var event string
+	var snapshots int
+	for sc.Scan() {
+		line := sc.Text()
+		if name, ok := strings.CutPrefix(line, "event: "); ok {
+			event = name
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			t.Fatalf("event %s: data is not JSON: %v", event, err)
+		}
+		schema := "Envelope"
+		if event == "snapshot" {
+			schema = "SnapshotEvent"
+			snapshots++
+			if m, _ := v.(map[string]any); m["world"] == nil || m["world_seq"] == nil {
+				t.Errorf("the snapshot event carries no world state: %.200s", data)
+			}
+		}
+		if schemas[schema] == nil {
+			t.Fatalf("the document has no schema %s for the data of event %s", schema, event)
+		}
+		if err := schemas[schema].Value.VisitJSON(v); err != nil {
+			t.Errorf("event %s does not match schema %s: %v\n%.300s", event, schema, err, data)
+		}
+		var seq struct{ Seq uint64 }
+		json.Unmarshal([]byte(data), &seq)
+		if seq.Seq >= info.Seq {
+			break
+		}
+	}
+	if snapshots != 1 {
+		t.Errorf("%d snapshot events, want 1", snapshots)
+	}
 }
 
 func checkAgainstDocument(t *testing.T, router routers.Router, name, method, url, body string, validRequest bool,

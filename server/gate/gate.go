@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
@@ -54,15 +55,9 @@ const (
 )
 
 func (l *Limits) fill() {
-	if l.MaxDevices <= 0 {
-		l.MaxDevices = DefaultMaxDevices
-	}
-	if l.Late <= 0 {
-		l.Late = DefaultLate
-	}
-	if l.Ahead <= 0 {
-		l.Ahead = DefaultAhead
-	}
+	defaults.Positive(&l.MaxDevices, DefaultMaxDevices)
+	defaults.Positive(&l.Late, DefaultLate)
+	defaults.Positive(&l.Ahead, DefaultAhead)
 }
 
 // Gate opens the rooms' gates.

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -63,14 +65,17 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		problem.Write(w, http.StatusServiceUnavailable, fmt.Sprintf("%v: %d members at most", ErrFull, r.opt.MaxMembers))
 		return
 	}
-	conn, err := websocket.Accept(w, req, &websocket.AcceptOptions{OriginPatterns: r.opt.OriginPatterns})
+	lw := &lightWriter{ResponseWriter: w}
+	conn, err := websocket.Accept(lw, req, &websocket.AcceptOptions{OriginPatterns: r.opt.OriginPatterns})
 	if err != nil {
 		r.refused.Add(1)
 		r.log.Info("websocket refused", "room", id, "origin", req.Header.Get("Origin"), "err", err)
 		return // Accept wrote the response (403 for a foreign Origin)
 	}
 	conn.SetReadLimit(wire.MaxFrame)
-	r.serve(req.Context(), rm, conn, since)
+	r.serve(rm, conn, lw.conn, since)
+	// The member is served by goroutines of its own from here on: the
+	// request, its headers and this goroutine's stack are let go of.
 }
 
 // room finds a room, creating it for a first join that names a scene, as
@@ -86,31 +91,55 @@ func (r *Relay) room(id, scene, source string) (*room, error) {
 	if !r.validScene(scene) {
 		return nil, fmt.Errorf("%w %q", ErrBadScene, scene)
 	}
-	if source != "" && !r.creates.Allow(source) {
-		return nil, fmt.Errorf("%w: at most %g a minute", ErrTooFast, r.opt.CreateRate)
-	}
-	return r.create(id, scene)
+	return r.createFor(id, scene, source)
 }
 
-// serve runs one WebSocket member until it goes, however it goes: a close
-// frame, a reset or silent peer (its read fails, or its ping goes
-// unanswered), a refusal, or a slow reader dropped. Whichever way, the
-// connection is closed and its writer ended before serve returns, so no
-// socket or goroutine outlives the member.
+// peer is a WebSocket member: the member, its connection and what
+// serves it.
+type peer struct {
+	*member
+	conn *websocket.Conn
+	lc   *lightConn
+	// ctx ends the member's writes once it has gone (and its close
+	// handshake is over).
+	ctx    context.Context
+	cancel context.CancelFunc
+	// tasks are the writer and the ping running for the member, if any.
+	tasks   sync.WaitGroup
+	pinging atomic.Bool // a ping waits for its pong
+	slot    int         // of the pinger's wheel
+}
+
+// serve makes a WebSocket connection a member of rm and serves it until
+// it goes, however it goes: a close frame, a reset or silent peer (its
+// read fails, or its ping goes unanswered), a refusal, or a slow reader
+// dropped. Whichever way, the connection is closed and every goroutine
+// serving it ended before the member is done with, so no socket or
+// goroutine outlives the member.
 //
-// Three goroutines serve a member: read takes its frames off the socket
-// as they arrive, so the rate limit sees the member's own pace, and puts
-// them in its inbox; handle appends them to the room one at a time, in
-// order, however long the store takes; write sends the room to it.
-func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since uint64) {
+// An idle member has one goroutine, its reader, which holds no buffer
+// while it waits for the socket (lightConn). The others run only while
+// they have work: the writer while frames wait for the member (started
+// by its queue), drain while frames it sent wait for the room (started by
+// its inbox), a ping while its pong is due (started by the relay's
+// pinger, which pings every member in turns).
+//
+// read takes the member's frames off the socket as they arrive, so the
+// rate limit sees the member's own pace, and puts them in its inbox;
+// drain appends them to the room one at a time, in order, however long
+// the store takes; write sends the room to it.
+func (r *Relay) serve(rm *room, conn *websocket.Conn, lc *lightConn, since uint64) {
 	r.conns.Add(1)
-	defer r.conns.Add(-1)
-	ctx, cancel := context.WithCancel(ctx)
-	m := &member{out: newQueue(r.opt.QueueLen)}
+	p := &peer{member: &member{}, conn: conn, lc: lc}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.out = newQueue(r.opt.QueueLen, func() {
+		p.tasks.Add(1)
+		go r.write(p)
+	})
 	closed := make(chan struct{}) // the close handshake is over
 	dead := make(chan struct{})   // closed as the member is killed
 	var once sync.Once
-	m.kill = func(code websocket.StatusCode, reason string) {
+	p.kill = func(code websocket.StatusCode, reason string) {
 		once.Do(func() {
 			close(dead)
 			go func() {
@@ -120,36 +149,48 @@ func (r *Relay) serve(ctx context.Context, rm *room, conn *websocket.Conn, since
 		})
 	}
 
-	r.join(rm, m, since)
-	r.log.Info("member joined", "room", rm.id, "member", m.id, "since", since)
-
-	wrote := make(chan struct{})
+	r.join(rm, p.member, since)
+	p.out.open()
+	r.log.Info("member joined", "room", rm.id, "member", p.id, "since", since)
+	r.pings.add(r, p)
 	go func() {
-		defer close(wrote)
-		r.write(ctx, conn, m)
-	}()
-	in := newInbox(r.opt.InboxLen, r.opt.InboxBytes)
-	handled := make(chan struct{})
-	go func() {
-		defer close(handled)
-		r.drain(rm, m, in)
-	}()
-	reason := r.read(ctx, rm, conn, m, in, dead)
-	// What the member sent before it went is still the room's.
-	in.close()
-	<-handled
+		defer r.conns.Add(-1)
+		in := newInbox(r.opt.InboxLen, r.opt.InboxBytes, nil)
+		in.drain = func() { r.drain(rm, p.member, in) }
+		reason := r.read(p.ctx, rm, conn, p.member, in, dead)
+		// What the member sent before it went is still the room's.
+		in.wait()
 
-	rm.mu.Lock()
-	rm.leave(m)
-	rm.mu.Unlock()
-	m.kill(websocket.StatusGoingAway, reason)
-	// The close handshake first: cancelling a write in flight would cut the
-	// connection before the member is told why it ends.
-	<-closed
-	cancel()
-	<-wrote
-	conn.CloseNow()
-	r.log.Info("member left", "room", rm.id, "member", m.id, "reason", reason)
+		r.pings.remove(p)
+		rm.mu.Lock()
+		rm.leave(p.member)
+		rm.mu.Unlock()
+		p.kill(websocket.StatusGoingAway, reason)
+		// The close handshake first: cancelling a write in flight would cut
+		// the connection before the member is told why it ends.
+		<-closed
+		p.out.close()
+		p.cancel()
+		p.tasks.Wait()
+		conn.CloseNow()
+		r.log.Info("member left", "room", rm.id, "member", p.id, "reason", reason)
+	}()
+}
+
+// goingAway tells every member here that the server is going away, and
+// closes its connection: members are served apart from their requests,
+// whose contexts the HTTP server ends when it stops.
+func (r *Relay) goingAway() {
+	r.mu.Lock()
+	rooms := slices.Collect(maps.Values(r.rooms))
+	r.mu.Unlock()
+	for _, rm := range rooms {
+		rm.mu.Lock()
+		for _, m := range rm.members {
+			rm.drop(m, websocket.StatusGoingAway, "the server is shutting down")
+		}
+		rm.mu.Unlock()
+	}
 }
 
 // join makes m a member of rm: it gets an id, the welcome first in its
@@ -262,50 +303,61 @@ func (r *Relay) had(rm *room, since uint64) uint64 {
 	return since
 }
 
-// write sends a member's queue and pings until ctx ends or the connection
-// fails; it never holds the room's lock.
-func (r *Relay) write(ctx context.Context, conn *websocket.Conn, m *member) {
-	ping := time.NewTicker(r.opt.PingEvery)
-	defer ping.Stop()
+// write sends what waits in a member's queue, corked so that frames
+// waiting together leave in one write, until the queue is empty; the next
+// frame starts another. It never holds the room's lock.
+func (r *Relay) write(p *peer) {
+	defer p.tasks.Done()
 	var batch [][]byte
 	for {
-		select {
-		case <-ctx.Done():
+		welcome, frames := p.out.take(batch)
+		if welcome == nil && len(frames) == 0 {
 			return
-		case <-m.out.ready:
-			if parts := m.out.takeFirst(); parts != nil {
-				if err := writeParts(ctx, conn, r.opt.WriteTimeout, parts); err != nil {
-					m.kill(websocket.StatusGoingAway, "write failed")
-					return
-				}
-			}
-			batch = m.out.take(batch)
-			for i, data := range batch {
-				wctx, cancel := context.WithTimeout(ctx, r.opt.WriteTimeout)
-				err := conn.Write(wctx, websocket.MessageText, data)
-				cancel()
-				batch[i] = nil
-				if err != nil {
-					m.kill(websocket.StatusGoingAway, "write failed")
-					return
-				}
-			}
-		case <-ping.C:
-			if m.held.Load() {
-				continue // its pong would wait unread: the server is behind, not the member
-			}
-			holds := m.holds.Load()
-			pctx, cancel := context.WithTimeout(ctx, r.opt.PingEvery)
-			err := conn.Ping(pctx)
-			cancel()
-			if err != nil && m.holds.Load() != holds {
-				continue // the reader was held meanwhile: the pong may wait unread
-			}
-			if err != nil {
-				m.kill(websocket.StatusPolicyViolation, "no answer to ping")
-				return
-			}
 		}
+		batch = frames
+		p.lc.cork()
+		err := r.writeBatch(p, welcome, batch)
+		if uerr := p.lc.uncork(); err == nil {
+			err = uerr
+		}
+		clear(batch)
+		if err != nil {
+			p.kill(websocket.StatusGoingAway, "write failed")
+			return
+		}
+	}
+}
+
+// writeBatch writes a welcome (nil: none) and frames.
+func (r *Relay) writeBatch(p *peer, welcome, frames [][]byte) error {
+	if welcome != nil {
+		if err := writeParts(p.ctx, p.conn, r.opt.WriteTimeout, welcome); err != nil {
+			return err
+		}
+	}
+	for _, data := range frames {
+		wctx, cancel := context.WithTimeout(p.ctx, r.opt.WriteTimeout)
+		err := p.conn.Write(wctx, websocket.MessageText, data)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ping pings a member and drops it if no pong comes within PingEvery,
+// unless its reader was held meanwhile: its pong may then wait unread,
+// and the server is behind, not the member.
+func (r *Relay) ping(p *peer) {
+	defer p.tasks.Done()
+	defer p.pinging.Store(false)
+	holds := p.holds.Load()
+	ctx, cancel := context.WithTimeout(p.ctx, r.opt.PingEvery)
+	err := p.conn.Ping(ctx)
+	cancel()
+	if err != nil && p.holds.Load() == holds && !p.held.Load() {
+		p.kill(websocket.StatusPolicyViolation, "no answer to ping")
 	}
 }
 
@@ -386,21 +438,16 @@ func (r *Relay) read(ctx context.Context, rm *room, conn *websocket.Conn, m *mem
 }
 
 // drain hands the room what a member sent, in order, until its inbox is
-// closed and empty. When the store cannot take a frame, the member is
-// told to reconnect and what waits behind that frame is dropped, so
-// nothing it sent later is logged ahead of what was lost.
+// empty. When the store cannot take a frame, the member is told to
+// reconnect and what waits behind that frame is dropped, with all it sends
+// after, so nothing it sent later is logged ahead of what was lost.
 func (r *Relay) drain(rm *room, m *member, in *inbox) {
-	lost := false
 	for {
 		e, ok := in.pop()
-		switch {
-		case !ok:
+		if !ok {
 			return
-		case lost:
-			continue
 		}
 		if err := r.handle(rm, m, e); errors.Is(err, ErrUnavailable) {
-			lost = true
 			m.kill(websocket.StatusTryAgainLater, "storage unavailable, reconnecting")
 			in.discard()
 		}

@@ -220,6 +220,11 @@ type WorldLimits struct {
 	// fold but logs after it names a tick after the state's. The room's
 	// gate refuses any action before it from then on.
 	Behind int64
+	// Quiet is how many ticks of the room's clock a room with actions
+	// its state does not hold may go without an envelope before the
+	// relay's sweep folds them (default 6,000: a minute), so a room that
+	// goes quiet does not keep its log until its next envelope.
+	Quiet int64
 }
 
 // Defaults of WorldLimits.
@@ -228,6 +233,7 @@ const (
 	DefaultWorldBytes         = 256 << 10
 	DefaultWorldAge     int64 = 60_000
 	DefaultWorldBehind        = 2 * gate.DefaultLate
+	DefaultWorldQuiet   int64 = 6_000
 )
 
 func (l *WorldLimits) fill() {
@@ -235,6 +241,7 @@ func (l *WorldLimits) fill() {
 	defaults.Positive(&l.Bytes, DefaultWorldBytes)
 	defaults.Positive(&l.Age, DefaultWorldAge)
 	defaults.Positive(&l.Behind, DefaultWorldBehind)
+	defaults.Positive(&l.Quiet, DefaultWorldQuiet)
 }
 
 func newHistory(foldEvery, maxBytes int, worlds bool, lim WorldLimits) *history {
@@ -396,6 +403,26 @@ func (h *history) worldDue(s *Snapshot) (int64, bool) {
 	return tick, true
 }
 
+// quiet reports whether the room went quiet with actions its world state
+// does not hold: no envelope for Quiet ticks of the room's clock (now, in
+// ticks). It then folds the tail and returns the snapshot and the tick to
+// make a world state of, and notes that one is being made. A room with no
+// action since its last state is never stepped for it.
+func (h *history) quiet(now int64) (*Snapshot, int64, bool) {
+	if !h.worlds || h.folding || h.actions == 0 || now-h.tick() < h.lim.Quiet {
+		return nil, 0, false
+	}
+	tick := now - h.lim.Behind
+	if tick <= h.worldTick() {
+		return nil, 0, false
+	}
+	if len(h.tail) > 0 || h.snap == nil {
+		h.fold()
+	}
+	h.folding = true
+	return h.snap, tick, true
+}
+
 // made takes a world state made from a snapshot (nil: it could not be):
 // the next fold puts it in the place of the actions it holds.
 func (h *history) made(ws *worldState) {
@@ -449,9 +476,33 @@ func (rm *room) foldWorld(s *Snapshot, tick int64, mark gate.Mark) {
 	if rm.door != nil {
 		rm.door.Floor(tick)
 	}
+	// Taken at once, not at the room's next envelope, which a quiet room
+	// may never send: the store drops the log the state holds now.
+	if rm.log.next != nil {
+		rm.log.fold()
+		rm.settle()
+	}
 	r.worlds.Add(1)
 	r.log.Info("folded the room's log into its world state", "room", rm.id, "seq", s.Seq, "tick", tick,
 		"actions", s.count, "bytes", len(packed), "took", time.Since(began))
+}
+
+// foldIfQuiet makes the room's world state when the room went quiet with
+// actions its state does not hold (history.quiet), here, and reports
+// whether it did.
+func (rm *room) foldIfQuiet() bool {
+	rm.mu.Lock()
+	s, tick, ok := rm.log.quiet(wire.Tick(rm.now()))
+	var mark gate.Mark
+	if ok {
+		rm.settle() // stores the tail's fold; the state is made here, below
+		mark = rm.mark()
+	}
+	rm.mu.Unlock()
+	if ok {
+		rm.foldWorld(s, tick, mark)
+	}
+	return ok
 }
 
 // putSnapshot stores the room's log folded up to its latest fold, so a
@@ -464,7 +515,7 @@ func (rm *room) putSnapshot(s *Snapshot) {
 		defer cancel()
 		// Written straight from the snapshot's bodies: nothing of the
 		// room's log is marshalled again.
-		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: s.stored(present)}); err != nil {
+		if err := rm.relay.opt.Store.PutSnapshot(ctx, rm.id, store.Snapshot{Seq: s.Seq, Scene: s.stored(present), World: s.WorldSeq}); err != nil {
 			rm.relay.log.Warn("cannot store the room's snapshot", "room", rm.id, "seq", s.Seq, "err", err)
 		}
 	}()

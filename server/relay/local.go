@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -27,6 +28,8 @@ type Local struct {
 	m    *member
 	once sync.Once
 	gone chan struct{}
+	// ready is signalled when frames wait in an idle queue (capacity 1).
+	ready chan struct{}
 	// frames taken from the queue and not yet returned by Next (Next is
 	// called from one goroutine).
 	frames [][]byte
@@ -45,10 +48,11 @@ func (r *Relay) JoinLocal(id, scene string) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Local{r: r, rm: rm, gone: make(chan struct{})}
-	l.m = &member{out: newQueue(r.opt.QueueLen)}
+	l := &Local{r: r, rm: rm, gone: make(chan struct{}), ready: make(chan struct{}, 1)}
+	l.m = &member{out: newQueue(r.opt.QueueLen, func() { signal(l.ready) })}
 	l.m.kill = func(websocket.StatusCode, string) { l.once.Do(func() { close(l.gone) }) }
 	r.join(rm, l.m, 0)
+	l.m.out.open()
 	l.ID = l.m.id
 	r.log.Info("member joined", "room", rm.id, "member", l.ID, "local", true)
 	return l, nil
@@ -81,16 +85,17 @@ func (l *Local) Send(kind string, body any) error {
 // from one goroutine.
 func (l *Local) Next(ctx context.Context) (wire.Envelope, error) {
 	var e wire.Envelope
-	if parts := l.m.out.takeFirst(); parts != nil {
-		return e, json.Unmarshal(bytes.Join(parts, nil), &e)
-	}
 	for len(l.frames) == 0 {
-		l.frames = l.m.out.take(l.frames)
+		var welcome [][]byte
+		welcome, l.frames = l.m.out.take(l.frames)
+		if welcome != nil {
+			l.frames = slices.Insert(l.frames, 0, bytes.Join(welcome, nil))
+		}
 		if len(l.frames) > 0 {
 			break
 		}
 		select {
-		case <-l.m.out.ready:
+		case <-l.ready:
 		case <-l.gone:
 			return e, ErrLeft
 		case <-ctx.Done():

@@ -6,16 +6,37 @@ import "sync"
 // that grows with what is waiting rather than a buffered channel, so an
 // idle member costs a few words instead of a channel of QueueLen frames
 // (12 KB at the default of 512): that is most of a classroom's memory.
+//
+// Nothing waits on an empty queue: the first frame put in an idle one
+// calls wake, which starts the member's writer (a WebSocket member) or
+// signals its reader (a Local one); the writer takes frames until none
+// are left (take), and the queue is idle again.
 type queue struct {
 	mu     sync.Mutex
 	frames [][]byte
 	// welcome is the parts of the frame that goes before frames (first).
 	welcome [][]byte
 	max     int
-	ready   chan struct{} // capacity 1: a signal that frames are waiting
+	busy    bool // wake was called, or the queue is held: wake is not called
+	closed  bool // the member is gone: wake is not called again
+	wake    func()
 }
 
-func newQueue(max int) *queue { return &queue{max: max, ready: make(chan struct{}, 1)} }
+// newQueue makes a member's queue, held until open: the member is
+// joining, and nothing is sent before its welcome and before the room
+// has logged its arrival.
+func newQueue(max int, wake func()) *queue { return &queue{max: max, wake: wake, busy: true} }
+
+// open ends the hold of a new queue: what waits is sent.
+func (q *queue) open() {
+	q.mu.Lock()
+	q.busy = false
+	if q.welcome != nil || len(q.frames) > 0 {
+		q.woken()
+		return
+	}
+	q.mu.Unlock()
+}
 
 // push adds a frame without blocking; it reports false when max frames
 // are already waiting, so the caller can drop the slow reader.
@@ -26,12 +47,19 @@ func (q *queue) push(data []byte) bool {
 		return false
 	}
 	q.frames = append(q.frames, data)
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
+	q.woken()
 	return true
+}
+
+// woken wakes the queue's taker if it is idle, and unlocks q.mu. Call
+// with q.mu held; wake is called with it held too, so it must not block
+// (it starts a goroutine or signals a channel), and no wake follows close.
+func (q *queue) woken() {
+	if !q.busy && !q.closed {
+		q.busy = true
+		q.wake()
+	}
+	q.mu.Unlock()
 }
 
 // first puts a frame before every frame waiting, whatever max says: the
@@ -42,27 +70,17 @@ func (q *queue) push(data []byte) bool {
 func (q *queue) first(parts ...[]byte) {
 	q.mu.Lock()
 	q.welcome = parts
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
+	q.woken()
 }
 
-// takeFirst returns the parts of the frame first put, once, or nil.
-func (q *queue) takeFirst() [][]byte {
+// take returns the parts of the frame first put, once, or nil, and every
+// waiting frame, oldest first, emptying the queue. A queue drained to
+// nothing lets go of its backing array. When nothing waits the queue is
+// idle again: the next frame wakes its taker.
+func (q *queue) take(buf [][]byte) (welcome, frames [][]byte) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	parts := q.welcome
-	q.welcome = nil
-	return parts
-}
-
-// take returns every waiting frame, oldest first, and empties the queue.
-// A queue drained to nothing lets go of its backing array.
-func (q *queue) take(buf [][]byte) [][]byte {
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	welcome, q.welcome = q.welcome, nil
 	buf = append(buf[:0], q.frames...)
 	clear(q.frames)
 	if cap(q.frames) > 64 {
@@ -70,5 +88,17 @@ func (q *queue) take(buf [][]byte) [][]byte {
 	} else {
 		q.frames = q.frames[:0]
 	}
-	return buf
+	if welcome == nil && len(buf) == 0 {
+		q.busy = false
+	}
+	return welcome, buf
+}
+
+// close wakes no one again, and reports whether a taker was woken and
+// has not found the queue empty since.
+func (q *queue) close() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	return q.busy
 }

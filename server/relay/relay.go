@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/problem"
@@ -142,44 +143,25 @@ const (
 )
 
 func (o *Options) fill() {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&o.MaxRooms, DefaultMaxRooms)
-	def(&o.MaxMembers, DefaultMaxMembers)
-	def(&o.MaxLogBytes, DefaultMaxLogBytes)
-	def(&o.MaxSubs, DefaultMaxSubs)
-	def(&o.Burst, DefaultBurst)
-	def(&o.QueueLen, DefaultQueueLen)
-	def(&o.InboxLen, DefaultInboxLen)
-	def(&o.InboxBytes, DefaultInboxBytes)
-	def(&o.FoldEvery, DefaultFoldEvery)
-	def(&o.SubQueue, DefaultSubQueue)
-	if o.Rate <= 0 {
-		o.Rate = DefaultRate
-	}
-	if o.CreateRate <= 0 {
-		o.CreateRate = DefaultCreateRate
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
-	if o.PingEvery <= 0 {
-		o.PingEvery = DefaultPingEvery
-	}
-	if o.IdleAfter <= 0 {
-		o.IdleAfter = DefaultIdleAfter
-	}
+	defaults.Positive(&o.MaxRooms, DefaultMaxRooms)
+	defaults.Positive(&o.MaxMembers, DefaultMaxMembers)
+	defaults.Positive(&o.MaxLogBytes, DefaultMaxLogBytes)
+	defaults.Positive(&o.MaxSubs, DefaultMaxSubs)
+	defaults.Positive(&o.Burst, DefaultBurst)
+	defaults.Positive(&o.QueueLen, DefaultQueueLen)
+	defaults.Positive(&o.InboxLen, DefaultInboxLen)
+	defaults.Positive(&o.InboxBytes, DefaultInboxBytes)
+	defaults.Positive(&o.FoldEvery, DefaultFoldEvery)
+	defaults.Positive(&o.SubQueue, DefaultSubQueue)
+	defaults.Positive(&o.Rate, DefaultRate)
+	defaults.Positive(&o.CreateRate, DefaultCreateRate)
+	defaults.Positive(&o.WriteTimeout, DefaultWriteTimeout)
+	defaults.Positive(&o.PingEvery, DefaultPingEvery)
+	defaults.Positive(&o.IdleAfter, DefaultIdleAfter)
+	defaults.Positive(&o.RoomTTL, DefaultRoomTTL)
+	defaults.Positive(&o.StoreTimeout, DefaultStoreTimeout)
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.RoomTTL <= 0 {
-		o.RoomTTL = DefaultRoomTTL
-	}
-	if o.StoreTimeout <= 0 {
-		o.StoreTimeout = DefaultStoreTimeout
 	}
 	if o.Store == nil {
 		o.Store = store.NewMemory(store.Limits{})
@@ -205,6 +187,9 @@ type Relay struct {
 	mu      sync.Mutex
 	rooms   map[string]*room // the rooms open in this process
 	opening map[string]chan struct{}
+	// creating has a channel for each room a join is making here, closed
+	// when it is made (or not): other joins of it wait for that.
+	creating map[string]chan struct{}
 
 	run                                    string      // this run of the process, in its member ids
 	unavailable                            atomic.Bool // the store could not be reached lately
@@ -213,6 +198,8 @@ type Relay struct {
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
 	worlds                                         atomic.Int64 // world states made
+
+	pings pinger // of the WebSocket members
 }
 
 // New makes a relay.
@@ -223,7 +210,7 @@ func New(opt Options, log *slog.Logger) *Relay {
 	}
 	var run [2]byte
 	rand.Read(run[:])
-	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, creating: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
 		creates: limit.New(opt.CreateRate/60, max(1, int(opt.CreateRate)), opt.Now)}
 }
 
@@ -403,12 +390,25 @@ func (rm *room) unsubscribe(s *Subscription, why error) {
 	close(s.c)
 }
 
-// Sweep closes here the rooms that have had no member or event stream here
-// for IdleAfter (they stay in the store, and open again on the next join),
-// and removes from the store the rooms in which nothing happened for
+// Sweep folds into its world state the log of every room here that went
+// quiet with actions its state does not hold (WorldLimits.Quiet), one room
+// at a time; closes here the rooms that have had no member or event stream
+// here for IdleAfter (they stay in the store, and open again on the next
+// join); and removes from the store the rooms in which nothing happened for
 // RoomTTL. The server calls it every minute; tests call it with their own
 // clock. It returns how many rooms it closed or removed.
 func (r *Relay) Sweep() int {
+	if r.opt.Folder != nil {
+		r.mu.Lock()
+		open := make([]*room, 0, len(r.rooms))
+		for _, rm := range r.rooms {
+			open = append(open, rm)
+		}
+		r.mu.Unlock()
+		for _, rm := range open {
+			rm.foldIfQuiet()
+		}
+	}
 	now := r.opt.Now()
 	r.mu.Lock()
 	var idle []*room
@@ -477,13 +477,15 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 	return gone
 }
 
-// Run sweeps idle rooms until ctx ends.
+// Run sweeps idle rooms until ctx ends, and then tells every member here
+// that the server is going away and closes its connection.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			r.goingAway()
 			return
 		case <-t.C:
 			r.Sweep()
@@ -531,9 +533,6 @@ func (r *Relay) HandleCreate(defaultScene string) http.HandlerFunc {
 		json.NewEncoder(w).Encode(map[string]string{"id": id, "scene": body.Scene})
 	}
 }
-
-// Observer is the observer the relay was made with, or nil.
-func (r *Relay) Observer() Observer { return r.opt.Observer }
 
 // HandleMetrics writes the relay's numbers in Prometheus' text format.
 func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {

@@ -117,6 +117,50 @@ func (r *Relay) create(id, scene string) (*room, error) {
 	return r.find(id)
 }
 
+// createFor makes room id with scene for a join from source that found no
+// such room, as many a minute from one address as POST /rooms allows, or
+// returns the room another join made meanwhile. Joins of the same new
+// room at once make it once: the first makes it while the others wait and
+// then join it, whatever scene they named (the welcome says which it is),
+// without spending their address's allowance. Another server making it
+// at the same moment is settled by the store, which makes a room once.
+func (r *Relay) createFor(id, scene, source string) (*room, error) {
+	for {
+		r.mu.Lock()
+		rm := r.rooms[id]
+		wait, busy := r.creating[id]
+		if rm == nil && !busy {
+			r.creating[id] = make(chan struct{})
+		}
+		r.mu.Unlock()
+		if rm != nil {
+			return rm, rm.wait(r.opt.StoreTimeout)
+		}
+		if busy {
+			<-wait
+			continue // made (open here now), or not: then this join tries
+		}
+		rm, err := r.createOnce(id, scene, source)
+		r.mu.Lock()
+		close(r.creating[id])
+		delete(r.creating, id)
+		r.mu.Unlock()
+		return rm, err
+	}
+}
+
+func (r *Relay) createOnce(id, scene, source string) (*room, error) {
+	// The room may have been made (and closed here, or made on another
+	// server) since this join looked.
+	if rm, err := r.find(id); !errors.Is(err, ErrNoRoom) {
+		return rm, err
+	}
+	if source != "" && !r.creates.Allow(source) {
+		return nil, fmt.Errorf("%w: at most %g a minute", ErrTooFast, r.opt.CreateRate)
+	}
+	return r.create(id, scene)
+}
+
 // find returns room id, opening it here when it is in the store.
 func (r *Relay) find(id string) (*room, error) {
 	for {
@@ -499,17 +543,7 @@ func (rm *room) deliver(e wire.Envelope) {
 		json.Unmarshal(e.Body, &c)
 		to = rm.boards[c.Device]
 	}
-	if s := rm.log.folded(); s != nil {
-		s.Present = rm.everyone()
-		rm.putSnapshot(s)
-		if tick, ok := rm.log.worldDue(s); ok {
-			var mark gate.Mark
-			if rm.door != nil {
-				mark = rm.door.Mark() // it has taken every action up to s.Seq
-			}
-			go rm.foldWorld(s, tick, mark)
-		}
-	}
+	rm.settle()
 	if o := rm.relay.opt.Observer; o != nil {
 		o.Envelope(rm.id, e)
 	}
@@ -527,6 +561,29 @@ func (rm *room) deliver(e wire.Envelope) {
 		}
 		rm.send(m, data)
 	}
+}
+
+// settle stores the snapshot of a fold that happened, and starts making a
+// world state from it when one is due. Call with rm.mu held.
+func (rm *room) settle() {
+	s := rm.log.folded()
+	if s == nil {
+		return
+	}
+	s.Present = rm.everyone()
+	rm.putSnapshot(s)
+	if tick, ok := rm.log.worldDue(s); ok {
+		go rm.foldWorld(s, tick, rm.mark())
+	}
+}
+
+// mark is what the room's gate has learnt from every action delivered.
+// Call with rm.mu held.
+func (rm *room) mark() gate.Mark {
+	if rm.door == nil {
+		return gate.Mark{}
+	}
+	return rm.door.Mark()
 }
 
 // send queues a frame for a member, dropping the member when it is too

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/scenes"
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/sim"
@@ -90,9 +91,7 @@ func New(opt Options, log *slog.Logger) *Set {
 	if opt.Scene == nil {
 		opt.Scene = scenes.Builtin
 	}
-	if opt.Late <= 0 {
-		opt.Late = DefaultLate
-	}
+	defaults.Positive(&opt.Late, DefaultLate)
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

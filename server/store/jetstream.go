@@ -109,6 +109,7 @@ type JetStream struct {
 	stream  jetstream.Stream
 	rooms   jetstream.KeyValue
 	snaps   jetstream.KeyValue
+	part    int // bytes of a snapshot's value, or of each of its parts (see jssnap.go)
 	watcher jetstream.KeyWatcher
 	watched chan struct{} // closed when the watching goroutine ends
 
@@ -250,10 +251,9 @@ func (j *JetStream) setup(ctx context.Context) error {
 		return fmt.Errorf("store: JetStream: %w", err)
 	}
 	j.js = js
-	// A snapshot's value must fit in one NATS message.
-	if max := int(j.nc.MaxPayload()) - payloadSlack; j.lim.MaxSnapshot > max {
-		j.lim.MaxSnapshot = max
-	}
+	// A snapshot larger than a NATS message takes is kept in parts
+	// (jssnap.go), each a value of at most j.part bytes.
+	j.part = partSize(j.nc.MaxPayload())
 	ctx, cancel := context.WithTimeout(ctx, setupWait)
 	defer cancel()
 	err = j.ensure(ctx, "make stream "+streamName, func(ctx context.Context) (err error) {
@@ -273,33 +273,11 @@ func (j *JetStream) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = j.ensure(ctx, "make bucket "+roomsBucket, func(ctx context.Context) (err error) {
-		j.rooms, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:         roomsBucket,
-			Description:    "Thingyard's live rooms: what each was made with",
-			History:        1,
-			MaxValueSize:   int32(j.lim.MaxRoom),
-			Storage:        jetstream.FileStorage,
-			Replicas:       j.opt.Replicas,
-			LimitMarkerTTL: removedMarker,
-		})
-		return err
-	})
+	j.rooms, err = j.bucket(ctx, roomsBucket, "Thingyard's live rooms: what each was made with", j.lim.MaxRoom)
 	if err != nil {
 		return err
 	}
-	err = j.ensure(ctx, "make bucket "+snapsBucket, func(ctx context.Context) (err error) {
-		j.snaps, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:         snapsBucket,
-			Description:    "Thingyard's live rooms: each room's latest fold snapshot",
-			History:        1,
-			MaxValueSize:   int32(j.lim.MaxSnapshot + payloadSlack/2),
-			Storage:        jetstream.FileStorage,
-			Replicas:       j.opt.Replicas,
-			LimitMarkerTTL: removedMarker,
-		})
-		return err
-	})
+	j.snaps, err = j.bucket(ctx, snapsBucket, "Thingyard's live rooms: each room's latest fold snapshot, or the parts of a large one", j.part)
 	if err != nil {
 		return err
 	}
@@ -310,6 +288,24 @@ func (j *JetStream) setup(ctx context.Context) error {
 	}
 	go j.watch()
 	return nil
+}
+
+// bucket makes key-value bucket name, or finds it: one value a key, of at
+// most maxValue bytes, whose removed keys leave a marker for the watchers.
+func (j *JetStream) bucket(ctx context.Context, name, description string, maxValue int) (kv jetstream.KeyValue, err error) {
+	err = j.ensure(ctx, "make bucket "+name, func(ctx context.Context) (err error) {
+		kv, err = j.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:         name,
+			Description:    description,
+			History:        1,
+			MaxValueSize:   int32(maxValue),
+			Storage:        jetstream.FileStorage,
+			Replicas:       j.opt.Replicas,
+			LimitMarkerTTL: removedMarker,
+		})
+		return err
+	})
+	return kv, err
 }
 
 // ensure runs one request of the start (make or find the stream or a
@@ -415,14 +411,11 @@ func (j *JetStream) Close() error {
 	for _, rm := range rooms {
 		rm.mu.Lock()
 		for s := range rm.subs {
-			s.stop(ErrClosed)
 			subs = append(subs, s)
 		}
 		rm.mu.Unlock()
 	}
-	for _, s := range subs {
-		<-s.exit
-	}
+	closeAll(subs)
 	j.watcher.Stop()
 	j.shutdown()
 	<-j.watched

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -373,20 +372,7 @@ func (j *JetStream) Remove(ctx context.Context, id string) error {
 	if err := j.stream.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
 		return unavailable("remove room "+id+"'s log", err)
 	}
-	snap, err := j.snaps.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil
-	}
-	if err != nil {
-		return unavailable("remove room "+id+"'s snapshot", err)
-	}
-	if g, _, _, _ := decodeSnapshot(snap.Value()); g == gen {
-		err = j.snaps.Purge(ctx, id, jetstream.LastRevision(snap.Revision()), jetstream.PurgeTTL(removedMarker))
-		if err != nil && !isConflict(err) {
-			return unavailable("remove room "+id+"'s snapshot", err)
-		}
-	}
-	return nil
+	return j.removeSnapshot(ctx, id, gen)
 }
 
 // Head implements Store.
@@ -432,105 +418,6 @@ func (j *JetStream) exists(ctx context.Context, rm *jsRoom) error {
 		return fmt.Errorf("%w %q: it was removed (and made again)", ErrNoRoom, rm.id)
 	}
 	return nil
-}
-
-// A snapshot's value in its bucket: a JSON line {"gen":…,"seq":…}, then
-// the scene's YAML as it is (JSON would escape every line break).
-type snapHead struct {
-	Gen uint64 `json:"gen"`
-	Seq uint64 `json:"seq"`
-}
-
-func encodeSnapshot(gen uint64, s Snapshot) []byte {
-	b, _ := json.Marshal(snapHead{Gen: gen, Seq: s.Seq})
-	return append(append(b, '\n'), s.Scene...)
-}
-
-func decodeSnapshot(v []byte) (gen uint64, s Snapshot, ok bool, err error) {
-	line, scene, found := bytes.Cut(v, []byte{'\n'})
-	var h snapHead
-	if !found {
-		return 0, s, false, errors.New("no header line")
-	}
-	if err := json.Unmarshal(line, &h); err != nil {
-		return 0, s, false, err
-	}
-	return h.Gen, Snapshot{Seq: h.Seq, Scene: string(scene)}, true, nil
-}
-
-// Snapshot implements Store.
-func (j *JetStream) Snapshot(ctx context.Context, id string) (Snapshot, error) {
-	rm, err := j.room(ctx, id)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	entry, err := j.snaps.Get(ctx, id)
-	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Snapshot{}, unavailable("read room "+id+"'s snapshot", err)
-	}
-	if err == nil {
-		gen, s, _, err := decodeSnapshot(entry.Value())
-		if err != nil {
-			return Snapshot{}, fmt.Errorf("store: room %s's snapshot in bucket %s: %w", id, snapsBucket, err)
-		}
-		if gen == rm.gen {
-			return s, nil
-		}
-	}
-	// None, or one left by an earlier room of the same id: this room may
-	// be gone too.
-	if err := j.exists(ctx, rm); err != nil {
-		return Snapshot{}, err
-	}
-	return Snapshot{}, fmt.Errorf("%w: room %s", ErrNoSnapshot, id)
-}
-
-// PutSnapshot implements Store: the snapshot is kept first, then the
-// envelopes before it are purged, so that what it covers is never in
-// neither place.
-func (j *JetStream) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
-	rm, err := j.room(ctx, id)
-	if err != nil {
-		return err
-	}
-	_, last, loaded := rm.ends()
-	if !loaded || s.Seq > last.seq {
-		if last, err = j.loadLast(ctx, rm); err != nil {
-			return err
-		}
-	}
-	if err := checkSnapshot(j.lim, id, s, last.seq); err != nil {
-		return err
-	}
-	value := encodeSnapshot(rm.gen, s)
-	if err := j.space(len(value)); err != nil {
-		return err
-	}
-	for try := 0; ; try++ {
-		if try == maxTries {
-			return unavailable("keep room "+id+"'s snapshot", fmt.Errorf("gave up after %d tries", maxTries))
-		}
-		entry, err := j.snaps.Get(ctx, id)
-		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-			_, err = j.snaps.Create(ctx, id, value)
-		case err != nil:
-			return unavailable("read room "+id+"'s snapshot", err)
-		default:
-			gen, cur, ok, _ := decodeSnapshot(entry.Value())
-			if ok && gen == rm.gen && cur.Seq >= s.Seq {
-				return nil
-			}
-			_, err = j.snaps.Update(ctx, id, value, entry.Revision())
-		}
-		if err == nil {
-			break
-		}
-		if !isConflict(err) {
-			return j.writeErr(snapsBucket, "keep room "+id+"'s snapshot", err)
-		}
-	}
-	return j.trim(ctx, rm, s.Seq, last)
 }
 
 // trim purges the room's envelopes before seq, where last is an envelope

@@ -62,6 +62,19 @@ func (m *Memory) room(id string) (*memRoom, error) {
 	return rm, nil
 }
 
+// inRoom runs f on room id with m.mu held: how a call on one room finds
+// it.
+func inRoom[T any](m *Memory, id string, f func(rm *memRoom) (T, error)) (T, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rm, err := m.room(id)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return f(rm)
+}
+
 // Create implements Store.
 func (m *Memory) Create(_ context.Context, r Room) error {
 	if err := checkRoom(m.lim, r); err != nil {
@@ -82,15 +95,11 @@ func (m *Memory) Create(_ context.Context, r Room) error {
 
 // Find implements Store.
 func (m *Memory) Find(_ context.Context, id string) (Room, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rm, err := m.room(id)
-	if err != nil {
-		return Room{}, err
-	}
-	r := rm.room
-	r.Meta = maps.Clone(r.Meta)
-	return r, nil
+	return inRoom(m, id, func(rm *memRoom) (Room, error) {
+		r := rm.room
+		r.Meta = maps.Clone(r.Meta)
+		return r, nil
+	})
 }
 
 // List implements Store.
@@ -129,30 +138,26 @@ func (m *Memory) Remove(_ context.Context, id string) error {
 // Append implements Store.
 func (m *Memory) Append(_ context.Context, id string, e wire.Envelope) (wire.Envelope, error) {
 	e.Body = slices.Clone(e.Body)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rm, err := m.room(id)
-	if err != nil {
-		return wire.Envelope{}, err
-	}
-	e.Seq = rm.last + 1
-	b, err := json.Marshal(e)
-	if err != nil {
-		return wire.Envelope{}, fmt.Errorf("store: append to room %s: %w", id, err)
-	}
-	if err := checkAppend(m.lim, id, len(rm.log), rm.bytes, len(b)); err != nil {
-		return wire.Envelope{}, err
-	}
-	rm.log = append(rm.log, memEnvelope{e, len(b)})
-	rm.last = e.Seq
-	rm.bytes += int64(len(b))
-	for _, wake := range rm.subs {
-		select {
-		case wake <- struct{}{}:
-		default:
+	return inRoom(m, id, func(rm *memRoom) (wire.Envelope, error) {
+		e.Seq = rm.last + 1
+		b, err := json.Marshal(e)
+		if err != nil {
+			return wire.Envelope{}, fmt.Errorf("store: append to room %s: %w", id, err)
 		}
-	}
-	return e, nil
+		if err := checkAppend(m.lim, id, len(rm.log), rm.bytes, len(b)); err != nil {
+			return wire.Envelope{}, err
+		}
+		rm.log = append(rm.log, memEnvelope{e, len(b)})
+		rm.last = e.Seq
+		rm.bytes += int64(len(b))
+		for _, wake := range rm.subs {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+		return e, nil
+	})
 }
 
 // after checks that room rm has its envelopes after since. Call with m.mu
@@ -184,49 +189,37 @@ func (rm *memRoom) page(next uint64, max, bytes int) []wire.Envelope {
 
 // Read implements Store.
 func (m *Memory) Read(_ context.Context, id string, since uint64, max int) ([]wire.Envelope, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rm, err := m.room(id)
-	if err != nil {
-		return nil, err
-	}
-	if err := rm.after(since); err != nil {
-		return nil, err
-	}
-	return rm.page(since+1, pageMax(max), ReadBytes), nil
+	return inRoom(m, id, func(rm *memRoom) ([]wire.Envelope, error) {
+		if err := rm.after(since); err != nil {
+			return nil, err
+		}
+		return rm.page(since+1, pageMax(max), ReadBytes), nil
+	})
 }
 
 // Head implements Store.
 func (m *Memory) Head(_ context.Context, id string) (Head, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rm, err := m.room(id)
-	if err != nil {
-		return Head{}, err
-	}
-	h := Head{Seq: rm.last, First: rm.first, Envelopes: len(rm.log), Bytes: rm.bytes}
-	if len(rm.log) > 0 {
-		h.At = rm.log[len(rm.log)-1].e.At
-	}
-	return h, nil
+	return inRoom(m, id, func(rm *memRoom) (Head, error) {
+		h := Head{Seq: rm.last, First: rm.first, Envelopes: len(rm.log), Bytes: rm.bytes}
+		if len(rm.log) > 0 {
+			h.At = rm.log[len(rm.log)-1].e.At
+		}
+		return h, nil
+	})
 }
 
 // Subscribe implements Store.
 func (m *Memory) Subscribe(_ context.Context, id string, since uint64) (*Subscription, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rm, err := m.room(id)
-	if err != nil {
-		return nil, err
-	}
-	if err := rm.after(since); err != nil {
-		return nil, err
-	}
-	s := newSubscription(id, m.lim.SubLag)
-	wake := make(chan struct{}, 1)
-	rm.subs[s] = wake
-	go m.feed(rm, s, wake, since+1, rm.last)
-	return s, nil
+	return inRoom(m, id, func(rm *memRoom) (*Subscription, error) {
+		if err := rm.after(since); err != nil {
+			return nil, err
+		}
+		s := newSubscription(id, m.lim.SubLag)
+		wake := make(chan struct{}, 1)
+		rm.subs[s] = wake
+		go m.feed(rm, s, wake, since+1, rm.last)
+		return s, nil
+	})
 }
 
 // feed sends subscriber s the envelopes of rm from seq next on, those up
@@ -284,7 +277,7 @@ func (m *Memory) PutSnapshot(_ context.Context, id string, s Snapshot) error {
 	if err := checkSnapshot(m.lim, id, s, rm.last); err != nil {
 		return err
 	}
-	if rm.snap != nil && s.Seq <= rm.snap.Seq {
+	if rm.snap != nil && !s.newer(*rm.snap) {
 		return nil
 	}
 	rm.snap = &s
@@ -301,16 +294,12 @@ func (m *Memory) PutSnapshot(_ context.Context, id string, s Snapshot) error {
 
 // Snapshot implements Store.
 func (m *Memory) Snapshot(_ context.Context, id string) (Snapshot, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rm, err := m.room(id)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	if rm.snap == nil {
-		return Snapshot{}, fmt.Errorf("%w: room %s", ErrNoSnapshot, id)
-	}
-	return *rm.snap, nil
+	return inRoom(m, id, func(rm *memRoom) (Snapshot, error) {
+		if rm.snap == nil {
+			return Snapshot{}, fmt.Errorf("%w: room %s", ErrNoSnapshot, id)
+		}
+		return *rm.snap, nil
+	})
 }
 
 // Close implements Store.
@@ -324,13 +313,10 @@ func (m *Memory) Close() error {
 	var subs []*Subscription
 	for _, rm := range m.rooms {
 		for s := range rm.subs {
-			s.stop(ErrClosed)
 			subs = append(subs, s)
 		}
 	}
 	m.mu.Unlock()
-	for _, s := range subs {
-		<-s.exit
-	}
+	closeAll(subs)
 	return nil
 }

@@ -40,7 +40,9 @@
 // Room descriptions are the key-value bucket thingyard_rooms (key: the
 // room id), which is how rooms are listed and how every instance learns
 // that a room was removed (it watches the bucket). Snapshots are the bucket
-// thingyard_snapshots, one value per room.
+// thingyard_snapshots, one value per room, or, for a snapshot larger than
+// the NATS server's max_payload, a value naming its parts, each a value of
+// its own (jssnap.go).
 //
 // Every envelope message carries three headers:
 //
@@ -112,6 +114,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/defaults"
 	"github.com/thingyard/thingyard/wire"
 )
 
@@ -168,8 +171,9 @@ type Store interface {
 	Subscribe(ctx context.Context, id string, since uint64) (*Subscription, error)
 
 	// PutSnapshot keeps s as room id's latest snapshot, when it is newer
-	// than the one kept (an older or equal one is ignored, so two folders
-	// racing leave the newest). Its Seq must be 1 to the room's last seq
+	// than the one kept (a later Seq, or the same Seq with a later World;
+	// an older or equal one is ignored, so two folders racing leave the
+	// newest). Its Seq must be 1 to the room's last seq
 	// (ErrAhead otherwise) and its Scene at most Limits.MaxSnapshot bytes
 	// (ErrTooLarge). After it the store may drop the room's envelopes
 	// before s.Seq (it keeps envelope s.Seq itself), and Read below it
@@ -199,6 +203,16 @@ type Room struct {
 type Snapshot struct {
 	Seq   uint64 `json:"seq"`
 	Scene string `json:"scene"`
+	// World is the seq up to which Scene's world state holds the room's
+	// actions (0: it has none). Of two snapshots at one Seq, the one whose
+	// world state holds more is the newer: a world state made after a
+	// fold is kept at the fold's seq.
+	World uint64 `json:"world,omitempty"`
+}
+
+// newer reports whether s is newer than old (see Snapshot.World).
+func (s Snapshot) newer(old Snapshot) bool {
+	return s.Seq > old.Seq || s.Seq == old.Seq && s.World > old.World
 }
 
 // Head is where a room's log stands.
@@ -260,19 +274,12 @@ const (
 )
 
 func (l Limits) fill() Limits {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&l.MaxEnvelopes, DefaultMaxEnvelopes)
-	def(&l.MaxEnvelope, DefaultMaxEnvelope)
-	def(&l.MaxSnapshot, DefaultMaxSnapshot)
-	def(&l.MaxRoom, DefaultMaxRoom)
-	def(&l.SubLag, DefaultSubLag)
-	if l.MaxBytes <= 0 {
-		l.MaxBytes = DefaultMaxBytes
-	}
+	defaults.Positive(&l.MaxEnvelopes, DefaultMaxEnvelopes)
+	defaults.Positive(&l.MaxEnvelope, DefaultMaxEnvelope)
+	defaults.Positive(&l.MaxSnapshot, DefaultMaxSnapshot)
+	defaults.Positive(&l.MaxRoom, DefaultMaxRoom)
+	defaults.Positive(&l.SubLag, DefaultSubLag)
+	defaults.Positive(&l.MaxBytes, DefaultMaxBytes)
 	return l
 }
 

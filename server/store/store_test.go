@@ -319,6 +319,18 @@ func TestSnapshotTrimsTheLog(t *testing.T) {
 		if err := s.PutSnapshot(ctx(t), "room-fold", store.Snapshot{Seq: 5, Scene: "old"}); err != nil {
 			t.Fatalf("PutSnapshot of an older one: %v", err)
 		}
+		// One at the same seq whose world state holds more is newer (a
+		// world state made after the fold); an equal one is ignored.
+		withWorld := store.Snapshot{Seq: 10, Scene: "with its world state", World: 10}
+		for _, put := range []store.Snapshot{withWorld, {Seq: 10, Scene: "same seq, no world state"}, {Seq: 10, Scene: "equal", World: 10}} {
+			if err := s.PutSnapshot(ctx(t), "room-fold", put); err != nil {
+				t.Fatalf("PutSnapshot %+v: %v", put, err)
+			}
+		}
+		if got, err := s.Snapshot(ctx(t), "room-fold"); err != nil || got != withWorld {
+			t.Fatalf("Snapshot = %+v, %v; want %+v", got, err, withWorld)
+		}
+		want = withWorld
 		for name, tt := range map[string]struct {
 			snap store.Snapshot
 			want error

@@ -90,6 +90,17 @@ func (s *Subscription) send(e wire.Envelope, backlog bool) error {
 	return nil
 }
 
+// closeAll ends subs, as their store closes, with ErrClosed and waits
+// until each has freed its resources.
+func closeAll(subs []*Subscription) {
+	for _, s := range subs {
+		s.stop(ErrClosed)
+	}
+	for _, s := range subs {
+		<-s.exit
+	}
+}
+
 // finish closes C with err, or with the reason stop was given when it
 // was asked to stop. Only the feeder calls it, once, as it returns.
 func (s *Subscription) finish(err error) {

@@ -135,7 +135,7 @@ func appendBits(dst []byte, bits []bool) []byte {
 
 // AppendModbusReadResponse appends a slave's reply to a read (function 1 to
 // 4): byte count, data, CRC. For registers data holds big-endian words; for
-// bits it holds packed bytes (see AppendModbusBits).
+// bits it holds bytes packed eight bits each, the first bit lowest.
 func AppendModbusReadResponse(dst []byte, slave, fn byte, data []byte) []byte {
 	start := len(dst)
 	dst = append(dst, slave, fn, byte(len(data)))
@@ -151,10 +151,6 @@ func AppendModbusRegisters(dst []byte, values []uint16) []byte {
 	}
 	return dst
 }
-
-// AppendModbusBits appends bits packed eight to a byte, first bit lowest,
-// the data of a coil or discrete input read reply.
-func AppendModbusBits(dst []byte, bits []bool) []byte { return appendBits(dst, bits) }
 
 // AppendModbusWriteResponse appends a slave's reply to function 15 or 16:
 // the start address and quantity written, with CRC.

@@ -73,7 +73,8 @@ type Renderer struct {
 	crowd              msgCrowd  // whether messages are drawn as a crowd (crowd.go)
 }
 
-// New makes a renderer; fonts and the atlas are prepared once here.
+// New makes a renderer. Its atlas's sprites are coloured at the first
+// frame, in the theme chosen by then.
 func New() *Renderer {
 	r := &Renderer{SlowDown: 1, dpr: 1, text: newWriter(), legend: newLegend()}
 	r.Cam.Scale = 1
@@ -117,15 +118,13 @@ func (r *Renderer) Layout(outsideW, outsideH int) (int, int) {
 }
 
 // SetTheme draws the world in palette p from the next frame: the icons are
-// drawn again, the glyphs rasterised again into the new atlas, and the
-// cached layer and the legend redrawn.
+// coloured again in the atlas, the glyphs rasterised again, and the cached
+// layer and the legend redrawn.
 func (r *Renderer) SetTheme(p *Palette) {
 	if p == col {
 		return
 	}
 	col = p
-	r.at.img.Deallocate()
-	r.at = newAtlas()
 	r.text.glyphs.reset = true
 	r.still.key = 0
 	r.legend.key = [3]float64{}
@@ -169,6 +168,7 @@ func (r *Renderer) onScreen(x, y, m float64) bool {
 // the legend and the tooltip. A world of thousands of devices then costs
 // per frame what is in flight.
 func (r *Renderer) Draw(screen *ebiten.Image, v *sim.View) {
+	r.at.paint()
 	r.rad = IconRadius(r.Cam.Scale, r.dpr, r.visible)
 	r.trunks(v)
 	r.text.start(r.at)

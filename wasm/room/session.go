@@ -38,6 +38,10 @@ type Session struct {
 	// TL is the room's world, nil until the first welcome.
 	TL    *sim.Timeline
 	Scene string // the room's scene
+	// World is the room's world state TL started from (packed,
+	// wire.PackWorld), nil when it started from the scene at tick 0:
+	// TL's log holds only the actions after it.
+	World []byte
 	// Seq is the seq of the last envelope applied: the world has every
 	// action up to it.
 	Seq     uint64
@@ -155,7 +159,7 @@ func (s *Session) rebuild(scene string, state []byte) error {
 		}
 		tl = sim.NewTimelineAt(world)
 	}
-	s.TL, s.Scene = tl, scene
+	s.TL, s.Scene, s.World = tl, scene, state
 	return nil
 }
 

@@ -54,16 +54,33 @@ type Server struct {
 // New starts a Server for the length of the test.
 func New(t testing.TB) *Server {
 	t.Helper()
+	return start(t, func(*relay.Options, *replica.Set) {})
+}
+
+// NewFolding starts a Server whose rooms fold their logs into world states
+// as the real server's do, but early: every foldEvery envelopes, a world
+// state once world's limits are reached.
+func NewFolding(t testing.TB, foldEvery int, world relay.WorldLimits) *Server {
+	t.Helper()
+	return start(t, func(o *relay.Options, reps *replica.Set) {
+		o.Folder, o.FoldEvery, o.World = reps, foldEvery, world
+	})
+}
+
+func start(t testing.TB, with func(*relay.Options, *replica.Set)) *Server {
+	t.Helper()
 	clk := &Clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	reps := replica.New(replica.Options{Now: clk.Now}, nil)
-	rel := relay.New(relay.Options{Scenes: scenes.Names(), Gate: gate.New(gate.Limits{}, nil), Observer: reps, Now: clk.Now}, nil)
+	opt := relay.Options{Scenes: scenes.Names(), Gate: gate.New(gate.Limits{}, nil), Observer: reps, Now: clk.Now}
+	with(&opt, reps)
+	rel := relay.New(opt, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go reps.Run(ctx)
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", rel)
 	mux.HandleFunc("POST /rooms", rel.HandleCreate(scenes.Default))
-	api.New(rel, reps, nil, nil).Routes(mux)
+	api.New(rel, reps, nil).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &Server{Server: srv, Clock: clk, Rel: rel, Reps: reps}

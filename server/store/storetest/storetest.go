@@ -79,6 +79,33 @@ func Cluster(t testing.TB, n int) []*server.Server {
 	return nodes
 }
 
+// Server runs one nats-server with JetStream on loopback, with a file store
+// of its own, that takes messages of at most maxPayload bytes (its
+// max_payload; NATS's default is 1 MiB), and returns its client URL. It is
+// shut down when the test ends.
+func Server(t testing.TB, maxPayload int32) string {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{
+		ServerName: "small-payload",
+		Host:       "127.0.0.1",
+		Port:       server.RANDOM_PORT,
+		JetStream:  true,
+		StoreDir:   t.TempDir(),
+		MaxPayload: maxPayload,
+		NoSigs:     true,
+		NoLog:      true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(Patience) {
+		t.Fatalf("%s not ready after %s", srv.Name(), Patience)
+	}
+	return srv.ClientURL()
+}
+
 // URLs are the client URLs of nodes, for -nats or JetStreamOptions.URLs.
 func URLs(nodes []*server.Server) []string {
 	var urls []string

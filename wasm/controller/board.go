@@ -1,6 +1,4 @@
-//go:build js && wasm
-
-package main
+package controller
 
 import (
 	"context"
@@ -10,11 +8,10 @@ import (
 	"github.com/thingyard/thingyard/board"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wasm/ui"
-	"github.com/thingyard/thingyard/wasm/webserial"
 	"github.com/thingyard/thingyard/wire"
 )
 
-// boardLink is the browser's real board: a Web Serial port read by a
+// boardLink is the browser's real board: a serial port read by a
 // board.Session (the same code the server runs for -serial) on its own
 // goroutine. What the session reports reaches the game loop on in, so
 // the world changes only there.
@@ -23,7 +20,7 @@ type boardLink struct {
 
 	mu            sync.Mutex
 	sess          *board.Session
-	port          *webserial.Port
+	port          Port
 	cancel        context.CancelFunc
 	stopReconnect func()
 	gen           int // which connection the events belong to
@@ -50,30 +47,31 @@ func (l *boardLink) push(ev boardEvent) {
 	}
 }
 
-// connectBoard runs inside the click on "Connect a board", as Web Serial
-// requires for choosing a port.
-func (a *app) connectBoard(ch ui.BoardChoice) {
+// ConnectBoard connects the board ch says: it runs inside the click on
+// "Connect a board", as Web Serial requires for choosing a port.
+func (c *Controller) ConnectBoard(ch ui.BoardChoice) {
 	p, err := board.ParseProtocol(ch.Protocol)
 	if err != nil {
-		notice(err.Error())
+		c.page.Notice(err.Error())
 		return
 	}
 	opt := board.Options{Protocol: p, Baud: ch.Baud}
 	if p == board.Modbus {
 		if err := board.CheckModbus(ch.Slave, ch.Register, ch.Count, ch.Coil); err != nil {
-			notice(err.Error())
+			c.page.Notice(err.Error())
 			return
 		}
 		opt.Slave, opt.Register, opt.Count, opt.Coil = byte(ch.Slave), uint16(ch.Register), uint16(ch.Count), uint16(ch.Coil)
 	}
-	l := &a.brd
+	l := &c.brd
 	gen := l.stop()
-	webserial.Request(ch.Baud, func(port *webserial.Port, err error) {
+	device := c.board.Device
+	c.serial.Request(ch.Baud, func(port Port, err error) {
 		if err != nil {
 			l.push(boardEvent{gen: gen, state: "closed", detail: err.Error()})
 			return
 		}
-		go l.run(gen, port, opt, a.board.Device)
+		go l.run(c.serial, gen, port, opt, device)
 	})
 }
 
@@ -98,7 +96,7 @@ func (l *boardLink) stop() int {
 
 // run detects what the board speaks and reads it until it goes; an
 // unplugged board is opened again when the browser sees it come back.
-func (l *boardLink) run(gen int, port *webserial.Port, opt board.Options, device string) {
+func (l *boardLink) run(serial Serial, gen int, port Port, opt board.Options, device string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.mu.Lock()
 	if gen != l.gen {
@@ -135,19 +133,32 @@ func (l *boardLink) run(gen int, port *webserial.Port, opt board.Options, device
 	}
 	if port.Unplugged() {
 		l.push(boardEvent{gen: gen, state: "unplugged", detail: "the board was unplugged"})
-		stop := webserial.OnReconnect(opt.Baud, func(np *webserial.Port, err error) {
+		stop := serial.OnReconnect(opt.Baud, func(np Port, err error) {
 			if err != nil {
 				l.push(boardEvent{gen: gen, state: "error", detail: err.Error()})
 				return
 			}
-			go l.run(gen, np, opt, device)
+			go l.run(serial, gen, np, opt, device)
 		})
 		l.mu.Lock()
-		l.stopReconnect = stop
+		if gen == l.gen {
+			l.stopReconnect = stop
+			stop = nil
+		}
 		l.mu.Unlock()
+		if stop != nil { // stopped meanwhile
+			stop()
+		}
 		return
 	}
 	l.push(boardEvent{gen: gen, state: "error", detail: err.Error()})
+}
+
+// current is the number of the current connection.
+func (l *boardLink) current() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.gen
 }
 
 // session is the open board's session, or nil.
@@ -158,62 +169,62 @@ func (l *boardLink) session() *board.Session {
 }
 
 // boardEvents applies what the board link reported, on the game loop.
-func (a *app) boardEvents() bool {
+func (c *Controller) boardEvents() bool {
 	changed := false
 	for {
 		var ev boardEvent
 		select {
-		case ev = <-a.brd.in:
+		case ev = <-c.brd.in:
 		default:
 			return changed
 		}
 		changed = true
-		if ev.gen != a.brd.gen {
+		if ev.gen != c.brd.current() {
 			continue // from a connection since replaced
 		}
 		switch {
 		case ev.console != "":
-			a.console(ev.console)
+			c.console(ev.console)
 		case ev.reading != nil:
 			rs := ev.reading.Readings
-			a.board.Lines++
-			a.board.Last = ui.ReadingsText(rs)
-			if a.board.Device != "" {
-				a.apply(*ev.reading)
+			c.board.Lines++
+			c.board.Last = ui.ReadingsText(rs)
+			if c.board.Device != "" {
+				c.apply(*ev.reading)
 			}
 		case ev.state != "":
-			a.boardState(ev)
+			c.boardState(ev)
 		}
 	}
 }
 
-func (a *app) boardState(ev boardEvent) {
-	was := a.board.State
-	a.board.State, a.board.Detail = ev.state, ev.detail
+func (c *Controller) boardState(ev boardEvent) {
+	was := c.board.State
+	c.board.State, c.board.Detail = ev.state, ev.detail
 	switch ev.state {
 	case "detecting":
-		a.board.Device = a.boardDevice()
-		if a.board.Device == "" {
-			notice("This scene has no board device: choose the real-board scene to see your board in the world.")
+		c.board.Device = c.boardDevice()
+		if c.board.Device == "" {
+			c.page.Notice("This scene has no board device: choose the real-board scene to see your board in the world.")
 		}
 	case "open":
-		a.board.Protocol = string(ev.protocol)
-		if a.board.Device != "" {
-			a.apply(sim.Action{Kind: sim.ActPower, Device: a.board.Device, On: true})
-			if a.room != nil {
-				a.room.Send(wire.KindBoard, wire.Board{Device: a.board.Device})
+		c.board.Protocol = string(ev.protocol)
+		if c.board.Device != "" {
+			c.apply(sim.Action{Kind: sim.ActPower, Device: c.board.Device, On: true})
+			if c.room != nil {
+				c.room.Send(wire.KindBoard, wire.Board{Device: c.board.Device})
 			}
 		}
 	case "unplugged", "closed", "error":
-		if was == "open" && a.board.Device != "" {
-			a.apply(sim.Action{Kind: sim.ActPower, Device: a.board.Device, On: false})
+		if was == "open" && c.board.Device != "" {
+			c.apply(sim.Action{Kind: sim.ActPower, Device: c.board.Device, On: false})
 		}
 	}
 }
 
 // boardDevice is the world's first device of kind board.
-func (a *app) boardDevice() string {
-	for _, d := range a.scene.Devices {
+func (c *Controller) boardDevice() string {
+	for _, d := range c.scene.Devices {
 		if d.Kind == sim.KindBoard.String() {
 			return d.ID
 		}
@@ -225,50 +236,58 @@ func (a *app) boardDevice() string {
 // the protocol it speaks (an "on"/"off" line, a Firmata pin, a Modbus
 // coil). The write runs off the game loop: a Modbus slave's echo takes a
 // while.
-func (a *app) toBoard(act sim.Action) {
-	s := a.brd.session()
-	if act.Kind != sim.ActCommand || s == nil || act.Device != a.board.Device {
+func (c *Controller) toBoard(act sim.Action) {
+	s := c.brd.session()
+	if act.Kind != sim.ActCommand || s == nil || act.Device != c.board.Device {
 		return
 	}
 	word := "off"
 	if act.On {
 		word = "on"
 	}
-	a.console("> " + word + "\n")
+	c.console("> " + word + "\n")
+	gen := c.brd.current()
 	go func() {
 		if _, err := s.Handle(act); err != nil {
-			a.brd.push(boardEvent{gen: a.brd.gen, console: "command not written: " + err.Error() + "\n"})
+			c.brd.push(boardEvent{gen: gen, console: "command not written: " + err.Error() + "\n"})
 		}
 	}()
 }
 
 // boardCommand handles a command envelope the room addressed to the
 // member holding the board.
-func (a *app) boardCommand(body json.RawMessage) {
-	var c wire.Command
-	if json.Unmarshal(body, &c) == nil {
-		a.toBoard(sim.Action{Kind: sim.ActCommand, Device: c.Device, On: c.On})
+func (c *Controller) boardCommand(body json.RawMessage) {
+	var wc wire.Command
+	if err := json.Unmarshal(body, &wc); err != nil {
+		c.page.Info("a board command of the room: " + err.Error())
+		return
 	}
+	c.toBoard(sim.Action{Kind: sim.ActCommand, Device: wc.Device, On: wc.On})
 }
 
 // sendBoard writes the console's text to the board as it is.
-func (a *app) sendBoard(text string) {
-	s := a.brd.session()
+func (c *Controller) sendBoard(text string) {
+	s := c.brd.session()
 	if s == nil {
-		notice("No board is connected.")
+		c.page.Notice("No board is connected.")
 		return
 	}
-	a.console("> " + text)
-	go s.Write([]byte(text))
+	c.console("> " + text)
+	gen := c.brd.current()
+	go func() {
+		if _, err := s.Write([]byte(text)); err != nil {
+			c.brd.push(boardEvent{gen: gen, console: "not written: " + err.Error() + "\n"})
+		}
+	}()
 }
 
 // consoleMax is how much of the board's output the console keeps.
 const consoleMax = 2000
 
-func (a *app) console(s string) {
-	c := a.board.Console + s
-	if len(c) > consoleMax {
-		c = c[len(c)-consoleMax:]
+func (c *Controller) console(s string) {
+	all := c.board.Console + s
+	if len(all) > consoleMax {
+		all = all[len(all)-consoleMax:]
 	}
-	a.board.Console = c
+	c.board.Console = all
 }
