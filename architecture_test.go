@@ -189,3 +189,28 @@ func covers(list []string, name string) bool {
 	}
 	return false
 }
+
+// pageBanned are packages the page's program must not link, however
+// indirectly: the browser fetches and speaks TLS, and net/http with
+// crypto/tls once added about 300 KB to the brotli download.
+var pageBanned = []string{"net/http", "crypto/tls", "crypto/x509"}
+
+// TestPageLinksNoHTTPStack lists everything the page's program links and
+// finds none of pageBanned.
+func TestPageLinksNoHTTPStack(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./wasm for js/wasm: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 {
+		t.Fatalf("go list -deps ./wasm listed %d packages: want the page's whole program", len(deps))
+	}
+	for _, d := range deps {
+		if slices.Contains(pageBanned, d) {
+			t.Errorf("the page's program links %s: the browser does the fetching; call it through the page's Net instead", d)
+		}
+	}
+}

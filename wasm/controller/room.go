@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 
 	"github.com/thingyard/thingyard/scenes"
@@ -98,6 +97,11 @@ type made struct {
 
 // readCreated reads the server's answer to POST /rooms: the new room's id,
 // or what the server said was wrong (an RFC 9457 problem's detail).
+// statusCreated is HTTP's 201 Created. The page does not link net/http
+// for it: the browser does the fetching, and net/http with the TLS stack
+// it brings weighs about 300 KB of the brotli download.
+const statusCreated = 201
+
 func readCreated(status int, reply []byte, err error) (string, error) {
 	if err != nil {
 		return "", err
@@ -108,14 +112,14 @@ func readCreated(status int, reply []byte, err error) (string, error) {
 	}
 	jerr := json.Unmarshal(reply, &r)
 	switch {
-	case status == http.StatusCreated && jerr == nil && r.ID != "":
+	case status == statusCreated && jerr == nil && r.ID != "":
 		return r.ID, nil
 	case r.Detail != "":
 		return "", errors.New(r.Detail)
 	case jerr != nil:
-		return "", fmt.Errorf("its answer (%d %s) is not JSON: %w", status, http.StatusText(status), jerr)
+		return "", fmt.Errorf("its answer (status %d) is not JSON: %w", status, jerr)
 	}
-	return "", fmt.Errorf("its answer (%d %s) has no room id", status, http.StatusText(status))
+	return "", fmt.Errorf("its answer (status %d) has no room id", status)
 }
 
 // madeRooms joins the room the server made, or says why it made none.
