@@ -60,10 +60,18 @@ func TestPanels(t *testing.T) {
 
 	var link string
 	var tick int64
-	step("share", chromedp.Click("#share", chromedp.ByID),
-		waitFor(ctx, `document.getElementById("share-link") !== null && document.querySelector("#share-qr svg path") !== null`),
-		chromedp.Value("#share-link", &link, chromedp.ByID),
-		js(`window.thingyard.tick`, &tick))
+	shared := `document.getElementById("share-link") !== null && document.querySelector("#share-qr svg path") !== null`
+	if err := chromedp.Run(ctx, chromedp.Click("#share", chromedp.ByID), waitFor(ctx, shared)); err != nil {
+		// Say what the page showed instead: the share's note (a link the
+		// page refused to make says why there) and a picture of it.
+		var note string
+		var shot []byte
+		derr := chromedp.Run(ctx, js(`document.querySelector("#share + [role=status]").textContent`, &note),
+			chromedp.CaptureScreenshot(&shot))
+		t.Fatalf("share: %v; the share's note: %q; the page: %s (reading it: %v; console: %v)",
+			err, note, saveShot(t, "panels-share-failed.png", shot), derr, *errs)
+	}
+	step("read the link", chromedp.Value("#share-link", &link, chromedp.ByID), js(`window.thingyard.tick`, &tick))
 	// The link opens at the tick it was made, so the last hash mark before
 	// it is there in both tabs at once.
 	mark := (tick/1000 - 1) * 1000
