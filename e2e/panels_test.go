@@ -61,7 +61,12 @@ func TestPanels(t *testing.T) {
 	var link string
 	var tick int64
 	shared := `document.getElementById("share-link") !== null && document.querySelector("#share-qr svg path") !== null`
-	if err := chromedp.Run(ctx, chromedp.Click("#share", chromedp.ByID), waitFor(ctx, shared)); err != nil {
+	// Share is pressed from the keyboard: in two of three fresh-clone runs
+	// under load a mouse click at the button's place missed it (the share
+	// never ran: its note stayed empty) while the side panel had scrolled
+	// to the list of devices; why the panel moves is not yet known.
+	press := chromedp.Tasks{chromedp.Focus("#share", chromedp.ByID), chromedp.KeyEvent("\r")}
+	if err := chromedp.Run(ctx, press, waitFor(ctx, shared)); err != nil {
 		// Say what the page showed instead: the share's note (a link the
 		// page refused to make says why there) and a picture of it.
 		var note string
