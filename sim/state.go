@@ -286,6 +286,27 @@ func NewTimelineAt(w *World) *Timeline {
 	return &Timeline{spec: w.spec, seed: w.seed, w: w, cps: []checkpoint{{w: w.Clone()}}, based: true}
 }
 
+// Advance moves w as a timeline started at it (NewTimelineAt) and given
+// acts would move to tick, without the copy of w such a timeline keeps to
+// replay late actions from: for a party that moves a state on once, as the
+// server folds a room's log into its next world state. An action of a
+// tick before w's, or one a timeline refuses, is left out; the others take
+// effect at their ticks. It returns how many it kept, as AddAll does.
+func Advance(w *World, acts []Action, tick int64) int {
+	kept := 0
+	for _, a := range acts {
+		if admitAt(a, w.tick, w.tick) != nil {
+			continue
+		}
+		w.Apply(a) // a refusal is every party's alike
+		kept++
+	}
+	if tick > w.tick {
+		w.Step(int(tick - w.tick))
+	}
+	return kept
+}
+
 // sealState ends the body of a world's state with its checksum, as State
 // does last.
 func sealState(body []byte) []byte {

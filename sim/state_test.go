@@ -130,6 +130,52 @@ func TestTimelineAtAState(t *testing.T) {
 	}
 }
 
+// Advance moves a state on as a timeline started from it does, given the
+// same actions (before its tick, malformed, now and ahead, in any order)
+// and moved to the same tick: the server's fold and every member that
+// joins from the state it makes reach the same world.
+func TestAdvanceIsATimelineFromTheState(t *testing.T) {
+	for _, name := range []string{"internet-outage", "protocols", "open-api"} {
+		sc, err := scenes.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(len(name)), 3))
+		w, err := sim.New(sc.Spec, sc.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 {
+			w.Step(1 + rng.IntN(2000))
+			at := w.Tick()
+			acts := make([]sim.Action, 30)
+			for i := range acts {
+				acts[i] = scramble(rng, w)
+				switch rng.IntN(6) {
+				case 0:
+					acts[i].At = max(0, at-1-rng.Int64N(100)) // before the state: refused
+				case 1:
+					acts[i].Kind = "nonsense" // malformed: refused
+				default:
+					acts[i].At = at + rng.Int64N(1500)
+				}
+			}
+			to := at + 1000 + rng.Int64N(1000)
+			tl := sim.NewTimelineAt(decodeState(t, w.State()))
+			wantKept := tl.AddAll(acts)
+			tl.AdvanceTo(to)
+			moved := decodeState(t, w.State())
+			if kept := sim.Advance(moved, acts, to); kept != wantKept || kept == len(acts) || kept == 0 {
+				t.Fatalf("%s, round %d: Advance kept %d of %d actions, a timeline %d", name, round, kept, len(acts), wantKept)
+			}
+			if !bytes.Equal(moved.State(), tl.World().State()) {
+				t.Fatalf("%s, round %d: moved from tick %d to %d, Advance and a timeline differ: %s", name, round, at, to, diff(fingerprint(tl.World()), fingerprint(moved)))
+			}
+			w = moved
+		}
+	}
+}
+
 // Bytes that are not a whole world's state of this version are refused,
 // saying what was wrong and at which byte, never with a panic.
 func TestStateRefusesBadBytes(t *testing.T) {

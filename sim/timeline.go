@@ -33,6 +33,8 @@ type Timeline struct {
 	cps         []checkpoint
 	based       bool
 	forgot      int
+	// states: the copies are kept as encoded states (CheckpointStates).
+	states bool
 }
 
 // checkpoint is a copy of a timeline's (or a history's) world, never
@@ -41,6 +43,10 @@ type Timeline struct {
 type checkpoint struct {
 	w *World
 	n int
+	// For a Timeline that keeps states: the copy as World.State, and its
+	// tick (w is nil).
+	state []byte
+	at    int64
 	// For a History: its footprint without its map of device ids, and
 	// whether that map is the previous copy's.
 	size   int
@@ -86,6 +92,45 @@ func (t *Timeline) Checkpoints(every, late int64) {
 	t.every, t.late = every, late
 }
 
+// CheckpointStates is Checkpoints, with each copy kept as the world's
+// encoded state (World.State) rather than as a world: about a quarter of
+// the memory, for a rebuild that decodes the copy it starts from. It suits
+// a party that keeps large worlds and rarely rebuilds (the server's
+// replica of a room); a copy taken before it is encoded now.
+func (t *Timeline) CheckpointStates(every, late int64) {
+	t.Checkpoints(every, late)
+	t.states = true
+	for i := range t.cps {
+		t.cps[i] = t.copyOf(t.cps[i].w, t.cps[i].n)
+	}
+}
+
+// copyOf is a checkpoint of w, which had been given n actions: a clone,
+// or its state when the timeline keeps states.
+func (t *Timeline) copyOf(w *World, n int) checkpoint {
+	if t.states {
+		return checkpoint{state: w.State(), at: w.tick, n: n}
+	}
+	return checkpoint{w: w.Clone(), n: n}
+}
+
+// tick is the tick of a checkpoint's world.
+func (c *checkpoint) tick() int64 {
+	if c.w == nil {
+		return c.at
+	}
+	return c.w.tick
+}
+
+// world is a world to step on from a checkpoint: a clone of its copy, or
+// its state decoded.
+func (c *checkpoint) world() (*World, error) {
+	if c.w == nil {
+		return DecodeState(c.state)
+	}
+	return c.w.Clone(), nil
+}
+
 // World is the timeline's world as of now. It is replaced on a rebuild, so
 // callers fetch it again rather than keep it.
 func (t *Timeline) World() *World { return t.w }
@@ -101,7 +146,7 @@ func (t *Timeline) Rebuilds() int { return t.rebuilds }
 // its place: 0, unless checkpoints let the timeline forget its start.
 func (t *Timeline) Horizon() int64 {
 	if t.based {
-		return t.cps[0].w.tick
+		return t.cps[0].tick()
 	}
 	return 0
 }
@@ -126,11 +171,17 @@ func (t *Timeline) Add(a Action) error {
 
 // admit reports why an action cannot be logged, or nil.
 func (t *Timeline) admit(a Action) error {
+	return admitAt(a, t.Horizon(), t.w.tick)
+}
+
+// admitAt reports why a party whose oldest tick kept is horizon and whose
+// world is at now refuses an action, or nil.
+func admitAt(a Action, horizon, now int64) error {
 	if err := a.check(); err != nil {
 		return err
 	}
-	if h := t.Horizon(); a.At < h {
-		return fmt.Errorf("%w: %s at tick %d, %d ticks before tick %d, the oldest this timeline still keeps (its world is at %d)", ErrTooLate, a.Kind, a.At, h-a.At, h, t.w.tick)
+	if a.At < horizon {
+		return fmt.Errorf("%w: %s at tick %d, %d ticks before tick %d, the oldest this timeline still keeps (its world is at %d)", ErrTooLate, a.Kind, a.At, horizon-a.At, horizon, now)
 	}
 	return nil
 }
@@ -173,7 +224,7 @@ func (t *Timeline) AdvanceTo(tick int64) { t.stepTo(tick) }
 // taken again on the way.
 func (t *Timeline) rebuild(at, tick int64) error {
 	i := len(t.cps)
-	for i > 0 && t.cps[i-1].w.tick > at {
+	for i > 0 && t.cps[i-1].tick() > at {
 		i--
 	}
 	clear(t.cps[i:])
@@ -181,7 +232,10 @@ func (t *Timeline) rebuild(at, tick int64) error {
 	var w *World
 	from := 0
 	if i > 0 {
-		w = t.cps[i-1].w.Clone()
+		var err error
+		if w, err = t.cps[i-1].world(); err != nil {
+			return fmt.Errorf("sim: rebuild from the copy at tick %d: %w", t.cps[i-1].tick(), err)
+		}
 		from = t.cps[i-1].n - t.forgot
 	} else {
 		// Not reached once the timeline forgot its start: admit refuses
@@ -228,13 +282,13 @@ func (t *Timeline) stepTo(tick int64) {
 // and forgets what is no longer needed: the copies before the newest one
 // at least late ticks old, and the actions before it.
 func (t *Timeline) checkpoint() {
-	if n := len(t.cps); n > 0 && t.cps[n-1].w.tick == t.w.tick {
+	if n := len(t.cps); n > 0 && t.cps[n-1].tick() == t.w.tick {
 		return
 	}
-	t.cps = append(t.cps, checkpoint{w: t.w.Clone(), n: t.forgot + len(t.log)})
+	t.cps = append(t.cps, t.copyOf(t.w, t.forgot+len(t.log)))
 	base := -1
-	for i, cp := range t.cps {
-		if cp.w.tick <= t.w.tick-t.late {
+	for i := range t.cps {
+		if t.cps[i].tick() <= t.w.tick-t.late {
 			base = i
 		}
 	}

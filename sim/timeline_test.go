@@ -123,7 +123,8 @@ func scramble(rng *rand.Rand, w *sim.World) sim.Action {
 // smaller: given the same actions at the same moments, on time, early, and
 // late by anything up to its window, one by one and in batches, both have
 // the same world after every step and action, and rebuild as often; the
-// one with checkpoints keeps only the end of the log and a few copies.
+// one with checkpoints keeps only the end of the log and a few copies. One
+// that keeps its copies as states (CheckpointStates) is the same again.
 func TestTimelineCheckpointsReplayExactly(t *testing.T) {
 	const every, late = 250, 750
 	for _, name := range []string{"open-api", "internet-outage", "protocols", "intelligence"} {
@@ -137,6 +138,8 @@ func TestTimelineCheckpointsReplayExactly(t *testing.T) {
 		}
 		kept, _ := sim.NewTimeline(sc.Spec, sc.Seed)
 		kept.Checkpoints(every, late)
+		states, _ := sim.NewTimeline(sc.Spec, sc.Seed)
+		states.CheckpointStates(every, late)
 		rng := rand.New(rand.NewPCG(uint64(len(name)), 7))
 		var tick int64
 		var lates int
@@ -144,6 +147,7 @@ func TestTimelineCheckpointsReplayExactly(t *testing.T) {
 			tick += rng.Int64N(60)
 			full.AdvanceTo(tick)
 			kept.AdvanceTo(tick)
+			states.AdvanceTo(tick)
 			n := 1
 			if i%4 == 3 {
 				n = 1 + rng.IntN(6)
@@ -167,24 +171,31 @@ func TestTimelineCheckpointsReplayExactly(t *testing.T) {
 				}
 			}
 			if n == 1 {
-				errFull, errKept := full.Add(acts[0]), kept.Add(acts[0])
-				if fmt.Sprint(errFull) != fmt.Sprint(errKept) {
-					t.Fatalf("%s, action %d %+v: %v, with checkpoints %v", name, i, acts[0], errFull, errKept)
+				errFull, errKept, errStates := full.Add(acts[0]), kept.Add(acts[0]), states.Add(acts[0])
+				if fmt.Sprint(errFull) != fmt.Sprint(errKept) || fmt.Sprint(errFull) != fmt.Sprint(errStates) {
+					t.Fatalf("%s, action %d %+v: %v, with checkpoints %v, with states %v", name, i, acts[0], errFull, errKept, errStates)
 				}
-			} else if a, b := full.AddAll(acts), kept.AddAll(acts); a != b {
-				t.Fatalf("%s, batch %d: kept %d, with checkpoints %d", name, i, a, b)
+			} else if a, b, c := full.AddAll(acts), kept.AddAll(acts), states.AddAll(acts); a != b || a != c {
+				t.Fatalf("%s, batch %d: kept %d, with checkpoints %d, with states %d", name, i, a, b, c)
 			}
 			if f, k := full.World(), kept.World(); f.Tick() != k.Tick() || f.Hash() != k.Hash() {
 				t.Fatalf("%s, after action %d at tick %d: %x at %d, with checkpoints %x at %d", name, i, acts[0].At, f.Hash(), f.Tick(), k.Hash(), k.Tick())
 			}
+			if f, k := full.World(), states.World(); f.Tick() != k.Tick() || f.Hash() != k.Hash() {
+				t.Fatalf("%s, after action %d at tick %d: %x at %d, with states %x at %d", name, i, acts[0].At, f.Hash(), f.Tick(), k.Hash(), k.Tick())
+			}
 		}
 		full.AdvanceTo(tick + 3000)
 		kept.AdvanceTo(tick + 3000)
+		states.AdvanceTo(tick + 3000)
 		if d := diff(fingerprint(full.World()), fingerprint(kept.World())); d != "" {
 			t.Errorf("%s: the worlds differ at the end: %s", name, d)
 		}
-		if full.Rebuilds() != kept.Rebuilds() || full.Rebuilds() < lates/8 {
-			t.Errorf("%s: %d rebuilds, with checkpoints %d, for %d late actions", name, full.Rebuilds(), kept.Rebuilds(), lates)
+		if d := diff(fingerprint(full.World()), fingerprint(states.World())); d != "" {
+			t.Errorf("%s: the worlds differ at the end, with states: %s", name, d)
+		}
+		if full.Rebuilds() != kept.Rebuilds() || full.Rebuilds() != states.Rebuilds() || full.Rebuilds() < lates/8 {
+			t.Errorf("%s: %d rebuilds, with checkpoints %d, with states %d, for %d late actions", name, full.Rebuilds(), kept.Rebuilds(), states.Rebuilds(), lates)
 		}
 		fl, kl := full.Log(), kept.Log()
 		if len(kl) >= len(fl)/4 || !reflect.DeepEqual(kl, fl[len(fl)-len(kl):]) {

@@ -40,48 +40,71 @@ type Reading struct {
 // Devices describes every device of a world, in creation order, as the
 // REST API lists them and the MQTT bridge publishes them.
 func Devices(room string, w *sim.World, v *sim.View) []Device {
-	w.View(v)
-	out := make([]Device, 0, len(v.Devices))
-	for i := range v.Devices {
-		dv := &v.Devices[i]
-		info, ok := w.Device(dv.ID)
-		if !ok {
-			continue
-		}
-		d := Device{ID: info.ID, Label: info.Label, Kind: info.Kind, Side: info.Side, Open: info.Side == openSide,
-			Powered: info.Powered, Online: dv.Online, Readings: []Reading{}, Protocol: info.Protocol, Links: info.Links,
-			ReachesBroker: w.ReachesBroker(info.ID)}
-		if d.Links == nil {
-			d.Links = []string{}
-		}
-		if !d.Open {
-			// A closed device is listed, as the room shows it, but what
-			// it measures and its state are its master's alone.
-			d.Closed = whyClosed
-			out = append(out, d)
-			continue
-		}
-		d.Topic = sim.DeviceTopic(room, d.ID)
-		if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
-			on := info.On
-			d.On = &on
-		}
-		switch m := metricOf(info); {
-		case len(info.Readings) > 0:
-			// A real board: a metric per name it printed.
-			for _, r := range info.Readings {
-				rd := Reading{Metric: r.Metric(), Value: r.Value, SampledMs: r.SampledMs}
-				if r.Name == info.Quantity {
-					rd.Unit = info.Unit
-				}
-				d.Readings = append(d.Readings, rd)
-			}
-		case m != "" && info.SampledMs > 0:
-			d.Readings = append(d.Readings, Reading{Metric: m, Value: info.Value, Unit: info.Unit, SampledMs: info.SampledMs})
+	var out []Device
+	EachDevice(room, w, v, func(d Device) bool {
+		if out == nil {
+			out = make([]Device, 0, len(v.Devices))
 		}
 		out = append(out, d)
+		return true
+	})
+	if out == nil {
+		out = []Device{}
 	}
 	return out
+}
+
+// EachDevice gives fn each device of a world as Devices describes it, in
+// the same order, until fn returns false: a caller that wants only the
+// first ones (the MQTT bridge publishes at most a room's bound of topics)
+// does not pay for a large world's every device.
+func EachDevice(room string, w *sim.World, v *sim.View, fn func(Device) bool) {
+	w.View(v)
+	for i := range v.Devices {
+		if d, ok := describe(room, w, &v.Devices[i]); ok && !fn(d) {
+			return
+		}
+	}
+}
+
+// describe is one device of a world as Devices lists it, or false if the
+// world no longer has it.
+func describe(room string, w *sim.World, dv *sim.DeviceView) (Device, bool) {
+	info, ok := w.Device(dv.ID)
+	if !ok {
+		return Device{}, false
+	}
+	d := Device{ID: info.ID, Label: info.Label, Kind: info.Kind, Side: info.Side, Open: info.Side == openSide,
+		Powered: info.Powered, Online: dv.Online, Readings: []Reading{}, Protocol: info.Protocol, Links: info.Links,
+		ReachesBroker: w.ReachesBroker(info.ID)}
+	if d.Links == nil {
+		d.Links = []string{}
+	}
+	if !d.Open {
+		// A closed device is listed, as the room shows it, but what
+		// it measures and its state are its master's alone.
+		d.Closed = whyClosed
+		return d, true
+	}
+	d.Topic = sim.DeviceTopic(room, d.ID)
+	if dv.Kind == sim.KindActuator || dv.Kind == sim.KindBoard {
+		on := info.On
+		d.On = &on
+	}
+	switch m := metricOf(info); {
+	case len(info.Readings) > 0:
+		// A real board: a metric per name it printed.
+		for _, r := range info.Readings {
+			rd := Reading{Metric: r.Metric(), Value: r.Value, SampledMs: r.SampledMs}
+			if r.Name == info.Quantity {
+				rd.Unit = info.Unit
+			}
+			d.Readings = append(d.Readings, rd)
+		}
+	case m != "" && info.SampledMs > 0:
+		d.Readings = append(d.Readings, Reading{Metric: m, Value: info.Value, Unit: info.Unit, SampledMs: info.SampledMs})
+	}
+	return d, true
 }
 
 // metricOf is the name of what a device measures, or "" for one that

@@ -21,6 +21,7 @@ import (
 	"github.com/thingyard/thingyard/server/limit"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/replica"
+	"github.com/thingyard/thingyard/sim"
 )
 
 // MQTT limits and timing.
@@ -78,7 +79,8 @@ type Broker struct {
 	// (while connected) and per remote address: a client with a fresh id
 	// from the same address gets no more.
 	clients, addrs *limit.Keyed
-	round          sync.Mutex // held by a publish round: one at a time, whoever calls it
+	round          sync.Mutex           // held by a publish round: one at a time, whoever calls it
+	views          map[string]*sim.View // room -> its world's view, kept from round to round (with round held)
 
 	mu     sync.Mutex
 	last   map[string]map[string]published // room -> retained topic -> what was last published
@@ -105,7 +107,7 @@ func New(addr string, reps *replica.Set, open bool, log *slog.Logger) (*Broker, 
 	quiet := slog.New(errorsOnly{log.Handler()}).With("part", "mqtt")
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: quiet})
 	b := &Broker{srv: srv, reps: reps, log: log, open: open, now: time.Now, wake: make(chan struct{}, 1),
-		last: map[string]map[string]published{}, capped: map[string]bool{}}
+		last: map[string]map[string]published{}, capped: map[string]bool{}, views: map[string]*sim.View{}}
 	clock := func() time.Time { return b.now() }
 	b.clients = limit.New(setRate, setBurst, clock)
 	b.addrs = limit.New(addrSetRate, addrSetBurst, clock)

@@ -76,6 +76,7 @@ func (b *Broker) publish() {
 		}
 		delete(b.last, room)
 		delete(b.capped, room)
+		delete(b.views, room)
 	}
 	b.mu.Unlock()
 	for _, topic := range gone {
@@ -151,10 +152,15 @@ type message struct {
 // online topic says false and its last values are published once more,
 // marked stale, until the path is back.
 func (b *Broker) publishRoom(r *replica.Replica) {
-	out, total := roomMessages(r)
-	send, gone, tell := b.changes(r.ID, out, total)
+	v := b.views[r.ID]
+	if v == nil {
+		v = &sim.View{}
+		b.views[r.ID] = v
+	}
+	out, more := roomMessages(r, v)
+	send, gone, tell := b.changes(r.ID, out, more)
 	if tell {
-		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "topics", total, "published", maxRoomTopics,
+		b.log.Warn("mqtt publishes only part of a room", "room", r.ID, "published", maxRoomTopics,
 			"why", fmt.Sprintf("a room keeps at most %d retained topics; REST has every device", maxRoomTopics))
 	}
 	for _, topic := range gone {
@@ -169,19 +175,21 @@ func (b *Broker) publishRoom(r *replica.Replica) {
 }
 
 // roomMessages is what a room's open devices would publish now, at most
-// maxRoomTopics messages, and how many topics they have in all.
-func roomMessages(r *replica.Replica) (out []message, total int) {
-	var v sim.View
+// maxRoomTopics messages, and whether they have more topics than that. It
+// stops at the bound: a room of 20,000 devices costs what its first
+// topics do, not a description of each device every second. v is the
+// room's view, kept from one round to the next.
+func roomMessages(r *replica.Replica, v *sim.View) (out []message, more bool) {
 	r.Read(func(w *sim.World, _ uint64) {
 		now := w.Tick()
-		for _, d := range api.Devices(r.ID, w, &v) {
+		api.EachDevice(r.ID, w, v, func(d api.Device) bool {
 			if !d.Open {
-				continue
+				return true
 			}
 			cut := !d.ReachesBroker
 			add := func(metric string, p reading, key string, cut bool) {
-				total++
 				if len(out) >= maxRoomTopics {
+					more = true
 					return
 				}
 				out = append(out, message{d.Topic + "/" + metric, p, key, cut})
@@ -194,15 +202,16 @@ func roomMessages(r *replica.Replica) (out []message, total int) {
 			}
 			online := d.Online && d.ReachesBroker
 			add("online", reading{Value: online, Time: r.Time(now), Tick: now}, fmt.Sprint(online), false)
-		}
+			return !more
+		})
 	})
-	return out, total
+	return out, more
 }
 
 // changes compares a room's messages with what the broker last published
 // for it and remembers them: the messages to send, the topics to clear,
 // and whether to tell, once, that the room has more topics than it keeps.
-func (b *Broker) changes(room string, out []message, total int) (send []message, gone []string, tell bool) {
+func (b *Broker) changes(room string, out []message, more bool) (send []message, gone []string, tell bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	last := b.last[room]
@@ -234,7 +243,7 @@ func (b *Broker) changes(room string, out []message, total int) (send []message,
 			delete(last, topic)
 		}
 	}
-	tell = total > maxRoomTopics && !b.capped[room]
+	tell = more && !b.capped[room]
 	if tell {
 		b.capped[room] = true
 	}

@@ -21,21 +21,23 @@ import (
 // window: a state is exactly what a member starting from the previous
 // one and given the same log would have, whatever the replica did.
 func (s *Set) Fold(scene string, world []byte, acts []json.RawMessage, tick int64) ([]byte, error) {
-	var tl *sim.Timeline
+	var w *sim.World
 	if world == nil {
 		sc, err := s.opt.Scene(scene)
 		if err != nil {
 			return nil, fmt.Errorf("fold a room of scene %q: %w", scene, err)
 		}
-		if tl, err = sim.NewTimeline(sc.Spec, sc.Seed); err != nil {
+		if w, err = sim.New(sc.Spec, sc.Seed); err != nil {
 			return nil, fmt.Errorf("fold a room of scene %q: %w", scene, err)
 		}
 	} else {
-		w, err := wire.UnpackWorld(world)
-		if err != nil {
+		var err error
+		if w, err = wire.UnpackWorld(world); err != nil {
 			return nil, fmt.Errorf("fold a room of scene %q: its last world state: %w", scene, err)
 		}
-		tl = sim.NewTimelineAt(w)
+	}
+	if tick < w.Tick() {
+		return nil, fmt.Errorf("fold a room of scene %q: tick %d is before its last world state's, %d", scene, tick, w.Tick())
 	}
 	batch := make([]sim.Action, 0, len(acts))
 	for _, body := range acts {
@@ -44,12 +46,11 @@ func (s *Set) Fold(scene string, world []byte, acts []json.RawMessage, tick int6
 			batch = append(batch, a) // a refused one is refused by every member alike
 		}
 	}
-	tl.AddAll(batch)
-	if tick < tl.World().Tick() {
-		return nil, fmt.Errorf("fold a room of scene %q: tick %d is before its last world state's, %d", scene, tick, tl.World().Tick())
-	}
-	tl.AdvanceTo(tick)
-	return wire.PackWorld(tl.World().State()), nil
+	// One world at a time: the fold keeps no copy to replay from, as
+	// nothing comes late to it (a timeline would, and double the memory
+	// of a large room's fold).
+	sim.Advance(w, batch, tick)
+	return wire.PackWorld(w.State()), nil
 }
 
 // Restored tells the room's replica that the room opened from a world
@@ -73,5 +74,5 @@ func (s *Set) Restored(room string, world []byte) {
 	}
 	r.tl = sim.NewTimelineAt(w)
 	late := s.opt.Late
-	r.tl.Checkpoints(max(1, late/2), late)
+	r.tl.CheckpointStates(max(1, late/2), late)
 }

@@ -266,7 +266,7 @@ func (r *Replica) sync() error {
 		}
 		if err == nil {
 			late := r.set.opt.Late
-			r.tl.Checkpoints(max(1, late/2), late)
+			r.tl.CheckpointStates(max(1, late/2), late)
 		}
 		if err != nil {
 			r.err = fmt.Errorf("replica of room %s: scene %q: %w", r.ID, r.Scene, err)
