@@ -16,14 +16,20 @@ func (r *Relay) create(id, scene string) (*room, error) {
 			return nil, fmt.Errorf("%w %q: %v", ErrBadScene, scene, err)
 		}
 	}
+	// The count and the create are one step here: two creates at once
+	// would both count the same rooms and both make one past MaxRooms.
+	// Servers sharing a store are not in step with each other: creates on
+	// several at the same moment may each make one room past it.
+	r.createMu.Lock()
 	rooms, err := r.opt.Store.List(ctx)
-	if err != nil {
-		return nil, storeErr(id, err)
-	}
-	if len(rooms) >= r.opt.MaxRooms {
+	if err == nil && len(rooms) >= r.opt.MaxRooms {
+		r.createMu.Unlock()
 		return nil, fmt.Errorf("%w (%d)", ErrTooMany, r.opt.MaxRooms)
 	}
-	err = r.opt.Store.Create(ctx, store.Room{ID: id, Scene: scene, Created: r.opt.Now()})
+	if err == nil {
+		err = r.opt.Store.Create(ctx, store.Room{ID: id, Scene: scene, Created: r.opt.Now()})
+	}
+	r.createMu.Unlock()
 	if err != nil && !errors.Is(err, store.ErrExists) {
 		return nil, storeErr(id, err)
 	}

@@ -183,6 +183,9 @@ type Relay struct {
 	log *slog.Logger
 
 	creates *limit.Keyed // rooms made per IP address
+	// createMu makes a create's count of the rooms and its create one
+	// step, so creates at once stay within MaxRooms.
+	createMu sync.Mutex
 
 	mu      sync.Mutex
 	rooms   map[string]*room // the rooms open in this process
