@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -90,7 +91,7 @@ func Parse(name string, data []byte) (*Scene, error) {
 	}
 	doc := root.Content[0]
 	var es Errors
-	checkFields(name, doc, reflect.TypeOf(Scene{}), "", &es)
+	checkFields(name, doc, reflect.TypeOf(Scene{}), nil, &es)
 	var sc Scene
 	if err := doc.Decode(&sc); err != nil {
 		var te *yaml.TypeError
@@ -170,8 +171,10 @@ func friendlier(msg string) string {
 }
 
 // checkFields reports every mapping key that the Go type does not have, at
-// its position, with the keys that would be valid.
-func checkFields(file string, n *yaml.Node, t reflect.Type, path string, es *Errors) {
+// its position, with the keys that would be valid. The path to a key is
+// spelled out only for a key it reports: a scene of thousands of nodes is
+// checked without formatting a path for each.
+func checkFields(file string, n *yaml.Node, t reflect.Type, path *fieldPath, es *Errors) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -185,32 +188,56 @@ func checkFields(file string, n *yaml.Node, t reflect.Type, path string, es *Err
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				*es = append(*es, &Error{File: file, Line: k.Line, Col: k.Column, Field: join(path, k.Value),
+				*es = append(*es, &Error{File: file, Line: k.Line, Col: k.Column, Field: path.key(k.Value).String(),
 					Msg: fmt.Sprintf("unknown field %q (valid: %s)", k.Value, strings.Join(sortedKeys(fields), ", "))})
 				continue
 			}
-			checkFields(file, v, ft, join(path, k.Value), es)
+			checkFields(file, v, ft, path.key(k.Value), es)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
 		for i, c := range n.Content {
-			checkFields(file, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), es)
+			checkFields(file, c, t.Elem(), path.index(i), es)
 		}
 	}
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
+// fieldPath is where a node is in a scene, as "links[2].members": a key
+// or an index under its parent (nil at the top).
+type fieldPath struct {
+	parent *fieldPath
+	name   string // a mapping's key, or "" under a sequence
+	i      int    // the index under a sequence
 }
+
+func (p *fieldPath) key(name string) *fieldPath { return &fieldPath{parent: p, name: name} }
+func (p *fieldPath) index(i int) *fieldPath     { return &fieldPath{parent: p, i: i} }
+
+func (p *fieldPath) String() string {
+	if p == nil {
+		return ""
+	}
+	up := p.parent.String()
+	switch {
+	case p.name == "":
+		return up + "[" + strconv.Itoa(p.i) + "]"
+	case up == "":
+		return p.name
+	}
+	return up + "." + p.name
+}
+
+// fieldsOf caches yamlFields by type.
+var fieldsOf sync.Map // reflect.Type -> map[string]reflect.Type
 
 // yamlFields maps the YAML keys of a struct (inline fields included) to
 // their types.
 func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldsOf.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	out := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -230,6 +257,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		}
 		out[name] = f.Type
 	}
+	fieldsOf.Store(t, out)
 	return out
 }
 

@@ -24,6 +24,7 @@ func main() {
 		return
 	}
 	phase("Building the scene…", "")
+	a.c.LazyEditor() // its YAML is made once the panels mount
 	a.c.Boot()
 	phase("Starting the graphics…", "WebGL, and the first frame")
 	go a.mountPanels()

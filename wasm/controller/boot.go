@@ -148,8 +148,10 @@ func (c *Controller) load(sc *scenes.Scene, name string, seed uint64, actions []
 			m.Links = append(m.Links, ui.LinkChoice{ID: l.ID, Label: l.ID + " (" + l.Medium + ")"})
 		}
 	}
-	if y, err := scenes.Marshal(sc); err == nil {
-		m.Editor = string(y)
+	if c.lazyEditor && c.env == nil {
+		c.editorOf, m.Editor = sc, ""
+	} else {
+		c.fillEditor(sc)
 	}
 	m.Share, m.ShareNote, m.EditorError = "", "", ""
 	w.View(&c.view)

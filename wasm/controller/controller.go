@@ -145,6 +145,10 @@ type Controller struct {
 	href   string   // the page's address as the browser gave it
 	loc    *url.URL // the page's address but its fragment
 	env    Locker
+	// lazyEditor: the editor's YAML waits for the panels (SetLocker);
+	// editorOf is the scene it waits with.
+	lazyEditor bool
+	editorOf   *scenes.Scene
 
 	scene *scenes.Scene
 	name  string // built-in name, "" once edited
@@ -215,8 +219,29 @@ func New(href string, page Page, net Net, serial Serial, screen Screen) (*Contro
 // Model is what the panels show; it changes under the panels' lock.
 func (c *Controller) Model() *ui.Model { return c.model }
 
-// SetLocker gives the controller the panels' lock, once they run.
-func (c *Controller) SetLocker(l Locker) { c.env = l }
+// SetLocker gives the controller the panels' lock, once they run, and
+// fills the scene editor if it waited for them (LazyEditor).
+func (c *Controller) SetLocker(l Locker) {
+	c.env = l
+	if c.editorOf != nil {
+		l.Lock()
+		c.fillEditor(c.editorOf)
+		c.editorOf = nil
+		l.UnlockRender()
+	}
+}
+
+// LazyEditor makes the scene editor's YAML wait until the panels run
+// (SetLocker): a scene loaded before them, as the page's first is, does
+// not hold up the world's first frame writing YAML nobody sees yet.
+func (c *Controller) LazyEditor() { c.lazyEditor = true }
+
+// fillEditor puts sc as YAML in the scene editor.
+func (c *Controller) fillEditor(sc *scenes.Scene) {
+	if y, err := scenes.Marshal(sc); err == nil {
+		c.model.Editor = string(y)
+	}
+}
 
 // SetBoardSupport says whether the browser has Web Serial, and why not.
 func (c *Controller) SetBoardSupport(ok bool, why string) { c.board.Supported, c.board.Why = ok, why }

@@ -31,13 +31,43 @@ const (
 )
 
 // outline is a glyph: its advance, its outline's bounds and the outline
-// itself, all in font units, y up.
+// itself, all in font units, y up. The outline is read from the glyph's
+// bytes in glyphs.bin (src, segs segments, checked when the file was read)
+// the first time it is drawn (shape): the page's start reads only the
+// advances, and most glyphs are never drawn.
 type outline struct {
 	r                      rune
 	advance                float32
+	src                    []byte
+	segs                   int
+	read                   bool
 	minX, minY, maxX, maxY float32
 	ops                    []byte    // 0 move, 1 line, 2 quadratic, 3 cubic
 	pts                    []float32 // x, y pairs: 1, 1, 2 or 3 per op
+}
+
+// shape reads the glyph's outline and bounds, once.
+func (g *outline) shape() {
+	if g.read {
+		return
+	}
+	g.read = true
+	d := decoder{b: g.src}
+	g.ops = make([]byte, 0, g.segs)
+	g.minX, g.minY, g.maxX, g.maxY = math.MaxFloat32, math.MaxFloat32, -math.MaxFloat32, -math.MaxFloat32
+	for range g.segs {
+		op := d.byte()
+		g.ops = append(g.ops, op)
+		for range max(1, int(op)) {
+			x, y := d.point()
+			g.pts = append(g.pts, x, y)
+			g.minX, g.maxX = min(g.minX, x), max(g.maxX, x)
+			g.minY, g.maxY = min(g.minY, y), max(g.maxY, y)
+		}
+	}
+	if len(g.ops) == 0 {
+		g.minX, g.minY, g.maxX, g.maxY = 0, 0, 0, 0
+	}
 }
 
 // fontData is one face's glyphs, sorted by rune; glyphs[0] is the
@@ -87,8 +117,8 @@ var fonts = func() [fontCount]*fontData {
 }()
 
 func decodeFonts(b []byte) (fs [fontCount]*fontData, err error) {
-	if len(b) < 4 || string(b[:4]) != "TYG1" {
-		return fs, errors.New("not a glyph file (no TYG1 at its start)")
+	if len(b) < 4 || string(b[:4]) != "TYG2" {
+		return fs, errors.New("not a glyph file of this version (no TYG2 at its start)")
 	}
 	d := decoder{b: b, p: 4}
 	upem := float32(d.uint())
@@ -108,23 +138,17 @@ func decodeFonts(b []byte) (fs [fontCount]*fontData, err error) {
 			if segs > 1<<12 {
 				return fs, fmt.Errorf("face %d, glyph %U: %d segments", i, r, segs)
 			}
-			g.minX, g.minY, g.maxX, g.maxY = math.MaxFloat32, math.MaxFloat32, -math.MaxFloat32, -math.MaxFloat32
+			start := d.p
 			for range segs {
 				op := d.byte()
 				if op > 3 {
 					return fs, fmt.Errorf("face %d, glyph %U: segment op %d", i, r, op)
 				}
-				g.ops = append(g.ops, op)
-				for range max(1, int(op)) {
-					x, y := d.point()
-					g.pts = append(g.pts, x, y)
-					g.minX, g.maxX = min(g.minX, x), max(g.maxX, x)
-					g.minY, g.maxY = min(g.minY, y), max(g.maxY, y)
+				for range 2 * max(1, int(op)) {
+					d.skip()
 				}
 			}
-			if len(g.ops) == 0 {
-				g.minX, g.minY, g.maxX, g.maxY = 0, 0, 0, 0
-			}
+			g.src, g.segs = b[start:d.p:d.p], int(segs)
 		}
 		if d.err != nil {
 			return fs, fmt.Errorf("face %d: %w", i, d.err)
@@ -181,6 +205,18 @@ func (d *decoder) byte() byte {
 	return d.b[d.p-1]
 }
 
+// skip passes over a varint, which must end within the file.
+func (d *decoder) skip() {
+	for d.p < len(d.b) && d.b[d.p]&0x80 != 0 {
+		d.p++
+	}
+	if d.p >= len(d.b) {
+		d.fail("truncated point")
+		return
+	}
+	d.p++
+}
+
 func (d *decoder) point() (float32, float32) {
 	for _, c := range [...]*int64{&d.x, &d.y} {
 		v, n := binary.Varint(d.b[d.p:])
@@ -199,6 +235,7 @@ func (d *decoder) point() (float32, float32) {
 // large enough for it. at is where the origin is in the mask: the mask's
 // top left corner goes at (origin x - at.X, baseline - at.Y).
 func rasterise(g *outline, size, dx float64, ras *vector.Rasterizer) (mask *image.Alpha, at image.Point) {
+	g.shape()
 	if len(g.ops) == 0 {
 		return nil, image.Point{}
 	}

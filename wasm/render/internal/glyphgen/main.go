@@ -11,7 +11,7 @@
 //
 // The file, all integers unsigned LEB128 varints unless said otherwise:
 //
-//	"TYG1"
+//	"TYG2"
 //	units per em
 //	faces: 2 (regular, bold), each:
 //	  ascent, descent                  font units, both positive
@@ -22,7 +22,9 @@
 //	    segment count
 //	    segments: op byte (0 move, 1 line, 2 quadratic, 3 cubic), then
 //	      1, 1, 2 or 3 points, each x and y as signed (zigzag) deltas
-//	      from the previous point, in half font units, y up
+//	      from the glyph's previous point (its first from 0, 0), in half
+//	      font units, y up: a glyph reads without the ones before it, so
+//	      the page reads an outline only when it first draws the glyph
 //
 // The Go fonts carry no kerning (no kern table, no GPOS kerning): a
 // label's width is the sum of its glyphs' advances, as go-text's shaper
@@ -79,7 +81,7 @@ func main() {
 // Generate makes the file's bytes.
 func Generate() ([]byte, error) {
 	var w writer
-	w.b = append(w.b, "TYG1"...)
+	w.b = append(w.b, "TYG2"...)
 	var upem uint16
 	for i, ttf := range Fonts {
 		f, err := font.ParseTTF(bytes.NewReader(ttf))
@@ -159,6 +161,7 @@ func (w *writer) uint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 
 func (w *writer) segments(segs []ot.Segment) error {
 	w.uint(uint64(len(segs)))
+	w.px, w.py = 0, 0
 	for _, s := range segs {
 		w.b = append(w.b, byte(s.Op))
 		for _, p := range s.ArgsSlice() {

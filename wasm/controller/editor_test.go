@@ -1,0 +1,63 @@
+//go:build !js
+
+package controller_test
+
+import (
+	"testing"
+
+	"github.com/thingyard/thingyard/scenes"
+	"github.com/thingyard/thingyard/wasm/controller"
+	"github.com/thingyard/thingyard/wasm/ui"
+)
+
+// locker counts the panels' lock, as vugu's event environment would take it.
+type locker struct{ locks, renders int }
+
+func (l *locker) Lock()         { l.locks++ }
+func (l *locker) UnlockRender() { l.renders++ }
+
+// With LazyEditor (the page's start), the scene editor's YAML is not made
+// before the panels run: Boot leaves it empty, and the panels' lock fills
+// it, with the scene that loaded, before their first render. A scene that
+// loads once they run fills it at once.
+func TestTheEditorWaitsForThePanels(t *testing.T) {
+	f := &fixture{page: &page{hooks: map[string]any{}, said: map[string]string{}}, screen: &screen{}, serial: &serial{}}
+	c, err := controller.New(origin+"/?scene=protocols", f.page, noServer, f.serial, f.screen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	f.c = c
+	c.LazyEditor()
+	c.Boot()
+	f.run(3)
+	if e := c.Model().Editor; e != "" {
+		t.Fatalf("before the panels run the editor holds %d bytes of YAML, want none yet", len(e))
+	}
+	l := &locker{}
+	c.SetLocker(l)
+	if e, want := c.Model().Editor, yamlOf(t, "protocols"); e != want {
+		t.Fatalf("once the panels run the editor holds %q, want the scene's YAML %q", e, want)
+	}
+	if l.locks != 1 || l.renders != 1 {
+		t.Errorf("the editor was filled with %d locks and %d renders, want it under the panels' lock once", l.locks, l.renders)
+	}
+	f.do(ui.LoadScene{Name: "overview"})
+	if e, want := c.Model().Editor, yamlOf(t, "overview"); e != want {
+		t.Errorf("after loading the overview the editor holds %q, want %q", e, want)
+	}
+}
+
+// yamlOf is a built-in scene as the editor shows it.
+func yamlOf(t *testing.T, name string) string {
+	t.Helper()
+	sc, err := scenes.Builtin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := scenes.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(y)
+}
