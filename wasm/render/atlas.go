@@ -38,8 +38,15 @@ const (
 	sideRows = sprite.Sides   // M2M, IoT, any other side
 	solidX   = sprite.SolidX  // centre of an opaque white block, for plain shapes
 	solidY   = sprite.SolidY  //
-	dashX    = sprite.DashX   // the dash strip, sampled with wrapping
+	dashX    = sprite.DashX   // the dash pattern, once
 	dashY    = sprite.DashY   //
+	dashH    = 8              // its height
+	// dashRun is the dash image's length: the pattern dashRuns times over,
+	// so a dashed line samples it without wrapping (see batch.dashed): a
+	// wrapping sampler is a shader of its own that the first frame would
+	// wait for.
+	dashRuns = 32
+	dashRun  = dashRuns * dashLen
 )
 
 // Sprite cells in the bottom row.
@@ -71,13 +78,12 @@ var spriteMasks = sync.OnceValue(func() []byte {
 // atlas is the image and where things are in it.
 type atlas struct {
 	img     *ebiten.Image
-	dash    *ebiten.Image // the dash strip as its own sub-image, for wrapping
+	dash    *ebiten.Image // the dash pattern dashRuns times over
 	painted *Palette      // the palette its sprites are in, nil before the first paint
 }
 
 func newAtlas() *atlas {
-	img := ebiten.NewImage(atlasW, atlasH)
-	return &atlas{img: img, dash: img.SubImage(image.Rect(dashX, dashY, dashX+dashLen, dashY+8)).(*ebiten.Image)}
+	return &atlas{img: ebiten.NewImage(atlasW, atlasH), dash: ebiten.NewImage(dashRun, dashH)}
 }
 
 // paint colours the sprites in the palette in use, when they are not yet:
@@ -90,6 +96,14 @@ func (a *atlas) paint() {
 	pix := make([]byte, 4*sprite.W*sprite.H)
 	sprite.Paint(pix, spriteMasks(), [sprite.Sides]color.RGBA{col.M2M, col.IoT, col.Other}, col.IconBody)
 	a.img.SubImage(image.Rect(0, 0, sprite.W, sprite.H)).(*ebiten.Image).WritePixels(pix)
+	run := make([]byte, 4*dashRun*dashH)
+	for y := range dashH {
+		from := pix[4*((dashY+y)*sprite.W+dashX):][:4*dashLen]
+		for k := range dashRuns {
+			copy(run[4*(y*dashRun+k*dashLen):], from)
+		}
+	}
+	a.dash.WritePixels(run)
 }
 
 // cellRect is the source rectangle of a sprite: w cells wide in the sprite

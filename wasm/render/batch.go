@@ -121,11 +121,28 @@ func (b *batch) thin(x0, y0, x1, y1, w float32, c rgba) {
 
 // dashed draws a dashed line whose pattern repeats every period pixels,
 // starting at phase pixels into the pattern. It goes into a batch drawn
-// from the atlas's dash strip with wrapping.
+// from the atlas's dash image, the pattern dashRuns times over: a line
+// longer than that is drawn in pieces, each starting one pattern in and
+// ending one before the image's end, so linear sampling never reads past
+// it.
 func (b *batch) dashed(x0, y0, x1, y1, w, period, phase float32, c rgba) {
 	l := float32(math.Hypot(float64(x1-x0), float64(y1-y0)))
-	u0 := dashX + phase/period*dashLen
-	b.strip(x0, y0, x1, y1, w, c, u0, u0+l/period*dashLen, dashY+4)
+	if l < 0.01 || period <= 0 {
+		return
+	}
+	most := (dashRuns - 2) * period
+	ph := float32(math.Mod(float64(phase), float64(period)))
+	if ph < 0 {
+		ph += period
+	}
+	for done := float32(0); done < l; {
+		n := min(l-done, most)
+		a, e := done/l, (done+n)/l
+		u0 := dashLen + ph/period*dashLen
+		b.strip(x0+(x1-x0)*a, y0+(y1-y0)*a, x0+(x1-x0)*e, y0+(y1-y0)*e, w, c, u0, u0+n/period*dashLen, dashH/2)
+		ph = float32(math.Mod(float64(ph+n), float64(period)))
+		done += n
+	}
 }
 
 // strip is a line as three bands across it: a soft edge, the core and

@@ -82,7 +82,6 @@ func New() *Renderer {
 	r.at = newAtlas()
 	r.triOp.Filter = ebiten.FilterLinear
 	r.dashOp.Filter = ebiten.FilterLinear
-	r.dashOp.Address = ebiten.AddressRepeat
 	r.dashOp.DisableMipmaps = true
 	r.still.op.Blend = ebiten.BlendCopy
 	return r

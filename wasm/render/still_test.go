@@ -4,11 +4,13 @@ package render
 
 import (
 	"bytes"
+	"math"
 	"testing"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"github.com/thingyard/thingyard/sim"
+	"github.com/thingyard/thingyard/wasm/render/internal/sprite"
 )
 
 // wide is a wire of three devices, the last beyond the right edge of a
@@ -102,11 +104,17 @@ func TestPanCopiesTheCachedLayer(t *testing.T) {
 	}
 }
 
+// The checks that read pixels back run in one game, as a test binary can
+// run only one.
+func TestInAGame(t *testing.T) {
+	runInGame(t, func() {
+		t.Run("pan shows what a drawing shows", panShowsWhatADrawingShows)
+		t.Run("dashes run on across pieces", dashesRunOnAcrossPieces)
+	})
+}
+
 // What a pan shows is what a drawing at that camera shows: a device that
 // was off screen comes into view drawn, and the hints stay put.
-func TestPanShowsWhatADrawingShows(t *testing.T) {
-	runInGame(t, func() { panShowsWhatADrawingShows(t) })
-}
 
 func panShowsWhatADrawingShows(t *testing.T) {
 	r, v := stillRenderer(), wide()
@@ -148,5 +156,42 @@ func panShowsWhatADrawingShows(t *testing.T) {
 	i := 4 * (int(y)*400 + int(x))
 	if bytes.Equal(got[i:i+4], before[4*(150*400+395):4*(150*400+395)+4]) && bytes.Equal(got[i:i+4], wantPix[4*(2*400+200):4*(2*400+200)+4]) {
 		t.Errorf("device c at (%v, %v) shows the ground's colour %v", x, y, got[i:i+4])
+	}
+}
+
+// A dashed line longer than the dash image is drawn in pieces that join as
+// one pattern: along 1,200 pixels (three pieces at a 16-pixel period) every
+// pixel is dashed or clear as the pattern and its phase say, at the pieces'
+// joins too, drawn without a wrapping sampler.
+func dashesRunOnAcrossPieces(t *testing.T) {
+	r := New()
+	r.at.paint()
+	const x0, y, length, period, phase = 10, 10, 1200, 16, 5
+	dst := ebiten.NewImage(x0+length+10, 2*y)
+	var b batch
+	b.dashed(x0, y, x0+length, y, 4, period, phase, rgba{1, 1, 1, 1})
+	if pieces := len(b.vs) / 8; pieces != 3 {
+		t.Fatalf("a %d-pixel dashed line was drawn in %d pieces, want 3", length, pieces)
+	}
+	b.draw(dst, r.at.dash, &r.dashOp)
+	px := pixels(t, dst)
+	on, off := 0, 0
+	for x := x0 + 2; x < x0+length-2; x++ {
+		pos := math.Mod(float64(x-x0)+0.5+phase, period) * dashLen / period
+		if math.Abs(pos-sprite.DashOn) < 1.5 || pos < 1.5 || pos > dashLen-1.5 {
+			continue // a dash's soft end
+		}
+		a := px[4*(y*dst.Bounds().Dx()+x)+3]
+		switch want := pos < sprite.DashOn; {
+		case want && a > 200:
+			on++
+		case !want && a < 55:
+			off++
+		default:
+			t.Errorf("at x %d (%.1f into the pattern) alpha %d, want it %s", x, pos, a, map[bool]string{true: "dashed", false: "clear"}[want])
+		}
+	}
+	if on < 400 || off < 150 {
+		t.Errorf("%d dashed and %d clear pixels checked: too few to prove anything", on, off)
 	}
 }
