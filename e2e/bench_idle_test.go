@@ -384,6 +384,7 @@ func (r *report) idle(t *testing.T) {
 		r.line("%s: Go memory per connection %.1f KB at %d and %.1f KB at %d (each connection from %d to %d: %.1f KB); over %v idle it changed by %s per connection. Goal, memory per idle connection does not grow (within %.0f%%, over time and from one count to the next): %s. Goal, at most %.0f KB per idle connection at %d: %s. Goroutines per idle connection at %d: %.2f.\n",
 			x.name, perA/1e3, a.n, perB/1e3, b.n, a.n, b.n, marginal/1e3, idleHold, strings.Join(over, ", "), idleGrowth*100, met(!grows),
 			idleGoalKB, b.n, met(perB <= idleGoalKB*1e3), b.n, float64(b.later.goroutines-x.base.goroutines)/float64(b.n))
+		r.goal(fmt.Sprintf("server memory per idle browser at %d, %s", b.n, x.name), fmt.Sprintf("%.1f KB", perB/1e3), fmt.Sprintf("≤ %.0f KB", idleGoalKB), perB <= idleGoalKB*1e3)
 	}
 	js, mq := results[0], results[2]
 	if js.failed == "" && mq.failed == "" && len(js.steps) > 0 && len(mq.steps) > 0 {

@@ -210,6 +210,13 @@ func (r *report) relay(t *testing.T) {
 		mq := figs[2]
 		r.line("On JetStream, Thingyard delivers %.2f× mosquitto's rate flat out, at %.2f× its p50 latency at a browser's pace.\n",
 			js.flat.rate/mq.flat.rate, js.paced.p50.Seconds()/mq.paced.p50.Seconds())
+		for _, p := range []struct {
+			name string
+			f    relayFigures
+		}{{"embedded JetStream", js}, {"in memory", mem}} {
+			x := p.f.paced.p99.Seconds() / mq.paced.p99.Seconds()
+			r.goal("relay p99 latency at a browser's pace, rooms "+p.name+", against mosquitto's", fmt.Sprintf("%.2f×", x), "≤ 1.0×", x <= 1.0)
+		}
 	}
 }
 

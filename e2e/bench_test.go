@@ -76,7 +76,7 @@ func TestBenchReport(t *testing.T) {
 	head.line("# Thingyard benchmarks\n")
 	head.line("Measured by `make bench` on %s: %s, %d CPUs, %s, %s. Its measurements took %v; the machine's one-minute load average, other work included, was %s at its start and %s at its end. Every figure has its baseline measured in the same run; ratios are what to compare across machines.\n",
 		began.UTC().Format("2006-01-02"), machine(), runtime.NumCPU(), goVersion(), chromiumVersion(), time.Since(began).Round(time.Second), loadBefore, loadAverage())
-	report := head.String() + r.String()
+	report := head.String() + r.goalTable() + r.String()
 	t.Log("\n" + report)
 	if only != "" {
 		return
@@ -100,9 +100,40 @@ func TestBenchBrowser(t *testing.T) {
 	t.Log("\n" + r.String())
 }
 
-type report struct{ strings.Builder }
+type report struct {
+	strings.Builder
+	goals []goal
+}
 
 func (r *report) line(format string, args ...any) { fmt.Fprintf(r, format+"\n", args...) }
+
+// goal is a figure the report holds to a goal, for its Goals table.
+type goal struct {
+	figure, measured, want string
+	met                    bool
+}
+
+// goal notes a figure and its goal for the Goals table.
+func (r *report) goal(figure, measured, want string, ok bool) {
+	r.goals = append(r.goals, goal{figure, measured, want, ok})
+}
+
+// goalTable is every figure held to a goal in this run, with the goal:
+// the report's first table, each figure's section saying how it was
+// measured.
+func (r *report) goalTable() string {
+	if len(r.goals) == 0 {
+		return ""
+	}
+	var t report
+	t.line("## Goals\n")
+	t.line("| figure | measured | goal | |\n|---|---|---|---|")
+	for _, g := range r.goals {
+		t.line("| %s | %s | %s | %s |", g.figure, g.measured, g.want, met(g.met))
+	}
+	t.line("")
+	return t.String()
+}
 
 func goVersion() string {
 	out, _ := exec.Command("go", "version").Output()
@@ -150,6 +181,9 @@ func (r *report) sizes(t *testing.T, bare string) {
 		ours, base := size(t, "../assets/thingyard.wasm"+ext), size(t, bare+ext)
 		name := map[string]string{"": "raw", ".gz": "gzip -9", ".br": "brotli -q 11"}[ext]
 		r.line("| %s | %s | %s | %.2f× |", name, mb(ours), mb(base), float64(ours)/float64(base))
+		if ext == ".br" {
+			r.goal("WebAssembly download, brotli", mb(ours), "≤ 3.0 MB", ours <= 3_000_000)
+		}
 	}
 	r.line("")
 }
@@ -366,9 +400,15 @@ func (r *report) start(t *testing.T, bareURL string) {
 		}
 		steps = append(steps, strings.TrimSuffix(s, "…")+" "+dur(ours.phase(s, next)))
 	}
+	ratio := ours.first.Seconds() / bareRun.first.Seconds()
+	r.goal("first frame after navigation, median of the starts, against the bare page", fmt.Sprintf("%.2f×", ratio), "≤ 1.5×", ratio <= 1.5)
 	r.line("\nThingyard's part after its instance, in its median start: %s (the last to the first frame drawn). Each page started %d times, taking turns; the median start of each is shown, and the ratios of the fastest, middle and slowest starts of each were %s.\n",
 		strings.Join(steps, ", "), startRuns, strings.Join(firsts, ", "))
 }
+
+// framesGoal is the frame rate a world of so many devices is held to, in
+// percent of the bare page's.
+var framesGoal = map[int]int{5000: 95, 10000: 85}
 
 // frames measures the frame rate of the scalability scene grown to
 // 100 to 20,000 devices beside the bare page (at bareURL).
@@ -423,6 +463,10 @@ func (r *report) frames(t *testing.T, bareURL string) {
 			continue
 		}
 		r.line("| %d | %.1f | %.0f%% | %.1f | %.0f%% | %.1f |", w.n, w.run.fps, 100*w.run.fps/w.baseline, w.run.pan, 100*w.run.pan/w.baseline, w.baseline)
+		if want, ok := framesGoal[w.n]; ok {
+			of := 100 * w.run.fps / w.baseline
+			r.goal(fmt.Sprintf("frame rate at %d devices, of the bare page", w.n), fmt.Sprintf("%.0f%%", of), fmt.Sprintf("≥ %d%%", want), of >= float64(want))
+		}
 	}
 	r.line("")
 }
