@@ -1859,9 +1859,8 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn.SetInnerHTML(c.thingsSummary())
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "ul", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-things"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "things-list"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Devices and links, by side"}}}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-things"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "things-list"}}}
 					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("style", c.thingsPad())
 					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 						EventType: "scroll",
 						Func:      func(event vugu.DOMEvent) { c.ScrollThings(event) },
@@ -1872,51 +1871,82 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						_ = vgparent
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 						vgparent.AppendChild(vgn)
-						for vgiterkeyt, r := range c.Model.Things.Rows {
-							var vgiterkey interface{} = vgiterkeyt
-							_ = vgiterkey
-							r := r
-							_ = r
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "li", Attr: []vugu.VGAttribute(nil)}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "ul", Attr: []vugu.VGAttribute{{Namespace: "", Key: "aria-label", Val: "Devices and links, by side"}}}
+						vgparent.AppendChild(vgn)
+						vgn.AddAttrInterface("style", c.thingsPad())
+						{
+							vgparent := vgn
+							_ = vgparent
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
 							vgparent.AppendChild(vgn)
-							vgn.AddAttrInterface("aria-posinset", r.Pos)
-							vgn.AddAttrInterface("aria-setsize", c.Model.Things.Total)
-							vgn.AddAttrInterface("class", c.rowClass(r))
-							{
-								vgparent := vgn
-								_ = vgparent
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
+							for vgiterkeyt, r := range c.Model.Things.Rows {
+								var vgiterkey interface{} = vgiterkeyt
+								_ = vgiterkey
+								r := r
+								_ = r
+								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "li", Attr: []vugu.VGAttribute(nil)}
 								vgparent.AppendChild(vgn)
-								if r.Head {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+								vgn.AddAttrInterface("aria-posinset", r.Pos)
+								vgn.AddAttrInterface("aria-setsize", c.Model.Things.Total)
+								vgn.AddAttrInterface("class", c.rowClass(r))
+								{
+									vgparent := vgn
+									_ = vgparent
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
 									vgparent.AppendChild(vgn)
-									{
-										vgparent := vgn
-										_ = vgparent
+									if r.Head {
 										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
 										vgparent.AppendChild(vgn)
-										vgn.SetInnerHTML(r.Name)
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
-										vgparent.AppendChild(vgn)
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
-										vgparent.AppendChild(vgn)
-										vgn.SetInnerHTML(r.Detail)
+										{
+											vgparent := vgn
+											_ = vgparent
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+											vgparent.AppendChild(vgn)
+											vgn.SetInnerHTML(r.Name)
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
+											vgparent.AppendChild(vgn)
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+											vgparent.AppendChild(vgn)
+											vgn.SetInnerHTML(r.Detail)
+										}
 									}
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
-								vgparent.AppendChild(vgn)
-								if !r.Head && len(r.ID) > 0 {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-thing"}}}
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
 									vgparent.AppendChild(vgn)
-									vgn.AddAttrInterface("aria-pressed", c.pressed(r.Selected))
-									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-										EventType: "click",
-										Func:      func(event vugu.DOMEvent) { c.PickThing(event, r.ID) },
-										// TODO: implement capture, etc. mostly need to decide syntax
-									})
-									{
-										vgparent := vgn
-										_ = vgparent
+									if !r.Head && len(r.ID) > 0 {
+										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ty-thing"}}}
+										vgparent.AppendChild(vgn)
+										vgn.AddAttrInterface("aria-pressed", c.pressed(r.Selected))
+										vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+											EventType: "click",
+											Func:      func(event vugu.DOMEvent) { c.PickThing(event, r.ID) },
+											// TODO: implement capture, etc. mostly need to decide syntax
+										})
+										{
+											vgparent := vgn
+											_ = vgparent
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l1"}}}
+											vgparent.AppendChild(vgn)
+											{
+												vgparent := vgn
+												_ = vgparent
+												vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
+												vgparent.AppendChild(vgn)
+												vgn.SetInnerHTML(r.Name)
+												vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
+												vgparent.AppendChild(vgn)
+												vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+												vgparent.AppendChild(vgn)
+												vgn.AddAttrInterface("class", c.downClass(r))
+												vgn.SetInnerHTML(r.Detail)
+											}
+											vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l2"}}}
+											vgparent.AppendChild(vgn)
+											vgn.SetInnerHTML(c.rowMore(r))
+										}
+									}
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
+									vgparent.AppendChild(vgn)
+									if !r.Head && len(r.ID) == 0 {
 										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l1"}}}
 										vgparent.AppendChild(vgn)
 										{
@@ -1932,40 +1962,20 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 											vgn.AddAttrInterface("class", c.downClass(r))
 											vgn.SetInnerHTML(r.Detail)
 										}
+									}
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
+									vgparent.AppendChild(vgn)
+									if !r.Head && len(r.ID) == 0 {
 										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l2"}}}
 										vgparent.AppendChild(vgn)
 										vgn.SetInnerHTML(c.rowMore(r))
 									}
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
-								vgparent.AppendChild(vgn)
-								if !r.Head && len(r.ID) == 0 {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l1"}}}
+									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
 									vgparent.AppendChild(vgn)
-									{
-										vgparent := vgn
-										_ = vgparent
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
-										vgparent.AppendChild(vgn)
-										vgn.SetInnerHTML(r.Name)
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " · "}
-										vgparent.AppendChild(vgn)
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
-										vgparent.AppendChild(vgn)
-										vgn.AddAttrInterface("class", c.downClass(r))
-										vgn.SetInnerHTML(r.Detail)
-									}
 								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
-								vgparent.AppendChild(vgn)
-								if !r.Head && len(r.ID) == 0 {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ty-l2"}}}
-									vgparent.AppendChild(vgn)
-									vgn.SetInnerHTML(c.rowMore(r))
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-								vgparent.AppendChild(vgn)
 							}
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+							vgparent.AppendChild(vgn)
 						}
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 						vgparent.AppendChild(vgn)
@@ -2640,7 +2650,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	}
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Data: "style", Attr: []vugu.VGAttribute(nil)}
 	{
-		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: var(--m2m); } .ty-head h1 .iot { color: var(--iot); }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--fg); }\n.ty-lesson p { margin: 0; color: var(--fg2); }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: var(--try); }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid var(--line); border-radius: 10px; background: var(--box); }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: var(--muted); }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: var(--fg); background: var(--ctl); border: 1px solid var(--ctl-line);\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: var(--accent); }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: var(--bad); color: var(--cut-fg); }\n.ty-ui :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: var(--muted); font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid var(--bad); background: var(--alert-bg); color: var(--alert-fg); font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid var(--line2); }\n.ty-cmp th[scope=row] { text-align: left; color: var(--muted); font-weight: normal; }\n.ty-cmp .side-m2m { color: var(--m2m); } .ty-cmp .side-iot { color: var(--iot); }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: var(--accent); font-size: .85rem; }\n.ty-muted { color: var(--muted); margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: var(--muted); } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: var(--code-bg); padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: var(--code-fg); }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid var(--line2); }\n.ty-fields th { color: var(--muted); font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: var(--dim); font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: var(--code2); word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: var(--fg); background: var(--code-bg); border: 1px solid var(--ctl-line); border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: var(--alert-fg); background: var(--alert-bg); padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: var(--muted); }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: var(--muted); margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: var(--try); text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-dock { position: fixed; left: 0; bottom: 0; width: calc(100vw - var(--panel-w, 360px)); height: 40vh; margin: 0; z-index: 5;\n  display: flex; flex-direction: column; border-radius: 10px 10px 0 0; background: var(--box); border: 1px solid var(--line); box-sizing: border-box; }\n.ty-dock h2 { margin: 0 .4rem 0 0; }\n.ty-dock-head, .ty-dock-nav { margin-top: 0; font-size: .85rem; }\n.ty-dock-nav { margin: .35rem 0; }\n.ty-dock-nav .ty-muted { flex: 1; }\n.ty-dock-end { margin-left: .8rem; display: inline-flex; gap: .4rem; }\n.ty-search { width: 9rem; margin-top: 0; font-size: .85rem; }\n.ty-chip { font-size: .82rem; color: var(--fg2); background: var(--ctl); border: 1px solid var(--ctl-line); border-radius: 7px; padding: .15rem .5rem; }\n.ty-dock-rows { flex: 1; overflow: auto; min-height: 0; }\n.ty-evtable { width: 100%; border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }\n.ty-evtable th { position: sticky; top: 0; background: var(--box); text-align: left; color: var(--muted); font-weight: normal; padding: .15rem .4rem; border-bottom: 1px solid var(--line); }\n.ty-evtable td { padding: .05rem .4rem; border-bottom: 1px solid var(--line2); white-space: nowrap; }\n.ty-evtable .ev-num { text-align: right; }\n.ty-evtable th:nth-child(6), .ty-evtable th:nth-child(8) { text-align: right; }\n.ty-evtable tr.ev-m2m .ev-side { color: var(--m2m); } .ty-evtable tr.ev-iot .ev-side { color: var(--iot); }\n.ty-evtable tr.ev-lost .ev-outcome { color: var(--bad); }\n.ty-evtable tr.ev-picked td { background: var(--sel-bg); }\n.ty-evtable tr:hover td { background: var(--sel-bg); }\n.ty-ui .ty-evtable button.ev-pick { color: var(--try); font-variant-numeric: tabular-nums; }\n@media (max-width: 760px) { .ty-dock { position: static; width: auto; height: 60vh; margin-top: .8rem; border-radius: 10px; } }\n.ty-scrub { flex: 1; min-width: 8rem; margin: 0; accent-color: var(--iot); }\n.ty-behind { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid var(--warn); background: #2a2416; color: #ffe0b0; font-size: .85rem;\n  display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }\n.ty-behind span { flex: 1; min-width: 12rem; }\n.ty-live { color: var(--ok); } .ty-reconnecting { color: var(--warn); }\n.ty-tabs { display: none; }\n/* A phone: the panels are a sheet below the world, one tab at a time, with\n   the tabs along the bottom edge where a thumb reaches them. */\n@media (max-width: 760px) {\n  .ty-ui { padding: 0; }\n  .ty-sheet { padding: .2rem .8rem calc(64px + env(safe-area-inset-bottom)); }\n  .ty-off { display: none !important; }\n  .ty-head { margin-top: .6rem; } .ty-head h1 { display: none; }\n  .ty-ui button, .ty-ui select, .ty-input { min-height: 44px; }\n  .ty-ui button.ty-linkish { min-height: 36px; }\n  .ty-scrub { height: 44px; } /* the track stays thin; the thumb has a finger's height to land in */\n  .ty-tabs { display: flex; position: fixed; left: 0; right: 0; bottom: 0; z-index: 3; background: var(--bg2); border-top: 1px solid var(--line);\n    padding: 4px 4px calc(4px + env(safe-area-inset-bottom)); gap: 4px; }\n  .ty-link { display: inline-flex; align-items: center; min-height: 44px; margin-top: 0; }\n  .ty-ui .ty-tabs button { flex: 1; min-height: 48px; padding: 0 .2rem; border: 0; background: none; color: var(--muted); border-radius: 8px; font-size: .9rem; }\n  .ty-ui .ty-tabs button[aria-selected=true] { color: var(--fg); background: var(--ctl); box-shadow: inset 0 -3px 0 var(--accent); }\n}\n/* The world alone (embedded, or view=world): a bar of its main controls. */\n.ty-ui.ty-world-only { padding: 0; height: 100%; }\n.ty-bar { display: flex; gap: .4rem; align-items: center; height: 100%; padding: 0 .5rem; overflow-x: auto; overflow-y: hidden; }\n.ty-bar button, .ty-bar select { flex: none; min-height: 36px; }\n.ty-open { margin-left: auto; flex: none; color: var(--accent); white-space: nowrap; padding: .4rem .3rem; }\n.ty-pop { position: fixed; left: .5rem; right: .5rem; bottom: calc(var(--bar-h) + .5rem); max-width: 34rem; max-height: calc(100vh - var(--bar-h) - 1rem);\n  overflow-y: auto; padding: .8rem 1rem; background: var(--bg2); border: 1px solid var(--ctl-line); border-radius: 10px; box-shadow: 0 8px 30px var(--shadow); }\n.ty-pop h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--fg); }\n.ty-pop p { margin: 0; color: var(--fg2); }\n.ty-head { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; }\n.ty-head h1 { flex: 1; }\n.ty-head .ty-field { flex-basis: 100%; min-width: 0; }\n.ty-ui button.ty-icon { padding: .2rem .55rem; font-size: .85rem; }\n.ty-things { height: calc(44px * 8); overflow-y: auto; margin: 0; padding: 0; list-style: none; position: relative;\n  border: 1px solid var(--line2); border-radius: 8px; }\n.ty-things li { height: 44px; box-sizing: border-box; padding: .2rem .5rem; border-bottom: 1px solid var(--line2);\n  overflow: hidden; font-size: .8rem; line-height: 1.3; }\n.ty-things li.ty-gap { padding: 0; border: 0; }\n.ty-things li.ty-th { background: var(--bg2); font-weight: 600; color: var(--fg); display: flex; align-items: center; gap: .5rem; }\n.ty-things li.ty-th span { font-weight: normal; color: var(--muted); }\n.ty-things li.ty-sel { background: var(--sel-bg); box-shadow: inset 3px 0 0 var(--accent); }\n.ty-things .ty-l1, .ty-things .ty-l2 { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }\n.ty-things .ty-l2 { color: var(--muted); }\n.ty-things .ty-down { color: var(--bad); }\n.ty-things li.ty-dev { padding: 0; border-bottom: 0; }\n.ty-ui .ty-things button.ty-thing { display: block; width: 100%; height: 44px; margin: 0; padding: .2rem .5rem; border: 0; border-radius: 0;\n  background: none; color: var(--fg); text-align: left; font: inherit; box-shadow: inset 0 -1px 0 var(--line2); }\n.ty-ui .ty-things button.ty-thing:hover { background: var(--sel-bg); }\n.ty-ui .ty-things button.ty-thing:focus-visible { outline-offset: -2px; }\n.ty-ui .ty-things li.ty-sel button.ty-thing { box-shadow: inset 3px 0 0 var(--accent), inset 0 -1px 0 var(--line2); }\n@media (max-width: 760px) { .ty-ui button.ty-icon { min-width: 44px; } }\n", Attr: []vugu.VGAttribute(nil)})
+		vgn.AppendChild(&vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n.ty-ui { padding: .9rem 1rem 2rem; }\n.ty-head h1 { font-size: 1.15rem; margin: 0 0 .5rem; letter-spacing: .01em; }\n.ty-head h1 .m2m { color: var(--m2m); } .ty-head h1 .iot { color: var(--iot); }\n.ty-head h1 b { font-weight: 600; margin-left: .35rem; }\n.ty-ui h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); margin: 0 0 .5rem; }\n.ty-ui h3 { font-size: 1rem; margin: 0 0 .4rem; }\n.ty-lesson h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--fg); }\n.ty-lesson p { margin: 0; color: var(--fg2); }\n.ty-try { margin: .5rem 0 0; padding-left: 1.1rem; color: var(--try); }\n.ty-box { margin-top: .8rem; padding: .7rem .8rem; border: 1px solid var(--line); border-radius: 10px; background: var(--box); }\n.ty-row { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .45rem; }\n.ty-field { display: inline-flex; gap: .35rem; align-items: center; color: var(--muted); }\n.ty-head .ty-field { display: flex; } .ty-head select { flex: 1; min-width: 0; }\n.ty-ui button, .ty-ui select, .ty-input, .ty-num { font: inherit; color: var(--fg); background: var(--ctl); border: 1px solid var(--ctl-line);\n  border-radius: 7px; padding: .3rem .6rem; }\n.ty-ui button { cursor: pointer; }\n.ty-ui button:hover:not([disabled]) { border-color: var(--accent); }\n.ty-ui button[disabled] { opacity: .45; cursor: default; }\n.ty-ui button.cut { border-color: var(--bad); color: var(--cut-fg); }\n.ty-ui :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }\n.ty-clock { margin-left: auto; font-variant-numeric: tabular-nums; color: var(--muted); font-size: .85rem; }\n.ty-refusal { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid var(--bad); background: var(--alert-bg); color: var(--alert-fg); font-size: .85rem; }\n.ty-cmp { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; }\n.ty-cmp th, .ty-cmp td { padding: .18rem .3rem; text-align: right; border-bottom: 1px solid var(--line2); }\n.ty-cmp th[scope=row] { text-align: left; color: var(--muted); font-weight: normal; }\n.ty-cmp .side-m2m { color: var(--m2m); } .ty-cmp .side-iot { color: var(--iot); }\n.ty-chart { margin-top: .5rem; } .ty-chart svg { width: 100%; height: 70px; display: block; }\n.ty-link { display: inline-block; margin-top: .4rem; color: var(--accent); font-size: .85rem; }\n.ty-muted { color: var(--muted); margin: 0; font-size: .85rem; } .ty-muted.ty-note { margin-top: .45rem; }\n.ty-props { display: grid; grid-template-columns: auto 1fr; gap: .1rem .7rem; margin: 0; font-size: .85rem; }\n.ty-props div { display: contents; } .ty-props dt { color: var(--muted); } .ty-props dd { margin: 0; word-break: break-word; }\n.ty-hex { font: 11px/1.35 ui-monospace, \"DejaVu Sans Mono\", monospace; background: var(--code-bg); padding: .45rem; border-radius: 6px; overflow-x: auto; margin: .5rem 0; color: var(--code-fg); }\n.ty-fields { font-size: .78rem; border-collapse: collapse; width: 100%; }\n.ty-fields td, .ty-fields th { padding: .1rem .3rem; vertical-align: top; text-align: left; border-bottom: 1px solid var(--line2); }\n.ty-fields th { color: var(--muted); font-weight: normal; white-space: nowrap; }\n.ty-fields .off { color: var(--dim); font-family: ui-monospace, monospace; white-space: nowrap; }\n.ty-input { width: 100%; margin-top: .45rem; font-size: .78rem; }\n.ty-field.ty-wide { display: block; margin-top: .45rem; font-size: .82rem; }\n.ty-api code { font-size: .78rem; color: var(--code2); word-break: break-all; }\n.ty-api .ty-input { font-family: ui-monospace, monospace; }\n.ty-yaml { width: 100%; min-height: 16rem; margin-top: .5rem; font: 12px/1.4 ui-monospace, \"DejaVu Sans Mono\", monospace; color: var(--fg); background: var(--code-bg); border: 1px solid var(--ctl-line); border-radius: 6px; padding: .5rem; }\n.ty-errors.ty-note { margin: .45rem 0 0; }\n.ty-errors { white-space: pre-wrap; color: var(--alert-fg); background: var(--alert-bg); padding: .5rem; border-radius: 6px; font-size: .8rem; }\ndetails.ty-box summary { cursor: pointer; color: var(--muted); }\n.ty-num { width: 7rem; padding: .25rem .4rem; } .ty-num.ty-short { width: 4.5rem; }\n.ty-field.ty-fill { display: flex; width: 100%; white-space: nowrap; } .ty-fill select { flex: 1; min-width: 0; }\n.ty-line { display: block; resize: none; field-sizing: content; font-family: ui-monospace, monospace; word-break: break-all; }\n.ty-sub { font-size: .8rem !important; color: var(--muted); margin: .7rem 0 .3rem !important; font-weight: normal; }\n.ty-recent { list-style: none; margin: 0; padding: 0; font-size: .8rem; }\n.ty-recent li { margin: .1rem 0; }\n.ty-ui button.ty-linkish { background: none; border: none; padding: .1rem 0; color: var(--try); text-align: left; }\n.ty-ui button.ty-linkish:hover { text-decoration: underline; }\n.ty-qr svg { width: 168px; height: 168px; margin-top: .5rem; border-radius: 6px; display: block; }\n.ty-dock { position: fixed; left: 0; bottom: 0; width: calc(100vw - var(--panel-w, 360px)); height: 40vh; margin: 0; z-index: 5;\n  display: flex; flex-direction: column; border-radius: 10px 10px 0 0; background: var(--box); border: 1px solid var(--line); box-sizing: border-box; }\n.ty-dock h2 { margin: 0 .4rem 0 0; }\n.ty-dock-head, .ty-dock-nav { margin-top: 0; font-size: .85rem; }\n.ty-dock-nav { margin: .35rem 0; }\n.ty-dock-nav .ty-muted { flex: 1; }\n.ty-dock-end { margin-left: .8rem; display: inline-flex; gap: .4rem; }\n.ty-search { width: 9rem; margin-top: 0; font-size: .85rem; }\n.ty-chip { font-size: .82rem; color: var(--fg2); background: var(--ctl); border: 1px solid var(--ctl-line); border-radius: 7px; padding: .15rem .5rem; }\n.ty-dock-rows { flex: 1; overflow: auto; min-height: 0; }\n.ty-evtable { width: 100%; border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }\n.ty-evtable th { position: sticky; top: 0; background: var(--box); text-align: left; color: var(--muted); font-weight: normal; padding: .15rem .4rem; border-bottom: 1px solid var(--line); }\n.ty-evtable td { padding: .05rem .4rem; border-bottom: 1px solid var(--line2); white-space: nowrap; }\n.ty-evtable .ev-num { text-align: right; }\n.ty-evtable th:nth-child(6), .ty-evtable th:nth-child(8) { text-align: right; }\n.ty-evtable tr.ev-m2m .ev-side { color: var(--m2m); } .ty-evtable tr.ev-iot .ev-side { color: var(--iot); }\n.ty-evtable tr.ev-lost .ev-outcome { color: var(--bad); }\n.ty-evtable tr.ev-picked td { background: var(--sel-bg); }\n.ty-evtable tr:hover td { background: var(--sel-bg); }\n.ty-ui .ty-evtable button.ev-pick { color: var(--try); font-variant-numeric: tabular-nums; }\n@media (max-width: 760px) { .ty-dock { position: static; width: auto; height: 60vh; margin-top: .8rem; border-radius: 10px; } }\n.ty-scrub { flex: 1; min-width: 8rem; margin: 0; accent-color: var(--iot); }\n.ty-behind { margin: .5rem 0 0; padding: .4rem .55rem; border-left: 3px solid var(--warn); background: #2a2416; color: #ffe0b0; font-size: .85rem;\n  display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }\n.ty-behind span { flex: 1; min-width: 12rem; }\n.ty-live { color: var(--ok); } .ty-reconnecting { color: var(--warn); }\n.ty-tabs { display: none; }\n/* A phone: the panels are a sheet below the world, one tab at a time, with\n   the tabs along the bottom edge where a thumb reaches them. */\n@media (max-width: 760px) {\n  .ty-ui { padding: 0; }\n  .ty-sheet { padding: .2rem .8rem calc(64px + env(safe-area-inset-bottom)); }\n  .ty-off { display: none !important; }\n  .ty-head { margin-top: .6rem; } .ty-head h1 { display: none; }\n  .ty-ui button, .ty-ui select, .ty-input { min-height: 44px; }\n  .ty-ui button.ty-linkish { min-height: 36px; }\n  .ty-scrub { height: 44px; } /* the track stays thin; the thumb has a finger's height to land in */\n  .ty-tabs { display: flex; position: fixed; left: 0; right: 0; bottom: 0; z-index: 3; background: var(--bg2); border-top: 1px solid var(--line);\n    padding: 4px 4px calc(4px + env(safe-area-inset-bottom)); gap: 4px; }\n  .ty-link { display: inline-flex; align-items: center; min-height: 44px; margin-top: 0; }\n  .ty-ui .ty-tabs button { flex: 1; min-height: 48px; padding: 0 .2rem; border: 0; background: none; color: var(--muted); border-radius: 8px; font-size: .9rem; }\n  .ty-ui .ty-tabs button[aria-selected=true] { color: var(--fg); background: var(--ctl); box-shadow: inset 0 -3px 0 var(--accent); }\n}\n/* The world alone (embedded, or view=world): a bar of its main controls. */\n.ty-ui.ty-world-only { padding: 0; height: 100%; }\n.ty-bar { display: flex; gap: .4rem; align-items: center; height: 100%; padding: 0 .5rem; overflow-x: auto; overflow-y: hidden; }\n.ty-bar button, .ty-bar select { flex: none; min-height: 36px; }\n.ty-open { margin-left: auto; flex: none; color: var(--accent); white-space: nowrap; padding: .4rem .3rem; }\n.ty-pop { position: fixed; left: .5rem; right: .5rem; bottom: calc(var(--bar-h) + .5rem); max-width: 34rem; max-height: calc(100vh - var(--bar-h) - 1rem);\n  overflow-y: auto; padding: .8rem 1rem; background: var(--bg2); border: 1px solid var(--ctl-line); border-radius: 10px; box-shadow: 0 8px 30px var(--shadow); }\n.ty-pop h2 { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--fg); }\n.ty-pop p { margin: 0; color: var(--fg2); }\n.ty-head { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; }\n.ty-head h1 { flex: 1; }\n.ty-head .ty-field { flex-basis: 100%; min-width: 0; }\n.ty-ui button.ty-icon { padding: .2rem .55rem; font-size: .85rem; }\n.ty-things { height: calc(44px * 8); overflow-y: auto; position: relative;\n  border: 1px solid var(--line2); border-radius: 8px; }\n/* The list scrolls inside its box: the rows out of the window are padding\n   of the list within it, which a box with a height of its own would grow\n   by instead. */\n.ty-things ul { margin: 0; padding: 0; list-style: none; }\n.ty-things li { height: 44px; box-sizing: border-box; padding: .2rem .5rem; border-bottom: 1px solid var(--line2);\n  overflow: hidden; font-size: .8rem; line-height: 1.3; }\n.ty-things li.ty-gap { padding: 0; border: 0; }\n.ty-things li.ty-th { background: var(--bg2); font-weight: 600; color: var(--fg); display: flex; align-items: center; gap: .5rem; }\n.ty-things li.ty-th span { font-weight: normal; color: var(--muted); }\n.ty-things li.ty-sel { background: var(--sel-bg); box-shadow: inset 3px 0 0 var(--accent); }\n.ty-things .ty-l1, .ty-things .ty-l2 { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }\n.ty-things .ty-l2 { color: var(--muted); }\n.ty-things .ty-down { color: var(--bad); }\n.ty-things li.ty-dev { padding: 0; border-bottom: 0; }\n.ty-ui .ty-things button.ty-thing { display: block; width: 100%; height: 44px; margin: 0; padding: .2rem .5rem; border: 0; border-radius: 0;\n  background: none; color: var(--fg); text-align: left; font: inherit; box-shadow: inset 0 -1px 0 var(--line2); }\n.ty-ui .ty-things button.ty-thing:hover { background: var(--sel-bg); }\n.ty-ui .ty-things button.ty-thing:focus-visible { outline-offset: -2px; }\n.ty-ui .ty-things li.ty-sel button.ty-thing { box-shadow: inset 3px 0 0 var(--accent), inset 0 -1px 0 var(--line2); }\n@media (max-width: 760px) { .ty-ui button.ty-icon { min-width: 44px; } }\n", Attr: []vugu.VGAttribute(nil)})
 	}
 	vgout.AppendCSS(vgn)
 	return vgout
