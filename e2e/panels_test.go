@@ -25,17 +25,23 @@ func metric(row string, side int) string {
 		strconv.Quote(row) + `); return r ? r.querySelectorAll("td")[` + strconv.Itoa(side) + `].textContent : "" })()`
 }
 
-// The panels drive the world: pick a scene, cut the internet and read the
-// numbers change, add devices, and share a link that reproduces the state
-// in a new tab. (TestSceneEditor types into the scene editor.)
-func TestPanels(t *testing.T) {
-	ctx, errs := browser(t)
-	step := func(what string, actions ...chromedp.Action) {
+// stepper runs a named step of a test in the tab ctx, failing the test
+// with the step's name and the console's errors.
+func stepper(ctx context.Context, t *testing.T, errs *[]string) func(what string, actions ...chromedp.Action) {
+	return func(what string, actions ...chromedp.Action) {
 		t.Helper()
 		if err := chromedp.Run(ctx, actions...); err != nil {
 			t.Fatalf("%s: %v (console: %v)", what, err, *errs)
 		}
 	}
+}
+
+// The panels drive the world: pick a scene, cut the internet and read the
+// numbers change, add devices, and share a link that reproduces the state
+// in a new tab. (TestSceneEditor types into the scene editor.)
+func TestPanels(t *testing.T) {
+	ctx, errs := browser(t)
+	step := stepper(ctx, t, errs)
 	step("load", chromedp.Navigate(baseURL), waitFor(ctx, `window.thingyard && window.thingyard.ready`))
 	step("speed", choose("speed", "16"))
 
@@ -145,12 +151,7 @@ func TestBadShareLink(t *testing.T) {
 // it shows the last device.
 func TestDeviceListScrollsInItsBox(t *testing.T) {
 	ctx, errs := browser(t)
-	step := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v (console: %v)", what, err, *errs)
-		}
-	}
+	step := stepper(ctx, t, errs)
 	const box = `document.getElementById("things-list")`
 	var before, after int
 	step("load", chromedp.Navigate(baseURL+"/?scene=internet-outage"), waitFor(ctx, `window.thingyard && window.thingyard.ready`),
