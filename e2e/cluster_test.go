@@ -126,13 +126,34 @@ func lastSeen(fs []*follower) uint64 {
 
 // settle stops the followers sending and returns the room's log once every
 // follower has all of it: read through the room's event stream at base,
-// once the room's seq is each follower's last (an action already sent may
-// still come after a first look, so it looks again).
+// once every sender's mark (its last action) is in every follower's log
+// and the room's seq is each follower's last. Waiting for a seq to stop
+// moving is not enough: after the store stalls, frames members sent wait
+// in their sockets and inboxes by the hundred and go on being logged
+// (the room moved 150 envelopes in 81 ms once, after the test stopped
+// looking five times).
 func settle(t *testing.T, base, id string, fs []*follower) []wire.Envelope {
 	t.Helper()
-	for _, f := range fs {
+	var marks []int
+	for i, f := range fs {
+		f.mu.Lock()
+		f.mark = 81 + i // the senders' other moves are to y = 80
+		f.mu.Unlock()
+		if f.sends.Load() {
+			marks = append(marks, f.mark)
+		}
 		f.quiet.Store(true)
 	}
+	// Every sender's mark in every member's log: all they sent before it
+	// is in the room.
+	testkit.EventuallySays(t, time.Minute, func() (bool, string) {
+		for i, f := range fs {
+			if m := missingMarks(f, marks); len(m) > 0 {
+				return false, fmt.Sprintf("member %d has not seen the marks %v (of %v)", i, m, marks)
+			}
+		}
+		return true, ""
+	})
 	atEnd := func() (bool, string) {
 		seq := uint64(roomSeq(t, base, id))
 		var lasts []uint64
@@ -154,6 +175,30 @@ func settle(t *testing.T, base, id string, fs []*follower) []wire.Envelope {
 	}
 	t.Fatal("the room's seq kept moving after its members stopped sending")
 	return nil
+}
+
+// missingMarks is which of marks (the senders' last moves, to y = mark)
+// a follower has not been given.
+func missingMarks(f *follower, marks []int) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := map[int]bool{}
+	for _, e := range f.envs {
+		var a struct {
+			Kind, Device string
+			Y            int
+		}
+		if e.Kind == wire.KindAction && json.Unmarshal(e.Body, &a) == nil && a.Kind == "move" && a.Device == "plc" {
+			seen[a.Y] = true
+		}
+	}
+	var missing []int
+	for _, m := range marks {
+		if !seen[m] {
+			missing = append(missing, m)
+		}
+	}
+	return missing
 }
 
 // sameLog checks that a follower's log is the room's log as roomLog reads

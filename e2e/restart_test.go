@@ -95,6 +95,14 @@ type follower struct {
 	envs  map[uint64]wire.Envelope
 	folds []fold
 	quiet atomic.Bool // it stops sending, and goes on reading
+	// sends: it sends actions. Once quiet it sends one last, its mark
+	// (a move of the PLC to y = mark), and notes that it wrote it: a
+	// member's frames are logged in the order it sent them, so once the
+	// mark is in the room nothing it sent before waits in a socket or an
+	// inbox of the server (a store that stalled can leave hundreds there).
+	sends  atomic.Bool
+	mark   int
+	marked bool
 }
 
 // fold is a welcome's log up to seq folded into its actions.
@@ -124,6 +132,7 @@ func (f *follower) follow(ctx context.Context, server func() string, room string
 		}
 		c.SetReadLimit(1 << 24)
 		if send {
+			f.sends.Store(true)
 			go func() {
 				tick := time.NewTicker(50 * time.Millisecond) // 20 actions a second, within the rate limit
 				defer tick.Stop()
@@ -134,6 +143,19 @@ func (f *follower) follow(ctx context.Context, server func() string, room string
 					case <-tick.C:
 					}
 					if f.quiet.Load() {
+						f.mu.Lock()
+						mark, due := f.mark, f.mark != 0 && !f.marked
+						f.mu.Unlock()
+						if due {
+							body := fmt.Sprintf(`{"kind":"action","body":{"kind":"move","device":"plc","x":0,"y":%d}}`, mark)
+							if c.Write(ctx, websocket.MessageText, []byte(body)) != nil {
+								return
+							}
+							f.mu.Lock()
+							f.marked = true
+							f.sent++
+							f.mu.Unlock()
+						}
 						continue
 					}
 					body := fmt.Sprintf(`{"kind":"action","body":{"kind":"move","device":"plc","x":%d,"y":80}}`, n%500)
