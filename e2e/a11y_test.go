@@ -114,7 +114,7 @@ func TestKeyboardOnly(t *testing.T) {
 	c.run("the inspector names it", waitFor(ctx, `(() => { const h = document.querySelector("#inspector h3"); return h && h.textContent === `+quote(label)+` })()`),
 		chromedp.Text("#inspector h3", &name, chromedp.ByQuery))
 	var inView bool
-	c.run("the inspector is in view", js(`(() => { const p = document.getElementById("panel").getBoundingClientRect(),
+	c.run("the inspector is in view", waitFor(ctx, revealed), js(`(() => { const p = document.getElementById("panel").getBoundingClientRect(),
 		i = document.getElementById("inspector").getBoundingClientRect(); return i.top >= p.top && i.top < p.bottom })()`, &inView))
 	if !inView {
 		t.Error("Enter did not bring the inspector into view")

@@ -128,11 +128,17 @@ func (c *canvas) selectDevice(id string, p point) {
 	}
 	c.run("select "+id, waitFor(c.ctx, `window.thingyard.selected === `+strconv.Quote(id)+
 		` || ![0, `+strconv.FormatUint(before, 10)+`].includes(window.thingyard.selectedMessage)`),
-		js(`({Selected: window.thingyard.selected, Message: window.thingyard.selectedMessage})`, &got))
+		js(`({Selected: window.thingyard.selected, Message: window.thingyard.selectedMessage})`, &got),
+		waitFor(c.ctx, revealed))
 	if got.Selected != id || got.Message != 0 {
 		c.t.Fatalf("a click at %v on %s's icon selected device %q and message %d, want the device", p, id, got.Selected, got.Message)
 	}
 }
+
+// revealed waits until the panel has brought the inspector of the last
+// selection into view and stopped scrolling, so that what the test reads
+// or clicks in the panel stays where it is.
+const revealed = `document.getElementById("panel").dataset.revealed === String(window.thingyard.reveal)`
 
 // drag presses at from, moves to to in steps, and releases there.
 func (c *canvas) drag(from, to point) {

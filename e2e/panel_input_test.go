@@ -119,10 +119,17 @@ func TestInspectorComesIntoView(t *testing.T) {
 		t.Fatal("the inspector starts in view at 1280×800; this test needs it below the fold")
 	}
 
+	// selectDevice waits for the panel's smooth scroll to end: Chromium
+	// does not stop a smooth scroll for a later instant one, so scrolling
+	// back while it ran would leave the panel part way.
 	c.selectDevice("oven-temp", c.where("oven-temp"))
 	var label string
-	c.run("inspector in view", waitFor(ctx, `document.querySelector("#inspector h3") !== null`), waitFor(ctx, inView),
+	var shown bool
+	c.run("inspector in view", js(inView, &shown), waitFor(ctx, `document.querySelector("#inspector h3") !== null`),
 		chromedp.Text("#inspector h3", &label, chromedp.ByQuery))
+	if !shown {
+		t.Fatal("selecting a device left the inspector out of view")
+	}
 	if label != "Oven temp" {
 		t.Errorf("the inspector shows %q, want Oven temp", label)
 	}
@@ -141,7 +148,10 @@ func TestInspectorComesIntoView(t *testing.T) {
 	c.run("messages", js(farthest, &m))
 	c.click(point{m.X, m.Y})
 	c.run("message inspector in view", waitFor(ctx, `window.thingyard.selectedMessage === `+strconv.FormatUint(m.ID, 10)),
-		waitFor(ctx, `document.querySelector("#inspector .ty-hex") !== null`), waitFor(ctx, inView))
+		waitFor(ctx, revealed), js(inView, &shown), waitFor(ctx, `document.querySelector("#inspector .ty-hex") !== null`))
+	if !shown {
+		t.Fatal("selecting a message left the inspector out of view")
+	}
 	c.run("screenshot", chromedp.CaptureScreenshot(&shot))
 	saveShot(t, "inspector-message.png", shot)
 	if len(*errs) > 0 {

@@ -21,6 +21,7 @@ func (a *app) hooks() {
 	a.state.Set("marks", js.Global().Get("Object").New())
 	a.state.Set("selected", "")
 	a.state.Set("selectedMessage", 0)
+	a.state.Set("reveal", 0)
 	a.state.Set("seekDone", 0)
 	for name, f := range map[string]func(js.Value, []js.Value) any{
 		"where": a.where, "device": a.deviceJS, "log": a.logJS, "messages": a.messagesJS,

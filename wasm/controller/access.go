@@ -47,7 +47,7 @@ func (c *Controller) accessUpdate() (changed bool) {
 		changed = true
 	}
 	if c.screen.TakeInspect() {
-		c.reveal++
+		c.revealInspector()
 		changed = true
 	}
 	if sel, _ := c.screen.Selection(); sel != c.a11y.said {

@@ -93,7 +93,7 @@ func (c *Controller) moment(sc *scenes.Scenario) {
 	}
 	if sel != "" || msg != 0 {
 		c.screen.Select(sel, msg)
-		c.reveal++
+		c.revealInspector()
 		c.hookSelection()
 	}
 	if v := sc.View; v != nil {

@@ -366,11 +366,19 @@ func (c *Controller) worldInput() bool {
 		c.msg, c.events.picked = nil, 0
 		changed = true
 		if nsel != "" || nmsg != 0 {
-			c.reveal++ // show the inspector of what was picked
+			c.revealInspector() // show the inspector of what was picked
 		}
 		c.hookSelection()
 	}
 	return changed
+}
+
+// revealInspector asks the panel to bring the inspector into view, and
+// tells window.thingyard how many times it was asked: the panel's
+// data-revealed attribute reaches that count once the inspector is there.
+func (c *Controller) revealInspector() {
+	c.reveal++
+	c.page.Hook("reveal", c.reveal)
 }
 
 // hookSelection tells window.thingyard the selection.

@@ -109,7 +109,7 @@ func (c *Controller) pickEvent(n uint64) {
 	c.screen.Select(sel, msg)
 	c.page.Hook("selectedMessage", info.ID)
 	c.markHop(info)
-	c.reveal++
+	c.revealInspector()
 }
 
 // markHop marks a message's hop in the world.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -292,6 +293,11 @@ func (c *Root) ToggleEditor(e vugu.DOMEvent) {
 // the world, unless its top is already in view (at 1280×800 it starts far
 // below the lesson and the comparison). The page calls it after each
 // render (vugu's Rendered callback skips the root component).
+//
+// The panel's data-revealed attribute is the last Model.Reveal whose
+// inspector is in view and still: tests wait for it before they click in
+// the panel, since Chromium does not stop a smooth scroll for a later
+// instant one.
 func (c *Root) AfterRender() {
 	doc := js.Global().Get("document")
 	if c.Model.Editor != c.editorText {
@@ -311,17 +317,32 @@ func (c *Root) AfterRender() {
 	if !panel.Truthy() || !insp.Truthy() {
 		return
 	}
+	data, n := panel.Get("dataset"), strconv.Itoa(c.revealed)
 	top := insp.Call("getBoundingClientRect").Get("top").Float() - panel.Call("getBoundingClientRect").Get("top").Float()
-	if top >= 0 && top < revealZone*panel.Get("clientHeight").Float() {
+	now, most := panel.Get("scrollTop").Float(), panel.Get("scrollHeight").Float()-panel.Get("clientHeight").Float()
+	to := min(max(now+top-revealGap, 0), most)
+	if top >= 0 && top < revealZone*panel.Get("clientHeight").Float() || math.Abs(to-now) < 1 {
+		data.Set("revealed", n)
 		return
 	}
-	behavior := "smooth"
-	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() && mq.Get("matches").Bool() {
-		behavior = "auto"
-	}
 	opts := js.Global().Get("Object").New()
-	opts.Set("top", panel.Get("scrollTop").Float()+top-revealGap)
-	opts.Set("behavior", behavior)
+	opts.Set("top", to)
+	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() && mq.Get("matches").Bool() {
+		opts.Set("behavior", "auto")
+		panel.Call("scrollTo", opts)
+		data.Set("revealed", n)
+		return
+	}
+	if c.scrollEnd.IsUndefined() {
+		c.scrollEnd = js.FuncOf(func(this js.Value, _ []js.Value) any {
+			d := this.Get("dataset")
+			d.Set("revealed", d.Get("revealing").String())
+			return nil
+		})
+		panel.Call("addEventListener", "scrollend", c.scrollEnd)
+	}
+	data.Set("revealing", n)
+	opts.Set("behavior", "smooth")
 	panel.Call("scrollTo", opts)
 }
 

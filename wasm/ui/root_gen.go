@@ -39,8 +39,10 @@ type Root struct {
 	// a refresh never undoes what the person typed or selected there.
 	editorText string
 	// revealed is the Model.Reveal the inspector was last brought into
-	// view for.
-	revealed int
+	// view for, and scrollEnd the panel's scrollend listener that says
+	// when it is there (see AfterRender).
+	revealed  int
+	scrollEnd js.Func
 	// thingsSel is the selected device's row the list last scrolled to.
 	thingsSel int
 	// tab is the panel a phone shows ("" for the lesson), and tabReveal
