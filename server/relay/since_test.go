@@ -98,6 +98,20 @@ func TestAServerBehindAFoldOpensTheRoomAgain(t *testing.T) {
 		a.send("action", fmt.Sprintf(`{"kind":"move","device":"plc","x":%d}`, i))
 		last = a.nextKind(wire.KindAction).Seq
 	}
+	// The server ahead stores its snapshot, which drops what it folded,
+	// after delivering: the server behind subscribes once seq 1 is gone.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		h, err := shared.Head(context.Background(), "foldroom")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.First > 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server ahead never dropped the envelopes it folded: %+v", h)
+		}
+	}
 	close(held.open)
 	select {
 	case _, ok := <-old.C:
