@@ -252,13 +252,20 @@ func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
 	r := rm.relay
 	wait := resubscribeAfter
 	for {
+		// What this server appended it delivered at once, so the room may
+		// be past where its subscription was.
+		rm.mu.Lock()
+		since = max(since, rm.log.seq)
+		rm.mu.Unlock()
 		sub, err := r.opt.Store.Subscribe(ctx, rm.id, since)
 		if err == nil {
 			r.unavailable.Store(false)
 			wait = resubscribeAfter
 			for e := range sub.C {
 				rm.mu.Lock()
-				rm.deliver(e)
+				if e.Seq > rm.log.seq { // else append delivered it
+					rm.deliver(e)
+				}
 				since = e.Seq
 				rm.mu.Unlock()
 				if e.Seq == caughtUp {
@@ -277,6 +284,11 @@ func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
 			return
 		case errors.Is(err, store.ErrCutOff):
 			continue // this process fell behind; follow again from since
+		case errors.Is(err, store.ErrTrimmed) && rm.past(since):
+			// The room delivered its own appends past where the
+			// subscription was, and folded them: it follows again
+			// from what it has.
+			continue
 		case errors.Is(err, store.ErrTrimmed):
 			// Another server folded the log and dropped it past where
 			// this one is: the room opens again here from its snapshot,
@@ -329,6 +341,13 @@ func (r *Relay) close(rm *room, why error) {
 	if o := r.opt.Observer; o != nil {
 		o.Removed(rm.id)
 	}
+}
+
+// past reports whether the room has delivered past seq.
+func (rm *room) past(seq uint64) bool {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.log.seq > seq
 }
 
 func (rm *room) now() int64 { return rm.relay.opt.Now().Sub(rm.created).Milliseconds() }
@@ -422,9 +441,18 @@ func (rm *room) append(e wire.Envelope) (wire.Envelope, error) {
 		}
 		return e, storeErr(rm.id, err)
 	}
-	// What was appended is delivered here before append returns, so a
-	// caller reads its own writes (an event stream opened after a REST
-	// action has it).
+	// What was appended is delivered before append returns, so a caller
+	// reads its own writes (an event stream opened after a REST action
+	// has it). When it comes right after what the room has delivered, it
+	// is delivered here, without waiting for the room's subscription to
+	// bring it back; the follower then passes over it. Otherwise other
+	// appends, this server's or another's, come first, and the follower
+	// delivers it in its turn.
+	rm.mu.Lock()
+	if !rm.gone && rm.log.seq+1 == e.Seq {
+		rm.deliver(e)
+	}
+	rm.mu.Unlock()
 	for {
 		rm.mu.Lock()
 		done, next := rm.log.seq >= e.Seq || rm.gone, rm.delivered

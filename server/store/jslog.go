@@ -85,7 +85,7 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		cancel()
 		if perr == nil {
 			j.appended(rm, first, pos{seq: e.Seq, stream: ack.Sequence, cum: cum, size: len(data), at: e.At})
-			return e, nil
+			return appendedAs(data, e.Seq)
 		}
 		stored, again, err := j.afterRefusal(ctx, rm, id, last, nonce, perr)
 		if err != nil {
@@ -93,8 +93,7 @@ func (j *JetStream) Append(ctx context.Context, id string, e wire.Envelope) (wir
 		}
 		if stored.seq != 0 {
 			j.appended(rm, first, stored)
-			e.Seq = stored.seq
-			return e, nil
+			return appendedAs(data, stored.seq)
 		}
 		last = again
 	}
@@ -340,6 +339,17 @@ func (j *JetStream) Read(ctx context.Context, id string, since uint64, max int) 
 		page = append(page, e)
 	}
 	return page, nil
+}
+
+// appendedAs is the envelope appended as data, with seq, as readers decode it:
+// its Body in the compact form its encoding gave it.
+func appendedAs(data []byte, seq uint64) (wire.Envelope, error) {
+	var e wire.Envelope
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, fmt.Errorf("store: an envelope appended to stream %s: %w", streamName, err)
+	}
+	e.Seq = seq
+	return e, nil
 }
 
 // decode reads an envelope message.

@@ -140,7 +140,9 @@ type Store interface {
 	Remove(ctx context.Context, id string) error
 
 	// Append stamps e with room id's next seq and keeps it; it returns e
-	// as kept. Only Seq is stamped: every other field is kept as given.
+	// as kept, as Read and Subscribe give it. Only Seq is stamped: every
+	// other field is kept as given, though a store that encodes the
+	// envelope may give its Body back in JSON's compact form.
 	// Seqs start at 1 and have no gaps, whoever appends. A room keeps at
 	// most Limits.MaxEnvelopes envelopes and Limits.MaxBytes bytes of
 	// them (after a snapshot it may drop older ones): beyond that Append

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -83,6 +84,43 @@ func TestAppendGivesGapFreeSeqs(t *testing.T) {
 		}
 		if _, err := s.Append(ctx(t), "room-none", env("room-none", 1)); !errors.Is(err, store.ErrNoRoom) {
 			t.Errorf("Append to no room: %v", err)
+		}
+	})
+}
+
+// What Append returns is what a reader and a subscriber of the room get,
+// byte for byte, even for a body as a person may type it: the relay
+// delivers what it appended without waiting for its subscription.
+func TestAppendReturnsWhatReadersGet(t *testing.T) {
+	each(t, func(t *testing.T, k kind) {
+		s := k.open(t, store.Limits{}, false).s
+		room(t, s, "room-kept")
+		sub, err := s.Subscribe(ctx(t), "room-kept", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		in := env("room-kept", 1)
+		in.Body = json.RawMessage("{ \"label\" : \"<b> & c\",\n  \"n\": 1 }")
+		got, err := s.Append(ctx(t), "room-kept", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := readAll(t, s, "room-kept", 0, 0)
+		if len(read) != 1 || !reflect.DeepEqual(read[0], got) {
+			t.Errorf("Append returned %+v (body %s); Read gives %+v", got, got.Body, read)
+		}
+		select {
+		case e := <-sub.C:
+			if !reflect.DeepEqual(e, got) {
+				t.Errorf("Append returned %+v (body %s); the subscriber got %+v (body %s)", got, got.Body, e, e.Body)
+			}
+		case <-time.After(patience):
+			t.Fatal("the subscriber got nothing")
+		}
+		var body struct{ Label string }
+		if err := json.Unmarshal(got.Body, &body); err != nil || body.Label != "<b> & c" {
+			t.Errorf("the body kept %s, want the label <b> & c: %v", got.Body, err)
 		}
 	})
 }
