@@ -295,9 +295,12 @@ func (c *Root) ToggleEditor(e vugu.DOMEvent) {
 // render (vugu's Rendered callback skips the root component).
 //
 // The panel's data-revealed attribute is the last Model.Reveal whose
-// inspector is in view and still: tests wait for it before they click in
-// the panel, since Chromium does not stop a smooth scroll for a later
-// instant one.
+// inspector is in view with the panel still: tests wait for it before
+// they read or click in the panel, since Chromium does not stop a smooth
+// scroll for a later instant one. data-revealing is the last Reveal seen
+// and data-scrolling is "1" while a smooth scroll runs; the scroll's end
+// marks the last Reveal seen, so a reveal that needed no scroll of its
+// own but came during one is marked when the panel stops.
 func (c *Root) AfterRender() {
 	doc := js.Global().Get("document")
 	if c.Model.Editor != c.editorText {
@@ -317,12 +320,15 @@ func (c *Root) AfterRender() {
 	if !panel.Truthy() || !insp.Truthy() {
 		return
 	}
-	data, n := panel.Get("dataset"), strconv.Itoa(c.revealed)
+	data := panel.Get("dataset")
+	data.Set("revealing", strconv.Itoa(c.revealed))
 	top := insp.Call("getBoundingClientRect").Get("top").Float() - panel.Call("getBoundingClientRect").Get("top").Float()
 	now, most := panel.Get("scrollTop").Float(), panel.Get("scrollHeight").Float()-panel.Get("clientHeight").Float()
 	to := min(max(now+top-revealGap, 0), most)
 	if top >= 0 && top < revealZone*panel.Get("clientHeight").Float() || math.Abs(to-now) < 1 {
-		data.Set("revealed", n)
+		if !data.Get("scrolling").Truthy() {
+			revealedAt(panel)
+		}
 		return
 	}
 	opts := js.Global().Get("Object").New()
@@ -330,20 +336,27 @@ func (c *Root) AfterRender() {
 	if mq := js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)"); mq.Truthy() && mq.Get("matches").Bool() {
 		opts.Set("behavior", "auto")
 		panel.Call("scrollTo", opts)
-		data.Set("revealed", n)
+		revealedAt(panel)
 		return
 	}
 	if c.scrollEnd.IsUndefined() {
 		c.scrollEnd = js.FuncOf(func(this js.Value, _ []js.Value) any {
-			d := this.Get("dataset")
-			d.Set("revealed", d.Get("revealing").String())
+			revealedAt(this)
 			return nil
 		})
 		panel.Call("addEventListener", "scrollend", c.scrollEnd)
 	}
-	data.Set("revealing", n)
+	data.Set("scrolling", "1")
 	opts.Set("behavior", "smooth")
 	panel.Call("scrollTo", opts)
+}
+
+// revealedAt marks the panel still, with the inspector of the last reveal
+// it was asked for in view.
+func revealedAt(panel js.Value) {
+	data := panel.Get("dataset")
+	data.Set("scrolling", "")
+	data.Set("revealed", data.Get("revealing").String())
 }
 
 // The inspector is left where it is when its top is in the upper
