@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/server/relay"
 	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/wire"
@@ -100,18 +101,10 @@ func TestAServerBehindAFoldOpensTheRoomAgain(t *testing.T) {
 	}
 	// The server ahead stores its snapshot, which drops what it folded,
 	// after delivering: the server behind subscribes once seq 1 is gone.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	testkit.EventuallySays(t, 20*time.Second, func() (bool, string) {
 		h, err := shared.Head(context.Background(), "foldroom")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.First > 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server ahead never dropped the envelopes it folded: %+v", h)
-		}
-	}
+		return err == nil && h.First > 1, fmt.Sprintf("the server ahead never dropped the envelopes it folded: %+v, %v", h, err)
+	})
 	close(held.open)
 	select {
 	case _, ok := <-old.C:
