@@ -119,10 +119,12 @@ type peer struct {
 //
 // An idle member has one goroutine, its reader, which holds no buffer
 // while it waits for the socket (lightConn). The others run only while
-// they have work: the writer while frames wait for the member (started
-// by its queue), drain while frames it sent wait for the room (started by
-// its inbox), a ping while its pong is due (started by the relay's
-// pinger, which pings every member in turns).
+// they have work: the writer while frames wait for the member that its
+// socket did not take at once (a delivery writes to an idle member in
+// passing, from its own goroutine: writeInPassing), drain while frames
+// it sent wait for the room (started by its inbox), a ping while its
+// pong is due (started by the relay's pinger, which pings every member
+// in turns).
 //
 // read takes the member's frames off the socket as they arrive, so the
 // rate limit sees the member's own pace, and puts them in its inbox;
@@ -134,8 +136,10 @@ func (r *Relay) serve(rm *room, conn *websocket.Conn, lc *lightConn, since uint6
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.out = newQueue(r.opt.QueueLen, func() {
 		p.tasks.Add(1)
-		go r.write(p)
+		r.startWriter(p)
 	})
+	p.out.claim = func() { p.tasks.Add(1) }
+	p.inPassing = func() { r.writeInPassing(p) }
 	closed := make(chan struct{}) // the close handshake is over
 	dead := make(chan struct{})   // closed as the member is killed
 	var once sync.Once
@@ -303,6 +307,12 @@ func (r *Relay) had(rm *room, since uint64) uint64 {
 	return since
 }
 
+// startWriter starts a member's writer, which has a task of p.tasks.
+func (r *Relay) startWriter(p *peer) {
+	r.writers.Add(1)
+	go r.write(p)
+}
+
 // write sends what waits in a member's queue, corked so that frames
 // waiting together leave in one write, until the queue is empty; the next
 // frame starts another. It never holds the room's lock.
@@ -310,6 +320,11 @@ func (r *Relay) write(p *peer) {
 	defer p.tasks.Done()
 	var batch [][]byte
 	for {
+		// What a write in passing left first.
+		if err := p.lc.flushPending(); err != nil {
+			p.kill(websocket.StatusGoingAway, "write failed")
+			return
+		}
 		welcome, frames := p.out.take(batch)
 		if welcome == nil && len(frames) == 0 {
 			return
@@ -326,6 +341,55 @@ func (r *Relay) write(p *peer) {
 			return
 		}
 	}
+}
+
+// writeInPassing writes what waits for a member from the goroutine that
+// delivered it and claimed the member's queue (room.sendInPassing), so a
+// delivery reaches an idle member without waking a writer for it. It
+// never waits for the member's socket: the frames are gathered and sent
+// as far as the socket takes them at once (lightConn.corkIdle and
+// uncorkNoWait). When bytes are left, or the connection is busy writing
+// already, the member's writer takes over, as it would have started.
+func (r *Relay) writeInPassing(p *peer) {
+	if !p.lc.corkIdle() {
+		r.startWriter(p) // the claim is the writer's now
+		return
+	}
+	welcome, frames := p.out.take(nil)
+	err := r.gather(p, welcome, frames)
+	left, uerr := p.lc.uncorkNoWait()
+	if err == nil {
+		err = uerr
+	}
+	switch {
+	case err != nil:
+		p.kill(websocket.StatusGoingAway, "write failed")
+		p.tasks.Done()
+	case !left && p.out.release():
+		p.tasks.Done()
+	default:
+		r.startWriter(p) // for what the socket did not take, and what came since
+	}
+}
+
+// gather writes a welcome (nil: none) and frames to a member corked by
+// corkIdle, which gathers them without waiting for the socket; only the
+// library's own lock, held by a control frame for as long as it takes
+// to gather it, is waited for.
+func (r *Relay) gather(p *peer, welcome, frames [][]byte) error {
+	ctx, cancel := context.WithTimeout(p.ctx, r.opt.WriteTimeout)
+	defer cancel()
+	if welcome != nil {
+		if err := writeParts(ctx, p.conn, r.opt.WriteTimeout, welcome); err != nil {
+			return err
+		}
+	}
+	for _, data := range frames {
+		if err := p.conn.Write(ctx, websocket.MessageText, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeBatch writes a welcome (nil: none) and frames.

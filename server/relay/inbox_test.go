@@ -71,6 +71,12 @@ func (c *fakeClock) add(d time.Duration) {
 // off its members' sockets.
 func framesIn(t *testing.T, srv string) int {
 	t.Helper()
+	return metric(t, srv, "thingyard_messages_in_total")
+}
+
+// metric reads one of the relay's counters from its /metrics.
+func metric(t *testing.T, srv, name string) int {
+	t.Helper()
 	res, err := http.Get(srv + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +84,7 @@ func framesIn(t *testing.T, srv string) int {
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "thingyard_messages_in_total "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				t.Fatalf("metrics: %q: %v", sc.Text(), err)
@@ -86,7 +92,7 @@ func framesIn(t *testing.T, srv string) int {
 			return n
 		}
 	}
-	t.Fatal("metrics: no thingyard_messages_in_total")
+	t.Fatalf("metrics: no %s", name)
 	return 0
 }
 

@@ -30,6 +30,9 @@ type lightConn struct {
 	wmu    sync.Mutex
 	wbuf   []byte // bytes written and not yet sent, pooled; nil when none
 	corked int
+	// nowait is set while a delivery writes to the member in passing
+	// (corkIdle): nothing written then waits for the socket.
+	nowait bool
 	frame  frameTracker
 }
 
@@ -124,7 +127,7 @@ func (c *lightConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.frame.feed(p)
-	if len(c.wbuf)+len(p) >= flushAt {
+	if len(c.wbuf)+len(p) >= flushAt && !c.nowait {
 		// Large: sent with what waits in one write, without a copy.
 		bufs := net.Buffers{c.wbuf, p}
 		_, err := bufs.WriteTo(c.Conn)
@@ -158,6 +161,59 @@ func (c *lightConn) uncork() error {
 		return c.flush()
 	}
 	return nil
+}
+
+// corkIdle corks the connection for a write that must not wait, and
+// reports whether it did: only when nothing else is being written or
+// waits to be sent, and the socket can be written without waiting
+// (uncorkNoWait). Until uncorkNoWait, what is written is gathered, however
+// much.
+func (c *lightConn) corkIdle() bool {
+	if c.raw == nil || !c.wmu.TryLock() {
+		return false
+	}
+	defer c.wmu.Unlock()
+	if c.wbuf != nil || c.corked > 0 || !c.frame.between() {
+		return false
+	}
+	c.corked, c.nowait = 1, true
+	return true
+}
+
+// uncorkNoWait ends a corkIdle: it sends what was gathered as far as the
+// socket takes it without waiting, and reports whether bytes are left,
+// which flushPending (the member's writer) sends.
+func (c *lightConn) uncorkNoWait() (left bool, err error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.corked--
+	c.nowait = false
+	if c.corked > 0 || !c.frame.between() || len(c.wbuf) == 0 {
+		return len(c.wbuf) > 0, nil
+	}
+	n, err := writeNoWait(c.raw, c.wbuf)
+	if err != nil {
+		c.release()
+		return false, err
+	}
+	if n == len(c.wbuf) {
+		c.release()
+		return false, nil
+	}
+	// The rest moves to the front of the same buffer.
+	c.wbuf = c.wbuf[:copy(c.wbuf, c.wbuf[n:])]
+	return true, nil
+}
+
+// flushPending sends, waiting as long as the socket needs, what a write
+// that could not wait left.
+func (c *lightConn) flushPending() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.corked > 0 || !c.frame.between() {
+		return nil
+	}
+	return c.flush()
 }
 
 // flush sends what waits. Call with wmu held.

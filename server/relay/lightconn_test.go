@@ -2,10 +2,12 @@ package relay
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // frame is a WebSocket frame header for a payload of n bytes, masked or
@@ -140,5 +142,58 @@ func TestLightConnSendsWholeFrames(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("the peer got other bytes than were written")
+	}
+}
+
+// A write in passing never waits for the socket: once the peer stops
+// reading and the socket is full, the rest waits in the connection,
+// which takes no other write in passing, and flushPending sends it, in
+// order, once the peer reads again.
+func TestLightConnWritesInPassingWithoutWaiting(t *testing.T) {
+	lc, peer := tcpPair(t)
+	var sent bytes.Buffer
+	filled := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			if !lc.corkIdle() {
+				filled <- fmt.Errorf("write %d in passing was refused with nothing left waiting", i)
+				return
+			}
+			f := frame(64<<10, false)
+			f[len(f)-1] = byte(i)
+			lc.Write(f)
+			sent.Write(f)
+			left, err := lc.uncorkNoWait()
+			if err != nil || left {
+				filled <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-filled:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a write in passing is waiting for a socket the peer does not read")
+	}
+	if lc.corkIdle() {
+		t.Fatal("bytes wait to be sent, and a write in passing was let in ahead of them")
+	}
+	got := make(chan []byte)
+	go func() {
+		b := make([]byte, sent.Len())
+		io.ReadFull(peer, b)
+		got <- b
+	}()
+	if err := lc.flushPending(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(<-got, sent.Bytes()) {
+		t.Fatal("the peer got other bytes than were written")
+	}
+	if lc.wbuf != nil || !lc.corkIdle() {
+		t.Fatal("with everything sent, the connection does not take a write in passing")
 	}
 }

@@ -17,9 +17,13 @@ type queue struct {
 	// welcome is the parts of the frame that goes before frames (first).
 	welcome [][]byte
 	max     int
-	busy    bool // wake was called, or the queue is held: wake is not called
+	busy    bool // wake was called, or the queue is held or claimed: wake is not called
 	closed  bool // the member is gone: wake is not called again
 	wake    func()
+	// claim, when set, lets a delivery take an idle queue for itself
+	// (pushClaim) instead of waking its taker: it is called as wake
+	// would be, and the claimer then takes what waits.
+	claim func()
 }
 
 // newQueue makes a member's queue, held until open: the member is
@@ -48,6 +52,41 @@ func (q *queue) push(data []byte) bool {
 	}
 	q.frames = append(q.frames, data)
 	q.woken()
+	return true
+}
+
+// pushClaim is push for a delivery that can write to the member itself.
+// When the queue was idle and can be claimed, it wakes no one: it calls
+// claim and reports claimed, and the caller is then the queue's taker,
+// which takes what waits until release finds nothing. Otherwise the
+// queue's taker is woken as by push.
+func (q *queue) pushClaim(data []byte) (ok, claimed bool) {
+	if q.claim == nil {
+		return q.push(data), false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.frames) >= q.max {
+		return false, false
+	}
+	q.frames = append(q.frames, data)
+	if q.busy || q.closed {
+		return true, false
+	}
+	q.busy = true
+	q.claim()
+	return true, true
+}
+
+// release ends a taker's turn when nothing waits, and reports whether it
+// did; when frames wait, the taker still has them to take.
+func (q *queue) release() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.welcome != nil || len(q.frames) > 0 {
+		return false
+	}
+	q.busy = false
 	return true
 }
 

@@ -197,6 +197,9 @@ type Relay struct {
 	run                                    string      // this run of the process, in its member ids
 	unavailable                            atomic.Bool // the store could not be reached lately
 	in, out, drops, refused, conns, behind atomic.Int64
+	// writers counts the members' writers started: for a welcome, and
+	// for what a delivery could not write in passing.
+	writers atomic.Int64
 	// The store's figures: appends, their time, failed ones, and how
 	// often a room's subscription had to be made again.
 	appends, appendNanos, appendErrs, resubscribes atomic.Int64
@@ -555,6 +558,7 @@ func (r *Relay) HandleMetrics(w http.ResponseWriter, _ *http.Request) {
 	metrics.WriteCounterUint64(w, "thingyard_drops_total", uint64(r.drops.Load()))      // Slow readers dropped.
 	metrics.WriteCounterUint64(w, "thingyard_behind_total", uint64(r.behind.Load()))    // Times a member had to wait, its sends held back, because the store was behind.
 	metrics.WriteGaugeUint64(w, "thingyard_connections", uint64(r.conns.Load()))        // Open WebSocket connections.
+	metrics.WriteCounterUint64(w, "thingyard_writers_total", uint64(r.writers.Load()))  // Members' writers started: for a welcome, or for what a member's socket could not take at once.
 	avail := 1
 	if r.unavailable.Load() {
 		avail = 0

@@ -57,6 +57,9 @@ type room struct {
 	// append has not come back: the room's log may still get them, so
 	// a replica must not step to their tick yet (see Horizon).
 	inflight map[int64]int
+	// owed are the members whose queues deliveries claimed (sendInPassing)
+	// since the lock was last taken: unlockAndWrite writes to them.
+	owed []*member
 }
 
 // member is one connection in a room. had is the seq up to which it has
@@ -68,6 +71,10 @@ type member struct {
 	out  *queue
 	had  uint64
 	kill func(websocket.StatusCode, string)
+	// inPassing writes what waits for the member from the goroutine that
+	// claimed its queue (sendInPassing), as far as its socket takes it at
+	// once; nil for a member that is not a connection.
+	inPassing func()
 	// held is true while the member's reader waits for room in its
 	// inbox: its socket is not read then, so its pongs are not either;
 	// holds counts those waits.
@@ -267,7 +274,7 @@ func (rm *room) follow(ctx context.Context, since, caughtUp uint64) {
 					rm.deliver(e)
 				}
 				since = e.Seq
-				rm.mu.Unlock()
+				rm.unlockAndWrite()
 				if e.Seq == caughtUp {
 					rm.caughtUp()
 				}
@@ -452,7 +459,7 @@ func (rm *room) append(e wire.Envelope) (wire.Envelope, error) {
 	if !rm.gone && rm.log.seq+1 == e.Seq {
 		rm.deliver(e)
 	}
-	rm.mu.Unlock()
+	rm.unlockAndWrite()
 	for {
 		rm.mu.Lock()
 		done, next := rm.log.seq >= e.Seq || rm.gone, rm.delivered
@@ -469,7 +476,8 @@ func (rm *room) append(e wire.Envelope) (wire.Envelope, error) {
 }
 
 // deliver takes the room's next envelope: the room's state follows it and
-// every member and event stream here gets it. Call with rm.mu held.
+// every member and event stream here gets it. Call with rm.mu held, and
+// release it with unlockAndWrite.
 func (rm *room) deliver(e wire.Envelope) {
 	rm.log.add(e)
 	close(rm.delivered)
@@ -520,7 +528,21 @@ func (rm *room) deliver(e wire.Envelope) {
 		if e.Kind == wire.KindCommand && m.id != to && m.id != e.From || e.Seq <= m.had {
 			continue
 		}
-		rm.send(m, data)
+		rm.sendInPassing(m, data)
+	}
+}
+
+// unlockAndWrite releases rm.mu, then writes to the members whose queues
+// the deliveries made under it claimed: from this goroutine, without
+// waking a writer for each, as an event loop writes to its sockets. A
+// member's socket is never waited for here (see Relay.writeInPassing),
+// so a slow reader holds up no one else.
+func (rm *room) unlockAndWrite() {
+	owed := rm.owed
+	rm.owed = nil
+	rm.mu.Unlock()
+	for _, m := range owed {
+		m.inPassing()
 	}
 }
 
@@ -553,9 +575,33 @@ func (rm *room) send(m *member, data []byte) {
 	if m.out.push(data) {
 		rm.relay.out.Add(1)
 	} else {
-		rm.relay.drops.Add(1)
-		rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
-		rm.drop(m, websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
+		rm.dropSlow(m)
+	}
+}
+
+// dropSlow drops a member whose queue is full. Call with rm.mu held.
+func (rm *room) dropSlow(m *member) {
+	rm.relay.drops.Add(1)
+	rm.relay.log.Warn("dropping a slow reader", "room", rm.id, "member", m.id)
+	rm.drop(m, websocket.StatusPolicyViolation, "too slow: the room moved on without you; reconnect to catch up")
+}
+
+// sendInPassing is send for a delivery: when the member's queue was
+// idle, the delivery claims it, and writes to the member itself once
+// rm.mu is released (unlockAndWrite). Call with rm.mu held.
+func (rm *room) sendInPassing(m *member, data []byte) {
+	if m.inPassing == nil {
+		rm.send(m, data)
+		return
+	}
+	ok, claimed := m.out.pushClaim(data)
+	if !ok {
+		rm.dropSlow(m)
+		return
+	}
+	rm.relay.out.Add(1)
+	if claimed {
+		rm.owed = append(rm.owed, m)
 	}
 }
 
