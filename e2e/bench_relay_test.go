@@ -256,6 +256,11 @@ func relayFanout(t *testing.T, base string, pace time.Duration, msgs int) fanout
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Reads and writes are given no context of their own, as a
+			// browser's and paho's are not: a deadline on each would
+			// register with the run's context, shared by every client, on
+			// every read. The run's end closes the connection instead.
+			defer context.AfterFunc(ctx, func() { c.CloseNow() })()
 			conns = append(conns, c)
 		}
 		for _, c := range conns {
@@ -264,7 +269,7 @@ func relayFanout(t *testing.T, base string, pace time.Duration, msgs int) fanout
 				defer wg.Done()
 				got := 0
 				for got < msgs {
-					_, data, err := c.Read(ctx)
+					_, data, err := c.Read(context.Background())
 					if err != nil {
 						return
 					}
@@ -298,7 +303,7 @@ func relayFanout(t *testing.T, base string, pace time.Duration, msgs int) fanout
 				// A relabelling carries the send time, as a browser's action
 				// would carry its change; the server schedules it (at 0).
 				body, _ := json.Marshal(sim.Action{Kind: sim.ActSet, Device: "plc", Key: "label", Text: strconv.FormatInt(time.Now().UnixNano(), 10)})
-				sender.Write(ctx, websocket.MessageText, []byte(`{"kind":"action","body":`+string(body)+`}`))
+				sender.Write(context.Background(), websocket.MessageText, []byte(`{"kind":"action","body":`+string(body)+`}`))
 				time.Sleep(pace)
 			}
 		}()
