@@ -28,7 +28,7 @@ AXE := $(BIN)/axe.min.js
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run build wasm glyphs sprites vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
+.PHONY: run build wasm glyphs sprites scenes vugu vugu-check architecture test test-native test-wasm fuzz e2e vet fmt-check bench bench-browser soak screenshots deps debs tools clean
 
 run: build
 	./bin/thingyard -addr $(ADDR)
@@ -85,6 +85,13 @@ glyphs:
 # what this makes.
 sprites:
 	$(GO) run ./wasm/render/internal/spritegen -o wasm/render/sprites.bin
+
+# scenes makes scenes/default_gen.go, the default scene as a Go value,
+# parsed natively so the page opens without parsing YAML; make test
+# (scenes/internal/scenegen) fails when the committed file is not what
+# this makes.
+scenes:
+	$(GO) run ./scenes/internal/scenegen -o scenes/default_gen.go
 
 # vugu regenerates the panels' Go code (wasm/ui/root_gen.go) from
 # root.vugu; vugu-check makes it in a temporary folder and fails when the

@@ -18,9 +18,14 @@ func Names() []string {
 		"internet-outage", "scope", "open-api", "business", "real-board"}
 }
 
-// Builtin returns a built-in scene by name, parsed afresh so callers may
+// Builtin returns a built-in scene by name, made afresh so callers may
 // change it.
 func Builtin(name string) (*Scene, error) {
+	if name == Default {
+		// Parsed at build time (default_gen.go, made by scenegen): the
+		// page opens with it without parsing YAML.
+		return defaultScene(), nil
+	}
 	data, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("scenes: no built-in scene %q (built-ins: %s)", name, strings.Join(Names(), ", "))
