@@ -12,27 +12,16 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
 	"log"
-	"os"
 	"strings"
 
+	"github.com/thingyard/thingyard/internal/gencmd"
 	"github.com/thingyard/thingyard/scenes"
 )
 
-func main() {
-	out := flag.String("o", "scenes/default_gen.go", "file to write")
-	flag.Parse()
-	b, err := Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { gencmd.Main("scenes/default_gen.go", Generate) }
 
 // Generate makes the file's bytes: a function returning a new copy of the
 // default scene at each call, as parsing it does.

@@ -34,17 +34,16 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"fmt"
-	"log"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/go-text/typesetting/font"
 	ot "github.com/go-text/typesetting/font/opentype"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/thingyard/thingyard/internal/gencmd"
 )
 
 // Runes is every character the page has a glyph for: ASCII, Latin-1,
@@ -66,17 +65,7 @@ func Runes() []rune {
 // Fonts are the faces in the order of the file: regular, bold.
 var Fonts = [][]byte{goregular.TTF, gobold.TTF}
 
-func main() {
-	out := flag.String("o", "wasm/render/glyphs.bin", "file to write")
-	flag.Parse()
-	b, err := Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { gencmd.Main("wasm/render/glyphs.bin", Generate) }
 
 // Generate makes the file's bytes.
 func Generate() ([]byte, error) {

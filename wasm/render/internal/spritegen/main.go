@@ -16,25 +16,13 @@
 package main
 
 import (
-	"flag"
-	"log"
 	"math"
-	"os"
 
+	"github.com/thingyard/thingyard/internal/gencmd"
 	"github.com/thingyard/thingyard/wasm/render/internal/sprite"
 )
 
-func main() {
-	out := flag.String("o", "wasm/render/sprites.bin", "file to write")
-	flag.Parse()
-	b, err := Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { gencmd.Main("wasm/render/sprites.bin", Generate) }
 
 // Generate makes the file's bytes.
 func Generate() ([]byte, error) { return sprite.Encode(Masks()) }
