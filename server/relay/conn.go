@@ -356,7 +356,7 @@ func (r *Relay) writeInPassing(p *peer) {
 		return
 	}
 	welcome, frames := p.out.take(nil)
-	err := r.gather(p, welcome, frames)
+	err := r.writeBatch(p, welcome, frames) // gathered: nothing waits for the socket
 	left, uerr := p.lc.uncorkNoWait()
 	if err == nil {
 		err = uerr
@@ -370,26 +370,6 @@ func (r *Relay) writeInPassing(p *peer) {
 	default:
 		r.startWriter(p) // for what the socket did not take, and what came since
 	}
-}
-
-// gather writes a welcome (nil: none) and frames to a member corked by
-// corkIdle, which gathers them without waiting for the socket; only the
-// library's own lock, held by a control frame for as long as it takes
-// to gather it, is waited for.
-func (r *Relay) gather(p *peer, welcome, frames [][]byte) error {
-	ctx, cancel := context.WithTimeout(p.ctx, r.opt.WriteTimeout)
-	defer cancel()
-	if welcome != nil {
-		if err := writeParts(ctx, p.conn, r.opt.WriteTimeout, welcome); err != nil {
-			return err
-		}
-	}
-	for _, data := range frames {
-		if err := p.conn.Write(ctx, websocket.MessageText, data); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeBatch writes a welcome (nil: none) and frames.

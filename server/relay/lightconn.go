@@ -164,10 +164,9 @@ func (c *lightConn) uncork() error {
 }
 
 // corkIdle corks the connection for a write that must not wait, and
-// reports whether it did: only when nothing else is being written or
-// waits to be sent, and the socket can be written without waiting
-// (uncorkNoWait). Until uncorkNoWait, what is written is gathered, however
-// much.
+// reports whether it did: only for a socket, and when nothing else is
+// being written or waits to be sent. Until uncorkNoWait, what is written
+// is gathered, however much.
 func (c *lightConn) corkIdle() bool {
 	if c.raw == nil || !c.wmu.TryLock() {
 		return false

@@ -73,7 +73,7 @@ type member struct {
 	kill func(websocket.StatusCode, string)
 	// inPassing writes what waits for the member from the goroutine that
 	// claimed its queue (sendInPassing), as far as its socket takes it at
-	// once; nil for a member that is not a connection.
+	// once; set with its queue's claim, for a connection.
 	inPassing func()
 	// held is true while the member's reader waits for room in its
 	// inbox: its socket is not read then, so its pongs are not either;
@@ -587,13 +587,10 @@ func (rm *room) dropSlow(m *member) {
 }
 
 // sendInPassing is send for a delivery: when the member's queue was
-// idle, the delivery claims it, and writes to the member itself once
-// rm.mu is released (unlockAndWrite). Call with rm.mu held.
+// idle and can be claimed (a connection's), the delivery claims it, and
+// writes to the member itself once rm.mu is released (unlockAndWrite).
+// Call with rm.mu held.
 func (rm *room) sendInPassing(m *member, data []byte) {
-	if m.inPassing == nil {
-		rm.send(m, data)
-		return
-	}
 	ok, claimed := m.out.pushClaim(data)
 	if !ok {
 		rm.dropSlow(m)
