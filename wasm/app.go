@@ -93,6 +93,7 @@ func (a *app) Draw(screen *ebiten.Image) {
 		// The first frame is on screen (the browser shows a frame once
 		// its task ends): the panels mount now (main.go).
 		close(a.drawn)
+		gcAfterStart()
 	}
 	if !a.ready {
 		// The first frame: the loader makes way for the world.

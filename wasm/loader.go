@@ -11,6 +11,15 @@ import "syscall/js"
 // a step has no progress to tell.
 func phase(title, detail string) { loader(title, 0, 0, detail) }
 
+// phaseNow tells the loader which step runs now without waiting for the
+// page to show it, for a step too short to be seen: its time is still
+// listed once the next one starts.
+func phaseNow(title string) {
+	if f := js.Global().Get("thingyardPhase"); f.Type() == js.TypeFunction {
+		f.Invoke(title, 0, 0, "")
+	}
+}
+
 // progress tells the loader how far the current step is, done of total,
 // with detail saying it in words, and waits until the page shows it.
 func progress(done, total int64, detail string) { loader("", done, total, detail) }

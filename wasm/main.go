@@ -7,6 +7,8 @@ package main
 
 import (
 	"log"
+	"math"
+	"runtime/debug"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
@@ -18,12 +20,13 @@ import (
 )
 
 func main() {
+	startWithoutGC()
 	a, err := newApp()
 	if err != nil {
 		notice("Thingyard could not read its address: " + err.Error())
 		return
 	}
-	phase("Building the scene…", "")
+	phaseNow("Building the scene…")
 	a.c.LazyEditor() // its YAML is made once the panels mount
 	a.c.Boot()
 	phase("Starting the graphics…", "WebGL, and the first frame")
@@ -73,4 +76,26 @@ func (a *app) mountPanels() {
 			a.state.Set("ready", true)
 		}
 	}
+}
+
+// startMemoryLimit bounds the heap while the collector waits for the
+// first frame (startWithoutGC): past it, the collector runs as usual.
+const startMemoryLimit = 512 << 20
+
+// startWithoutGC holds the garbage collector back until the world's first
+// frame is on screen (gcAfterStart, at the second). Most of what is
+// allocated before it stays (the world, the atlas, the first frame's
+// buffers), so a collection then would free little, and it cost the
+// start tens of milliseconds. The page's loader starts the program
+// with GOGC=off, so that its packages' start is spared too. The heap is
+// still bounded by startMemoryLimit.
+func startWithoutGC() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(startMemoryLimit)
+}
+
+// gcAfterStart lets the collector run as usual again.
+func gcAfterStart() {
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
 }

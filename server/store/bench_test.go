@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/thingyard/thingyard/server/store"
 )
@@ -86,4 +88,47 @@ func appendFolding(ctx context.Context, s store.Store, id string, n int) error {
 		return s.PutSnapshot(ctx, id, store.Snapshot{Seq: e.Seq, Scene: "name: overview\n"})
 	}
 	return nil
+}
+
+// BenchmarkAppendPaced appends one envelope at a time at a steady pace,
+// and reports the mean, median and 99th percentile of one append's time.
+// A tight loop keeps every thread of the store awake; at a room's pace
+// each append wakes them, and that is what a member waits for. 10 ms
+// apart is the relay bench's pace: four rooms whose senders send 25
+// actions a second.
+func BenchmarkAppendPaced(b *testing.B) {
+	for _, every := range []time.Duration{time.Millisecond, 10 * time.Millisecond} {
+		b.Run(every.String(), func(b *testing.B) {
+			s, err := store.NewJetStream(b.Context(), store.JetStreamOptions{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			id := "room-paced"
+			if err := s.Create(b.Context(), store.Room{ID: id, Scene: "overview"}); err != nil {
+				b.Fatal(err)
+			}
+			var took []time.Duration
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			n := 0
+			for b.Loop() {
+				<-tick.C
+				n++
+				began := time.Now()
+				if err := appendFolding(b.Context(), s, id, n); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(began))
+			}
+			slices.Sort(took)
+			var sum time.Duration
+			for _, d := range took {
+				sum += d
+			}
+			b.ReportMetric(float64(sum.Microseconds())/float64(len(took)), "µs-mean/append")
+			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "µs-p50/append")
+			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "µs-p99/append")
+		})
+	}
 }
