@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/thingyard/thingyard/internal/testkit"
 )
 
 // The Idle connections section of make bench: the memory a server holds
@@ -249,6 +251,7 @@ func mosquittoIdle(t *testing.T) idleResult {
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\n", port)), 0o644)
 	cmd := exec.Command(bin, "-c", conf)
+	testkit.DieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -343,6 +344,7 @@ func mosquittoFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 	port := freePort(t)
 	os.WriteFile(conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\n", port)), 0o644)
 	cmd := exec.Command(bin, "-c", conf, "-v")
+	testkit.DieWithTest(cmd)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/thingyard/thingyard/internal/testkit"
 )
 
 var keep = flag.Bool("keep", false, "leave screenshots in e2e/out")
@@ -92,6 +94,7 @@ func startServerLog(bin string, log io.Writer, args ...string) (*exec.Cmd, strin
 		args = append(args, "-data", dir)
 	}
 	cmd := exec.Command(bin, args...)
+	testkit.DieWithTest(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/thingyard/thingyard/internal/testkit"
 )
 
 // Cable is a socat pty pair: Host is the path the program under test
@@ -70,7 +72,7 @@ func (c *Cable) Plug() {
 	}
 	cmd := exec.Command("socat", "-d", "-d", "pty,raw,echo=0,link="+c.Host, c.far)
 	cmd.Env = append(os.Environ(), c.env...)
-	dieWithTest(cmd)
+	testkit.DieWithTest(cmd)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("start socat: %v", err)
@@ -243,7 +245,7 @@ func Libmodbus(t *testing.T, path string) *os.Process {
 		t.Fatalf("build the libmodbus slave: %v\n%s", err, out)
 	}
 	slave := exec.Command(bin, path)
-	dieWithTest(slave)
+	testkit.DieWithTest(slave)
 	out, _ := slave.StdoutPipe()
 	slave.Stderr = os.Stderr
 	if err := slave.Start(); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/eclipse/paho.golang/packets"
 
+	"github.com/thingyard/thingyard/internal/testkit"
 	"github.com/thingyard/thingyard/sim/proto"
 )
 
@@ -289,6 +290,7 @@ func startMosquitto(t *testing.T) (string, *brokerLog) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-c", conf)
+	testkit.DieWithTest(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
