@@ -1,6 +1,7 @@
 // Package testkit holds what Thingyard's tests in several packages share:
 // waiting for a condition that a real process, socket or browser brings
-// about in its own time.
+// about in its own time, and tying the processes a test starts to its
+// life (DieWithTest).
 package testkit
 
 import (
