@@ -32,8 +32,11 @@ type app struct {
 	frames int
 	ready  bool          // the first frame was drawn
 	drawn  chan struct{} // closed at the second frame
-	env    vugu.EventEnv
-	state  js.Value // window.thingyard, read by tests (hooks.go)
+	// gcAfterStart lets the garbage collector run again, at the second
+	// frame (startWithoutGC, main.go).
+	gcAfterStart func()
+	env          vugu.EventEnv
+	state        js.Value // window.thingyard, read by tests (hooks.go)
 	// stops remove the page's listeners and release their js.Func.
 	stops []func()
 }
@@ -93,7 +96,7 @@ func (a *app) Draw(screen *ebiten.Image) {
 		// The first frame is on screen (the browser shows a frame once
 		// its task ends): the panels mount now (main.go).
 		close(a.drawn)
-		gcAfterStart()
+		a.gcAfterStart()
 	}
 	if !a.ready {
 		// The first frame: the loader makes way for the world.

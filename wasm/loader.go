@@ -14,22 +14,14 @@ func phase(title, detail string) { loader(title, 0, 0, detail) }
 // phaseNow tells the loader which step runs now without waiting for the
 // page to show it, for a step too short to be seen: its time is still
 // listed once the next one starts.
-func phaseNow(title string) {
-	if f := js.Global().Get("thingyardPhase"); f.Type() == js.TypeFunction {
-		f.Invoke(title, 0, 0, "")
-	}
-}
+func phaseNow(title string) { tell(title, 0, 0, "") }
 
 // progress tells the loader how far the current step is, done of total,
 // with detail saying it in words, and waits until the page shows it.
 func progress(done, total int64, detail string) { loader("", done, total, detail) }
 
 func loader(title string, done, total int64, detail string) {
-	f := js.Global().Get("thingyardPhase")
-	if f.Type() != js.TypeFunction {
-		return // not the Thingyard page: a test harness
-	}
-	p := f.Invoke(title, done, total, detail)
+	p := tell(title, done, total, detail)
 	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
 		return
 	}
@@ -49,4 +41,15 @@ func nextPaint() {
 	defer f.Release()
 	js.Global().Call("setTimeout", f, 0)
 	<-done
+}
+
+// tell calls the page's loader (thingyardPhase) and returns the promise it
+// gives, settled once the page shows it; undefined when there is no
+// loader (not the Thingyard page: a test harness).
+func tell(title string, done, total int64, detail string) js.Value {
+	f := js.Global().Get("thingyardPhase")
+	if f.Type() != js.TypeFunction {
+		return js.Undefined()
+	}
+	return f.Invoke(title, done, total, detail)
 }

@@ -7,7 +7,6 @@ package main
 
 import (
 	"log"
-	"math"
 	"runtime/debug"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -20,12 +19,13 @@ import (
 )
 
 func main() {
-	startWithoutGC()
+	gcAfterStart := startWithoutGC()
 	a, err := newApp()
 	if err != nil {
 		notice("Thingyard could not read its address: " + err.Error())
 		return
 	}
+	a.gcAfterStart = gcAfterStart
 	phaseNow("Building the scene…")
 	a.c.LazyEditor() // its YAML is made once the panels mount
 	a.c.Boot()
@@ -83,7 +83,8 @@ func (a *app) mountPanels() {
 const startMemoryLimit = 512 << 20
 
 // startWithoutGC holds the garbage collector back until the world's first
-// frame is on screen (gcAfterStart, at the second). Most of what is
+// frame is on screen, and returns what lets it run as it did before
+// (called at the second frame). Most of what is
 // allocated before it stays (the world, the atlas, the first frame's
 // buffers), so a collection then would free little, and it cost the
 // start tens of milliseconds. The heap is still bounded by
@@ -91,13 +92,11 @@ const startMemoryLimit = 512 << 20
 // the packages' own start, was slower: 20 starts each in headless
 // Chromium put Go's start at 241 ms against 208 ms, as the heap then
 // grows where it would have been reused.)
-func startWithoutGC() {
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(startMemoryLimit)
-}
-
-// gcAfterStart lets the collector run as usual again.
-func gcAfterStart() {
-	debug.SetGCPercent(100)
-	debug.SetMemoryLimit(math.MaxInt64)
+func startWithoutGC() (gcAfterStart func()) {
+	percent := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(startMemoryLimit)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }
