@@ -99,8 +99,10 @@ func (a *app) Draw(screen *ebiten.Image) {
 		a.gcAfterStart()
 	}
 	if !a.ready {
-		// The first frame: the loader makes way for the world.
+		// The first frame: the loader makes way for the world, and the
+		// panels' model, held until now, is made at the next update.
 		a.ready = true
+		a.c.ReleaseModel()
 		a.state.Set("hash", sim.HashString(a.c.World().Hash()))
 		doc := js.Global().Get("document")
 		a.stops = append(a.stops, describeCanvas(doc))

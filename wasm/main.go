@@ -28,6 +28,7 @@ func main() {
 	a.gcAfterStart = gcAfterStart
 	phaseNow("Building the scene…")
 	a.c.LazyEditor() // its YAML is made once the panels mount
+	a.c.HoldModel()  // until the first frame is drawn (app.Draw)
 	a.c.Boot()
 	phase("Starting the graphics…", "WebGL, and the first frame")
 	go a.mountPanels()

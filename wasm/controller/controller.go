@@ -149,6 +149,9 @@ type Controller struct {
 	// editorOf is the scene it waits with.
 	lazyEditor bool
 	editorOf   *scenes.Scene
+	// modelHeld keeps the panels' model as it is (HoldModel); modelOwed
+	// says a refresh came due meanwhile.
+	modelHeld, modelOwed bool
 
 	scene *scenes.Scene
 	name  string // built-in name, "" once edited
@@ -235,6 +238,17 @@ func (c *Controller) SetLocker(l Locker) {
 // (SetLocker): a scene loaded before them, as the page's first is, does
 // not hold up the world's first frame writing YAML nobody sees yet.
 func (c *Controller) LazyEditor() { c.lazyEditor = true }
+
+// HoldModel keeps the panels' model as it is until ReleaseModel. The page
+// holds it until the world's first frame is drawn: its panels mount after
+// that frame, and the model's first refresh (the world's metrics, the
+// list of its devices and links, what is announced) would hold the frame
+// up for nobody.
+func (c *Controller) HoldModel() { c.modelHeld = true }
+
+// ReleaseModel lets the model refresh again: at the next update, when a
+// refresh came due while it was held.
+func (c *Controller) ReleaseModel() { c.modelHeld = false }
 
 // fillEditor puts sc as YAML in the scene editor.
 func (c *Controller) fillEditor(sc *scenes.Scene) {
@@ -334,7 +348,12 @@ func (c *Controller) Update() (refreshed bool) {
 	}
 	changed = c.worldInput() || changed
 	c.updates++
-	if changed || c.updates%modelEvery == 0 {
+	if changed || c.modelOwed || c.updates%modelEvery == 0 {
+		if c.modelHeld {
+			c.modelOwed = true
+			return false
+		}
+		c.modelOwed = false
 		c.refreshModel()
 		return true
 	}

@@ -61,3 +61,37 @@ func yamlOf(t *testing.T, name string) string {
 	}
 	return string(y)
 }
+
+// With HoldModel (the page's start, until its first frame), updates run
+// the world and leave the panels' model as it was, even when a command
+// asked for a refresh; the first update after ReleaseModel makes it.
+func TestTheModelWaitsForTheFirstFrame(t *testing.T) {
+	f := &fixture{page: &page{hooks: map[string]any{}, said: map[string]string{}}, screen: &screen{}, serial: &serial{}}
+	c, err := controller.New(origin+"/?scene=protocols", f.page, noServer, f.serial, f.screen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	f.c = c
+	c.HoldModel()
+	c.Boot()
+	c.Send(ui.SetSpeed{Speed: 2})
+	for i := range controller.TPS { // four refreshes' worth
+		if c.Update() {
+			t.Fatalf("update %d refreshed the model while it was held", i+1)
+		}
+	}
+	if c.World().Tick() == 0 {
+		t.Fatal("the world did not run while the model was held")
+	}
+	if m := c.Model(); m.Tick != 0 || m.Speed == 2 || m.Sides != nil {
+		t.Fatalf("the held model was refreshed: tick %d, speed %v, %d sides", m.Tick, m.Speed, len(m.Sides))
+	}
+	c.ReleaseModel()
+	if !c.Update() {
+		t.Fatal("the first update after ReleaseModel did not refresh the model it owed")
+	}
+	if m := c.Model(); m.Tick != c.World().Tick() || m.Speed != 2 || len(m.Sides) == 0 {
+		t.Errorf("the released model shows tick %d (world %d), speed %v, %d sides", m.Tick, c.World().Tick(), m.Speed, len(m.Sides))
+	}
+}
