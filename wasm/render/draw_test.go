@@ -3,10 +3,13 @@
 package render
 
 import (
+	"image"
+	"image/color"
 	"math"
 	"testing"
 
 	"github.com/hajimehoshi/ebiten/v2"
+	"golang.org/x/image/vector"
 
 	"github.com/thingyard/thingyard/sim"
 )
@@ -228,5 +231,86 @@ func TestLabelsApartFromIcons(t *testing.T) {
 	}
 	if !r.text.op.DisableMipmaps || r.triOp.DisableMipmaps {
 		t.Errorf("mipmaps: labels %v, icons %v; want the icons' only", !r.text.op.DisableMipmaps, !r.triOp.DisableMipmaps)
+	}
+}
+
+// A frame's new glyphs go to the atlas in one write a shelf of the glyph
+// area, not one each, and every glyph is there as rasterised: a later
+// frame's write into the same shelf leaves the glyphs already in it as
+// they were, and the rest of the area stays clear.
+func TestGlyphsGoUpAShelfAtATime(t *testing.T) {
+	r := New()
+	atlas := image.NewRGBA(image.Rect(0, 0, atlasW, atlasH))
+	writes := 0
+	g := &r.text.glyphs
+	g.write = func(rect image.Rectangle, pix []byte) {
+		writes++
+		if !rect.In(image.Rect(0, glyphY, atlasW, atlasH)) || len(pix) != 4*rect.Dx()*rect.Dy() {
+			t.Fatalf("a write of %d bytes to %v, outside the glyph area or not its size", len(pix), rect)
+		}
+		for y := range rect.Dy() {
+			copy(atlas.Pix[atlas.PixOffset(rect.Min.X, rect.Min.Y+y):], pix[4*y*rect.Dx():][:4*rect.Dx()])
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		inSlot := image.NewAlpha(atlas.Rect)
+		var ras vector.Rasterizer
+		for k, s := range g.slots {
+			if s.empty {
+				continue
+			}
+			f := &face{id: k.face, size: float64(k.size)}
+			mask, _ := rasterise(f.font().glyph(k.r), f.size, float64(k.sub)/float64(f.variants()), &ras)
+			for y := range s.src.Dy() {
+				for x := range s.src.Dx() {
+					a := mask.AlphaAt(x, y).A
+					if got := atlas.RGBAAt(s.src.Min.X+x, s.src.Min.Y+y); got != (color.RGBA{a, a, a, a}) {
+						t.Fatalf("%s: %q at size %v, pixel (%d, %d) in the atlas is %v, want coverage %d", when, k.r, k.size, x, y, got, a)
+					}
+					inSlot.SetAlpha(s.src.Min.X+x, s.src.Min.Y+y, color.Alpha{255})
+				}
+			}
+		}
+		for y := glyphY; y < atlasH; y++ {
+			for x := range atlasW {
+				if inSlot.AlphaAt(x, y).A == 0 && atlas.RGBAAt(x, y) != (color.RGBA{}) {
+					t.Fatalf("%s: pixel (%d, %d) of the glyph area is %v outside every glyph", when, x, y, atlas.RGBAAt(x, y))
+				}
+			}
+		}
+	}
+	shelves := func() int {
+		tops := map[int]bool{}
+		for _, s := range g.slots {
+			if !s.empty {
+				tops[s.src.Min.Y] = true
+			}
+		}
+		return len(tops)
+	}
+	dst := ebiten.NewImage(400, 300)
+	r.text.start(r.at)
+	var ls []label
+	for i, f := range []*face{r.text.face, r.text.bold, r.text.small} {
+		for j := range 4 {
+			ls = append(ls, label{s: "Sensor gateway PLC broker 0123456789 ±°µ→", x: float64(7*i+j) / 4, y: 20, face: f, c: col.Text})
+		}
+	}
+	r.text.draw(dst, r.at, ls)
+	if n := shelves(); n < 2 || writes != n {
+		t.Errorf("the first frame wrote its glyphs to the atlas in %d writes over %d shelves, want one write a shelf (and more than one shelf)", writes, n)
+	}
+	check("the first frame")
+	before := writes
+	r.text.start(r.at)
+	r.text.draw(dst, r.at, []label{{s: "QXZ", x: 3.5, y: 20, face: r.text.face, c: col.Text}, {s: "Sensor", x: 0, y: 20, face: r.text.face, c: col.Text}})
+	if writes != before+1 {
+		t.Errorf("a frame with three new glyphs wrote %d times, want once", writes-before)
+	}
+	check("a later frame")
+	r.text.draw(dst, r.at, []label{{s: "Sensor", x: 0, y: 20, face: r.text.face, c: col.Text}})
+	if writes != before+1 {
+		t.Errorf("a frame with no new glyph wrote %d times, want none", writes-before-1)
 	}
 }

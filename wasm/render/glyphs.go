@@ -82,8 +82,40 @@ type glyphCache struct {
 	slots      map[glyphKey]glyphSlot
 	x, y, rowH int // the shelf being filled
 	ras        vector.Rasterizer
-	pix        []byte
-	reset      bool // cleared on the next frame
+	// shelf holds what was rasterised into the shelf since its last
+	// upload, columns x0 to x of rows as wide as the atlas (x0 < 0: none),
+	// so that a frame's new glyphs go to the atlas in one write a shelf:
+	// a page's first frame rasterises about 200, and each write is a
+	// texture upload of its own, which cost about 20 ms together. The
+	// rest of it is clear, as the atlas is there.
+	shelf []byte
+	x0    int
+	out   []byte // the upload's pixels
+	reset bool   // cleared on the next frame
+	// write, when set, takes the uploads instead of the atlas (tests).
+	write func(r image.Rectangle, pix []byte)
+}
+
+// upload writes the glyphs rasterised into the shelf since its last upload
+// into atlas at: before the shelf changes and before a draw samples them.
+func (g *glyphCache) upload(at *atlas) {
+	if g.x0 < 0 {
+		return
+	}
+	w, h := g.x-g.x0, g.rowH
+	g.out = g.out[:0]
+	for y := range h {
+		row := g.shelf[4*(y*atlasW+g.x0):][:4*w]
+		g.out = append(g.out, row...)
+		clear(row)
+	}
+	r := image.Rect(g.x0, glyphY+g.y, g.x0+w, glyphY+g.y+h)
+	if g.write != nil {
+		g.write(r, g.out)
+	} else {
+		at.img.SubImage(r).(*ebiten.Image).WritePixels(g.out)
+	}
+	g.x0 = -1
 }
 
 // writer letters the world: its three faces, the glyphs rasterised into
@@ -124,7 +156,7 @@ func (w *writer) start(at *atlas) {
 		at.img.SubImage(image.Rect(0, glyphY, atlasW, atlasH)).(*ebiten.Image).Clear()
 	}
 	g.slots = map[glyphKey]glyphSlot{}
-	g.x, g.y, g.rowH, g.reset = 1, 1, 0, false
+	g.x, g.y, g.rowH, g.x0, g.reset = 1, 1, 0, -1, false
 }
 
 // glyph is the slot of rune c of face f at sub-pixel position sub, made
@@ -145,6 +177,7 @@ func (w *writer) glyph(at *atlas, f *face, c rune, sub int) (glyphSlot, bool) {
 	}
 	mw, mh := mask.Rect.Dx(), mask.Rect.Dy()
 	if g.x+mw+1 > atlasW {
+		g.upload(at)
 		g.x, g.y, g.rowH = 1, g.y+g.rowH+1, 0
 	}
 	if g.y+mh+1 > glyphH || mw+2 > atlasW {
@@ -152,14 +185,21 @@ func (w *writer) glyph(at *atlas, f *face, c rune, sub int) (glyphSlot, bool) {
 		return glyphSlot{}, false
 	}
 	src := image.Rect(g.x, glyphY+g.y, g.x+mw, glyphY+g.y+mh)
-	g.x += mw + 1
-	g.rowH = max(g.rowH, mh)
-	// White, premultiplied by the coverage: vertex colours tint it.
-	g.pix = g.pix[:0]
-	for _, a := range mask.Pix {
-		g.pix = append(g.pix, a, a, a, a)
+	if g.x0 < 0 {
+		g.x0 = g.x
 	}
-	at.img.SubImage(src).(*ebiten.Image).WritePixels(g.pix)
+	g.rowH = max(g.rowH, mh)
+	if n := 4 * atlasW * g.rowH; len(g.shelf) < n {
+		g.shelf = append(g.shelf, make([]byte, n-len(g.shelf))...)
+	}
+	// White, premultiplied by the coverage: vertex colours tint it.
+	for y := range mh {
+		row := g.shelf[4*(y*atlasW+g.x):][:4*mw]
+		for x, a := range mask.Pix[y*mask.Stride:][:mw] {
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = a, a, a, a
+		}
+	}
+	g.x += mw + 1
 	s := glyphSlot{src: src, at: pt}
 	g.slots[k] = s
 	return s, true
@@ -199,5 +239,6 @@ func (w *writer) draw(dst *ebiten.Image, at *atlas, ls []label) {
 	for i := range ls {
 		w.add(at, &ls[i])
 	}
+	w.glyphs.upload(at)
 	w.b.draw(dst, at.img, &w.op)
 }
