@@ -82,8 +82,13 @@ type atlas struct {
 	painted *Palette      // the palette its sprites are in, nil before the first paint
 }
 
+// newAtlas makes the atlas an image of its own (unmanaged): on ebiten's
+// shared texture, whose first page is smaller than the atlas, its first
+// write would make a page of 2048×2048 pixels and copy the old one into
+// it, where its own texture is 1024×1536.
 func newAtlas() *atlas {
-	return &atlas{img: ebiten.NewImage(atlasW, atlasH), dash: ebiten.NewImage(dashRun, dashH)}
+	img := ebiten.NewImageWithOptions(image.Rect(0, 0, atlasW, atlasH), &ebiten.NewImageOptions{Unmanaged: true})
+	return &atlas{img: img, dash: ebiten.NewImage(dashRun, dashH)}
 }
 
 // paint colours the sprites in the palette in use, when they are not yet:
