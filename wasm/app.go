@@ -8,7 +8,6 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/vugu/vugu"
 
-	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wasm/controller"
 	"github.com/thingyard/thingyard/wasm/render"
 	"github.com/thingyard/thingyard/wasm/webserial"
@@ -103,7 +102,6 @@ func (a *app) Draw(screen *ebiten.Image) {
 		// panels' model, held until now, is made at the next update.
 		a.ready = true
 		a.c.ReleaseModel()
-		a.state.Set("hash", sim.HashString(a.c.World().Hash()))
 		doc := js.Global().Get("document")
 		a.stops = append(a.stops, describeCanvas(doc))
 		doc.Call("dispatchEvent", js.Global().Get("Event").New("thingyard:ready"))

@@ -19,8 +19,8 @@ type Model struct {
 	Lesson  string
 	Try     []string
 	Scenes  []scenes.Summary
-	Tick    int64 // the tick of the world shown: the live one, or the past
-	Hash    string
+	Tick    int64  // the tick of the world shown: the live one, or the past
+	Hash    string // the shown world's state hash while it stands still (paused, or looking back), else ""
 	Paused  bool
 	Speed   float64
 	Sides   []sim.SideMetrics
