@@ -157,6 +157,15 @@ type fixture struct {
 
 func open(t *testing.T, href string, net controller.Net) *fixture {
 	t.Helper()
+	f := unbooted(t, href, net)
+	f.c.Boot()
+	return f
+}
+
+// unbooted is open before the controller boots, for what a page sets
+// first (LazyEditor, HoldModel).
+func unbooted(t *testing.T, href string, net controller.Net) *fixture {
+	t.Helper()
 	f := &fixture{page: &page{hooks: map[string]any{}, said: map[string]string{}}, screen: &screen{}, serial: &serial{}}
 	c, err := controller.New(href, f.page, net, f.serial, f.screen)
 	if err != nil {
@@ -164,7 +173,6 @@ func open(t *testing.T, href string, net controller.Net) *fixture {
 	}
 	t.Cleanup(c.Close)
 	f.c = c
-	c.Boot()
 	return f
 }
 

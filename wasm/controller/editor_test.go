@@ -21,13 +21,8 @@ func (l *locker) UnlockRender() { l.renders++ }
 // it, with the scene that loaded, before their first render. A scene that
 // loads once they run fills it at once.
 func TestTheEditorWaitsForThePanels(t *testing.T) {
-	f := &fixture{page: &page{hooks: map[string]any{}, said: map[string]string{}}, screen: &screen{}, serial: &serial{}}
-	c, err := controller.New(origin+"/?scene=protocols", f.page, noServer, f.serial, f.screen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	f.c = c
+	f := unbooted(t, origin+"/?scene=protocols", noServer)
+	c := f.c
 	c.LazyEditor()
 	c.Boot()
 	f.run(3)
@@ -66,13 +61,8 @@ func yamlOf(t *testing.T, name string) string {
 // the world and leave the panels' model as it was, even when a command
 // asked for a refresh; the first update after ReleaseModel makes it.
 func TestTheModelWaitsForTheFirstFrame(t *testing.T) {
-	f := &fixture{page: &page{hooks: map[string]any{}, said: map[string]string{}}, screen: &screen{}, serial: &serial{}}
-	c, err := controller.New(origin+"/?scene=protocols", f.page, noServer, f.serial, f.screen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	f.c = c
+	f := unbooted(t, origin+"/?scene=protocols", noServer)
+	c := f.c
 	c.HoldModel()
 	c.Boot()
 	c.Send(ui.SetSpeed{Speed: 2})
