@@ -207,6 +207,7 @@ func (r *report) relay(t *testing.T) {
 	r.line("| p99 | %.2f× | %.2f× | ≤ %.0f×: %s paced, %s flat out |\n", p99paced, p99flat, goalP99, met(p99paced <= goalP99), met(p99flat <= goalP99))
 	r.line("The mean time of one append to the store (`thingyard_store_append_seconds_total` over `thingyard_store_appends_total` on /metrics, median of the runs): on JetStream %v paced and %v flat out, in memory %v and %v.\n",
 		js.paced.appendMean.Round(time.Microsecond), js.flat.appendMean.Round(time.Microsecond), mem.paced.appendMean.Round(time.Microsecond), mem.flat.appendMean.Round(time.Microsecond))
+	r.line("A member is sent an envelope only once the store has it, so that the room's log holds everything any member was sent, even after a crash (the restart test kills the server with SIGKILL while members send, and none of them misses or repeats an envelope as they resume). On JetStream every delivery therefore waits for one append; mosquitto, at QoS 0 and without persistence, stores nothing before it delivers.\n")
 	if len(figs) > 2 && figs[2].flat.failed == "" && figs[2].paced.failed == "" {
 		mq := figs[2]
 		r.line("On JetStream, Thingyard delivers %.2f× mosquitto's rate flat out, at %.2f× its p50 latency at a browser's pace.\n",
