@@ -5,12 +5,14 @@ import (
 	"html"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -177,5 +179,73 @@ func TestExamplesAreEmbedded(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%s: embedded %d bytes, %v", name, len(got), err)
 		}
+	}
+}
+
+// countingFS is a file system that counts how often each file is opened.
+type countingFS struct {
+	files  fstest.MapFS
+	mu     sync.Mutex
+	opened map[string]int
+}
+
+func (c *countingFS) Open(name string) (fs.File, error) {
+	c.mu.Lock()
+	c.opened[name]++
+	c.mu.Unlock()
+	return c.files.Open(name)
+}
+
+func (c *countingFS) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.opened)
+}
+
+// The files a visit asks for first are read when the site is made, so the
+// first visitor after a start does not wait for the program to be read
+// out of the binary; with -dev nothing is read ahead.
+func TestFirstFilesAreReadAhead(t *testing.T) {
+	files := fstest.MapFS{
+		"index.html":               {Data: []byte("<!doctype html><title>t</title>")},
+		"assets/thingyard.wasm":    {Data: bytes.Repeat([]byte("wasm"), 1000)},
+		"assets/thingyard.wasm.br": {Data: []byte("brotli bytes")},
+		"assets/wasm_exec.js":      {Data: []byte("// js")},
+	}
+	web := &countingFS{files: files, opened: map[string]int{}}
+	s, err := New(web, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-s.warmed
+	ahead := web.counts()
+	for _, name := range warmFirst {
+		if ahead[name] == 0 {
+			t.Errorf("%s was not read ahead of the first request (files opened: %v)", name, ahead)
+		}
+	}
+	for _, name := range warmFirst {
+		for _, accept := range []string{"", "br"} {
+			req := httptest.NewRequest("GET", "/"+name, nil)
+			req.Header.Set("Accept-Encoding", accept)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("GET /%s (Accept-Encoding %q): %d", name, accept, rec.Code)
+			}
+		}
+	}
+	if got := web.counts(); !maps.Equal(got, ahead) {
+		t.Errorf("serving the first files opened files again: %v after New, %v after the requests", ahead, got)
+	}
+
+	dev := &countingFS{files: files, opened: map[string]int{}}
+	ds, err := New(dev, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ds.warmed
+	if n := dev.counts()["assets/thingyard.wasm"]; n != 0 {
+		t.Errorf("with -dev the program was read %d times ahead; files change under -dev, so nothing is kept", n)
 	}
 }
