@@ -88,10 +88,11 @@ const startMemoryLimit = 512 << 20
 // (called at the second frame). Most of what is allocated before it
 // stays (the world, the atlas, the first frame's buffers), so a
 // collection then would free little, and it cost the start tens of
-// milliseconds. The heap is still bounded by startMemoryLimit. (Starting the runtime with GOGC=off as well, before
-// the packages' own start, was slower: 20 starts each in headless
-// Chromium put Go's start at 241 ms against 208 ms, as the heap then
-// grows where it would have been reused.)
+// milliseconds. The heap is still bounded by startMemoryLimit.
+// (Starting the runtime with GOGC=off as well, before the packages' own
+// start, was slower: 20 starts each in headless Chromium put Go's start
+// at 241 ms against 208 ms, as the heap then grows where it would have
+// been reused.)
 func startWithoutGC() (gcAfterStart func()) {
 	percent := debug.SetGCPercent(-1)
 	limit := debug.SetMemoryLimit(startMemoryLimit)
