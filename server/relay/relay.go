@@ -447,7 +447,7 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 	}
 	gone := map[string]bool{}
 	for _, sr := range rooms {
-		if sr.ID[0] == '_' {
+		if sr.ID[0] == '_' || r.inUse(sr.ID) {
 			continue
 		}
 		h, err := r.opt.Store.Head(ctx, sr.ID)
@@ -461,19 +461,8 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 		if h.Seq == 0 {
 			ttl = r.opt.IdleAfter
 		}
-		if now.Sub(last) < ttl {
+		if now.Sub(last) < ttl || r.inUse(sr.ID) {
 			continue
-		}
-		r.mu.Lock()
-		rm := r.rooms[sr.ID]
-		r.mu.Unlock()
-		if rm != nil {
-			rm.mu.Lock()
-			busy := len(rm.members) > 0
-			rm.mu.Unlock()
-			if busy {
-				continue
-			}
 		}
 		if err := r.opt.Store.Remove(ctx, sr.ID); err == nil {
 			gone[sr.ID] = true
@@ -497,6 +486,22 @@ func (r *Relay) Run(ctx context.Context) {
 			r.Sweep()
 		}
 	}
+}
+
+// inUse reports whether a room has members here. A room in use is not
+// expired, so the sweep need not read its head from the store: on
+// JetStream each such read loads the message block holding the envelope
+// read (up to 8 MB) into the stream's cache, where it stays 10 s.
+func (r *Relay) inUse(id string) bool {
+	r.mu.Lock()
+	rm := r.rooms[id]
+	r.mu.Unlock()
+	if rm == nil {
+		return false
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return len(rm.members) > 0
 }
 
 // HandleCreate is POST /rooms: body {"scene":"NAME"} (optional) returns

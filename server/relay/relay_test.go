@@ -18,6 +18,7 @@ import (
 
 	"github.com/thingyard/thingyard/server/gate"
 	"github.com/thingyard/thingyard/server/relay"
+	"github.com/thingyard/thingyard/server/store"
 	"github.com/thingyard/thingyard/sim"
 	"github.com/thingyard/thingyard/wire"
 )
@@ -369,6 +370,69 @@ func TestCapsAndIdleRooms(t *testing.T) {
 	}
 	if !strings.Contains(string(body), "thingyard_rooms 1") || !strings.Contains(string(body), "thingyard_refused_total 1") {
 		t.Errorf("metrics:\n%s", body)
+	}
+}
+
+// headCounter is the in-memory store counting, per room, the heads read.
+type headCounter struct {
+	store.Store
+	mu    sync.Mutex
+	heads map[string]int
+}
+
+func (s *headCounter) Head(ctx context.Context, id string) (store.Head, error) {
+	s.mu.Lock()
+	s.heads[id]++
+	s.mu.Unlock()
+	return s.Store.Head(ctx, id)
+}
+
+// reset forgets the heads read so far.
+func (s *headCounter) reset() {
+	s.mu.Lock()
+	clear(s.heads)
+	s.mu.Unlock()
+}
+
+func (s *headCounter) read(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heads[id]
+}
+
+// The sweep reads from the store only the heads of rooms it might
+// expire: not those of rooms with members here, which on JetStream would
+// load their envelopes' blocks into memory every minute.
+func TestSweepLeavesRoomsInUseUnread(t *testing.T) {
+	st := &headCounter{Store: store.NewMemory(store.Limits{}), heads: map[string]int{}}
+	r, srv := newServer(t, relay.Options{Store: st})
+	welcome(t, dial(t, srv, "room=inuse0001&scene=overview"))
+	empty, err := r.Create("overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := dial(t, srv, "room=leftroom1&scene=overview")
+	welcome(t, left)
+	left.conn.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(20 * time.Second)
+	for info, _ := r.Info("leftroom1"); len(info.Members) != 0; info, _ = r.Info("leftroom1") {
+		if time.Now().After(deadline) {
+			t.Fatal("the member that left is still in its room after 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st.reset() // joining and making rooms read heads too
+	r.Sweep()
+	if n := st.read("inuse0001"); n != 0 {
+		t.Errorf("the sweep read the head of a room with a member %d times", n)
+	}
+	for _, id := range []string{empty, "leftroom1"} {
+		if n := st.read(id); n != 1 {
+			t.Errorf("the sweep read the head of room %s, which has no member here, %d times; want 1", id, n)
+		}
+	}
+	if _, ok := r.Info("inuse0001"); !ok {
+		t.Error("the room in use is gone after the sweep")
 	}
 }
 
