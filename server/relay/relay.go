@@ -206,6 +206,9 @@ type Relay struct {
 	worlds                                         atomic.Int64 // world states made
 
 	pings pinger // of the WebSocket members
+
+	expiryMu sync.Mutex
+	expiry   map[string]expiry // of the rooms of the store the sweep read
 }
 
 // New makes a relay.
@@ -216,7 +219,7 @@ func New(opt Options, log *slog.Logger) *Relay {
 	}
 	var run [2]byte
 	rand.Read(run[:])
-	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, creating: map[string]chan struct{}{}, run: fmt.Sprintf("%x", run),
+	return &Relay{opt: opt, log: log, rooms: map[string]*room{}, opening: map[string]chan struct{}{}, creating: map[string]chan struct{}{}, expiry: map[string]expiry{}, run: fmt.Sprintf("%x", run),
 		creates: limit.New(opt.CreateRate/60, max(1, int(opt.CreateRate)), opt.Now)}
 }
 
@@ -436,8 +439,11 @@ func (r *Relay) Sweep() int {
 }
 
 // expire removes the rooms of the store that saw nothing for RoomTTL, and
-// returns them.
+// returns them. It reads a room's head from the store only once the room
+// may be due (see expiry).
 func (r *Relay) expire(now time.Time) map[string]bool {
+	r.expiryMu.Lock()
+	defer r.expiryMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), r.opt.StoreTimeout)
 	defer cancel()
 	rooms, err := r.opt.Store.List(ctx)
@@ -446,8 +452,13 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 		return map[string]bool{}
 	}
 	gone := map[string]bool{}
+	listed := make(map[string]bool, len(rooms))
 	for _, sr := range rooms {
+		listed[sr.ID] = true
 		if sr.ID[0] == '_' || r.inUse(sr.ID) {
+			continue
+		}
+		if d, ok := r.expiry[sr.ID]; ok && d.created.Equal(sr.Created) && now.Before(d.at) {
 			continue
 		}
 		h, err := r.opt.Store.Head(ctx, sr.ID)
@@ -461,6 +472,7 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 		if h.Seq == 0 {
 			ttl = r.opt.IdleAfter
 		}
+		r.expiry[sr.ID] = expiry{created: sr.Created, at: last.Add(min(ttl, r.opt.RoomTTL))}
 		if now.Sub(last) < ttl || r.inUse(sr.ID) {
 			continue
 		}
@@ -469,7 +481,25 @@ func (r *Relay) expire(now time.Time) map[string]bool {
 			r.log.Info("room removed: nothing happened in it", "room", sr.ID, "for", ttl)
 		}
 	}
+	for id := range r.expiry {
+		if !listed[id] || gone[id] {
+			delete(r.expiry, id)
+		}
+	}
 	return gone
+}
+
+// expiry is the earliest a room of the store can expire, as its head read
+// last showed it. Nothing that happens in a room makes that earlier: an
+// envelope moves its last one later, and the first moves a room nobody
+// had joined from IdleAfter to RoomTTL, whichever is less. So the sweep
+// need not read the room's head again before then. Without this, a
+// server would read two envelopes of every room in its store each minute:
+// on JetStream, with a few hundred MB of rooms, that loads most of the
+// stream's message blocks into its cache at once. A room made again under
+// the same id is told by its Created.
+type expiry struct {
+	created, at time.Time
 }
 
 // Run sweeps idle rooms until ctx ends, and then tells every member here
