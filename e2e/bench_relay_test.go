@@ -155,10 +155,10 @@ const (
 )
 
 func (r *report) relay(t *testing.T) {
-	peers := []relayPeer{jetStreamPeer, memoryPeer, mosquittoPeer}
+	peers := []relayPeer{jetStreamPeer, memoryPeer, mosquittoPeer, natsPeer}
 	if mosquittoBinary() == "" {
-		t.Logf("mosquitto missing (make deps installs it): no baseline")
-		peers = peers[:2]
+		t.Logf("mosquitto missing (make deps installs it): no mosquitto baseline")
+		peers = slices.Delete(peers, 2, 3)
 	}
 	// Rounds interleave the peers, so a slow minute on a shared machine
 	// falls on all of them.
@@ -178,7 +178,7 @@ func (r *report) relay(t *testing.T) {
 	}
 
 	r.line("## Relay\n")
-	r.line("%d rooms × %d members; one member per room sends actions and every member, sender included, receives each. At a browser's pace each sender sends %d actions at 25 a second (under the relay's default limit of 30 frames a second per browser); flat out it writes %d as fast as it can, to a server started with its rate limit lifted (`%s`), and deliveries per second is the throughput, latency then including queueing. Latency is from send to receipt (loopback), the receipt timed as each client gets a message, before it reads what is in it; then each client reads the send time from the message's bytes as a number, as mosquitto's do from their payload, since the work one client does after a receipt delays the nine others of its room on a machine of two CPUs (in three runs of each, decoding every Thingyard envelope as JSON put about a fifth on its p99). Thingyard is the real binary with real WebSocket clients (coder/websocket), a fresh server for each run: its rooms on the embedded NATS JetStream (the default, `-data` in a temporary folder) or in memory (`-store memory`). Mosquitto (Debian, MQTT 5, QoS 0, over TCP: Debian's 2.0 stalls on a WebSocket listener) carries the same fan-out with one topic per room, to paho clients. Each figure is the median of %d runs, the relays taking turns.\n",
+	r.line("%d rooms × %d members; one member per room sends actions and every member, sender included, receives each. At a browser's pace each sender sends %d actions at 25 a second (under the relay's default limit of 30 frames a second per browser); flat out it writes %d as fast as it can, to a server started with its rate limit lifted (`%s`), and deliveries per second is the throughput, latency then including queueing. Latency is from send to receipt (loopback), the receipt timed as each client gets a message, before it reads what is in it; then each client reads the send time from the message's bytes as a number, as mosquitto's do from their payload, since the work one client does after a receipt delays the nine others of its room on a machine of two CPUs (in three runs of each, decoding every Thingyard envelope as JSON put about a fifth on its p99). Thingyard is the real binary with real WebSocket clients (coder/websocket), a fresh server for each run: its rooms on the embedded NATS JetStream (the default, `-data` in a temporary folder) or in memory (`-store memory`). Mosquitto (Debian, MQTT 5, QoS 0, over TCP: Debian's 2.0 stalls on a WebSocket listener) carries the same fan-out with one topic per room, to paho clients. NATS JetStream (nats-server built from the module Thingyard pins, its own process with a file store, one stream with a subject per room, an ordered consumer per member on a connection of its own, senders publishing without waiting for acknowledgements) carries it as a broker that, like Thingyard on JetStream, stores a message before it delivers it. Each figure is the median of %d runs, the relays taking turns.\n",
 		benchRooms, benchMembers, benchMsgs, flatMsgs, strings.Join(flatOut, " "), relayRounds)
 	r.line("| relay | paced deliveries/s | paced p50 | paced p99 | flat-out deliveries/s | flat-out p50 | flat-out p99 |\n|---|---|---|---|---|---|---|")
 	for i, p := range peers {
@@ -209,8 +209,12 @@ func (r *report) relay(t *testing.T) {
 	r.line("The mean time of one append to the store (`thingyard_store_append_seconds_total` over `thingyard_store_appends_total` on /metrics, median of the runs): on JetStream %v paced and %v flat out, in memory %v and %v.\n",
 		js.paced.appendMean.Round(time.Microsecond), js.flat.appendMean.Round(time.Microsecond), mem.paced.appendMean.Round(time.Microsecond), mem.flat.appendMean.Round(time.Microsecond))
 	r.line("A member is sent an envelope only once the store has it, so that the room's log holds everything any member was sent, even after a crash (the restart test kills the server with SIGKILL while members send, and none of them misses or repeats an envelope as they resume). On JetStream every delivery therefore waits for one append; mosquitto, at QoS 0 and without persistence, stores nothing before it delivers.\n")
-	if len(figs) > 2 && figs[2].flat.failed == "" && figs[2].paced.failed == "" {
-		mq := figs[2]
+	if i := slices.IndexFunc(peers, func(p relayPeer) bool { return p.name == natsPeer.name }); i >= 0 && figs[i].paced.failed == "" {
+		x := js.paced.p99.Seconds() / figs[i].paced.p99.Seconds()
+		r.line("Against NATS JetStream, which also stores each message before any consumer gets it, Thingyard on JetStream has %.2f× its p99 at a browser's pace and %.2f× its p50.\n", x, js.paced.p50.Seconds()/figs[i].paced.p50.Seconds())
+	}
+	if i := slices.IndexFunc(peers, func(p relayPeer) bool { return p.name == mosquittoPeer.name }); i >= 0 && figs[i].flat.failed == "" && figs[i].paced.failed == "" {
+		mq := figs[i]
 		r.line("On JetStream, Thingyard delivers %.2f× mosquitto's rate flat out, at %.2f× its p50 latency at a browser's pace.\n",
 			js.flat.rate/mq.flat.rate, js.paced.p50.Seconds()/mq.paced.p50.Seconds())
 		for _, p := range []struct {
