@@ -257,17 +257,8 @@ func mosquittoIdle(t *testing.T) idleResult {
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	addr := "127.0.0.1:" + port
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return idleResult{name: "mosquitto", failed: "mosquitto did not listen: " + err.Error()}
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		return idleResult{name: "mosquitto", failed: "mosquitto did not listen: " + err.Error()}
 	}
 	read := func() (memReading, error) {
 		r, err := rss(cmd.Process.Pid)
@@ -296,6 +287,23 @@ func mosquittoIdle(t *testing.T) idleResult {
 		c.SetDeadline(time.Time{})
 		return func() { c.Close() }, nil
 	})
+}
+
+// waitListening waits until something accepts TCP connections on addr,
+// and returns the last dial's error if nothing did within the time given.
+func waitListening(addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // raiseFileLimit lifts the soft limit on open files to the hard one: this

@@ -5,11 +5,9 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -73,17 +71,8 @@ func natsFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	url := "nats://127.0.0.1:" + port
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return fanoutResult{failed: "nats-server did not listen: " + err.Error()}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitListening("127.0.0.1:"+port, 10*time.Second); err != nil {
+		return fanoutResult{failed: "nats-server did not listen: " + err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -104,9 +93,7 @@ func natsFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 	if err != nil {
 		t.Fatalf("nats: stream: %v", err)
 	}
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
+	var rc receipts
 	var senders []func()
 	for room := range benchRooms {
 		subj := fmt.Sprintf("bench.%d", room)
@@ -121,21 +108,8 @@ func natsFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 			if err != nil {
 				t.Fatalf("nats: consumer: %v", err)
 			}
-			var got int
-			var once sync.Once
-			wg.Add(1)
-			cc, err := cons.Consume(func(msg jetstream.Msg) {
-				at := time.Now() // received, as relayFanout's clients take it
-				sent, _ := strconv.ParseInt(string(msg.Data()), 10, 64)
-				mu.Lock()
-				lat = append(lat, time.Duration(at.UnixNano()-sent))
-				got++
-				n := got
-				mu.Unlock()
-				if n == msgs {
-					once.Do(wg.Done)
-				}
-			})
+			got := rc.member(msgs)
+			cc, err := cons.Consume(func(msg jetstream.Msg) { got(time.Now(), msg.Data()) })
 			if err != nil {
 				t.Fatalf("nats: consume: %v", err)
 			}
@@ -174,18 +148,5 @@ func natsFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	start := time.Now()
-	for _, send := range senders {
-		go send()
-	}
-	waitDone := make(chan struct{})
-	go func() { wg.Wait(); close(waitDone) }()
-	select {
-	case <-waitDone:
-	case <-ctx.Done():
-	}
-	took := time.Since(start)
-	mu.Lock()
-	defer mu.Unlock()
-	return summarize(slices.Clone(lat), benchRooms*benchMembers*msgs, took)
+	return rc.run(ctx, senders, msgs)
 }

@@ -412,9 +412,7 @@ func mosquittoFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
+	var rc receipts
 	var senders []func()
 	dial := func(id string, onMsg func(paho.PublishReceived) (bool, error)) *paho.Client {
 		conn, err := net.Dial("tcp", "127.0.0.1:"+port)
@@ -441,21 +439,9 @@ func mosquittoFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 		topic := fmt.Sprintf("bench/%d", room)
 		var inRoom []*paho.Client
 		for m := range benchMembers {
-			var got int
-			var once sync.Once
-			wg.Add(1)
-			done := func() { once.Do(wg.Done) }
+			got := rc.member(msgs)
 			c := dial(fmt.Sprintf("r%dm%d", room, m), func(p paho.PublishReceived) (bool, error) {
-				at := time.Now() // received, as relayFanout's clients take it
-				sent, _ := strconv.ParseInt(string(p.Packet.Payload), 10, 64)
-				mu.Lock()
-				lat = append(lat, time.Duration(at.UnixNano()-sent))
-				got++
-				n := got
-				mu.Unlock()
-				if n == msgs {
-					done()
-				}
+				got(time.Now(), p.Packet.Payload)
 				return true, nil
 			})
 			if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 0}}}); err != nil {
@@ -471,18 +457,49 @@ func mosquittoFanout(t *testing.T, pace time.Duration, msgs int) fanoutResult {
 			}
 		})
 	}
+	return rc.run(ctx, senders, msgs)
+}
+
+// receipts gathers what the members of a broker's fan-out get: the
+// latency of each message, from the send time that is its whole payload.
+type receipts struct {
+	mu  sync.Mutex
+	lat []time.Duration
+	wg  sync.WaitGroup // a member is done once it has had all its messages
+}
+
+// member is what one member calls with each message it gets, at its
+// receipt (taken first, as relayFanout's clients take theirs); it expects
+// msgs messages.
+func (rc *receipts) member(msgs int) func(at time.Time, payload []byte) {
+	got := 0
+	rc.wg.Add(1)
+	return func(at time.Time, payload []byte) {
+		sent, _ := strconv.ParseInt(string(payload), 10, 64)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		rc.lat = append(rc.lat, time.Duration(at.UnixNano()-sent))
+		if got++; got == msgs {
+			rc.wg.Done()
+		}
+	}
+}
+
+// run starts every sender, waits until every member has had all its
+// messages or ctx ends, and sums up what the members got.
+func (rc *receipts) run(ctx context.Context, senders []func(), msgs int) fanoutResult {
 	start := time.Now()
 	for _, send := range senders {
 		go send()
 	}
-	waitDone := make(chan struct{})
-	go func() { wg.Wait(); close(waitDone) }()
+	done := make(chan struct{})
+	go func() { rc.wg.Wait(); close(done) }()
 	select {
-	case <-waitDone:
+	case <-done:
 	case <-ctx.Done():
 	}
 	took := time.Since(start)
-	mu.Lock()
-	defer mu.Unlock()
-	return summarize(slices.Clone(lat), benchRooms*benchMembers*msgs, took)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return summarize(slices.Clone(rc.lat), benchRooms*benchMembers*msgs, took)
 }
