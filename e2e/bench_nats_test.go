@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -38,15 +37,11 @@ var natsBuild struct {
 	err  error
 }
 
-// natsServerBinary builds nats-server once for the bench.
+// natsServerBinary builds nats-server once for the bench, into a folder
+// of the test that first asks (the bench's one test, so it lasts the run).
 func natsServerBinary(t *testing.T) (string, error) {
 	natsBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "thingyard-nats")
-		if err != nil {
-			natsBuild.err = err
-			return
-		}
-		natsBuild.bin = filepath.Join(dir, "nats-server")
+		natsBuild.bin = filepath.Join(t.TempDir(), "nats-server")
 		if out, err := exec.Command("go", "build", "-o", natsBuild.bin, "github.com/nats-io/nats-server/v2").CombinedOutput(); err != nil {
 			natsBuild.err = fmt.Errorf("build nats-server: %v\n%s", err, out)
 		}
