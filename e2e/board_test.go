@@ -162,7 +162,7 @@ func TestBoardInARoom(t *testing.T) {
 	a.run("start a room", chromedp.Click("#new-room", chromedp.ByID),
 		waitFor(a.ctx, `document.getElementById("room-link") !== null && document.querySelector("#room .ty-live") !== null`),
 		chromedp.Value("#room-link", &link, chromedp.ByID),
-		chromedp.Click("#connect-board", chromedp.ByID), waitFor(a.ctx, `window.__serial.baud === 115200`))
+		chromedp.Click("#connect-board", chromedp.ByID), waitFor(a.ctx, `window.__serial.baud === 115200 && document.getElementById("board-state") !== null`))
 	sk := &sketch{}
 	// Every name of a line is in the panel's last reading, not the first only.
 	a.feedUntil(sk, "readings in the room", `/last temp [0-9.]+, light [0-9]+/.test(document.getElementById("board-state").textContent)`)
@@ -265,7 +265,7 @@ func TestSilentBoardInThePanel(t *testing.T) {
 func TestFirmataThroughWebSerial(t *testing.T) {
 	c := boardPage(t)
 	c.run("connect", choose("board-protocol", "auto"), choose("baud", "57600"),
-		chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 57600`))
+		chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 57600 && document.getElementById("board-state") !== null`))
 	u := firmata.NewUno()
 	u.SetAnalog(0, 512)
 	// The bridge: what the page wrote goes to the emulator, its replies
@@ -401,7 +401,7 @@ func TestModbusThroughWebSerial(t *testing.T) {
 		typeInto("modbus-count", "3"), typeInto("modbus-coil", "5"),
 		waitFor(c.ctx, `document.getElementById("board-modbus-error") === null && !document.getElementById("connect-board").disabled`),
 		waitFor(c.ctx, `document.getElementById("board").textContent.includes("Reads holding registers 3 to 5 of slave 17 twice a second (readings hr3 to hr5); on and off write coil 5.")`),
-		choose("speed", "16"), chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 9600`))
+		choose("speed", "16"), chromedp.Click("#connect-board", chromedp.ByID), waitFor(c.ctx, `window.__serial.baud === 9600 && document.getElementById("board-state") !== null`))
 
 	// The bridge: what the page wrote goes to the slave's pty, the
 	// slave's replies come back, until cond holds.
