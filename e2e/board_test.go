@@ -314,9 +314,12 @@ func TestFirmataThroughWebSerial(t *testing.T) {
 	c.selectDevice("board", c.where("board"))
 	c.run("command", waitFor(c.ctx, `document.getElementById("command") !== null`),
 		js(`document.getElementById("command").click()`, nil))
-	bridge("the LED on", `true`)
+	// The command's way to the board (the click, the panel, the board's
+	// session, the port) is waited for as long as the bridge waits for
+	// anything, not for a number of its rounds, which a busy machine
+	// makes too few.
 	boardOn := func() bool { _, v := u.Pin(13); return v == 1 }
-	for i := 0; i < 50 && !boardOn(); i++ {
+	for deadline := time.Now().Add(2 * time.Minute); !boardOn() && time.Now().Before(deadline); {
 		bridge("the LED on", `true`)
 	}
 	if m, v := u.Pin(13); m != firmata.ModeOutput || v != 1 {
